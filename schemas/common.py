@@ -1,0 +1,211 @@
+"""Field types shared by every record kind.
+
+Every alias here is an ``Annotated`` type so a rule (e.g. "text only, never a
+number") is written once.  Messages are Chinese first, English in brackets:
+the people who read them are customer managers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class Record(BaseModel):
+    """Base of every record: unknown keys are errors, values are not coerced
+    silently into another type."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=False,
+        str_strip_whitespace=True,
+        use_enum_values=False,
+        validate_default=False,
+    )
+
+
+def _text_only(value: Any) -> Any:
+    # YAML turns unquoted 13812345678 into an int and `yes` into a bool; a
+    # text field must say so instead of accepting a mangled value.
+    if isinstance(value, bool) or isinstance(value, (int, float, Decimal)):
+        raise PydanticCustomError(
+            "text_needs_quotes",
+            "这里应填文字，但读到的是数字或真假值 {found}；号码类内容（电话、许可证号）请加引号，"
+            '例如 "{found}" (expected text, found a number: put the value in quotes)',
+            {"found": value},
+        )
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text_only), StringConstraints(min_length=1)]
+"""Non-empty text. Numbers are refused with a hint to quote them."""
+
+OptText = Annotated[str, BeforeValidator(_text_only)]
+
+
+def _slug(value: Any) -> Any:
+    value = _text_only(value)
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        raise PydanticCustomError(
+            "slug",
+            "编号 {found!r} 不合规：只能用小写字母、数字和连字符，以字母或数字开头，最长 64 位，"
+            "不能含 / .. 或空格 (an id is lowercase letters, digits and '-')",
+            {"found": value},
+        )
+    return value
+
+
+Slug = Annotated[str, BeforeValidator(_slug)]
+"""A stable id usable as a file name."""
+
+
+def _phone(value: Any) -> Any:
+    value = _text_only(value)
+    if isinstance(value, str) and not re.fullmatch(r"[0-9+\- ]{5,20}", value):
+        raise PydanticCustomError(
+            "phone",
+            "电话号码 {found!r} 格式不对，只能含数字、空格、+ 和 - (phone number: digits only)",
+            {"found": value},
+        )
+    return value
+
+
+Phone = Annotated[str, BeforeValidator(_phone)]
+
+
+def _licence(value: Any) -> Any:
+    value = _text_only(value)
+    if isinstance(value, str) and not re.fullmatch(r"[0-9A-Za-z]{6,20}", value):
+        raise PydanticCustomError(
+            "licence",
+            "许可证号 {found!r} 格式不对，应为 6–20 位数字或字母 (licence number: 6-20 digits/letters)",
+            {"found": value},
+        )
+    return value
+
+
+LicenceNo = Annotated[str, BeforeValidator(_licence)]
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError(
+                "bad_date",
+                "日期 {found!r} 不存在或格式不对，应写成 YYYY-MM-DD，例如 2026-09-01 "
+                "(not a valid date, expected YYYY-MM-DD)",
+                {"found": value},
+            ) from None
+    raise PydanticCustomError(
+        "bad_date",
+        "应为日期 YYYY-MM-DD，读到的是 {found!r} (expected a date)",
+        {"found": value},
+    )
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace("T", " ")
+        for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    raise PydanticCustomError(
+        "bad_datetime",
+        "时间 {found!r} 不对，应写成 \"YYYY-MM-DD HH:MM\"，例如 \"2026-09-01 14:30\" "
+        "(expected date and time)",
+        {"found": value},
+    )
+
+
+DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "clock_needs_quotes",
+            "时刻请加引号写成 \"HH:MM\"，例如 \"14:30\" (a clock time must be quoted)",
+        )
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "bad_clock",
+        "时刻 {found!r} 不对，应写成 \"HH:MM\" (expected a clock time HH:MM)",
+        {"found": value},
+    )
+
+
+Clock = Annotated[dt.time, BeforeValidator(_clock)]
+
+
+def _period(value: Any) -> Any:
+    value = _text_only(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?", value):
+        return value
+    raise PydanticCustomError(
+        "period",
+        "期间 {found!r} 不对，应为年 2026、月 2026-09 或季度 2026-Q3 (expected a period)",
+        {"found": value},
+    )
+
+
+Period = Annotated[str, BeforeValidator(_period)]
+"""A period: ``2026`` (year), ``2026-09`` (month) or ``2026-Q3`` (quarter)."""
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+NonNeg = Annotated[float, Field(ge=0)]
+PosInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+def unique_list(items: list) -> list:
+    seen = set()
+    for item in items:
+        key = item if isinstance(item, (str, int)) else repr(item)
+        if key in seen:
+            raise PydanticCustomError(
+                "duplicate_item", "{found!r} 出现了两次 (listed twice)", {"found": item}
+            )
+        seen.add(key)
+    return items
+
+
+UniqueSlugs = Annotated[list[Slug], AfterValidator(unique_list)]
+
+
+def desc(zh: str, en: str) -> str:
+    """Field description in both languages, as editors show it."""
+    return f"{zh} / {en}"

@@ -1,0 +1,329 @@
+"""Checks across records: references, territories, working days, duplicates.
+
+Each check is a small function ``(repo, ctx) -> Iterable[Diagnostic]``; all run,
+all problems are reported. Warnings inform and do not fail validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Optional
+
+from crmdocs.schemas.org import Role, UnitKind
+from crmdocs.schemas.retailer import Status
+
+from .diagnostics import Diagnostic
+from .kinds import RECORDS
+from .repository import Repository
+from .workdays import WorkCalendar
+
+
+@dataclass
+class Context:
+    today: dt.date
+    calendar: WorkCalendar
+
+
+def _who(repo: Repository, pid: str) -> str:
+    person = repo.people.get(pid)
+    return f"{person.name}（{pid}）" if person else pid
+
+
+def market_managers(repo: Repository, department: str, day: Optional[dt.date] = None) -> list[str]:
+    """Market managers of ``department`` (on ``day``, when given)."""
+    out = []
+    for pid, person in repo.people.items():
+        if person.role is Role.market_manager:
+            unit = person.unit_on(day) if day else person.unit
+            if unit == department:
+                out.append(pid)
+    return sorted(out)
+
+
+def check_basics(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    if repo.policy is None:
+        yield Diagnostic(f"{RECORDS}/policy.yaml", 0, 0, "", "缺少政策文件 records/policy.yaml (no policy file)", "error", "no_policy")
+    if not repo.calendars:
+        yield Diagnostic(f"{RECORDS}/calendar", 0, 0, "", "缺少工作日历 records/calendar/<年>.yaml (no calendar)", "error", "no_calendar")
+
+
+def check_org(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    allowed = {UnitKind.county: {UnitKind.city}, UnitKind.department: {UnitKind.county, UnitKind.city}}
+    for uid, unit in repo.org.items():
+        rel = repo.source("org", uid)
+        if unit.parent is None:
+            continue
+        parent = repo.org.get(unit.parent)
+        if parent is None:
+            yield repo.diag(rel, ("parent",), f"上级单位 {unit.parent} 不存在 (no such unit)", "unknown_unit")
+        elif parent.kind not in allowed.get(unit.kind, set()):
+            yield repo.diag(
+                rel, ("parent",),
+                f"{unit.kind.value} 的上级不能是 {parent.kind.value} (expected a parent of kind {', '.join(k.value for k in allowed.get(unit.kind, []))})",
+                "bad_parent",
+            )
+
+
+def check_people(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    grades = repo.policy_or_default.grades.ids()
+    email_owner: dict[str, str] = {}
+    for pid, person in repo.people.items():
+        rel = repo.source("person", pid)
+        if person.unit not in repo.org:
+            yield repo.diag(rel, ("unit",), f"单位 {person.unit} 不存在 (no such unit)", "unknown_unit")
+        for i, past in enumerate(person.unit_history):
+            if past.unit not in repo.org:
+                yield repo.diag(rel, ("unit_history", i, "unit"), f"单位 {past.unit} 不存在 (no such unit)", "unknown_unit")
+        if person.grade is not None and person.grade not in grades:
+            yield repo.diag(
+                rel, ("grade",), f"等级 {person.grade} 不在政策的等级阶梯里，应为 {', '.join(grades)} (expected one of {grades})",
+                "unknown_grade",
+            )
+        if person.role in (Role.customer_manager, Role.market_manager):
+            unit = repo.org.get(person.unit)
+            if unit is not None and unit.kind is not UnitKind.department:
+                yield repo.diag(rel, ("unit",), f"{person.role.value} 应属于客户服务部，{person.unit} 是 {unit.kind.value} (expected a department)", "bad_unit")
+        for i, email in enumerate(person.emails):
+            other = email_owner.get(email)
+            if other is not None:
+                yield repo.diag(rel, ("emails", i), f"邮箱 {email} 已属于 {_who(repo, other)} (e-mail used by two people)", "duplicate_email")
+            else:
+                email_owner[email] = pid
+
+
+def _customer_manager(repo: Repository, rel: str, loc: tuple, pid: str) -> Iterator[Diagnostic]:
+    person = repo.people.get(pid)
+    if person is None:
+        yield repo.diag(rel, loc, f"找不到客户经理 {pid} (no such person)", "unknown_person")
+    elif person.role is not Role.customer_manager:
+        yield repo.diag(rel, loc, f"{_who(repo, pid)} 不是客户经理，是 {person.role.value} (expected a customer manager)", "not_customer_manager")
+
+
+def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    policy = repo.policy_or_default
+    coef = policy.limits.coefficient
+    by_licence: dict[str, str] = {}
+    expiry_days = policy.warnings.licence_expiry_days
+    representatives = 0
+    for rid, r in repo.retailers.items():
+        rel = repo.source("retailer", rid)
+        mg = r.management
+        dept = repo.org.get(mg.department)
+        if dept is None:
+            yield repo.diag(rel, ("management", "department"), f"客户服务部 {mg.department} 不存在 (no such department)", "unknown_unit")
+        yield from _customer_manager(repo, rel, ("management", "manager"), mg.manager)
+        manager = repo.people.get(mg.manager)
+        if manager is not None and manager.role is Role.customer_manager and manager.unit != mg.department:
+            yield repo.diag(
+                rel, ("management", "manager"),
+                f"客户经理 {_who(repo, mg.manager)} 属于 {manager.unit}，这个零售户在 {mg.department}：不在他的片区"
+                f" (manager's department is {manager.unit}, retailer's is {mg.department})",
+                "territory",
+            )
+        for i, past in enumerate(mg.manager_history):
+            yield from _customer_manager(repo, rel, ("management", "manager_history", i, "manager"), past.manager)
+        lic = r.basic.licence_no
+        if lic in by_licence:
+            other = by_licence[lic]
+            yield repo.diag(
+                rel, ("basic", "licence_no"),
+                f"许可证号 {lic} 也在零售户 {other}（{repo.source('retailer', other)}）：同一户不能在两个片区建档"
+                f" (retailer in two territories)",
+                "two_territories",
+            )
+        else:
+            by_licence[lic] = rid
+        adj = r.sales.adjustment
+        if adj is not None:
+            if not (coef.min <= adj.coefficient <= coef.max):
+                yield repo.diag(
+                    rel, ("sales", "adjustment", "coefficient"),
+                    f"调整系数应在 {coef.min}–{coef.max} 之间，读到的是 {adj.coefficient} (expected {coef.min}..{coef.max})",
+                    "coefficient_range",
+                )
+            approver = repo.people.get(adj.approver)
+            if approver is None:
+                yield repo.diag(rel, ("sales", "adjustment", "approver"), f"找不到批准人 {adj.approver} (no such person)", "unknown_person")
+            elif approver.role is not Role.market_manager:
+                yield repo.diag(rel, ("sales", "adjustment", "approver"), f"调整系数要由市场经理批准，{_who(repo, adj.approver)} 是 {approver.role.value} (expected a market manager)", "approver_role")
+        if r.status is Status.active:
+            days = (r.basic.licence_expiry - ctx.today).days
+            if days < 0:
+                yield repo.diag(rel, ("basic", "licence_expiry"), f"许可证已于 {r.basic.licence_expiry} 过期，状态应改为 suspended (licence expired)", "licence_expired", "warning")
+            elif days <= expiry_days:
+                yield repo.diag(rel, ("basic", "licence_expiry"), f"许可证 {days} 天后到期（{r.basic.licence_expiry}），请提醒办理延续 (licence expires in {days} days)", "licence_expiring", "warning")
+        if r.evaluation.representative:
+            representatives += 1
+    if repo.retailers and representatives > policy.classes.representative_share * len(repo.retailers):
+        yield Diagnostic(
+            f"{RECORDS}/retailers", 0, 0, "",
+            f"客户代表 {representatives} 户，超过政策上限 {policy.classes.representative_share:.0%} (too many representatives)",
+            "warning", "representative_share",
+        )
+
+
+def _working_day(repo: Repository, ctx: Context, rel: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
+    if not ctx.calendar.covers(day):
+        yield repo.diag(rel, ("date",), f"没有 {day.year} 年的工作日历 records/calendar/{day.year}.yaml (no calendar for {day.year})", "no_calendar")
+    elif not ctx.calendar.is_working_day(day):
+        yield repo.diag(rel, ("date",), f"{day}（{'一二三四五六日'[day.weekday()]}）不是工作日，不应有{what} (not a working day)", "not_working_day")
+
+
+def _territory(repo: Repository, rel: str, loc: tuple, retailer: str, manager: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
+    r = repo.retailers.get(retailer)
+    if r is None:
+        yield repo.diag(rel, loc, f"找不到零售户 {retailer} (no such retailer)", "unknown_retailer")
+        return
+    owner = r.management.manager_on(day)
+    if owner != manager:
+        yield repo.diag(
+            rel, loc,
+            f"零售户 {retailer}（{r.basic.shop_name}）{day} 归 {_who(repo, owner)} 负责，不在本人片区，不能{what}"
+            f" (retailer is in {owner}'s territory)",
+            "territory",
+        )
+
+
+def _reviewer(repo: Repository, rel: str, loc: tuple, reviewer: str, manager: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
+    dept = repo.department_of_manager(manager, day)
+    allowed = market_managers(repo, dept, day) if dept else []
+    if reviewer not in repo.people:
+        yield repo.diag(rel, loc, f"找不到{what}人 {reviewer} (no such person)", "unknown_person")
+    elif reviewer not in allowed:
+        names = "、".join(_who(repo, p) for p in allowed) or "（该部门没有市场经理）"
+        yield repo.diag(
+            rel, loc,
+            f"{what}应由 {dept} 的市场经理 {names} 进行，{_who(repo, reviewer)} 不是 (expected the department's market manager)",
+            "wrong_reviewer",
+        )
+
+
+def check_plans(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    policy = repo.policy_or_default.visits
+    for (manager, day), plan in repo.plans.items():
+        rel = repo.source("plan", (manager, day))
+        yield from _customer_manager(repo, rel, ("manager",), manager)
+        yield from _working_day(repo, ctx, rel, day, "拜访计划")
+        networks: Counter[str] = Counter()
+        for i, visit in enumerate(plan.visits):
+            yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "列入计划")
+            r = repo.retailers.get(visit.retailer)
+            if r is not None:
+                networks[r.basic.network.value] += 1
+        if len(plan.visits) > policy.plan_max:
+            yield repo.diag(rel, ("visits",), f"计划拜访 {len(plan.visits)} 户，超过上限 {policy.plan_max} 户 (more than {policy.plan_max} visits)", "plan_max")
+        if plan.visits and networks:
+            network = networks.most_common(1)[0][0]
+            minimum = policy.daily_min.get(network, 0)
+            if len(plan.visits) < minimum:
+                yield repo.diag(
+                    rel, ("visits",),
+                    f"计划拜访 {len(plan.visits)} 户，少于每日最少 {minimum} 户（{'城网' if network == 'urban' else '农网'}）(below the daily minimum)",
+                    "plan_min", "warning",
+                )
+        if plan.approval is not None:
+            yield from _reviewer(repo, rel, ("approval", "by"), plan.approval.by, manager, day, "审核计划")
+
+
+def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    for (manager, day), diary in repo.diaries.items():
+        rel = repo.source("diary", (manager, day))
+        yield from _customer_manager(repo, rel, ("manager",), manager)
+        yield from _working_day(repo, ctx, rel, day, "日记")
+        seen: dict[str, int] = {}
+        for i, visit in enumerate(diary.visits):
+            yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "记入日记")
+            if visit.retailer in seen:
+                yield repo.diag(rel, ("visits", i, "retailer"), f"零售户 {visit.retailer} 已在第 {seen[visit.retailer] + 1} 条拜访里，同一天只记一次 (visited twice)", "visit_twice", "warning")
+            seen.setdefault(visit.retailer, i)
+            for j, brand in enumerate(visit.findings.stock_outs):
+                if brand not in repo.brands:
+                    yield repo.diag(rel, ("visits", i, "findings", "stock_outs", j), f"找不到品牌 {brand} (no such brand)", "unknown_brand")
+        for i, item in enumerate(diary.market_info):
+            if item.retailer is not None and item.retailer not in repo.retailers:
+                yield repo.diag(rel, ("market_info", i, "retailer"), f"找不到零售户 {item.retailer} (no such retailer)", "unknown_retailer")
+            if item.brand is not None and item.brand not in repo.brands:
+                yield repo.diag(rel, ("market_info", i, "brand"), f"找不到品牌 {item.brand} (no such brand)", "unknown_brand")
+        if diary.review is not None:
+            yield from _reviewer(repo, rel, ("review", "reviewer"), diary.review.reviewer, manager, day, "批阅")
+            if diary.review.at.date() < day:
+                yield repo.diag(rel, ("review", "at"), f"批阅时间 {diary.review.at} 早于日记日期 {day} (reviewed before the day)", "review_before")
+
+
+def check_complaints(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    policy = repo.policy_or_default.complaints
+    for cid, c in repo.complaints.items():
+        rel = repo.source("complaint", cid)
+        if c.retailer not in repo.retailers:
+            yield repo.diag(rel, ("retailer",), f"找不到零售户 {c.retailer} (no such retailer)", "unknown_retailer")
+        if c.handler not in repo.people:
+            yield repo.diag(rel, ("handler",), f"找不到处理人 {c.handler} (no such person)", "unknown_person")
+        if c.approver is not None and c.approver not in repo.people:
+            yield repo.diag(rel, ("approver",), f"找不到批准人 {c.approver} (no such person)", "unknown_person")
+        if c.severity.value in policy.needs_approver and c.approver is None:
+            yield repo.diag(
+                rel, ("severity",),
+                f"{c.severity.value} 投诉要有批准人 approver 才能按 {policy.working_days[c.severity.value]} 个工作日处理，"
+                f"否则按 {policy.fallback} 的 {policy.working_days[policy.fallback]} 个工作日计 (no approver for the extension)",
+                "no_approver", "warning",
+            )
+        for i, action in enumerate(c.actions):
+            if action.by not in repo.people:
+                yield repo.diag(rel, ("actions", i, "by"), f"找不到处理人 {action.by} (no such person)", "unknown_person")
+
+
+def check_surveys(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    for sid, s in repo.surveys.items():
+        rel = repo.source("survey", sid)
+        if s.retailer not in repo.retailers:
+            yield repo.diag(rel, ("retailer",), f"找不到零售户 {s.retailer} (no such retailer)", "unknown_retailer")
+        if s.surveyor not in repo.people:
+            yield repo.diag(rel, ("surveyor",), f"找不到走访人 {s.surveyor} (no such person)", "unknown_person")
+
+
+def check_targets(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    for period, t in repo.targets.items():
+        rel = repo.source("targets", period)
+        for i, line in enumerate(t.targets):
+            yield from _customer_manager(repo, rel, ("targets", i, "manager"), line.manager)
+
+
+def check_sales(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    unknown_r: dict[tuple[str, str], int] = defaultdict(int)
+    reported: set[tuple[str, str, str]] = set()
+    for row, (rel, line) in zip(repo.sales.rows, repo.sales.origin):
+        for column, value, known, what in (
+            (2, row.retailer, repo.retailers, "零售户"),
+            (3, row.brand, repo.brands, "品牌"),
+        ):
+            if value not in known:
+                unknown_r[(rel, value)] += 1
+                if (rel, what, value) not in reported:
+                    reported.add((rel, what, value))
+                    yield Diagnostic(rel, line, column, "retailer" if column == 2 else "brand",
+                                     f"找不到{what} {value}（本文件第一次出现在这一行）(unknown {'retailer' if column == 2 else 'brand'})",
+                                     "error", "unknown_reference")
+
+
+CHECKS: tuple[Callable[[Repository, Context], Iterable[Diagnostic]], ...] = (
+    check_basics,
+    check_org,
+    check_people,
+    check_retailers,
+    check_plans,
+    check_diaries,
+    check_complaints,
+    check_surveys,
+    check_targets,
+    check_sales,
+)
+
+
+def run_checks(repo: Repository, today: dt.date) -> list[Diagnostic]:
+    ctx = Context(today=today, calendar=WorkCalendar(repo.calendars))
+    out: list[Diagnostic] = []
+    for check in CHECKS:
+        out.extend(check(repo, ctx))
+    return out

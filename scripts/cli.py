@@ -1,0 +1,62 @@
+"""The ``crmdocs`` command: a thin layer over the library.
+
+Each command lives in ``crmdocs.scripts.commands.<name>`` with a
+``register(subparsers)`` function that adds its parser and sets ``func``.
+Library errors (:class:`CrmdocsError`) become one clean message and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .diagnostics import CrmdocsError
+
+# the order here is the order of `crmdocs --help`
+COMMANDS = ("validate",)
+
+
+def find_root(start: Optional[str] = None) -> Path:
+    """The repository root: the nearest folder (upwards) holding ``records/``."""
+    here = Path(start or ".").resolve()
+    for folder in (here, *here.parents):
+        if (folder / "records").is_dir():
+            return folder
+    return here
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crmdocs",
+        description="客户经理制度：记录、规则与报告站点 (customer-manager records, rules and report site)",
+    )
+    parser.add_argument("--root", default=None, help="仓库根目录（含 records/），默认向上查找 (repository root)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"crmdocs.scripts.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CrmdocsError as exc:
+        for d in exc.diagnostics:
+            print(d.format(), file=sys.stderr)
+        print(f"crmdocs: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

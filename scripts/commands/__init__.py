@@ -1,0 +1,1 @@
+"""One module per ``crmdocs`` sub-command; each has ``register(subparsers)``."""

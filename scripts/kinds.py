@@ -1,0 +1,163 @@
+"""Where each record kind lives under ``records/`` and what its file name
+promises about its content. The one place that knows the layout."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from crmdocs.schemas import (
+    Brand,
+    Calendar,
+    Complaint,
+    Diary,
+    OrgUnit,
+    Person,
+    Plan,
+    Policy,
+    Record,
+    Retailer,
+    Survey,
+    Targets,
+)
+
+RECORDS = "records"
+COMPUTED = "computed"  # records/computed/: written by `crmdocs recalc` only
+
+_ID = r"(?P<id>[^/]+)"
+_YEAR = r"(?P<year>\d{4})"
+_DATE = r"(?P<date>\d{4}-\d{2}-\d{2})"
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A part of the file name that must equal a value inside the file."""
+
+    group: str  # regex group of the path
+    field: tuple[str | int, ...]  # where the value sits in the record
+    get: Callable[[Any], str]  # the value, as text
+    label: str  # 中文 name of the value
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str  # 中文
+    model: type[Record]
+    pattern: re.Pattern[str]
+    example: str  # an example path, for messages and the README
+    glob: str  # for editor settings (yaml.schemas)
+    agreements: tuple[Agreement, ...] = field(default_factory=tuple)
+
+    def match(self, rel: str) -> Optional[re.Match[str]]:
+        return self.pattern.fullmatch(rel)
+
+
+def _a(group: str, path: tuple, get: Callable[[Any], Any], label: str) -> Agreement:
+    return Agreement(group, path, lambda r: str(get(r)), label)
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("policy", "政策", Policy, re.compile(r"policy\.yaml"), "policy.yaml", "records/policy.yaml"),
+    Kind(
+        "calendar", "工作日历", Calendar, re.compile(rf"calendar/{_YEAR}\.yaml"), "calendar/2026.yaml",
+        "records/calendar/*.yaml", (_a("year", ("year",), lambda r: r.year, "年份"),),
+    ),
+    Kind(
+        "org", "组织单位", OrgUnit, re.compile(rf"org/{_ID}\.yaml"), "org/d-chengguan.yaml",
+        "records/org/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
+    ),
+    Kind(
+        "person", "人员", Person, re.compile(rf"people/{_ID}\.yaml"), "people/cm-zhang-wei.yaml",
+        "records/people/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
+    ),
+    Kind(
+        "brand", "品牌", Brand, re.compile(rf"brands/{_ID}\.yaml"), "brands/b-hongtashan.yaml",
+        "records/brands/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
+    ),
+    Kind(
+        "retailer", "零售户档案", Retailer, re.compile(rf"retailers/(?P<department>[^/]+)/{_ID}\.yaml"),
+        "retailers/d-chengguan/r-00001.yaml", "records/retailers/*/*.yaml",
+        (
+            _a("id", ("id",), lambda r: r.id, "编号"),
+            _a("department", ("management", "department"), lambda r: r.management.department, "客户服务部"),
+        ),
+    ),
+    Kind(
+        "plan", "拜访计划", Plan, re.compile(rf"plans/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
+        "plans/cm-zhang-wei/2026/2026-09-01.yaml", "records/plans/*/*/*.yaml",
+        (
+            _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
+            _a("date", ("date",), lambda r: r.date.isoformat(), "日期"),
+            _a("year", ("date",), lambda r: r.date.year, "年份"),
+        ),
+    ),
+    Kind(
+        "diary", "客户经理日记", Diary, re.compile(rf"diaries/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
+        "diaries/cm-zhang-wei/2026/2026-09-01.yaml", "records/diaries/*/*/*.yaml",
+        (
+            _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
+            _a("date", ("date",), lambda r: r.date.isoformat(), "日期"),
+            _a("year", ("date",), lambda r: r.date.year, "年份"),
+        ),
+    ),
+    Kind(
+        "complaint", "客户投诉", Complaint, re.compile(rf"complaints/{_YEAR}/{_ID}\.yaml"),
+        "complaints/2026/c-2026-0001.yaml", "records/complaints/*/*.yaml",
+        (
+            _a("id", ("id",), lambda r: r.id, "编号"),
+            _a("year", ("received",), lambda r: r.received.year, "受理年份"),
+        ),
+    ),
+    Kind(
+        "survey", "走访报告单", Survey, re.compile(rf"surveys/{_YEAR}/{_ID}\.yaml"),
+        "surveys/2026/s-2026-r-00001.yaml", "records/surveys/*/*.yaml",
+        (
+            _a("id", ("id",), lambda r: r.id, "编号"),
+            _a("year", ("date",), lambda r: r.date.year, "走访年份"),
+        ),
+    ),
+    Kind(
+        "targets", "销售目标", Targets, re.compile(r"targets/(?P<period>[^/]+)\.yaml"),
+        "targets/2026-09.yaml", "records/targets/*.yaml",
+        (_a("period", ("period",), lambda r: r.period, "期间"),),
+    ),
+)
+
+BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+
+SALES_PATTERN = re.compile(r"sales/(?P<month>\d{4}-\d{2})\.csv")
+
+
+def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
+    """The kind of a path relative to ``records/`` ("/" separated)."""
+    for kind in KINDS:
+        m = kind.match(rel)
+        if m:
+            return kind, m
+    return None
+
+
+def path_for(kind: str, record: Any) -> str:
+    """The path (relative to ``records/``) a record belongs at — used by the
+    generators, so they and the validator agree by construction."""
+    if kind == "policy":
+        return "policy.yaml"
+    if kind == "calendar":
+        return f"calendar/{record.year}.yaml"
+    if kind in ("org", "person", "brand"):
+        folder = {"org": "org", "person": "people", "brand": "brands"}[kind]
+        return f"{folder}/{record.id}.yaml"
+    if kind == "retailer":
+        return f"retailers/{record.management.department}/{record.id}.yaml"
+    if kind in ("plan", "diary"):
+        folder = "plans" if kind == "plan" else "diaries"
+        return f"{folder}/{record.manager}/{record.date.year}/{record.date.isoformat()}.yaml"
+    if kind == "complaint":
+        return f"complaints/{record.received.year}/{record.id}.yaml"
+    if kind == "survey":
+        return f"surveys/{record.date.year}/{record.id}.yaml"
+    if kind == "targets":
+        return f"targets/{record.period}.yaml"
+    raise KeyError(kind)

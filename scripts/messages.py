@@ -1,0 +1,67 @@
+"""Pydantic's error types in words a customer manager understands (Chinese
+first, the English gist in brackets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if value else "空白"
+    if isinstance(value, dict):
+        return "一组字段"
+    if isinstance(value, list):
+        return "一个列表"
+    if value is None:
+        return "空值"
+    return repr(value)
+
+
+def explain(error: dict[str, Any]) -> str:
+    """One sentence for one entry of ``ValidationError.errors()``."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    found = _show(error.get("input"))
+    msg = error.get("msg", "")
+    if kind in {"missing"}:
+        return "缺少必填字段 (required field missing)"
+    if kind == "extra_forbidden":
+        return "不认识这个字段，是写错了名字吗？(unknown field, check the spelling)"
+    if kind in {"enum", "literal_error"}:
+        expected = ctx.get("expected", "")
+        return f"只能填 {expected}，读到的是 {found} (expected one of {expected})"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"应为整数，读到的是 {found} (expected a whole number)"
+    if kind in {"float_type", "float_parsing"}:
+        return f"应为数字，读到的是 {found} (expected a number)"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"应为 true 或 false，读到的是 {found} (expected true or false)"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}，读到的是 {found} (must be ≥ {ctx.get('ge')})"
+    if kind == "greater_than":
+        return f"必须大于 {ctx.get('gt')}，读到的是 {found} (must be > {ctx.get('gt')})"
+    if kind == "less_than_equal":
+        return f"不能大于 {ctx.get('le')}，读到的是 {found} (must be ≤ {ctx.get('le')})"
+    if kind == "less_than":
+        return f"必须小于 {ctx.get('lt')}，读到的是 {found} (must be < {ctx.get('lt')})"
+    if kind == "string_too_short":
+        return "不能为空 (must not be empty)"
+    if kind == "string_pattern_mismatch":
+        return f"格式不对，读到的是 {found} (does not match the expected format)"
+    if kind == "string_type":
+        return f"应为文字，读到的是 {found}；号码请加引号 (expected text)"
+    if kind in {"list_type"}:
+        return f"应为列表（每项一行，以 - 开头），读到的是 {found} (expected a list)"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return f"应为一组字段（名称: 值），读到的是 {found} (expected a mapping)"
+    if kind == "too_short":
+        return f"至少要有 {ctx.get('min_length')} 项 (too few items)"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项 (too many items)"
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
+        return f"mode 只能是 {ctx.get('expected_tags', '')}，读到的是 {ctx.get('tag', found)} (unknown mode)"
+    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
+        return f"日期不对，应写成 YYYY-MM-DD，读到的是 {found} (expected a date)"
+    # our own PydanticCustomError types already carry a full sentence
+    return msg

@@ -1,0 +1,300 @@
+"""Load a whole repository of records: discover → parse → validate each file.
+
+``load(root)`` returns a :class:`Repository` (the valid records, indexed) and
+the problems found file by file. Cross-record checks live in
+:mod:`crmdocs.scripts.checks`; the rules and the site read the Repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from pydantic import ValidationError
+
+from crmdocs.schemas import (
+    Brand,
+    Calendar,
+    Complaint,
+    Diary,
+    OrgUnit,
+    Person,
+    Plan,
+    Policy,
+    Retailer,
+    Survey,
+    Targets,
+)
+
+from . import yamlio
+from .diagnostics import Diagnostic, Report
+from .kinds import COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, kind_of
+from .messages import explain
+from .sales import SalesData, read_sales_csv
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a record is a few KB; a 5 MB one is a mistake
+
+
+@dataclass
+class Loaded:
+    """One file's outcome."""
+
+    rel: str  # relative to the repository root
+    kind: Optional[str]
+    record: Any = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class Repository:
+    root: Path
+    policy: Optional[Policy] = None
+    calendars: dict[int, Calendar] = field(default_factory=dict)
+    org: dict[str, OrgUnit] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    brands: dict[str, Brand] = field(default_factory=dict)
+    retailers: dict[str, Retailer] = field(default_factory=dict)
+    plans: dict[tuple[str, dt.date], Plan] = field(default_factory=dict)
+    diaries: dict[tuple[str, dt.date], Diary] = field(default_factory=dict)
+    complaints: dict[str, Complaint] = field(default_factory=dict)
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    targets: dict[str, Targets] = field(default_factory=dict)
+    sales: SalesData = field(default_factory=SalesData)
+    # where each record came from: (kind, key) -> path relative to root
+    sources: dict[tuple[str, Any], str] = field(default_factory=dict)
+    files: int = 0
+    _trees: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def source(self, kind: str, key: Any) -> str:
+        return self.sources.get((kind, key), "")
+
+    def diag(
+        self,
+        rel: str,
+        loc: Iterable[Any],
+        message: str,
+        code: str,
+        severity: str = "error",
+    ) -> Diagnostic:
+        """A diagnostic pointing at ``loc`` inside file ``rel`` (line looked up lazily)."""
+        loc = tuple(loc)
+        if rel not in self._trees:
+            try:
+                text = yamlio.decode((self.root / rel).read_bytes())
+                self._trees[rel] = yamlio.compose(text)
+            except Exception:  # the file was readable moments ago; keep going without a line
+                self._trees[rel] = None
+        where = yamlio.locate(self._trees[rel], loc)
+        return Diagnostic(rel, where.line, where.column, where.field, message, severity, code)  # type: ignore[arg-type]
+
+    @property
+    def policy_or_default(self) -> Policy:
+        return self.policy if self.policy is not None else Policy()
+
+    def department_of_manager(self, manager: str, day: dt.date | None = None) -> Optional[str]:
+        person = self.people.get(manager)
+        if person is None:
+            return None
+        return person.unit_on(day) if day else person.unit
+
+
+def records_dir(root: Path) -> Path:
+    return root / RECORDS
+
+
+def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
+    """Every file under ``records/`` (relative to root), computed records aside."""
+    base = records_dir(root)
+    found: list[str] = []
+    diags: list[Diagnostic] = []
+    if not base.is_dir():
+        diags.append(Diagnostic(RECORDS, 0, 0, "", f"找不到记录目录 {base} (no records/ folder)", "error", "no_records"))
+        return found, diags
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        if rel_dir == f"{RECORDS}/{COMPUTED}":
+            dirnames[:] = []
+            continue
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = f"{rel_dir}/{name}"
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    diags.append(
+                        Diagnostic(rel, 0, 0, "", f"链接指向仓库之外的 {target}，不读取 (symlink out of the repository)", "error", "symlink")
+                    )
+                    continue
+            found.append(rel)
+        for name in list(dirnames):
+            if (Path(dirpath) / name).is_symlink():
+                diags.append(
+                    Diagnostic(f"{rel_dir}/{name}", 0, 0, "", "目录链接不读取 (directory symlinks are not followed)", "error", "symlink")
+                )
+    return found, diags
+
+
+def _yaml_diag(rel: str, problem: yamlio.YamlProblem) -> Diagnostic:
+    return Diagnostic(rel, problem.line, problem.column, "", problem.message, "error", problem.code)
+
+
+def validation_diagnostics(rel: str, text: str, exc: ValidationError) -> list[Diagnostic]:
+    tree = yamlio.compose(text)
+    out = []
+    for error in exc.errors(include_url=False):
+        where = yamlio.locate(tree, error["loc"])
+        out.append(Diagnostic(rel, where.line, where.column, where.field, explain(error), "error", error["type"]))
+    return out
+
+
+def load_file(root: Path, rel: str) -> Loaded:
+    """Read, parse and validate one record file. Never raises for bad input."""
+    sub = rel[len(RECORDS) + 1 :]
+    match = kind_of(sub)
+    if match is None:
+        if SALES_PATTERN.fullmatch(sub):
+            return Loaded(rel, "sales")
+        if sub.endswith((".yaml", ".yml")):
+            expected = "；".join(f"{k.label} {RECORDS}/{k.example}" for k in KINDS)
+            return Loaded(rel, None, None, [Diagnostic(
+                rel, 0, 0, "", f"不知道这是哪类记录：文件位置或名字不对。各类记录应放在：{expected} (unknown record path)",
+                "error", "unknown_path",
+            )])
+        return Loaded(rel, None)  # README.md and the like: not records
+    kind, m = match
+    path = root / rel
+    try:
+        if path.is_dir():
+            raise IsADirectoryError
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Loaded(rel, kind.name, None, [Diagnostic(
+                rel, 0, 0, "", f"文件太大（{size // 1024} KB），一条记录不会超过 {MAX_FILE_BYTES // 1024} KB (file too large)",
+                "error", "too_large",
+            )])
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return Loaded(rel, kind.name, None, [Diagnostic(rel, 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file")])
+    except OSError as exc:
+        return Loaded(rel, kind.name, None, [Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable")])
+    return parse_record(rel, kind, m, data)
+
+
+def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
+    try:
+        text = yamlio.decode(data)
+        raw = yamlio.parse(text)
+    except yamlio.YamlProblem as problem:
+        return Loaded(rel, kind.name, None, [_yaml_diag(rel, problem)])
+    if raw is None:
+        return Loaded(rel, kind.name, None, [Diagnostic(rel, 1, 1, "", f"文件是空的，应写一条{kind.label}记录 (empty file)", "error", "empty")])
+    if not isinstance(raw, dict):
+        return Loaded(rel, kind.name, None, [Diagnostic(rel, 1, 1, "", f"文件应是一组“字段: 值”，一条{kind.label}记录 (expected a mapping)", "error", "not_mapping")])
+    try:
+        record = kind.model.model_validate(raw)
+    except ValidationError as exc:
+        return Loaded(rel, kind.name, None, validation_diagnostics(rel, text, exc))
+    except RecursionError:
+        return Loaded(rel, kind.name, None, [Diagnostic(rel, 0, 0, "", "嵌套太深，无法读取 (nesting too deep)", "error", "too_deep")])
+    diags = []
+    for agreement in kind.agreements:
+        in_name = m.group(agreement.group)
+        in_file = agreement.get(record)
+        if in_name != in_file:
+            tree = yamlio.compose(text)
+            where = yamlio.locate(tree, agreement.field)
+            diags.append(Diagnostic(
+                rel, where.line, where.column, where.field,
+                f"文件名里的{agreement.label}是 {in_name}，文件里写的是 {in_file}：两者要一致，请改文件名或内容"
+                f" (file name says {in_name}, content says {in_file})",
+                "error", "name_mismatch",
+            ))
+    return Loaded(rel, kind.name, record, diags)
+
+
+def _index(repo: Repository, loaded: Loaded, report: Report) -> None:
+    rec = loaded.record
+    kind = loaded.kind
+    if rec is None:
+        return
+    key: Any
+    if kind == "policy":
+        repo.policy = rec
+        key = "policy"
+        target = None
+    elif kind == "calendar":
+        key, target = rec.year, repo.calendars
+    elif kind == "org":
+        key, target = rec.id, repo.org
+    elif kind == "person":
+        key, target = rec.id, repo.people
+    elif kind == "brand":
+        key, target = rec.id, repo.brands
+    elif kind == "retailer":
+        key, target = rec.id, repo.retailers
+    elif kind == "plan":
+        key, target = (rec.manager, rec.date), repo.plans
+    elif kind == "diary":
+        key, target = (rec.manager, rec.date), repo.diaries
+    elif kind == "complaint":
+        key, target = rec.id, repo.complaints
+    elif kind == "survey":
+        key, target = rec.id, repo.surveys
+    elif kind == "targets":
+        key, target = rec.period, repo.targets
+    else:  # pragma: no cover - every kind is listed above
+        return
+    first = repo.sources.get((kind, key))
+    if first is not None:
+        what = {"plan": "同一客户经理同一天有两份计划", "diary": "同一客户经理同一天有两篇日记"}.get(
+            kind, f"编号 {key} 重复"
+        )
+        field_name = "date" if kind in ("plan", "diary") else "id"
+        report.add(repo.diag(loaded.rel, (field_name,), f"{what}，另一份在 {first} (duplicate: also in {first})", "duplicate"))
+        return
+    repo.sources[(kind, key)] = loaded.rel
+    if target is not None:
+        target[key] = rec
+
+
+def load(root: Path | str, jobs: int = 1) -> tuple[Repository, Report]:
+    """Load every record under ``root/records``. Bad files are reported, not raised."""
+    root = Path(root)
+    repo = Repository(root=root)
+    report = Report()
+    rels, diags = discover(root)
+    report.extend(diags)
+    loaded = load_files(root, rels, jobs)
+    for item in loaded:
+        report.extend(item.diagnostics)
+        if item.kind is not None:
+            repo.files += 1
+        if item.kind == "sales":
+            month = SALES_PATTERN.fullmatch(item.rel[len(RECORDS) + 1 :]).group("month")  # type: ignore[union-attr]
+            report.extend(read_sales_csv((root / item.rel).read_bytes(), item.rel, month, repo.sales))
+        else:
+            _index(repo, item, report)
+    report.files = repo.files
+    return repo, report
+
+
+def load_files(root: Path, rels: list[str], jobs: int = 1) -> list[Loaded]:
+    """Parse and validate files, in ``jobs`` processes when asked."""
+    if jobs <= 1 or len(rels) < 200:
+        return [load_file(root, rel) for rel in rels]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(50, len(rels) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_load_one, [(root, rel) for rel in rels], chunksize=chunk))
+
+
+def _load_one(args: tuple[Path, str]) -> Loaded:
+    return load_file(*args)

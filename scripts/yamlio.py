@@ -1,0 +1,239 @@
+"""Reading YAML records: fast, strict about YAML's traps, and able to say on
+which line a value stands.
+
+* libyaml (PyYAML's C loader) parses when present; the pure-Python loader
+  otherwise.
+* Scalars resolve by YAML 1.2 core rules, the same in every tool: no
+  ``yes``/``no`` booleans, no sexagesimal ``12:30`` → 750, no timestamps (dates
+  stay text and the models parse them, so ``2026-02-30`` is an error at its
+  line, not a crash). Digit strings with a leading zero (``0832…``) arrive as
+  :class:`UnquotedDigits`, so a text field can tell they were not quoted.
+* Duplicate keys, anchors/aliases, tabs, a BOM and non-UTF-8 bytes get
+  messages a customer manager understands.
+* :func:`locate` maps a Pydantic error location to the line and column of the
+  node it names (a position tree built only for files that have errors).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # libyaml: ~7x faster than the pure-Python parser
+    from yaml import CSafeLoader as _BaseLoader
+
+    LIBYAML = True
+except ImportError:  # pragma: no cover - depends on the platform's wheel
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+    LIBYAML = False
+
+
+class UnquotedDigits(str):
+    """A digit string written without quotes that has a leading zero."""
+
+
+class YamlProblem(Exception):
+    """A file that is not readable YAML; line/column are 1-based."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, code: str = "yaml"):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.code = code
+
+
+class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader with YAML 1.2 core scalars and duplicate-key detection."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML API
+        seen: dict[Any, Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, ScalarNode):
+                if key_node.value in seen:
+                    first = seen[key_node.value].start_mark.line + 1
+                    raise YamlProblem(
+                        f"字段 {key_node.value!r} 写了两次（第一次在第 {first} 行），只能保留一个"
+                        f" (duplicate key {key_node.value!r})",
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "duplicate_key",
+                    )
+                seen[key_node.value] = key_node
+        return super().construct_mapping(node, deep)
+
+    def construct_core_int(self, node):
+        text = self.construct_scalar(node)
+        digits = text.lstrip("+-")
+        if len(digits) > 1 and digits.startswith("0"):
+            return UnquotedDigits(text)
+        return int(text)
+
+    def construct_core_float(self, node):
+        text = self.construct_scalar(node).lower()
+        if text.endswith(".inf"):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if text.endswith(".nan"):
+            return float("nan")
+        return float(text)
+
+
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_core_int)
+Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_core_float)
+
+
+def decode(data: bytes) -> str:
+    """Bytes → text, refusing what is not UTF-8 (a BOM is allowed and dropped)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            data.decode("gbk")
+            hint = "，看起来是 GBK 编码：请用 UTF-8 另存"
+        except UnicodeDecodeError:
+            pass
+        raise YamlProblem(
+            f"文件不是 UTF-8 编码{hint} (file is not UTF-8 text)", line, 0, "encoding"
+        ) from None
+    if "\x00" in text:
+        raise YamlProblem("文件里有二进制内容，不是文本 (binary content)", 0, 0, "encoding")
+    return text
+
+
+def _problem_from(exc: yaml.YAMLError) -> YamlProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    problem = getattr(exc, "problem", None) or str(exc)
+    hint = ""
+    if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+        hint = "请用空格缩进，不要用 Tab 键；"
+    elif "mapping values are not allowed" in problem:
+        hint = "冒号后面要有空格，含冒号的文字请加引号；"
+    elif "could not find expected ':'" in problem:
+        hint = "可能少了冒号，或引号没有配对；"
+    elif "found undefined alias" in problem or "expected alias" in problem:
+        hint = "不支持锚点和别名（& 与 *）；"
+    return YamlProblem(f"YAML 格式错误：{hint}{problem} (YAML syntax error)", line, column, "yaml")
+
+
+def _check_aliases(text: str) -> None:
+    # Aliases let a 1 KB file expand to gigabytes ("billion laughs"); records
+    # never need them, so refuse them before anything is constructed.
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            raise YamlProblem(
+                "记录里不能用锚点和别名（& 与 *），请把内容直接写出来 (anchors and aliases are not allowed)",
+                mark.line + 1,
+                mark.column + 1,
+                "alias",
+            )
+
+
+def parse(text: str) -> Any:
+    """Parse one YAML document; raise :class:`YamlProblem` with a line on failure."""
+    if "&" in text or "*" in text:
+        try:
+            _check_aliases(text)
+        except yaml.YAMLError as exc:
+            raise _problem_from(exc) from None
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
+    except YamlProblem:
+        raise
+    except yaml.YAMLError as exc:
+        raise _problem_from(exc) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # pragma: no cover - defensive
+        raise YamlProblem(f"YAML 内容无法读取：{exc} (unreadable YAML)", 0, 0, "yaml") from None
+
+
+def compose(text: str) -> Node | None:
+    """The node tree (with line marks) of a text that parsed."""
+    return yaml.compose(text, Loader=Loader)
+
+
+@dataclass(frozen=True)
+class Located:
+    line: int
+    column: int
+    field: str
+
+
+def _fmt(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def locate(root: Node | None, loc: Sequence[Any]) -> Located:
+    """Line, column and readable field path of a Pydantic ``loc``.
+
+    Segments the YAML does not have (a union's tag, a validator's name) are
+    skipped; a missing field points at its parent mapping.
+    """
+    node = root
+    shown: list[Any] = []
+    line = (node.start_mark.line + 1) if node is not None else 1
+    column = (node.start_mark.column + 1) if node is not None else 1
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == part:
+                    shown.append(part)
+                    target = value_node if isinstance(value_node, ScalarNode) else key_node
+                    line, column = target.start_mark.line + 1, target.start_mark.column + 1
+                    node = value_node
+                    break
+            else:
+                if last or _is_field_name(part):
+                    shown.append(part)
+                continue
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                node = node.value[part]
+                shown.append(part)
+                line, column = node.start_mark.line + 1, node.start_mark.column + 1
+            else:
+                shown.append(part)
+        elif isinstance(part, (int, str)) and _is_field_name(part):
+            shown.append(part)
+    return Located(line, column, _fmt(shown))
+
+
+_FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _is_field_name(part: Any) -> bool:
+    return isinstance(part, int) or bool(_FIELD_RE.match(str(part)))
