@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -69,7 +70,11 @@ def _slug(value: Any) -> Any:
     return value
 
 
-Slug = Annotated[str, BeforeValidator(_slug)]
+Slug = Annotated[
+    str,
+    BeforeValidator(_slug),
+    WithJsonSchema({"type": "string", "pattern": SLUG_RE.pattern, "description": "编号：小写字母、数字和连字符 / id"}),
+]
 """A stable id usable as a file name."""
 
 
@@ -84,7 +89,7 @@ def _phone(value: Any) -> Any:
     return value
 
 
-Phone = Annotated[str, BeforeValidator(_phone)]
+Phone = Annotated[str, BeforeValidator(_phone), WithJsonSchema({"type": "string", "pattern": r"^[0-9+\- ]{5,20}$"})]
 
 
 def _licence(value: Any) -> Any:
@@ -98,7 +103,7 @@ def _licence(value: Any) -> Any:
     return value
 
 
-LicenceNo = Annotated[str, BeforeValidator(_licence)]
+LicenceNo = Annotated[str, BeforeValidator(_licence), WithJsonSchema({"type": "string", "pattern": r"^[0-9A-Za-z]{6,20}$"})]
 
 
 def _date(value: Any) -> Any:
@@ -123,7 +128,7 @@ def _date(value: Any) -> Any:
     )
 
 
-Date = Annotated[dt.date, BeforeValidator(_date)]
+Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 def _datetime(value: Any) -> Any:
@@ -144,7 +149,11 @@ def _datetime(value: Any) -> Any:
     )
 
 
-DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
+DateTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_datetime),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"}),
+]
 
 
 def _clock(value: Any) -> Any:
@@ -167,7 +176,7 @@ def _clock(value: Any) -> Any:
     )
 
 
-Clock = Annotated[dt.time, BeforeValidator(_clock)]
+Clock = Annotated[dt.time, BeforeValidator(_clock), WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"})]
 
 
 def _period(value: Any) -> Any:
@@ -181,7 +190,9 @@ def _period(value: Any) -> Any:
     )
 
 
-Period = Annotated[str, BeforeValidator(_period)]
+Period = Annotated[
+    str, BeforeValidator(_period), WithJsonSchema({"type": "string", "pattern": r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"})
+]
 """A period: ``2026`` (year), ``2026-09`` (month) or ``2026-Q3`` (quarter)."""
 
 Fraction = Annotated[float, Field(ge=0, le=1)]

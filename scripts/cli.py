@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from .diagnostics import CrmdocsError
 
 # the order here is the order of `crmdocs --help`
-COMMANDS = ("validate",)
+COMMANDS = ("validate", "schema")
 
 
 def find_root(start: Optional[str] = None) -> Path:
