@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
 from .diagnostics import CrmdocsError
 
-# the order here is the order of `crmdocs --help`
-COMMANDS = ("validate", "schema")
+# the order of `crmdocs --help`; a module in crmdocs.scripts.commands that is
+# not listed here comes after these, alphabetically
+ORDER = ("validate", "recalc", "explain", "build", "new", "audit", "codeowners", "import", "export", "demo", "schema")
+
+
+def command_names() -> list[str]:
+    """Every module of ``crmdocs.scripts.commands`` (each adds one command)."""
+    from . import commands
+
+    found = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
 
 
 def find_root(start: Optional[str] = None) -> Path:
@@ -35,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", default=None, help="仓库根目录（含 records/），默认向上查找 (repository root)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in command_names():
         module = importlib.import_module(f"crmdocs.scripts.commands.{name}")
         module.register(sub)
     return parser

@@ -28,7 +28,15 @@ from ..repository import Repository
 from ..workdays import WorkCalendar
 
 # run in this order; later modules may read what earlier ones put in ctx.shared
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = (
+    "classes",  # retailer values and class, base classification -> ctx.shared["classes"]
+    "tiers",  # supply tiers (档位) and their overrides
+    "limits",  # turnover and order limits
+    "abnormal",  # abnormal orders
+    "visits",  # plan execution, coverage, late/missing plans, diaries, reviews
+    "complaints",  # due times and overdue flags
+    "appraisals",  # customer-manager appraisals and grade recommendations
+)
 
 
 @dataclass
@@ -44,6 +52,19 @@ class RulesContext:
     # rules that need it then say "unknown" instead of guessing
     handed_in: Optional[Mapping[str, dt.datetime]] = None
     shared: dict[str, Any] = field(default_factory=dict)
+
+    def class_on(self, retailer: str, day: dt.date) -> Optional[str]:
+        """The retailer's class in force on ``day``: the latest monthly
+        evaluation at or before that month (``shared["classes"]`` is
+        month ``"YYYY-MM"`` → retailer id → class id, set by module
+        ``classes``); None when the retailer was never evaluated."""
+        by_month: dict[str, dict[str, str]] = self.shared.get("classes", {})
+        key = f"{day.year:04d}-{day.month:02d}"
+        for month in sorted((m for m in by_month if m <= key), reverse=True):
+            found = by_month[month].get(retailer)
+            if found is not None:
+                return found
+        return None
 
 
 @dataclass
