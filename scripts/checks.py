@@ -11,6 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional
 
+import numpy as np
+
 from crmdocs.schemas.org import Role, UnitKind
 from crmdocs.schemas.retailer import Status
 
@@ -291,20 +293,26 @@ def check_targets(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
 
 
 def check_sales(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
-    unknown_r: dict[tuple[str, str], int] = defaultdict(int)
-    reported: set[tuple[str, str, str]] = set()
-    for row, (rel, line) in zip(repo.sales.rows, repo.sales.origin):
-        for column, value, known, what in (
-            (2, row.retailer, repo.retailers, "零售户"),
-            (3, row.brand, repo.brands, "品牌"),
-        ):
-            if value not in known:
-                unknown_r[(rel, value)] += 1
-                if (rel, what, value) not in reported:
-                    reported.add((rel, what, value))
-                    yield Diagnostic(rel, line, column, "retailer" if column == 2 else "brand",
-                                     f"找不到{what} {value}（本文件第一次出现在这一行）(unknown {'retailer' if column == 2 else 'brand'})",
-                                     "error", "unknown_reference")
+    sales = repo.sales
+    sales.finish()
+    for column, ids, codes, known, what, fld in (
+        (2, sales.retailer_ids, sales.retailer, repo.retailers, "零售户", "retailer"),
+        (3, sales.brand_ids, sales.brand, repo.brands, "品牌", "brand"),
+    ):
+        unknown = [i for i, v in enumerate(ids) if v not in known]
+        if not unknown:
+            continue
+        rows = np.flatnonzero(np.isin(codes, unknown))
+        seen: set[tuple[int, int]] = set()
+        for i in rows:  # first row of each unknown id in each file
+            key = (int(sales.file_of[i]), int(codes[i]))
+            if key in seen:
+                continue
+            seen.add(key)
+            rel, line = sales.origin(int(i))
+            yield Diagnostic(rel, line, column, fld,
+                             f"找不到{what} {ids[key[1]]}（本文件第一次出现在这一行）(unknown {fld})",
+                             "error", "unknown_reference")
 
 
 CHECKS: tuple[Callable[[Repository, Context], Iterable[Diagnostic]], ...] = (

@@ -127,7 +127,7 @@ KINDS: tuple[Kind, ...] = (
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 
-SALES_PATTERN = re.compile(r"sales/(?P<month>\d{4}-\d{2})\.csv")
+SALES_PATTERN = re.compile(r"sales/(?P<month>\d{4}-\d{2})\.csv(?:\.gz)?")  # plain or gzip
 
 
 def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:

@@ -272,15 +272,24 @@ def load(root: Path | str, jobs: int = 1) -> tuple[Repository, Report]:
     rels, diags = discover(root)
     report.extend(diags)
     loaded = load_files(root, rels, jobs)
+    sales_months: dict[str, str] = {}
     for item in loaded:
         report.extend(item.diagnostics)
         if item.kind is not None:
             repo.files += 1
         if item.kind == "sales":
             month = SALES_PATTERN.fullmatch(item.rel[len(RECORDS) + 1 :]).group("month")  # type: ignore[union-attr]
+            if month in sales_months:
+                report.add(Diagnostic(
+                    item.rel, 0, 0, "", f"{month} 月已有销售文件 {sales_months[month]}，同一月份只能有一个文件（.csv 或 .csv.gz）"
+                    f" (two sales files for one month)", "error", "duplicate",
+                ))
+                continue
+            sales_months[month] = item.rel
             report.extend(read_sales_csv((root / item.rel).read_bytes(), item.rel, month, repo.sales))
         else:
             _index(repo, item, report)
+    repo.sales.finish()
     report.files = repo.files
     return repo, report
 

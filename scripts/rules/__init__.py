@@ -76,8 +76,9 @@ class Computed:
 def last_day(repo: Repository) -> dt.date:
     """The latest date the records speak of (sales, plans, diaries, complaints)."""
     days: list[dt.date] = []
-    if repo.sales.rows:
-        days.append(max(r.date for r in repo.sales.rows))
+    sales_last = repo.sales.last_day()
+    if sales_last is not None:
+        days.append(sales_last)
     days.extend(day for _, day in repo.diaries)
     days.extend(day for _, day in repo.plans)
     days.extend(c.received.date() for c in repo.complaints.values())
