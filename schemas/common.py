@@ -39,9 +39,23 @@ class Record(BaseModel):
     )
 
 
+class UnquotedDigits(str):
+    """A digit string written without quotes that has a leading zero (``0832…``).
+
+    The YAML reader returns these instead of plain text: YAML 1.1 tools read
+    them as text, YAML 1.2 tools as a number, so a text field refuses them."""
+
+
 def _text_only(value: Any) -> Any:
     # YAML turns unquoted 13812345678 into an int and `yes` into a bool; a
     # text field must say so instead of accepting a mangled value.
+    if isinstance(value, UnquotedDigits):
+        raise PydanticCustomError(
+            "text_needs_quotes",
+            "号码 {found} 没有加引号：以 0 开头的数字各工具读法不一（有的会丢掉开头的 0），请加引号，"
+            '例如 "{found}" (unquoted digits: put the value in quotes)',
+            {"found": str(value)},
+        )
     if isinstance(value, bool) or isinstance(value, (int, float, Decimal)):
         raise PydanticCustomError(
             "text_needs_quotes",
@@ -63,7 +77,7 @@ def _slug(value: Any) -> Any:
     if not isinstance(value, str) or not SLUG_RE.match(value):
         raise PydanticCustomError(
             "slug",
-            "编号 {found!r} 不合规：只能用小写字母、数字和连字符，以字母或数字开头，最长 64 位，"
+            "编号 “{found}” 不合规：只能用小写字母、数字和连字符，以字母或数字开头，最长 64 位，"
             "不能含 / .. 或空格 (an id is lowercase letters, digits and '-')",
             {"found": value},
         )
@@ -83,7 +97,7 @@ def _phone(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"[0-9+\- ]{5,20}", value):
         raise PydanticCustomError(
             "phone",
-            "电话号码 {found!r} 格式不对，只能含数字、空格、+ 和 - (phone number: digits only)",
+            "电话号码 “{found}” 格式不对，只能含数字、空格、+ 和 - (phone number: digits only)",
             {"found": value},
         )
     return value
@@ -97,7 +111,7 @@ def _licence(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"[0-9A-Za-z]{6,20}", value):
         raise PydanticCustomError(
             "licence",
-            "许可证号 {found!r} 格式不对，应为 6–20 位数字或字母 (licence number: 6-20 digits/letters)",
+            "许可证号 “{found}” 格式不对，应为 6–20 位数字或字母 (licence number: 6-20 digits/letters)",
             {"found": value},
         )
     return value
@@ -117,13 +131,13 @@ def _date(value: Any) -> Any:
         except ValueError:
             raise PydanticCustomError(
                 "bad_date",
-                "日期 {found!r} 不存在或格式不对，应写成 YYYY-MM-DD，例如 2026-09-01 "
+                "日期 “{found}” 不存在或格式不对，应写成 YYYY-MM-DD，例如 2026-09-01 "
                 "(not a valid date, expected YYYY-MM-DD)",
                 {"found": value},
             ) from None
     raise PydanticCustomError(
         "bad_date",
-        "应为日期 YYYY-MM-DD，读到的是 {found!r} (expected a date)",
+        "应为日期 YYYY-MM-DD，读到的是 “{found}” (expected a date)",
         {"found": value},
     )
 
@@ -143,7 +157,7 @@ def _datetime(value: Any) -> Any:
                 continue
     raise PydanticCustomError(
         "bad_datetime",
-        "时间 {found!r} 不对，应写成 \"YYYY-MM-DD HH:MM\"，例如 \"2026-09-01 14:30\" "
+        "时间 “{found}” 不对，应写成 \"YYYY-MM-DD HH:MM\"，例如 \"2026-09-01 14:30\" "
         "(expected date and time)",
         {"found": value},
     )
@@ -171,7 +185,7 @@ def _clock(value: Any) -> Any:
             pass
     raise PydanticCustomError(
         "bad_clock",
-        "时刻 {found!r} 不对，应写成 \"HH:MM\" (expected a clock time HH:MM)",
+        "时刻 “{found}” 不对，应写成 \"HH:MM\" (expected a clock time HH:MM)",
         {"found": value},
     )
 
@@ -180,12 +194,14 @@ Clock = Annotated[dt.time, BeforeValidator(_clock), WithJsonSchema({"type": "str
 
 
 def _period(value: Any) -> Any:
+    if type(value) is int and 2000 <= value <= 2100:  # a year needs no quotes
+        value = str(value)
     value = _text_only(value)
     if isinstance(value, str) and re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?", value):
         return value
     raise PydanticCustomError(
         "period",
-        "期间 {found!r} 不对，应为年 2026、月 2026-09 或季度 2026-Q3 (expected a period)",
+        "期间 “{found}” 不对，应为年 2026、月 2026-09 或季度 2026-Q3 (expected a period)",
         {"found": value},
     )
 
@@ -208,7 +224,7 @@ def unique_list(items: list) -> list:
         key = item if isinstance(item, (str, int)) else repr(item)
         if key in seen:
             raise PydanticCustomError(
-                "duplicate_item", "{found!r} 出现了两次 (listed twice)", {"found": item}
+                "duplicate_item", "“{found}” 出现了两次 (listed twice)", {"found": item}
             )
         seen.add(key)
     return items

@@ -51,7 +51,7 @@ def _email(value: str) -> str:
 
     if "@" not in value or value.startswith("@") or value.endswith("@") or " " in value:
         raise PydanticCustomError(
-            "email", "邮箱 {found!r} 格式不对 (not an e-mail address)", {"found": value}
+            "email", "邮箱 “{found}” 格式不对 (not an e-mail address)", {"found": value}
         )
     return value.lower()
 

@@ -45,7 +45,7 @@ def explain(error: dict[str, Any]) -> str:
         return f"不能大于 {ctx.get('le')}，读到的是 {found} (must be ≤ {ctx.get('le')})"
     if kind == "less_than":
         return f"必须小于 {ctx.get('lt')}，读到的是 {found} (must be < {ctx.get('lt')})"
-    if kind == "string_too_short":
+    if kind == "string_too_short" or (kind == "too_short" and isinstance(error.get("input"), str)):
         return "不能为空 (must not be empty)"
     if kind == "string_pattern_mismatch":
         return f"格式不对，读到的是 {found} (does not match the expected format)"

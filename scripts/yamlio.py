@@ -33,8 +33,7 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
     LIBYAML = False
 
 
-class UnquotedDigits(str):
-    """A digit string written without quotes that has a leading zero."""
+from crmdocs.schemas.common import UnquotedDigits  # noqa: E402 - a text field refuses it
 
 
 class YamlProblem(Exception):
@@ -126,14 +125,21 @@ def decode(data: bytes) -> str:
     return text
 
 
-def _problem_from(exc: yaml.YAMLError) -> YamlProblem:
+def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
     problem = getattr(exc, "problem", None) or str(exc)
+    lines = text.splitlines()
+    # libyaml says only "found character that cannot start any token": look at the line
+    on_line = lines[line - 1] if 0 < line <= len(lines) else ""
     hint = ""
-    if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+    if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower() or (
+        "\t" in on_line and "cannot start any token" in problem
+    ):
         hint = "请用空格缩进，不要用 Tab 键；"
+    elif "another document" in problem or "expected a single document" in problem:
+        hint = "一个文件只写一条记录，不要用 --- 分隔多份内容；"
     elif "mapping values are not allowed" in problem:
         hint = "冒号后面要有空格，含冒号的文字请加引号；"
     elif "could not find expected ':'" in problem:
@@ -163,13 +169,13 @@ def parse(text: str) -> Any:
         try:
             _check_aliases(text)
         except yaml.YAMLError as exc:
-            raise _problem_from(exc) from None
+            raise _problem_from(exc, text) from None
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
     except YamlProblem:
         raise
     except yaml.YAMLError as exc:
-        raise _problem_from(exc) from None
+        raise _problem_from(exc, text) from None
     except (ValueError, TypeError, RecursionError) as exc:  # pragma: no cover - defensive
         raise YamlProblem(f"YAML 内容无法读取：{exc} (unreadable YAML)", 0, 0, "yaml") from None
 
