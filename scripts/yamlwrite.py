@@ -35,6 +35,10 @@ class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
     # anything the reader would take as a number or boolean gets them
     yaml_implicit_resolvers = Loader.yaml_implicit_resolvers
 
+    def ignore_aliases(self, data: Any) -> bool:
+        # equal dates/objects repeated in one record must be written out, never as &id001/*id001
+        return True
+
 
 def _str(dumper: yaml.SafeDumper, value: str):
     style = None

@@ -1,9 +1,364 @@
-"""Rule module `appraisals` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``appraisals``: the customer-manager appraisal (百分制) for
+months, quarters and years, and the grade recommendation.
+
+DOMAIN.md §3 "Customer-manager appraisal" and "Grades". Every indicator's full
+marks, floor (0 points) and full-marks ratio come from ``policy.appraisal``;
+points = full marks × (ratio − floor) ÷ (full − floor), clamped to
+0…full marks. An indicator without input (no target, target 0, nothing
+planned, no survey) is not assessed: the total is the points earned scaled to
+100 over the indicators assessed, minus the deduction per overdue complaint,
+clamped to 0–100. Quarters and years add their months' inputs before taking
+ratios (they are not averages of monthly scores).
+
+The grade recommendation (quarters) follows ``policy.grades.rules``; it never
+changes a person's record — a person decides by committing the change.
+
+Writes ``<period>/managers/<manager>.yaml`` (:class:`ManagerPeriod`): the
+manager's visits (module ``visits``), overdue complaints (module
+``complaints``) and appraisal.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from crmdocs.schemas.computed_managers import (
+    Appraisal,
+    GradeRecommendation,
+    IndicatorResult,
+    ManagerComplaints,
+    ManagerPeriod,
+)
+
+from .. import periods
+from .. import sales as sales_lib
+from . import complaints as complaints_rule
+from . import visits as visits_rule
+
 NAME = "appraisals"
+
+LABELS = {
+    "sales": ("销售目标完成率", "条"),
+    "key_brands": ("重点品牌完成率", "条"),
+    "plan_execution": ("计划执行率", "户次"),
+    "coverage": ("拜访周期覆盖率", "户"),
+    "diary_on_time": ("日记按时率", "篇"),
+    "satisfaction": ("客户满意度", "分"),
+    "information": ("有价值信息", "条"),
+}
+
+
+# ---------------------------------------------------------------- sales, vectorised
+
+
+@dataclass
+class SalesByManager:
+    managers: list[str]
+    months: list[str]
+    total: np.ndarray  # [manager, month] cartons
+    key: np.ndarray  # [manager, month] cartons of key brands
+
+    def get(self, manager: str, months: list[str]) -> tuple[float, float]:
+        try:
+            i = self.managers.index(manager)
+        except ValueError:
+            return 0.0, 0.0
+        cols = [self.months.index(m) for m in months if m in self.months]
+        return float(self.total[i, cols].sum()), float(self.key[i, cols].sum())
+
+
+def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
+    """Cartons sold per manager and month, each order line attributed to the
+    retailer's manager on the order day (``sales.managers``: ``manager_on``)."""
+    data = repo.sales
+    mgr, managers = sales_lib.managers(data, repo.retailers)
+    nm, nmo = len(managers), len(months)
+    if nm == 0 or nmo == 0 or len(data) == 0:
+        zero = np.zeros((nm, nmo))
+        return SalesByManager(managers, months, zero, zero.copy())
+    wanted = np.array([sales_lib.month_index(m) for m in months], dtype=np.int64)
+    row_month = sales_lib.row_months(data)
+    col = np.searchsorted(wanted, row_month)
+    col_ok = np.minimum(col, nmo - 1)
+    valid = (mgr >= 0) & (col < nmo) & (wanted[col_ok] == row_month) & (data.day <= np.datetime64(as_of, "D"))
+    key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in data.brand_ids] or [False])
+    flat = mgr[valid].astype(np.int64) * nmo + col[valid]
+    weights = data.quantity[valid].astype(np.float64)
+    total = np.bincount(flat, weights=weights, minlength=nm * nmo).reshape(nm, nmo)
+    keyw = np.where(key_brand[data.brand[valid]], weights, 0.0)
+    key = np.bincount(flat, weights=keyw, minlength=nm * nmo).reshape(nm, nmo)
+    return SalesByManager(managers, months, total, key)
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def points_for(ratio: float, floor: float, full: float, max_points: float) -> float:
+    share = (ratio - floor) / (full - floor)
+    return round(max_points * min(max(share, 0.0), 1.0), 2)
+
+
+def _indicator(key: str, ind, actual, target, note: str = "") -> IndicatorResult:
+    label, unit = LABELS.get(key, (key, ""))
+    ratio = None
+    points = None
+    if target is None:
+        note = note or "没有目标或没有数据，本项不考核 (not assessed)"
+    elif target == 0:
+        note = note or "目标为 0，无法计算完成率，本项不考核 (target 0: not assessed)"
+    else:
+        ratio = actual / target
+        points = points_for(ratio, ind.floor, ind.full, ind.points)
+        ratio = round(ratio, 4)
+    return IndicatorResult(
+        key=key, label=label, actual=None if actual is None else round(float(actual), 2),
+        target=None if target is None else round(float(target), 2), unit=unit, ratio=ratio,
+        floor=ind.floor, full=ind.full, max_points=ind.points, points=points, note=note,
+    )
+
+
+def _target(repo, manager: str, period: str, months: list[str]) -> tuple[Optional[float], Optional[float]]:
+    """(sales, key-brand) targets: the period's own targets record when there is
+    one, else the sum of the months' (None when no month has a line for the manager)."""
+    def line(p):
+        t = repo.targets.get(p)
+        if t is None:
+            return None
+        return next((x for x in t.targets if x.manager == manager), None)
+
+    own = line(period) if periods.kind(period) != "month" else None
+    if own is not None:
+        return own.sales, own.key_brands
+    found = [x for x in (line(m) for m in months) if x is not None]
+    if not found:
+        return None, None
+    return sum(x.sales for x in found), sum(x.key_brands for x in found)
+
+
+def _survey_score(policy, survey) -> float:
+    table = policy.survey_scores
+    return (table.quality[survey.quality] + table.service[survey.service]
+            + table.brand_awareness[survey.brand_awareness]) / 3
+
+
+def appraise(ctx, manager: str, period: str, months: list[str], sales: SalesByManager,
+             visits, overdue_ids: list[str], surveys_by_manager, valuable) -> Appraisal:
+    policy = ctx.policy
+    ap = policy.appraisal
+    repo = ctx.repo
+    start, end = periods.bounds(period)
+    last = min(end, ctx.as_of)
+    actual, key_actual = sales.get(manager, months)
+    target, key_target = _target(repo, manager, period, months)
+    results = []
+    for key, ind in ap.indicators.items():
+        if key == "sales":
+            results.append(_indicator(key, ind, actual, target))
+        elif key == "key_brands":
+            results.append(_indicator(key, ind, key_actual, key_target))
+        elif key == "plan_execution":
+            ex = visits.execution if visits else None
+            results.append(_indicator(key, ind, ex.done if ex else None, (ex.planned or None) if ex else None,
+                                      "" if ex and ex.planned else "没有计划拜访，本项不考核 (nothing planned)"))
+        elif key == "coverage":
+            cov = visits.coverage if visits else None
+            ok = cov is not None and cov.territory
+            results.append(_indicator(key, ind, cov.covered if ok else None, cov.territory if ok else None,
+                                      "" if ok else "片区没有零售户或没有拜访记录，本项不考核 (no territory)"))
+        elif key == "diary_on_time":
+            d = visits.diaries if visits else None
+            due = (d.expected - d.not_yet_due) if d else 0
+            note = ""
+            if d and d.unknown:
+                note = f"{d.unknown} 篇提交时间未知（没有历史），不算迟交 (hand-in time unknown: not late)"
+            results.append(_indicator(key, ind, (due - d.late - d.missing) if due else None, due or None,
+                                      note if due else "没有到期的日记，本项不考核 (no diary due)"))
+        elif key == "satisfaction":
+            scores = [_survey_score(policy, s) for s in surveys_by_manager.get(manager, [])
+                      if start <= s.date <= last]
+            if scores:
+                mean = sum(scores) / len(scores)
+                r = _indicator(key, ind, mean, 100.0, f"{len(scores)} 份走访报告单，三项得分平均 (surveys averaged)")
+            else:
+                r = _indicator(key, ind, None, None, "本期没有走访报告单，本项不考核 (no survey)")
+            results.append(r)
+        elif key == "information":
+            count = sum(valuable.get((manager, m), 0) for m in months)
+            target_items = ap.information_target * len(months)
+            results.append(_indicator(key, ind, count, target_items or None,
+                                      f"每月目标 {ap.information_target} 条 × {len(months)} 个月"))
+        else:
+            results.append(_indicator(key, ind, None, None, "没有这一指标的计算规则，本项不考核 (no rule for this indicator)"))
+    assessed = [r for r in results if r.points is not None]
+    earned = round(sum(r.points for r in assessed), 2)
+    assessable = round(sum(r.max_points for r in assessed), 2)
+    full_total = sum(i.points for i in ap.indicators.values())
+    scaled = round(earned * full_total / assessable, 2) if assessable else 0.0
+    deduction = round(ap.complaint_deduction * len(overdue_ids), 2)
+    total = round(min(max(scaled - deduction, 0.0), 100.0), 2)
+    return Appraisal(
+        indicators=results, earned=earned, assessable=assessable, scaled=scaled,
+        overdue_complaints=len(overdue_ids), deduction=deduction, total=total,
+        complete=ctx.as_of >= end,
+    )
+
+
+# ---------------------------------------------------------------- grades
+
+
+def _fmt(score: float) -> str:
+    return f"{score:g}"
+
+
+def recommend(ctx, manager: str, quarter: str, quarter_totals: dict[str, tuple[float, bool]],
+              month_totals: dict[str, float]) -> GradeRecommendation:
+    """The grade recommendation at the end of ``quarter`` (or as_of, if earlier).
+
+    quarter_totals: quarter → (total, complete); month_totals: month → total."""
+    policy = ctx.policy
+    rules = policy.grades.rules
+    ladder = policy.grades.ladder
+    ids = [g.id for g in ladder]
+    names = {g.id: g.name for g in ladder}
+    person = ctx.repo.people[manager]
+    current = person.grade
+    rec = GradeRecommendation(current=current)
+    if current not in ids:
+        rec.rule = f"当前等级 {current} 不在政策的等级阶梯 {ids} 中，无法建议 (grade not on the ladder)"
+        return rec
+    index = ids.index(current)
+    ended = sorted(q for q, (_, complete) in quarter_totals.items() if complete and q <= quarter)
+
+    def run(n: int) -> list[str]:
+        """The last n ended quarters when they follow one another, else []."""
+        if len(ended) < n:
+            return []
+        tail = ended[-n:]
+        for a, b in zip(tail, tail[1:]):
+            if periods.previous_quarter(b) != a:
+                return []
+        return tail
+
+    def ev(qs):
+        return [f"{q} {_fmt(quarter_totals[q][0])} 分" for q in qs]
+
+    tail = run(rules.eliminate_quarters)
+    if tail and all(quarter_totals[q][0] < rules.eliminate_score for q in tail):
+        rec.action, rec.evidence = "eliminate_review", ev(tail)
+        rec.rule = f"连续 {rules.eliminate_quarters} 个季度得分低于 {_fmt(rules.eliminate_score)} 分 → 建议淘汰审查 (elimination review)"
+        return rec
+    if index == 0:
+        start = person.grade_since or person.hire_date
+        if start is None:
+            rec.rule = "见习客户经理没有入职或定级日期，无法判断见习期 (no hire date)"
+            return rec
+        end = periods.add_months(start, rules.probation_months)
+        at = min(periods.bounds(quarter)[1], ctx.as_of)
+        if at < end:
+            rec.rule = f"见习期自 {start} 起 {rules.probation_months} 个月，至 {end} 期满，尚未期满 (on probation)"
+            return rec
+        first = periods.month_of(start)
+        window = [m for m in sorted(month_totals) if first <= m < periods.month_of(end)]
+        window = window[: rules.probation_months]
+        if not window:
+            rec.rule = f"见习期 {start} 至 {end} 没有月度考核，无法判断 (no monthly appraisal in probation)"
+            return rec
+        avg = round(sum(month_totals[m] for m in window) / len(window), 2)
+        rec.evidence = [f"{m} {_fmt(month_totals[m])} 分" for m in window] + [f"平均 {_fmt(avg)} 分"]
+        if avg >= rules.probation_average:
+            rec.action, rec.to = "end_probation", ids[1]
+            rec.rule = (f"见习 {rules.probation_months} 个月期满，月平均分 {_fmt(avg)} ≥ {_fmt(rules.probation_average)}"
+                        f" → 建议转为{names[ids[1]]} (end of probation)")
+        else:
+            rec.rule = (f"见习期满，但月平均分 {_fmt(avg)} 低于 {_fmt(rules.probation_average)}，不建议转正"
+                        f" (probation not passed)")
+        return rec
+    if ended and quarter_totals[ended[-1]][0] < rules.demote_score:
+        q = ended[-1]
+        rec.evidence = ev([q])
+        if index >= 2:
+            rec.action, rec.to = "demote", ids[index - 1]
+            rec.rule = (f"季度得分低于 {_fmt(rules.demote_score)} 分 → 建议降一级："
+                        f"{names[current]} → {names[ids[index - 1]]} (demotion)")
+        else:
+            rec.rule = f"季度得分低于 {_fmt(rules.demote_score)} 分，但已是最低正式等级，不再降级 (lowest grade)"
+        return rec
+    tail = run(rules.promote_quarters)
+    if tail and all(quarter_totals[q][0] >= rules.promote_score for q in tail):
+        rec.evidence = ev(tail)
+        if index < len(ids) - 1:
+            rec.action, rec.to = "promote", ids[index + 1]
+            rec.rule = (f"连续 {rules.promote_quarters} 个季度得分 ≥ {_fmt(rules.promote_score)} 分 → 建议晋升一级："
+                        f"{names[current]} → {names[ids[index + 1]]} (promotion)")
+        else:
+            rec.rule = f"连续 {rules.promote_quarters} 个季度得分 ≥ {_fmt(rules.promote_score)} 分，已是最高等级 (top grade)"
+        return rec
+    rec.evidence = ev(ended[-max(rules.promote_quarters, rules.eliminate_quarters):])
+    rec.rule = "没有触发升级、降级或淘汰审查规则，维持现等级 (no rule applies)" if ended else \
+        "还没有结束的季度，暂无建议 (no ended quarter yet)"
+    return rec
+
+
+# ---------------------------------------------------------------- the module
 
 
 def compute(ctx) -> dict:
-    return {}
+    vres = ctx.shared.get(visits_rule.NAME)
+    if vres is None:
+        vres = visits_rule.summarise(ctx)
+        ctx.shared[visits_rule.NAME] = vres
+    found = ctx.shared.get(complaints_rule.NAME)
+    if found is None:
+        found = complaints_rule.statuses(ctx)
+    overdue = complaints_rule.overdue_by_manager(found)
+    repo = ctx.repo
+    sales = sales_by_manager(repo, vres.months, ctx.as_of)
+
+    surveys_by_manager: dict[str, list] = defaultdict(list)
+    for sid in sorted(repo.surveys):
+        s = repo.surveys[sid]
+        r = repo.retailers.get(s.retailer)
+        if r is not None and s.date <= ctx.as_of:
+            surveys_by_manager[r.management.manager_on(s.date)].append(s)
+
+    valuable: dict[tuple[str, str], int] = defaultdict(int)
+    for (manager, day), diary in repo.diaries.items():
+        if day <= ctx.as_of and diary.review is not None:
+            valuable[(manager, periods.month_of(day))] += len(diary.review.valuable)
+
+    out: dict[str, ManagerPeriod] = {}
+    records: dict[tuple[str, str], ManagerPeriod] = {}
+    for period in periods.containing(vres.months):
+        inside = [m for m in periods.months(period) if m in vres.months]
+        start, end = periods.bounds(period)
+        for manager in vres.managers.get(period, []):
+            person = repo.people[manager]
+            ids = sorted(cid for m in periods.months(period) for cid in overdue.get((manager, m), []))
+            visits = vres.by_key.get((manager, period))
+            appraisal = appraise(ctx, manager, period, inside, sales, visits, ids, surveys_by_manager, valuable)
+            as_of = min(end, ctx.as_of)
+            rec = ManagerPeriod(
+                manager=manager, name=person.name, unit=person.unit_on(as_of), period=period,
+                start=start, end=end, as_of=as_of, visits=visits or visits_rule.Visits(),
+                complaints=ManagerComplaints(overdue=len(ids), ids=ids), appraisal=appraisal,
+            )
+            records[(manager, period)] = rec
+            out[f"{period}/managers/{manager}.yaml"] = rec
+    quarter_totals: dict[str, dict[str, tuple[float, bool]]] = defaultdict(dict)
+    month_totals: dict[str, dict[str, float]] = defaultdict(dict)
+    for (manager, period), rec in records.items():
+        k = periods.kind(period)
+        if k == "quarter":
+            quarter_totals[manager][period] = (rec.appraisal.total, rec.appraisal.complete)
+        elif k == "month":
+            month_totals[manager][period] = rec.appraisal.total
+    for (manager, period), rec in records.items():
+        if periods.kind(period) == "quarter":
+            rec.grade = recommend(ctx, manager, period, quarter_totals[manager], month_totals[manager])
+    ctx.shared[NAME] = records
+    return out

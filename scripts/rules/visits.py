@@ -1,9 +1,374 @@
-"""Rule module `visits` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``visits``: plan execution, required-cycle coverage, and plans,
+diaries and reviews late or missing — per customer manager and period.
+
+DOMAIN.md §3 "Visits". Every number comes from ``policy.visits``; working days
+from the calendar records (holidays and make-up days included). A plan or
+diary whose hand-in time is unknown (no git history) is counted as "unknown",
+never as late. Results go to ``ctx.shared["visits"]`` (a :class:`VisitsResult`);
+module ``appraisals`` writes them into each manager's computed record, so this
+module returns no files of its own.
+"""
 
 from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from crmdocs.schemas.computed_managers import (
+    Coverage,
+    Deadlines,
+    Execution,
+    LateItem,
+    OverdueRetailer,
+    Visits,
+)
+from crmdocs.schemas.org import Role
+from crmdocs.schemas.retailer import Status
+
+from .. import periods
 
 NAME = "visits"
 
 
+# ---------------------------------------------------------------- what is appraised
+
+
+@dataclass
+class VisitsResult:
+    """What this module leaves for later modules and for ``crmdocs explain``."""
+
+    months: list[str]  # months appraised, in order
+    managers: dict[str, list[str]]  # period (month, quarter, year) → managers, sorted
+    by_key: dict[tuple[str, str], Visits]  # (manager, period) → visits summary
+    regime_start: Optional[dt.date]  # first day of plans/diaries in the records
+    territory: dict[dt.date, dict[str, list[str]]] = field(default_factory=dict)  # day → manager → retailers
+
+
+def customer_managers(repo) -> list[str]:
+    return sorted(pid for pid, p in repo.people.items() if p.role is Role.customer_manager)
+
+
+def appraised_months(ctx) -> list[str]:
+    """Months with plans, diaries or monthly targets, up to the month of as_of."""
+    repo = ctx.repo
+    found = {periods.month_of(day) for _, day in repo.plans}
+    found |= {periods.month_of(day) for _, day in repo.diaries}
+    found |= {p for p in repo.targets if periods.kind(p) == "month"}
+    last = periods.month_of(ctx.as_of)
+    return sorted(m for m in found if m <= last)
+
+
+def regime_start(repo) -> Optional[dt.date]:
+    """The first day the records hold a plan or diary: days before it are not
+    expected to have one (the program, or the repository, began then)."""
+    days = [day for _, day in repo.plans] + [day for _, day in repo.diaries]
+    return min(days) if days else None
+
+
+def territory_on(repo, day: dt.date) -> dict[str, list[str]]:
+    """manager → active retailers they are responsible for on ``day`` (sorted)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for rid in sorted(repo.retailers):
+        r = repo.retailers[rid]
+        if r.status is not Status.active:
+            continue
+        out[r.management.manager_on(day)].append(rid)
+    return dict(out)
+
+
+def class_lookup(ctx, day: dt.date) -> Callable[[str], Optional[str]]:
+    """``ctx.class_on(·, day)`` with the month search done once for ``day``."""
+    by_month: dict[str, dict[str, str]] = ctx.shared.get("classes", {}) or {}
+    key = periods.month_of(day)
+    tables = [by_month[m] for m in sorted((m for m in by_month if m <= key), reverse=True)]
+
+    def lookup(retailer: str) -> Optional[str]:
+        for table in tables:
+            found = table.get(retailer)
+            if found is not None:
+                return found
+        return None
+
+    return lookup
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+def _at(day: dt.date, clock: str) -> dt.datetime:
+    hh, mm = clock.split(":")
+    return dt.datetime.combine(day, dt.time(int(hh), int(mm)))
+
+
+class _Due:
+    """Deadlines per day, computed once for all managers."""
+
+    def __init__(self, ctx):
+        self.cal = ctx.calendar
+        self.vp = ctx.policy.visits
+        self._cache: dict[tuple[str, dt.date], object] = {}
+
+    def plan(self, day: dt.date) -> dt.datetime:
+        key = ("plan", day)
+        if key not in self._cache:
+            d = self.vp.plan_deadline
+            self._cache[key] = _at(self.cal.add_working_days(day, d.days_after), d.time)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def diary(self, day: dt.date) -> dt.datetime:
+        key = ("diary", day)
+        if key not in self._cache:
+            d = self.vp.diary_deadline
+            self._cache[key] = _at(self.cal.add_working_days(day, d.days_after), d.time)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def review(self, day: dt.date) -> dt.date:
+        """A review is on time when written on or before this day."""
+        key = ("review", day)
+        if key not in self._cache:
+            self._cache[key] = self.cal.add_working_days(day, self.vp.review_working_days)
+        return self._cache[key]  # type: ignore[return-value]
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.expected = self.on_time = self.late = self.missing = self.unknown = self.not_yet_due = 0
+        self.items: list[LateItem] = []
+
+    def handed(self, day: dt.date, due: dt.datetime, at: Optional[dt.datetime]) -> None:
+        self.expected += 1
+        if at is None:
+            self.unknown += 1
+        elif at > due:
+            self.late += 1
+            hours = round((at - due).total_seconds() / 3600, 2)
+            self.items.append(LateItem(date=day, due=due, status="late", handed_in=at, hours_late=hours))
+        else:
+            self.on_time += 1
+
+    def absent(self, day: dt.date, due: dt.datetime, as_of: dt.date) -> None:
+        self.expected += 1
+        if due.date() <= as_of:
+            self.missing += 1
+            self.items.append(LateItem(date=day, due=due, status="missing"))
+        else:
+            self.not_yet_due += 1
+
+    def model(self) -> Deadlines:
+        due = self.expected - self.not_yet_due
+        ratio = round((due - self.late - self.missing) / due, 4) if due else None
+        return Deadlines(
+            expected=self.expected, on_time=self.on_time, late=self.late, missing=self.missing,
+            unknown=self.unknown, not_yet_due=self.not_yet_due, ratio=ratio,
+            items=sorted(self.items, key=lambda i: (i.date, i.status)),
+        )
+
+
+# ---------------------------------------------------------------- one manager, one month
+
+
+def _expected_days(ctx, person, month: str, start0: Optional[dt.date], last_record: Optional[dt.date]) -> list[dt.date]:
+    first, last = periods.bounds(month)
+    lo = max(d for d in (first, start0, person.hire_date) if d is not None)
+    hi = min(last, ctx.as_of)
+    if not person.active and last_record is not None:
+        hi = min(hi, last_record)
+    if start0 is None or hi < lo:
+        return []
+    return ctx.calendar.working_days(lo, hi)
+
+
+def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date]) -> tuple[Visits, int]:
+    repo = ctx.repo
+    handed = ctx.handed_in
+    plans, diaries, reviews = _Tally(), _Tally(), _Tally()
+    planned = done = counted = absent_days = 0
+    for day in days:
+        plan = repo.plans.get((manager, day))
+        diary = repo.diaries.get((manager, day))
+        absent = diary is not None and diary.absence is not None and not diary.visits
+        absent_days += absent
+        # plan: needed unless the diary says the manager was away that day
+        if plan is not None:
+            at = handed.get(repo.source("plan", (manager, day))) if handed is not None else None
+            plans.handed(day, due.plan(day), at)
+        elif not absent:
+            plans.absent(day, due.plan(day), ctx.as_of)
+        # diary: needed every working day (an absence is written in it)
+        diary_due = due.diary(day)
+        if diary is not None:
+            at = handed.get(repo.source("diary", (manager, day))) if handed is not None else None
+            diaries.handed(day, diary_due, at)
+            review_due = due.review(day)
+            review_deadline = dt.datetime.combine(review_due, dt.time(23, 59))
+            if diary.review is not None:
+                # the review's own time (review.at) is its hand-in time
+                reviews.handed(day, review_deadline, diary.review.at)
+            else:
+                # missing once the whole due day has passed before as_of
+                reviews.absent(day, review_deadline, ctx.as_of - dt.timedelta(days=1))
+        else:
+            diaries.absent(day, diary_due, ctx.as_of)
+        # execution: planned visits the diary shows done (days whose diary is due)
+        if plan is not None and plan.visits and (diary is not None or diary_due.date() <= ctx.as_of):
+            wanted = {v.retailer for v in plan.visits}
+            seen = {v.retailer for v in diary.visits} if diary is not None else set()
+            planned += len(wanted)
+            done += len(wanted & seen)
+            counted += 1
+    execution = Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None, days=counted)
+    visits = Visits(
+        working_days=len(days), absent_days=absent_days, execution=execution,
+        plans=plans.model(), diaries=diaries.model(), reviews=reviews.model(),
+    )
+    return visits, len(days)
+
+
+def _coverage(ctx, manager: str, day: dt.date, retailers: list[str], last_visits, start0, lookup) -> Coverage:
+    vp = ctx.policy.visits
+    longest = max(vp.cycle_days.values())
+    before = (start0 - dt.timedelta(days=1)) if start0 else day
+    covered = unknown = 0
+    overdue: list[OverdueRetailer] = []
+    for rid in retailers:
+        cls = lookup(rid)
+        if cls is None or cls not in vp.cycle_days:
+            unknown += 1
+            cycle = longest
+        else:
+            cycle = vp.cycle_days[cls]
+        dates = last_visits.get(rid, ())
+        i = bisect.bisect_right(dates, day)
+        last = dates[i - 1] if i else None
+        gap = (day - (last or before)).days
+        if gap <= cycle:
+            covered += 1
+        else:
+            r = ctx.repo.retailers[rid]
+            overdue.append(OverdueRetailer(
+                retailer=rid, shop=r.basic.shop_name, retailer_class=cls, cycle_days=cycle,
+                last_visit=last, days_overdue=gap - cycle,
+            ))
+    overdue.sort(key=lambda o: (-o.days_overdue, o.retailer))
+    note = ""
+    if unknown:
+        note = f"{unknown} 户尚无分类结果，按政策最长拜访周期 {longest} 天计 (class unknown: longest cycle used)"
+    return Coverage(
+        as_of=day, territory=len(retailers), covered=covered,
+        ratio=round(covered / len(retailers), 4) if retailers else None,
+        class_unknown=unknown, note=note, overdue=overdue,
+    )
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def _sum_deadlines(parts: list[Deadlines]) -> Deadlines:
+    t = _Tally()
+    for p in parts:
+        t.expected += p.expected
+        t.on_time += p.on_time
+        t.late += p.late
+        t.missing += p.missing
+        t.unknown += p.unknown
+        t.not_yet_due += p.not_yet_due
+        t.items.extend(p.items)
+    return t.model()
+
+
+def aggregate(parts: list[Visits]) -> Visits:
+    """A quarter or year from its months: counts added, ratios from the sums;
+    coverage pooled over the months, the overdue list of the last month."""
+    planned = sum(p.execution.planned for p in parts)
+    done = sum(p.execution.done for p in parts)
+    covs = [p.coverage for p in parts if p.coverage is not None]
+    coverage = None
+    if covs:
+        territory = sum(c.territory for c in covs)
+        covered = sum(c.covered for c in covs)
+        last = covs[-1]
+        coverage = Coverage(
+            as_of=last.as_of, territory=territory, covered=covered,
+            ratio=round(covered / territory, 4) if territory else None,
+            class_unknown=last.class_unknown,
+            note=("各月月末覆盖情况合计；逾期名单为最后一个月 (months pooled; overdue list of the last month)"
+                  + (f"；{last.note}" if last.note else "")),
+            overdue=last.overdue,
+        )
+    return Visits(
+        working_days=sum(p.working_days for p in parts),
+        absent_days=sum(p.absent_days for p in parts),
+        execution=Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None,
+                            days=sum(p.execution.days for p in parts)),
+        coverage=coverage,
+        plans=_sum_deadlines([p.plans for p in parts]),
+        diaries=_sum_deadlines([p.diaries for p in parts]),
+        reviews=_sum_deadlines([p.reviews for p in parts]),
+    )
+
+
+def summarise(ctx) -> VisitsResult:
+    repo = ctx.repo
+    months = appraised_months(ctx)
+    start0 = regime_start(repo)
+    people = customer_managers(repo)
+    due = _Due(ctx)
+
+    last_visits: dict[str, list[dt.date]] = defaultdict(list)
+    last_record: dict[str, dt.date] = {}
+    with_records: set[tuple[str, str]] = set()
+    for (manager, day), diary in repo.diaries.items():
+        if day > ctx.as_of:
+            continue
+        for v in diary.visits:
+            last_visits[v.retailer].append(day)
+        last_record[manager] = max(day, last_record.get(manager, day))
+        with_records.add((manager, periods.month_of(day)))
+    for (manager, day) in repo.plans:
+        last_record[manager] = max(day, last_record.get(manager, day))
+        with_records.add((manager, periods.month_of(day)))
+    for dates in last_visits.values():
+        dates.sort()
+    for period, targets in repo.targets.items():
+        for line in targets.targets:
+            with_records.add((line.manager, period))
+
+    by_key: dict[tuple[str, str], Visits] = {}
+    managers: dict[str, set[str]] = defaultdict(set)
+    territories: dict[dt.date, dict[str, list[str]]] = {}
+    for month in months:
+        ref = min(periods.bounds(month)[1], ctx.as_of)
+        terr = territory_on(repo, ref)
+        territories[ref] = terr
+        lookup = class_lookup(ctx, ref)
+        for manager in people:
+            person = repo.people[manager]
+            mine = terr.get(manager, [])
+            if not mine and (manager, month) not in with_records:
+                continue
+            days = _expected_days(ctx, person, month, start0, last_record.get(manager))
+            visits, _ = _month_visits(ctx, due, manager, month, days)
+            if start0 is not None and ref >= start0:
+                visits.coverage = _coverage(ctx, manager, ref, mine, last_visits, start0, lookup)
+            by_key[(manager, month)] = visits
+            for period in (month, periods.quarter_of(month), periods.year_of(month)):
+                managers[period].add(manager)
+    for period in sorted(managers):
+        if periods.kind(period) == "month":
+            continue
+        inside = [m for m in periods.months(period) if m in months]
+        for manager in managers[period]:
+            parts = [by_key[(manager, m)] for m in inside if (manager, m) in by_key]
+            by_key[(manager, period)] = aggregate(parts)
+    return VisitsResult(
+        months=months, managers={p: sorted(ms) for p, ms in managers.items()},
+        by_key=by_key, regime_start=start0, territory=territories,
+    )
+
+
 def compute(ctx) -> dict:
+    ctx.shared[NAME] = summarise(ctx)
     return {}
