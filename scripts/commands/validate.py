@@ -8,6 +8,16 @@ from ..cli import find_root
 from ..validate import default_jobs, restrict, validate
 
 
+def _day(text: str):
+    import argparse
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期 {text} 不对，应写成 YYYY-MM-DD (expected a date)") from None
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "validate",
@@ -17,16 +27,13 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="只报告这些文件或目录里的问题（引用仍对照全部记录检查）")
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式 (output format)")
     p.add_argument("--jobs", type=int, default=None, help="并行进程数，默认为 CPU 核数 (worker processes)")
-    p.add_argument("--today", default=None, help="按这一天判断许可证到期等提醒，YYYY-MM-DD (date for expiry warnings)")
+    p.add_argument("--today", type=_day, default=None, help="按这一天判断许可证到期等提醒，YYYY-MM-DD (date for expiry warnings)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import datetime as dt
-
     root = find_root(args.root or (args.paths[0] if args.paths else None))
-    today = dt.date.fromisoformat(args.today) if args.today else None
-    _, report = validate(root, today=today, jobs=args.jobs or default_jobs())
+    _, report = validate(root, today=args.today, jobs=args.jobs or default_jobs())
     report = restrict(report, root, args.paths)
     out = report.to_json() if args.format == "json" else report.to_text()
     print(out, file=sys.stdout)

@@ -1,0 +1,125 @@
+"""`crmdocs validate`: exit codes, text and JSON output, paths, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import DIARY, PLAN, RETAILER, TODAY, valid_record
+
+
+def test_valid_repository_exits_0(mini):
+    code, out = mini.cli("validate")
+    assert code == 0
+    assert "0 个错误" in out and "0 errors" in out
+
+
+def test_an_error_exits_1_with_a_compiler_style_line(mini):
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    code, out = mini.cli("validate")
+    line = mini.line_of(PLAN, "r-9999")
+    assert code == 1
+    assert f"records/{PLAN}:{line}:" in out
+    assert ": 错误 error: visits[1].retailer: 找不到零售户 r-9999" in out
+    assert "1 个错误" in out
+
+
+def test_warnings_alone_exit_0(mini):
+    mini.edit(RETAILER, lambda d: d["basic"].update(licence_expiry="2026-09-10"))
+    code, out = mini.cli("validate")
+    assert code == 0 and "提醒 warning" in out and "1 个提醒" in out
+
+
+def test_json_format(mini):
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    mini.edit(RETAILER, lambda d: d["basic"].update(licence_expiry="2026-09-10"))
+    code, out = mini.cli("validate", "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert (data["errors"], data["warnings"]) == (1, 1)
+    assert data["files"] >= 20
+    by_code = {d["code"]: d for d in data["diagnostics"]}
+    err = by_code["unknown_retailer"]
+    assert err == {
+        "path": f"records/{PLAN}",
+        "line": mini.line_of(PLAN, "r-9999"),
+        "column": err["column"],
+        "field": "visits[1].retailer",
+        "message": err["message"],
+        "severity": "error",
+        "code": "unknown_retailer",
+    }
+    assert err["column"] >= 1 and "r-9999" in err["message"]
+    assert by_code["licence_expiring"]["severity"] == "warning"
+
+
+def test_json_of_a_valid_repository(mini):
+    code, out = mini.cli("validate", "--format", "json")
+    assert code == 0 and json.loads(out) == {"files": json.loads(out)["files"], "errors": 0, "warnings": 0, "diagnostics": []}
+
+
+def test_output_is_sorted_and_repeatable(mini):
+    mini.edit(DIARY, lambda d: d["review"].update(reviewer="mm-qian"))
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    mini.edit("org/d-west.yaml", lambda d: d.update(parent="k-nowhere"))
+    first = mini.cli("validate")
+    assert first == mini.cli("validate")
+    paths = [line.split(":")[0] for line in first[1].splitlines()[:-1]]
+    assert paths == sorted(paths) and len(set(paths)) == 3
+
+
+def test_paths_restrict_the_report_but_not_the_references(mini):
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    mini.edit("org/d-west.yaml", lambda d: d.update(parent="k-nowhere"))
+    code, out = mini.cli("validate", str(mini.records / "plans"))
+    assert code == 1 and "r-9999" in out and "k-nowhere" not in out
+    code, out = mini.cli("validate", str(mini.records / "diaries"))
+    assert code == 0  # the diary's references resolve against every record
+
+
+def test_today_decides_the_licence_warnings(mini):
+    mini.edit(RETAILER, lambda d: d["basic"].update(licence_expiry="2026-09-10"))
+    assert "licence" not in mini.cli("validate", "--format", "json", today=None)[1] or True  # wall clock: anything
+    code, out = mini.cli("validate", "--format", "json", today=TODAY)
+    assert json.loads(out)["warnings"] == 1
+
+
+def test_bad_today_is_a_clean_usage_error(mini):
+    code, out = mini.cli("validate", "--today", "2026-02-30", today=None)
+    assert code == 2 and "Traceback" not in out and "--today" in out
+
+
+def test_no_records_folder(tmp_path):
+    from conftest import run_cli
+
+    code, out = run_cli("--root", str(tmp_path), "validate")
+    assert code == 1 and "records" in out and "Traceback" not in out
+
+
+def test_many_files_in_two_processes_report_the_same(mini):
+    for i in range(10, 230):
+        data = valid_record(RETAILER)
+        data["id"] = f"r-{i:04d}"
+        data["basic"]["licence_no"] = f"5301021{i:05d}"
+        if i == 77:
+            data["basic"]["network"] = "city"
+        mini.write(f"retailers/d-east/r-{i:04d}.yaml", data)
+    one = mini.cli("validate", "--jobs", "1")
+    two = mini.cli("validate", "--jobs", "2")
+    assert one == two and one[0] == 1 and "r-0077.yaml" in one[1]
+
+
+def test_the_installed_command(mini):
+    """The console script of the venv: exit codes and no traceback."""
+    exe = Path(sys.executable).with_name("crmdocs")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "crmdocs.scripts.cli"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    ok = subprocess.run([*cmd, "validate", "--today", TODAY.isoformat()], cwd=mini.root, capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    mini.write(DIARY, "manager: cm-li\ndate: 2026-09-01\nvisits: [\n")
+    bad = subprocess.run([*cmd, "validate", "--today", TODAY.isoformat()], cwd=mini.root / "records", capture_output=True, text=True, env=env)
+    assert bad.returncode == 1
+    assert f"records/{DIARY}:" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
