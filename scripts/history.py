@@ -1,19 +1,586 @@
 """Git history of the records: when each file was handed in, who changed what.
 
-Stub until the Git-workflow work lands: ``handed_in_times`` answers None
-(no history known), which the rules report as "unknown", never as late.
+Everything here reads the history in **one** ``git log`` pass per question
+(never one call per file: 170× slower, see FACTS.md) and the file contents
+through GitPython's persistent ``cat-file --batch`` object reader.
+
+* :func:`handed_in_times` — first-commit time of every file under
+  ``records/`` merged with ``records/handed-in.csv`` (the CSV wins); None when
+  there is no git history (a tarball), so the rules say "unknown".
+* :func:`file_changes`, :func:`retailer_history`, :func:`grade_history` —
+  who changed a record, when, in which commit, which fields (a field-level
+  diff of consecutive YAML versions), for the report site.
+* :func:`head_commit` — the commit the site is built from.
+* :func:`checkout_at` / :func:`tree_at` — the tree as it stood at a revision
+  or a date (``crmdocs build --at``).
+
+Times are the author's own clock (the offset written in the commit), naive:
+the office's local time when the office's machines are set right.
+
+A tree extracted by :func:`checkout_at` carries a small marker file
+(:data:`MARKER`) naming the repository and the commit it came from; every
+function here then answers for that commit, so a past build shows the past
+handed-in times and commit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
+import io
+import json
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterator, Mapping, Optional, Sequence
+
+from .diagnostics import CrmdocsError, Diagnostic
+from .kinds import RECORDS
+
+HANDED_IN_CSV = f"{RECORDS}/handed-in.csv"
+MARKER = ".crmdocs-at.json"  # written into trees extracted by checkout_at
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass
+class Source:
+    """Where the history of a root lives: a GitPython repo, the revision the
+    root stands for, and the root's path inside the work tree ("" or "sub/")."""
+
+    repo: Any  # git.Repo
+    rev: str
+    prefix: str = ""
+    shallow: frozenset[str] = frozenset()
+
+    def git(self, *args: str) -> str:
+        # core.quotepath=off: paths come back as written, Chinese included
+        return self.repo.git.execute(["git", "-c", "core.quotepath=off", *args], strip_newline_in_stdout=False)
+
+
+def _open(path: Path) -> Any:
+    import git
+
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def source(root: Path | str) -> Optional[Source]:
+    """The git history behind ``root``; None when there is none (no repository,
+    no commit yet)."""
+    root = Path(root).resolve()
+    marker = root / MARKER
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+            repo = _open(Path(info["repository"]))
+            if repo is None:
+                return None
+            return _finish(Source(repo, info["commit"], info.get("prefix", "")))
+        except (OSError, ValueError, KeyError):
+            return None
+    repo = _open(root)
+    if repo is None or repo.bare:
+        return None
+    try:
+        if not repo.head.is_valid():
+            return None
+    except Exception:  # noqa: BLE001 - a broken HEAD is "no history"
+        return None
+    top = Path(repo.working_tree_dir).resolve()
+    rel = root.relative_to(top).as_posix() if root != top else ""
+    return _finish(Source(repo, "HEAD", f"{rel}/" if rel else ""))
+
+
+def _finish(src: Source) -> Source:
+    shallow_file = Path(src.repo.git_dir) / "shallow"
+    if shallow_file.is_file():
+        src.shallow = frozenset(shallow_file.read_text().split())
+    return src
+
+
+# ---------------------------------------------------------------- commits
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author: str
+    email: str
+    time: dt.datetime  # author's clock, naive
+    subject: str = ""
+
+    @property
+    def short(self) -> str:
+        return self.sha[:8]
+
+
+def _time(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso.strip()).replace(tzinfo=None)
+
+
+_HEAD_FORMAT = "%H%x02%an%x02%ae%x02%aI%x02%s"
+
+
+def _commit_from(header: str) -> CommitInfo:
+    sha, name, email, iso, subject = (header.split("\x02") + [""] * 5)[:5]
+    return CommitInfo(sha, name, email.lower(), _time(iso), subject)
+
+
+def head_commit(root: Path | str) -> Optional[CommitInfo]:
+    """The commit ``root`` stands for (HEAD, or the commit a ``--at`` tree came
+    from); None without history."""
+    src = source(root)
+    if src is None:
+        return None
+    out = src.git("log", "-1", f"--format={_HEAD_FORMAT}", src.rev, "--")
+    return _commit_from(out.strip("\n")) if out.strip() else None
+
+
+def dirty(root: Path | str) -> bool:
+    """True when records/ differ from the commit (the site then says so)."""
+    src = source(root)
+    if src is None or src.rev != "HEAD":
+        return False
+    return bool(src.git("status", "--porcelain", "--", f"{src.prefix}{RECORDS}").strip())
+
+
+# ---------------------------------------------------------------- handed in
+
+
+def _log_chunks(out: str) -> Iterator[tuple[str, list[str]]]:
+    """Split ``git log -z --format=%x01…`` output into (header, tokens)."""
+    for chunk in out.split("\x01"):
+        if not chunk:
+            continue
+        header, _, rest = chunk.partition("\x00")
+        tokens = [t for t in rest.lstrip("\n").split("\x00") if t and t != "\n"]
+        yield header, [t.lstrip("\n") for t in tokens]
+
+
+def first_commit_times(root: Path | str, under: str = RECORDS) -> Optional[dict[str, dt.datetime]]:
+    """First-commit (author) time of every file under ``under`` (relative to
+    root) that git knows, in one ``git log`` pass; None without history.
+    Files whose first commit is the edge of a shallow clone are left out:
+    their real first commit is not in the clone."""
+    src = source(root)
+    if src is None:
+        return None
+    out = src.git(
+        "log", src.rev, "-z", "--no-renames", "--diff-filter=A", "--name-only",
+        "--format=%x01%H%x02%aI", "--", f"{src.prefix}{under}",
+    )
+    cut = len(src.prefix)
+    found: dict[str, dt.datetime] = {}
+    edge: set[str] = set()
+    for header, paths in _log_chunks(out):
+        sha, _, iso = header.partition("\x02")
+        when = _time(iso)
+        at_edge = sha in src.shallow
+        for path in paths:
+            rel = path[cut:]
+            if at_edge:
+                edge.add(rel)
+                continue
+            before = found.get(rel)
+            if before is None or when < before:
+                found[rel] = when
+    for rel in edge:
+        found.pop(rel, None)
+    if src.shallow and not found:
+        return None  # a depth-1 clone: nothing is known
+    return found
+
+
+def _csv_path(value: str) -> str:
+    value = value.strip().replace("\\", "/")
+    while value.startswith("./"):
+        value = value[2:]
+    return value if value.startswith(f"{RECORDS}/") else f"{RECORDS}/{value}"
+
+
+def read_handed_in_csv(root: Path | str) -> tuple[dict[str, dt.datetime], list[Diagnostic]]:
+    """``records/handed-in.csv`` (columns ``path,time``, time ``YYYY-MM-DD
+    HH:MM``): hand-in times that predate the repository. Paths may be given
+    relative to the root (``records/plans/…``) or to ``records/``; a
+    ``#review`` suffix is kept as written. Bad rows are reported, not raised."""
+    path = Path(root) / HANDED_IN_CSV
+    if not path.is_file():
+        return {}, []
+    out: dict[str, dt.datetime] = {}
+    diags: list[Diagnostic] = []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return {}, [Diagnostic(HANDED_IN_CSV, 0, 0, "", "文件不是 UTF-8 编码 (not UTF-8)", "error", "encoding")]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"path", "time"} - set(reader.fieldnames or [])
+    if missing:
+        return {}, [Diagnostic(
+            HANDED_IN_CSV, 1, 0, "", f"表头应为 path,time，缺少 {'、'.join(sorted(missing))} (missing columns)",
+            "error", "csv_columns",
+        )]
+    for number, row in enumerate(reader, start=2):
+        raw_path, raw_time = (row.get("path") or "").strip(), (row.get("time") or "").strip()
+        if not raw_path:
+            diags.append(Diagnostic(HANDED_IN_CSV, number, 0, "path", "缺少文件路径 (path missing)", "error", "csv_path"))
+            continue
+        try:
+            when = dt.datetime.strptime(raw_time.replace("T", " ")[:16], "%Y-%m-%d %H:%M")
+        except ValueError:
+            diags.append(Diagnostic(
+                HANDED_IN_CSV, number, 0, "time",
+                f"时间 {raw_time!r} 不对，应写成 YYYY-MM-DD HH:MM (expected date and time)", "error", "csv_time",
+            ))
+            continue
+        out[_csv_path(raw_path)] = when
+    return out, diags
 
 
 def handed_in_times(root: Path) -> Optional[dict[str, dt.datetime]]:
     """First-commit time of each file under ``records/`` (path relative to
     ``root``, "/" separated, local office time, naive), merged with the times
-    imported from the old system (``records/handed-in.csv``). None when there
-    is no git history at all (a tarball)."""
-    return None
+    imported from the old system (``records/handed-in.csv``, which wins for
+    the paths it lists). None when there is no git history at all (a
+    tarball). Bad CSV rows are skipped here; ``read_handed_in_csv`` reports
+    them."""
+    found = first_commit_times(root)
+    if found is None:
+        return None
+    imported, _ = read_handed_in_csv(root)
+    found.update(imported)
+    return found
+
+
+# ---------------------------------------------------------------- field diffs
+
+
+def diff_fields(old: Any, new: Any, path: str = "") -> list[str]:
+    """Dotted paths of the leaves that differ between two parsed YAML values
+    (``sales.adjustment.coefficient``, ``visits[2].time``). A mapping that
+    appears or disappears reports each of its leaves; a list that grows or
+    shrinks reports the items added or removed."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        if not isinstance(old, dict) and old is not None or not isinstance(new, dict) and new is not None:
+            return [path or "."]
+        old = old or {}
+        new = new or {}
+        out: list[str] = []
+        for key in list(old) + [k for k in new if k not in old]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                out.extend(diff_fields(old[key], None, sub) if isinstance(old[key], dict) else [sub])
+            elif key not in old:
+                out.extend(diff_fields(None, new[key], sub) if isinstance(new[key], dict) else [sub])
+            else:
+                out.extend(diff_fields(old[key], new[key], sub))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        out = []
+        for i in range(max(len(old), len(new))):
+            sub = f"{path}[{i}]"
+            if i >= len(old) or i >= len(new):
+                out.append(sub)
+            else:
+                out.extend(diff_fields(old[i], new[i], sub))
+        return out
+    if old != new:
+        return [path or "."]
+    return []
+
+
+def top_fields(paths: Sequence[str], depth: int = 2) -> list[str]:
+    """``sales.adjustment.coefficient`` → ``sales.adjustment`` (depth 2), list
+    indexes dropped, order kept, repeats removed: what a page shows."""
+    out: list[str] = []
+    for p in paths:
+        parts = re.sub(r"\[\d+\]", "", p).split(".")
+        short = ".".join(parts[:depth])
+        if short not in out:
+            out.append(short)
+    return out
+
+
+# ---------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True)
+class RawChange:
+    commit: CommitInfo
+    path: str  # relative to root
+    status: str  # A, M, D
+    old: Optional[str]  # blob sha
+    new: Optional[str]
+
+
+_ZERO = "0" * 40
+
+
+def raw_changes(
+    root: Path | str, under: Sequence[str], rev_range: Optional[str] = None, merges: bool = False
+) -> Optional[list[RawChange]]:
+    """Every file change under the ``under`` folders, newest commit first, in
+    one ``git log --raw`` pass; None without history. ``merges``: include the
+    files a merge commit changed against all its parents (conflict
+    resolutions), compared with its first parent."""
+    src = source(root)
+    if src is None:
+        return None
+    args = ["log", rev_range or src.rev, "-z", "--raw", "--no-renames", "--no-abbrev", f"--format=%x01{_HEAD_FORMAT}"]
+    if merges:
+        args.append("-c")
+    args.append("--")
+    args.extend((f"{src.prefix}{u}" or ".") for u in under)
+    out = src.git(*args)
+    cut = len(src.prefix)
+    found: list[RawChange] = []
+    for header, tokens in _log_chunks(out):
+        commit = _commit_from(header)
+        i = 0
+        while i + 1 < len(tokens):
+            meta, path = tokens[i], tokens[i + 1]
+            i += 2
+            if not meta.startswith(":"):
+                continue
+            fields = meta.lstrip(":").split()
+            parents = meta.count(":")  # 1 normally, n for a combined (merge) diff
+            shas = fields[parents + 1 : parents + 1 + parents + 1]
+            status = fields[-1]
+            old = shas[0] if shas and shas[0] != _ZERO else None
+            new = shas[-1] if shas and shas[-1] != _ZERO else None
+            letter = "A" if old is None else "D" if new is None else "M"
+            if parents > 1 and "A" in status and old is None:
+                letter = "A"
+            found.append(RawChange(commit, path[cut:], letter, old, new))
+    return found
+
+
+class BlobReader:
+    """Parsed YAML of blobs by sha, read through GitPython's object database
+    (one persistent ``git cat-file`` process), cached."""
+
+    def __init__(self, src: Source):
+        self.src = src
+        self._cache: dict[str, Any] = {}
+
+    def raw(self, sha: str) -> bytes:
+        return self.src.repo.odb.stream(bytes.fromhex(sha)).read()
+
+    def data(self, sha: Optional[str]) -> Any:
+        if sha is None:
+            return None
+        if sha not in self._cache:
+            from . import yamlio
+
+            try:
+                self._cache[sha] = yamlio.parse(yamlio.decode(self.raw(sha)))
+            except yamlio.YamlProblem:
+                self._cache[sha] = _UNREADABLE
+        return self._cache[sha]
+
+
+_UNREADABLE = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit's change to one record file, for the site."""
+
+    commit: CommitInfo
+    path: str
+    status: str  # added / modified / deleted / moved
+    fields: tuple[str, ...] = ()  # leaf paths that changed (modified/moved)
+    from_path: str = ""  # moved: where the file was
+
+
+_STATUS = {"A": "added", "M": "modified", "D": "deleted"}
+
+
+def file_changes(root: Path | str, under: Sequence[str], fields: bool = True) -> dict[str, list[Change]]:
+    """Changes of every file under ``under`` (folders relative to root), per
+    path, newest first; {} without history. With ``fields``, modified files
+    carry the field paths that changed."""
+    raws = raw_changes(root, under)
+    if not raws:
+        return {}
+    reader = BlobReader(source(root))  # type: ignore[arg-type]
+    out: dict[str, list[Change]] = {}
+    for raw in raws:
+        names: tuple[str, ...] = ()
+        if fields and raw.status == "M":
+            old, new = reader.data(raw.old), reader.data(raw.new)
+            names = ("?",) if _UNREADABLE in (old, new) else tuple(diff_fields(old, new))
+        out.setdefault(raw.path, []).append(Change(raw.commit, raw.path, _STATUS[raw.status], names))
+    return out
+
+
+def _record_id(path: str) -> str:
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def retailer_history(root: Path | str) -> dict[str, list[Change]]:
+    """Changes of each retailer archive, by retailer id, newest first: who
+    changed it, when, the commit and the fields. A move between departments
+    (delete + add of the same id in one commit) is one ``moved`` change."""
+    base = f"{RECORDS}/retailers"
+    raws = raw_changes(root, [base])
+    if not raws:
+        return {}
+    reader = BlobReader(source(root))  # type: ignore[arg-type]
+    out: dict[str, list[Change]] = {}
+    by_commit: dict[tuple[str, str], list[RawChange]] = {}
+    order: list[tuple[str, str]] = []
+    for raw in raws:
+        if not raw.path.endswith((".yaml", ".yml")):
+            continue
+        key = (raw.commit.sha, _record_id(raw.path))
+        if key not in by_commit:
+            order.append(key)
+        by_commit.setdefault(key, []).append(raw)
+    for key in order:
+        group = by_commit[key]
+        rid = key[1]
+        added = next((r for r in group if r.status == "A"), None)
+        deleted = next((r for r in group if r.status == "D"), None)
+        if added and deleted:
+            old, new = reader.data(deleted.old), reader.data(added.new)
+            names = ("?",) if _UNREADABLE in (old, new) else tuple(diff_fields(old, new))
+            out.setdefault(rid, []).append(Change(added.commit, added.path, "moved", names, deleted.path))
+            continue
+        for raw in group:
+            names = ()
+            if raw.status == "M":
+                old, new = reader.data(raw.old), reader.data(raw.new)
+                names = ("?",) if _UNREADABLE in (old, new) else tuple(diff_fields(old, new))
+            out.setdefault(rid, []).append(Change(raw.commit, raw.path, _STATUS[raw.status], names))
+    return out
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    person: str
+    old: Optional[str]  # None: the record was created with this grade
+    new: Optional[str]  # None: the grade was removed (role changed) or the record deleted
+    commit: CommitInfo
+
+
+def grade_history(root: Path | str) -> dict[str, list[GradeChange]]:
+    """When each person's grade changed and by whose commit, newest first
+    (the record's creation counts as the first grade)."""
+    raws = raw_changes(root, [f"{RECORDS}/people"])
+    if not raws:
+        return {}
+    reader = BlobReader(source(root))  # type: ignore[arg-type]
+    out: dict[str, list[GradeChange]] = {}
+    for raw in raws:
+        if not raw.path.endswith((".yaml", ".yml")):
+            continue
+        old, new = reader.data(raw.old), reader.data(raw.new)
+        old_grade = old.get("grade") if isinstance(old, dict) else None
+        new_grade = new.get("grade") if isinstance(new, dict) else None
+        if old_grade == new_grade:
+            continue
+        out.setdefault(_record_id(raw.path), []).append(GradeChange(_record_id(raw.path), old_grade, new_grade, raw.commit))
+    return out
+
+
+# ---------------------------------------------------------------- the past
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
+
+
+def resolve_at(root: Path | str, at: str) -> CommitInfo:
+    """The commit ``at`` names: a revision (sha, tag, branch, ``HEAD~3``) or a
+    date ``YYYY-MM-DD[ HH:MM]`` — then the last commit (first-parent line of
+    HEAD) made on or before the end of that day / that minute, in the office's
+    time zone (the offset of HEAD's commit)."""
+    src = source(root)
+    if src is None:
+        raise CrmdocsError(f"{root} 没有 git 历史，无法还原过去的记录 (no git history)")
+    at = at.strip()
+    if _DATE_RE.match(at):
+        try:
+            when = dt.datetime.fromisoformat(at.replace(" ", "T"))
+        except ValueError:
+            raise CrmdocsError(f"--at {at!r}：日期不存在 (not a valid date)") from None
+        if len(at) == 10:
+            when = when.replace(hour=23, minute=59, second=59)
+        offset = src.git("log", "-1", "--format=%cI", src.rev, "--").strip()[19:] or "+00:00"
+        sha = src.git(
+            "rev-list", "-1", "--first-parent", f"--before={when.isoformat()}{offset}", src.rev, "--"
+        ).strip()
+        if not sha:
+            raise CrmdocsError(f"{at} 之前还没有任何提交 (no commit on or before {at})")
+    else:
+        try:
+            sha = src.repo.rev_parse(f"{at}^{{commit}}").hexsha
+        except Exception:  # noqa: BLE001 - GitPython raises several kinds here
+            raise CrmdocsError(
+                f"--at {at!r}：不是提交、标签、分支，也不是日期 YYYY-MM-DD (not a revision or date)"
+            ) from None
+    out = src.git("log", "-1", f"--format={_HEAD_FORMAT}", sha, "--")
+    return _commit_from(out.strip("\n"))
+
+
+KEEP_CURRENT = ("mkdocs.yml", "site")
+
+
+def checkout_at(
+    root: Path | str, at: str, keep_current: Sequence[str] = KEEP_CURRENT, into: Optional[Path] = None
+) -> Path:
+    """Extract the tree as it stood at ``at`` (revision or date, see
+    :func:`resolve_at`) into a new temporary folder (or ``into``) and return
+    it; the caller removes it (or use :func:`tree_at`). The names in
+    ``keep_current`` (top level: the site's configuration and hand-written
+    pages) are taken from the current work tree instead, so a past day's
+    records render with today's site. A marker file ties the folder to the
+    commit: :func:`head_commit` and :func:`handed_in_times` on it answer for
+    that commit."""
+    root = Path(root).resolve()
+    commit = resolve_at(root, at)
+    src = source(root)
+    assert src is not None
+    target = Path(into) if into else Path(tempfile.mkdtemp(prefix="crmdocs-at-"))
+    target.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    treeish = f"{commit.sha}:{src.prefix.rstrip('/')}" if src.prefix else commit.sha
+    src.repo.archive(buf, treeish, format="tar")
+    buf.seek(0)
+    with tarfile.open(fileobj=buf) as tar:
+        tar.extractall(target, filter="data")
+    for name in keep_current:
+        current = root / name
+        there = target / name
+        if not current.exists():
+            continue
+        if there.is_dir() and not there.is_symlink():
+            shutil.rmtree(there)
+        elif there.exists() or there.is_symlink():
+            there.unlink()
+        if current.is_dir():
+            shutil.copytree(current, there, symlinks=True)
+        else:
+            shutil.copy2(current, there)
+    (target / MARKER).write_text(
+        json.dumps({"repository": str(Path(src.repo.working_tree_dir).resolve()), "commit": commit.sha, "prefix": src.prefix}),
+        encoding="utf-8",
+    )
+    return target
+
+
+@contextlib.contextmanager
+def tree_at(root: Path | str, at: str, keep_current: Sequence[str] = KEEP_CURRENT) -> Iterator[Path]:
+    """``with tree_at(root, "2026-09-30") as past: build(past)`` — removed afterwards."""
+    path = checkout_at(root, at, keep_current)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

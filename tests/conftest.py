@@ -318,3 +318,65 @@ def codes(report: Report) -> list[str]:
 def mini(tmp_path: Path) -> MiniRepo:
     """The valid mini repository in ``tmp_path`` (see the module docstring)."""
     return MiniRepo(build_mini_repo(tmp_path))
+
+
+# ---------------------------------------------------------------- git repositories
+# (tests of the git workflow: audit, history, codeowners, new plan/diary)
+
+CI_BOT = "people/ci-bot.yaml"
+
+
+def git_env() -> dict[str, str]:
+    """An environment where the machine's git configuration plays no part."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
+    return env
+
+
+def git(root: Path, *args: str, env: Optional[dict[str, str]] = None) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=root, env=env or git_env(), capture_output=True, text=True,
+    )
+    assert done.returncode == 0, f"git {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+@dataclass
+class GitOffice(MiniRepo):
+    """The mini repository (plus a CI identity ``ci-bot``) under git, first
+    committed by the admin ``ad-sun`` at 2026-08-31 18:00 +08:00. ``commit``
+    records every change in the tree as one person's commit at a fixed time."""
+
+    def commit(self, who: str, message: str = "change", when: str = "2026-09-01 08:00") -> str:
+        env = git_env()
+        stamp = when.replace(" ", "T") + ":00+08:00"
+        env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
+        git(self.root, "add", "-A", env=env)
+        git(
+            self.root, "-c", f"user.name={who}", "-c", f"user.email={who}@example.com",
+            "commit", "-q", "--allow-empty", "-m", message, env=env,
+        )
+        return self.head()
+
+    def head(self) -> str:
+        return git(self.root, "rev-parse", "HEAD").strip()
+
+
+def build_git_office(root: Path) -> GitOffice:
+    records = valid_records()
+    records[CI_BOT] = _person("ci-bot", "CI", "ci", "c-city")
+    office = GitOffice(build_mini_repo(root, records))
+    git(root, "init", "-q")
+    office.commit("ad-sun", "建立仓库", "2026-08-31 18:00")
+    return office
+
+
+@pytest.fixture
+def git_office(tmp_path: Path) -> GitOffice:
+    """The mini repository under git (see :class:`GitOffice`)."""
+    return build_git_office(tmp_path)
