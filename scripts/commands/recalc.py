@@ -1,0 +1,67 @@
+"""crmdocs recalc [--check] [--diff REV]"""
+
+from __future__ import annotations
+
+import sys
+
+from ..cli import find_root
+from ..validate import default_jobs
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "recalc",
+        help="重新计算分类、限量、拜访、投诉和考核 (recalculate the computed records)",
+        description=(
+            "读取并检查全部记录，有错误时不计算；按政策重新计算，写入 records/computed/"
+            "（原子写入，只动 records/computed/）。--check 只比较不写入：有不一致的文件时退出码为 1。"
+            "--diff REV 列出与另一个 git 版本相比谁的分类、档位、限量、得分或等级建议变了。"
+        ),
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="只检查 records/computed/ 是否与重新计算的结果一致 (check, write nothing)")
+    mode.add_argument("--diff", metavar="REV", default=None, help="与 git 版本 REV 的计算结果比较 (compare with a revision)")
+    p.add_argument("--all", action="store_true", help="--diff 时列出所有变化的字段 (show every changed field)")
+    p.add_argument("--jobs", type=int, default=None, help="读取记录的并行进程数 (worker processes)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from .. import recalc
+
+    root = find_root(args.root)
+    jobs = args.jobs or default_jobs()
+    if args.diff:
+        changes = recalc.diff(root, args.diff, everything=args.all, jobs=jobs)
+        if not changes:
+            print(f"与 {args.diff} 相比，分类、档位、限量、得分和等级建议都没有变化 (no changes)")
+            return 0
+        for change in changes:
+            print(change.format())
+        print(f"与 {args.diff} 相比共 {len(changes)} 处变化 (changes against {args.diff}):")
+        for line in recalc.summary(changes):
+            print(f"  {line}")
+        return 0
+    computed = recalc.compute(root, jobs=jobs)
+    texts = recalc.render(computed)
+    if args.check:
+        differences = recalc.check(root, texts)
+        for d in differences:
+            print(d.format(), file=sys.stdout)
+        if differences:
+            print(
+                f"records/computed/ 有 {len(differences)} 个文件与重新计算的结果不一致；"
+                f"计算结果不能手工修改，请运行 crmdocs recalc 并提交 (computed records out of date)",
+            )
+            return 1
+        print(f"records/computed/ 的 {len(texts)} 个文件与重新计算的结果一致 (all {len(texts)} computed files agree)")
+        return 0
+    result = recalc.write(root, texts)
+    print(
+        f"计算到 {computed.ctx.as_of}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，"
+        f"删除 {len(result.removed)} 个过时的文件 (as of {computed.ctx.as_of}: {len(result.written)} written, "
+        f"{result.unchanged} unchanged, {len(result.removed)} removed)"
+    )
+    for rel in result.removed:
+        print(f"  删除 records/computed/{rel}")
+    return 0

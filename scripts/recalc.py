@@ -1,0 +1,359 @@
+"""Recalculation: load → validate → compute → write ``records/computed/``.
+
+* :func:`compute` refuses to compute on records with errors (it raises
+  :class:`CrmdocsError` carrying every diagnostic) and returns the rules'
+  :class:`~crmdocs.scripts.rules.Computed`.
+* :func:`render` turns the computed records into file texts: a header saying
+  the file is written by ``crmdocs recalc``, keys in model order, fixed float
+  formatting, no time of the run — identical records give identical bytes.
+* :func:`write` writes them atomically (a killed run leaves every old file
+  whole), removes computed files no longer produced, and touches nothing
+  outside ``records/computed/``.
+* :func:`check` compares the files on disk with a fresh computation
+  (``crmdocs recalc --check``): differing, missing and extra files.
+* :func:`diff` computes at another git revision and lists who changes class,
+  tier, limits, score or grade recommendation (``crmdocs recalc --diff REV``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import math
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
+
+from pydantic import BaseModel
+
+from . import yamlwrite
+from .diagnostics import CrmdocsError
+from .kinds import COMPUTED, RECORDS
+from .workdays import NoCalendar
+
+HEADER = (
+    "# 本文件由 `crmdocs recalc` 计算生成，请勿手工修改；改了记录或政策后重新运行 crmdocs recalc。\n"
+    "# Written by `crmdocs recalc` from the records and the policy: do not edit by hand.\n"
+)
+
+_AUTO: Any = object()
+
+
+def computed_dir(root: Path | str) -> Path:
+    return Path(root) / RECORDS / COMPUTED
+
+
+def _safe(rel: str) -> str:
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in rel:
+        raise CrmdocsError(f"规则给出的计算结果路径 {rel!r} 不合规 (bad computed path)")
+    return rel
+
+
+# ---------------------------------------------------------------- compute
+
+
+def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] = None, jobs: int = 1):
+    """Load and validate ``root``; on errors raise CrmdocsError listing them
+    all; else run every rule module and return the Computed."""
+    from .history import handed_in_times
+    from .rules import compute_all
+    from .validate import validate
+
+    root = Path(root)
+    repo, report = validate(root, today=dt.date.today(), jobs=jobs)
+    if report.errors:
+        errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
+        raise CrmdocsError(
+            f"记录里有 {len(errors)} 个错误，先改正再重新计算 (records have {len(errors)} errors: nothing computed)",
+            errors,
+        )
+    if handed_in is _AUTO:
+        handed_in = handed_in_times(root)
+    try:
+        return compute_all(repo, handed_in, as_of)
+    except NoCalendar as exc:
+        raise CrmdocsError(str(exc)) from None
+
+
+def render_record(record: BaseModel) -> str:
+    data = record.model_dump(mode="python", by_alias=True)
+    return yamlwrite.dumps(data, header=HEADER)
+
+
+def render(computed) -> dict[str, str]:
+    """path under ``records/computed/`` → file text, sorted by path."""
+    return {_safe(rel): render_record(rec) for rel, rec in sorted(computed.records.items())}
+
+
+# ---------------------------------------------------------------- write
+
+
+@dataclass
+class Written:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def on_disk(root: Path | str) -> dict[str, Path]:
+    """Every computed file now on disk (relative to records/computed/); hidden
+    files (temporary files of an atomic write) aside."""
+    base = computed_dir(root)
+    out: dict[str, Path] = {}
+    if not base.is_dir():
+        return out
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            out[path.relative_to(base).as_posix()] = path
+    return dict(sorted(out.items()))
+
+
+def write(root: Path | str, texts: Mapping[str, str]) -> Written:
+    """Write every text atomically, remove computed files no longer produced
+    and leftovers of killed runs; nothing outside records/computed/ is touched."""
+    base = computed_dir(root)
+    result = Written()
+    for rel, text in texts.items():
+        if yamlwrite.write_atomic(base / _safe(rel), text):
+            result.written.append(rel)
+        else:
+            result.unchanged += 1
+    for rel, path in on_disk(root).items():
+        if rel not in texts:
+            path.unlink()
+            result.removed.append(rel)
+    if base.is_dir():
+        for dirpath, dirnames, filenames in os.walk(base, topdown=False):
+            for name in filenames:
+                if name.startswith(".") and name.endswith(".tmp"):  # a killed run's temporary file
+                    (Path(dirpath) / name).unlink()
+            here = Path(dirpath)
+            if here != base and not any(here.iterdir()):
+                here.rmdir()
+    return result
+
+
+# ---------------------------------------------------------------- check
+
+
+@dataclass
+class Difference:
+    path: str  # relative to the repository root
+    kind: str  # differs | missing | extra
+    line: int = 0
+    found: str = ""
+    expected: str = ""
+
+    def format(self) -> str:
+        if self.kind == "missing":
+            return f"{self.path}: 缺少这个计算结果文件，请运行 crmdocs recalc (missing: run crmdocs recalc)"
+        if self.kind == "extra":
+            return (f"{self.path}: 多出的文件，重新计算不再产生它（手工添加的，或已过时），请运行 crmdocs recalc 删除"
+                    f" (extra: not produced by the rules)")
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        shown = f"文件里是 `{self.found}`，重新计算应为 `{self.expected}`"
+        return (f"{where}: 与重新计算的结果不同——被手工修改过，或改了记录/政策后没有重新运行 crmdocs recalc；"
+                f"{shown} (edited by hand or stale)")
+
+
+def _first_difference(found: str, expected: str) -> tuple[int, str, str]:
+    a, b = found.splitlines(), expected.splitlines()
+    for i in range(max(len(a), len(b))):
+        x = a[i] if i < len(a) else "（文件结束）"
+        y = b[i] if i < len(b) else "（文件结束）"
+        if x != y:
+            return i + 1, x.strip(), y.strip()
+    return 0, "", ""
+
+
+def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
+    """Files on disk against ``texts``: differing, missing and extra ones."""
+    prefix = f"{RECORDS}/{COMPUTED}/"
+    disk = on_disk(root)
+    out: list[Difference] = []
+    for rel, text in texts.items():
+        path = disk.get(rel)
+        if path is None:
+            out.append(Difference(prefix + rel, "missing"))
+            continue
+        data = path.read_bytes()
+        if data != text.encode("utf-8"):
+            line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
+            out.append(Difference(prefix + rel, "differs", line, found, expected))
+    for rel in disk:
+        if rel not in texts:
+            out.append(Difference(prefix + rel, "extra"))
+    return sorted(out, key=lambda d: d.path)
+
+
+# ---------------------------------------------------------------- diff against a revision
+
+
+@contextlib.contextmanager
+def tree_at(root: Path | str, rev: str) -> Iterator[Path]:
+    """The repository as it stood at ``rev``, extracted into a temporary folder
+    (``git archive``; the working tree and index are not touched)."""
+    root = Path(root).resolve()
+    try:
+        from . import history
+
+        at = getattr(history, "tree_at", None)
+    except ImportError:  # pragma: no cover
+        at = None
+    if at is not None:
+        try:
+            with at(root, rev, keep_current=()) as path:
+                yield Path(path)
+            return
+        except CrmdocsError:
+            raise
+        except TypeError:  # another signature: fall back to plain git archive
+            pass
+    yield from _archive(root, rev)
+
+
+def _archive(root: Path, rev: str) -> Iterator[Path]:
+    def git(*args: str) -> bytes:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+        except FileNotFoundError:
+            raise CrmdocsError("找不到 git 命令 (git is not installed)") from None
+        if done.returncode != 0:
+            raise CrmdocsError(
+                f"git {' '.join(args[:2])} 失败：{done.stderr.decode('utf-8', 'replace').strip()} (git failed)"
+            )
+        return done.stdout
+
+    try:
+        prefix = git("rev-parse", "--show-prefix").decode().strip()
+    except CrmdocsError:
+        raise CrmdocsError(f"{root} 不在 git 仓库里，无法与其他版本比较 (not a git repository)") from None
+    try:
+        sha = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except CrmdocsError:
+        raise CrmdocsError(f"找不到版本 {rev!r} (no such revision)") from None
+    data = git("archive", "--format=tar", f"{sha}:{prefix.rstrip('/')}" if prefix else sha)
+    tmp = Path(tempfile.mkdtemp(prefix="crmdocs-diff-"))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, filter="data")
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+_ID_KEYS = ("id", "retailer", "manager", "brand", "key")
+# fields a policy reviewer cares about: class, tier, limits, score, grade recommendation
+_WANTED = {"total", "action", "to", "lower", "upper", "grade", "composite"}
+_WANTED_PARTS = ("class", "tier", "limit")
+_SKIPPED = {"visits", "note", "notes", "rule", "evidence", "label", "name", "shop", "reason", "steps", "explain"}
+
+
+def interesting(field_path: str) -> bool:
+    """Whether a changed field is one a reviewer of a policy change is shown."""
+    parts = re.sub(r"\[[^\]]*\]", "", field_path).split(".")
+    if any(p in _SKIPPED for p in parts):
+        return False
+    return any(p in _WANTED or any(w in p for w in _WANTED_PARTS) for p in parts)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts/lists → {dotted path: leaf}; list items that carry an id
+    (id, retailer, manager, brand, key) are named by it, not by position."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            name = str(i)
+            if isinstance(item, dict):
+                for key in _ID_KEYS:
+                    if isinstance(item.get(key), (str, int)) and not isinstance(item.get(key), bool):
+                        name = str(item[key])
+                        break
+            out.update(flatten(item, f"{prefix}[{name}]"))
+    else:
+        out[prefix] = value
+    return out
+
+
+@dataclass
+class Change:
+    file: str  # under records/computed/
+    field: str
+    old: Any
+    new: Any
+
+    @property
+    def delta(self) -> Optional[float]:
+        if isinstance(self.old, (int, float)) and isinstance(self.new, (int, float)) \
+                and not isinstance(self.old, bool) and not isinstance(self.new, bool):
+            return self.new - self.old
+        return None
+
+    def format(self) -> str:
+        def show(v: Any) -> str:
+            if v is None:
+                return "（无）"
+            if isinstance(v, float):
+                return f"{v:g}"
+            return str(v)
+
+        text = f"{self.file} {self.field}: {show(self.old)} → {show(self.new)}"
+        d = self.delta
+        if d is not None and not math.isclose(d, 0):
+            text += f"（{d:+g}）"
+        return text
+
+
+def compare(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], everything: bool = False) -> list[Change]:
+    """Changes between two computations (path → record), field by field;
+    only the reviewer's fields unless ``everything``."""
+    out: list[Change] = []
+    for rel in sorted(set(old) | set(new)):
+        a = flatten(old[rel].model_dump(mode="json")) if rel in old else {}
+        b = flatten(new[rel].model_dump(mode="json")) if rel in new else {}
+        if rel not in old or rel not in new:
+            out.append(Change(rel, "（文件）", "有" if rel in old else None, "有" if rel in new else None))
+            continue
+        for key in sorted(set(a) | set(b)):
+            va, vb = a.get(key), b.get(key)
+            if va == vb:
+                continue
+            if not everything and not interesting(key):
+                continue
+            out.append(Change(rel, key, va, vb))
+    return out
+
+
+def diff(root: Path | str, rev: str, everything: bool = False, jobs: int = 1) -> list[Change]:
+    """Computed records at ``rev`` (old) against the working tree (new)."""
+    new = compute(root, jobs=jobs)
+    with tree_at(root, rev) as there:
+        try:
+            old = compute(there, jobs=jobs)
+        except CrmdocsError as exc:
+            raise CrmdocsError(f"版本 {rev} 的记录无法计算：{exc} (records at {rev} have errors)", exc.diagnostics) from None
+    return compare(old.records, new.records, everything)
+
+
+def summary(changes: list[Change]) -> list[str]:
+    """One line per kind of field: how many records change it."""
+    kinds: dict[str, set[str]] = {}
+    for c in changes:
+        last = re.sub(r"\[[^\]]*\]", "[]", c.field)
+        kinds.setdefault(last, set()).add(f"{c.file}|{c.field}")
+    return [f"{k}: {len(v)} 处变化" for k, v in sorted(kinds.items())]
