@@ -32,6 +32,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,  # `.inf` / `.nan` are YAML floats no record means
         frozen=False,
         str_strip_whitespace=True,
         use_enum_values=False,

@@ -35,6 +35,8 @@ def explain(error: dict[str, Any]) -> str:
         return f"应为整数，读到的是 {found} (expected a whole number)"
     if kind in {"float_type", "float_parsing"}:
         return f"应为数字，读到的是 {found} (expected a number)"
+    if kind == "finite_number":
+        return f"应为普通数字，读到的是 {found} (expected a finite number, not .inf or .nan)"
     if kind in {"bool_type", "bool_parsing"}:
         return f"应为 true 或 false，读到的是 {found} (expected true or false)"
     if kind == "greater_than_equal":

@@ -134,6 +134,12 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
                     continue
             found.append(rel)
         for name in list(dirnames):
+            if name.endswith((".yaml", ".yml", ".csv", ".csv.gz")) and not name.startswith("."):
+                dirnames.remove(name)
+                diags.append(
+                    Diagnostic(f"{rel_dir}/{name}", 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file")
+                )
+                continue
             if (Path(dirpath) / name).is_symlink():
                 diags.append(
                     Diagnostic(f"{rel_dir}/{name}", 0, 0, "", "目录链接不读取 (directory symlinks are not followed)", "error", "symlink")

@@ -126,6 +126,15 @@ def decode(data: bytes) -> str:
 
 
 def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character; no mark, a position
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        return YamlProblem(
+            f"文件里有看不见的控制字符 #x{code:04x}，请删除它 (control character #x{code:04x})",
+            line, column, "yaml",
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
@@ -134,7 +143,7 @@ def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     # libyaml says only "found character that cannot start any token": look at the line
     on_line = lines[line - 1] if 0 < line <= len(lines) else ""
     hint = ""
-    if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower() or (
+    if "\\t" in problem or re.search(r"\btab\b", problem.lower()) or (
         "\t" in on_line and "cannot start any token" in problem
     ):
         hint = "请用空格缩进，不要用 Tab 键；"
