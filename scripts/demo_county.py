@@ -1,0 +1,116 @@
+"""Writing the county-shaped demo office through the models and the
+project's writers, so every file is exactly what ``crmdocs validate`` reads."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pydantic import ValidationError
+
+from .demo import CALENDAR_HEADER, Shape, Summary, build, policy_text
+from .diagnostics import CrmdocsError
+from .kinds import BY_NAME, RECORDS, path_for
+from .sales import write_sales_csv
+from .yamlwrite import dump_record, write_atomic
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+class Writer:
+    """Validate a record with its model, write it where ``path_for`` says."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.files = 0
+
+    def record(self, kind: str, data: dict, header: str = "") -> str:
+        model = BY_NAME[kind].model
+        try:
+            rec = model.model_validate(data)
+        except ValidationError as exc:  # a generator bug, not the user's
+            raise CrmdocsError(f"演示数据生成有误 (demo generator bug) {kind}: {exc}") from None
+        rel = path_for(kind, rec)
+        write_atomic(self.out / rel, dump_record(rec, header))
+        self.files += 1
+        return rel
+
+    def text(self, rel: str, text: str) -> None:
+        write_atomic(self.out / rel, text)
+        self.files += 1
+
+
+def handed_in_csv(rows: list[tuple[str, dt.datetime]]) -> str:
+    out = io.StringIO(newline="")
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(("path", "time"))
+    for path, at in sorted(rows):
+        w.writerow((path, at.strftime("%Y-%m-%d %H:%M")))
+    return out.getvalue()
+
+
+def daily_records(office) -> tuple[list[dict], list[dict], list[tuple[str, dt.datetime]]]:
+    """Every manager's plans and diaries (sorted by manager) and the hand-in log."""
+    plans, diaries, handed = [], [], []
+    for m in sorted(office.managers, key=lambda m: m.id):
+        for kind, data, at in office.daily_for(m):
+            (plans if kind == "plan" else diaries).append(data)
+            if at is not None:
+                folder = "plans" if kind == "plan" else "diaries"
+                handed.append((f"{RECORDS}/{folder}/{m.id}/{data['date'].year}/{data['date'].isoformat()}.yaml", at))
+    return plans, diaries, handed
+
+
+def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable[[str], None]] = None) -> Summary:
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    office = build(seed, shape)
+    w = Writer(out)
+    w.text("policy.yaml", policy_text())
+    for cal in office.calendars:
+        w.record("calendar", cal, CALENDAR_HEADER)
+    for unit in office.org:
+        w.record("org", unit)
+    for person in sorted(office.people, key=lambda p: p["id"]):
+        w.record("person", person)
+    for brand in office.build_brands():
+        w.record("brand", brand)
+    for shop in office.shops:
+        w.record("retailer", shop.record)
+    say(f"零售户 {len(office.shops)} 户 (retailers)")
+    rows_total = 0
+    r_ids = [s.id for s in office.shops]
+    b_ids = [b[0] for b in office.brands]
+    for month, cols in office.sales.items():
+        rows = [
+            ((EPOCH + dt.timedelta(days=int(d))).isoformat(), r_ids[r], b_ids[b], int(q), c / 100)
+            for d, r, b, q, c in zip(cols["day"].tolist(), cols["retailer"].tolist(), cols["brand"].tolist(),
+                                     cols["quantity"].tolist(), cols["cents"].tolist())
+        ]
+        rows_total += len(rows)
+        w.text(f"sales/{month}.csv", write_sales_csv(rows))
+    say(f"销售 {rows_total} 行 (sales rows)")
+    for t in office.build_targets():
+        w.record("targets", t)
+    for c in office.complaints:
+        w.record("complaint", c)
+    plans, diaries, handed = daily_records(office)
+    surveys = office.build_surveys(diaries)
+    for p in plans:
+        w.record("plan", p)
+    for d in diaries:
+        w.record("diary", d)
+    for s in surveys:
+        w.record("survey", s)
+    if shape.handed_in:
+        w.text("handed-in.csv", handed_in_csv(handed))
+    say(f"计划 {len(plans)} 份，日记 {len(diaries)} 篇 (plans, diaries)")
+    return Summary(
+        scale=shape.scale, files=w.files, retailers=len(office.shops), managers=len(office.managers),
+        plans=len(plans), diaries=len(diaries), sales_rows=rows_total, complaints=len(office.complaints),
+        surveys=len(surveys), seconds=round(time.perf_counter() - started, 2), special=dict(office.special),
+    )
