@@ -153,6 +153,12 @@ def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
         hint = "冒号后面要有空格，含冒号的文字请加引号；"
     elif "could not find expected ':'" in problem:
         hint = "可能少了冒号，或引号没有配对；"
+    elif "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        hint = "方括号或花括号没有配对，或两项之间少了逗号；"
+    elif "maximum nesting depth" in problem:
+        hint = "括号嵌套太深；"
+    elif "could not determine a constructor" in problem:
+        hint = "不支持以 ! 开头的标签，请直接写值；"
     elif "found undefined alias" in problem or "expected alias" in problem:
         hint = "不支持锚点和别名（& 与 *）；"
     return YamlProblem(f"YAML 格式错误：{hint}{problem} (YAML syntax error)", line, column, "yaml")
@@ -172,6 +178,94 @@ def _check_aliases(text: str) -> None:
             )
 
 
+class _Composer(_BaseLoader):  # type: ignore[misc, valid-type]
+    """libyaml composes the node tree in C; scalars are only marked here
+    ("?" plain, to resolve; "s" quoted or ``!``, text) and :func:`_build`
+    resolves them — the same YAML 1.2 core rules as :class:`Loader`, ~3x faster
+    than PyYAML's Python constructor. Anything unusual (explicit tags, complex
+    keys, duplicate keys) goes back to :class:`Loader` for its message."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML API
+        if kind is ScalarNode:
+            return _PLAIN_TAG if implicit[0] else _TEXT_TAG
+        return _NODE_TAG
+
+
+# markers no tag written in a file can equal (explicit tags are text)
+_PLAIN_TAG, _TEXT_TAG, _NODE_TAG = object(), object(), object()
+
+
+class _Unusual(Exception):
+    """The fast path cannot build this document exactly like :class:`Loader`."""
+
+
+_PLAIN = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+}
+_INT_RE = re.compile(r"[-+]?[0-9]+")
+_FLOAT_RE = re.compile(
+    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
+)
+_NUMERIC_START = frozenset("-+0123456789.")
+
+
+def _plain(text: str) -> Any:
+    if text in _PLAIN:
+        return _PLAIN[text]
+    if text[0] not in _NUMERIC_START:
+        return text
+    if _INT_RE.fullmatch(text):
+        digits = text.lstrip("+-")
+        if len(digits) > 1 and digits.startswith("0"):
+            return UnquotedDigits(text)
+        return int(text)
+    if _FLOAT_RE.fullmatch(text):
+        low = text.lower()
+        if low.endswith(".inf"):
+            return float("-inf") if low.startswith("-") else float("inf")
+        if low.endswith(".nan"):
+            return float("nan")
+        return float(low)
+    return text
+
+
+def _build(node: Node) -> Any:
+    cls = node.__class__
+    if cls is ScalarNode:
+        tag = node.tag
+        if tag is _PLAIN_TAG:
+            return _plain(node.value)
+        if tag is _TEXT_TAG:
+            return node.value
+        raise _Unusual
+    if node.tag is not _NODE_TAG:
+        raise _Unusual
+    if cls is MappingNode:
+        pairs = node.value
+        out = {}
+        raw = set()
+        for key_node, value_node in pairs:
+            if key_node.__class__ is not ScalarNode:
+                raise _Unusual
+            out[_build(key_node)] = _build(value_node)
+            raw.add(key_node.value)
+        if len(out) != len(pairs) or len(raw) != len(pairs):
+            raise _Unusual  # duplicate keys: Loader names them
+        return out
+    return [_build(item) for item in node.value]
+
+
+def _parse_fast(text: str) -> Any:
+    composer = _Composer(text)
+    try:
+        node = composer.get_single_node()
+    finally:
+        composer.dispose()
+    return None if node is None else _build(node)
+
+
 def parse(text: str) -> Any:
     """Parse one YAML document; raise :class:`YamlProblem` with a line on failure."""
     if "&" in text or "*" in text:
@@ -179,6 +273,10 @@ def parse(text: str) -> Any:
             _check_aliases(text)
         except yaml.YAMLError as exc:
             raise _problem_from(exc, text) from None
+    try:
+        return _parse_fast(text)
+    except Exception:  # noqa: BLE001 - anything unusual or wrong: Loader says what
+        pass
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
     except YamlProblem:

@@ -1,0 +1,196 @@
+"""The bad-input corpus (``tests/bad/``): every case placed into a valid
+repository ends in a clear message naming the file (and the line, where the
+file has lines), exit 1, and never a traceback.
+
+Cases that must not be committed (a 50 MB file, a directory where a file
+should be, symlinks out of the repository) are made by the tests themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, run_cli
+
+BAD = Path(__file__).parent / "bad"
+
+# case file → (where it goes under records/, line expected or None for a whole-file problem, words expected)
+CASES: dict[str, tuple[str, int | None, str]] = {
+    "malformed.yaml": ("org/d-bad.yaml", 5, "没有配对"),
+    "tabs.yaml": ("people/cm-tab.yaml", 7, "Tab"),
+    "bom-with-error.yaml": ("brands/b-bom.yaml", 3, "price_class"),
+    "gbk.yaml": ("retailers/d-east/r-0100.yaml", 5, "GBK"),
+    "duplicate-keys.yaml": ("brands/b-dup.yaml", 4, "写了两次"),
+    "billion-laughs.yaml": ("org/d-lol.yaml", 2, "锚点"),
+    "empty.yaml": ("brands/b-empty.yaml", 1, "文件是空的"),
+    "impossible-date.yaml": ("plans/cm-li/2026/2026-09-02.yaml", 2, "2026-02-30"),
+    "text-as-number.yaml": ("retailers/d-east/r-0101.yaml", 14, "引号"),
+    "number-as-text.yaml": ("brands/b-numtext.yaml", 3, "整数"),
+    "dotdot-id.yaml": ("plans/cm-li/2026/2026-09-03.yaml", 5, "visits[1].retailer"),
+    "dotdot-manager.yaml": ("diaries/cm-li/2026/2026-09-03.yaml", 1, "manager"),
+    "control-char.yaml": ("org/d-ctrl.yaml", 2, "控制字符"),
+    "not-a-mapping.yaml": ("org/d-list.yaml", 1, "字段: 值"),
+    "multi-document.yaml": ("org/d-multi.yaml", 5, "---"),
+    "python-tag.yaml": ("org/d-python.yaml", 2, "标签"),
+    "deep-nesting.yaml": ("org/d-deep.yaml", 2, "嵌套太深"),
+    "infinity.yaml": ("brands/b-inf.yaml", 4, "普通数字"),
+    "sales-gbk.csv": ("sales/2026-06.csv", 3, "UTF-8"),
+    "sales-columns.csv": ("sales/2026-07.csv", 1, "date,retailer,brand,quantity,amount"),
+    "sales-rows.csv": ("sales/2026-08.csv", 3, "quantity"),
+    "sales-corrupt.csv.gz": ("sales/2026-10.csv.gz", None, "gzip"),
+}
+
+
+def _place(mini, case: str) -> str:
+    target = CASES[case][0]
+    mini.path(target).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BAD / case, mini.path(target))
+    return f"records/{target}"
+
+
+def _assert_clean_failure(code: int, out: str) -> None:
+    assert code == 1, out
+    assert "Traceback" not in out and "Error:" not in out.replace("错误 error:", ""), out
+
+
+def test_every_corpus_file_has_a_case():
+    assert sorted(p.name for p in BAD.iterdir() if p.name != "README.md") == sorted(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_file_gives_a_clear_message(mini, case):
+    rel = _place(mini, case)
+    _, line, words = CASES[case]
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    mine = [x for x in out.splitlines() if x.startswith(rel + ":")]
+    assert mine, out
+    where = f"{rel}:{line}:" if line else f"{rel}:"
+    assert any(x.startswith(where) for x in mine), out
+    assert words in "\n".join(mine), out
+
+
+def test_bom_alone_is_fine(mini):
+    text = mini.text("brands/b-yunyan.yaml")
+    mini.write("brands/b-yunyan.yaml", "\ufeff".encode() + text.encode())
+    assert mini.cli("validate")[0] == 0
+
+
+def test_every_case_at_once_through_the_installed_command(mini):
+    """One repository holding the whole corpus: all reported in one run, by the real console script."""
+    for case in CASES:
+        _place(mini, case)
+    exe = Path(sys.executable).with_name("crmdocs")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from crmdocs.scripts.cli import main; raise SystemExit(main())"]
+    done = subprocess.run(
+        [*cmd, "--root", str(mini.root), "validate", "--today", TODAY.isoformat()],
+        capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120,
+    )
+    out = done.stdout + done.stderr
+    _assert_clean_failure(done.returncode, out)
+    for case, (target, _, _) in CASES.items():
+        assert f"records/{target}:" in out, case
+
+
+def test_billion_laughs_does_not_exhaust_memory(mini):
+    """Under a 1 GB address-space limit the expansion (10^10 strings) would die; the check refuses it first."""
+    _place(mini, "billion-laughs.yaml")
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from crmdocs.scripts.cli import main\n"
+        f"sys.exit(main(['--root', {str(mini.root)!r}, 'validate', '--today', '2026-09-01']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = done.stdout + done.stderr
+    _assert_clean_failure(done.returncode, out)
+    assert "records/org/d-lol.yaml:2:" in out
+
+
+# ---------------------------------------------------------------- made by the tests
+
+
+def test_a_50_mb_file(mini):
+    big = mini.path("diaries/cm-li/2026/2026-09-02.yaml")
+    with open(big, "wb") as fh:
+        fh.write(b"manager: cm-li\ndate: 2026-09-02\nbusiness_analysis: |\n")
+        line = ("  " + "经营正常" * 20 + "\n").encode()
+        fh.write(line * (50 * 1024 * 1024 // len(line)))
+    assert big.stat().st_size >= 50 * 1024 * 1024 - 1024
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/diaries/cm-li/2026/2026-09-02.yaml: 错误 error: 文件太大" in out
+
+
+def test_a_directory_where_a_file_should_be(mini):
+    mini.delete("brands/b-yunyan.yaml")
+    mini.path("brands/b-yunyan.yaml").mkdir()
+    (mini.path("brands/b-yunyan.yaml") / "oops.yaml").write_text("id: x\n")
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/brands/b-yunyan.yaml: 错误 error: 这里应是文件，却是一个目录" in out
+
+
+def test_policy_as_a_directory(mini):
+    mini.delete("policy.yaml")
+    mini.path("policy.yaml").mkdir()
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/policy.yaml: 错误 error: 这里应是文件" in out
+
+
+def test_a_symlink_out_of_the_repository(mini, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "secret.yaml"
+    outside.write_text("id: r-0009\n")
+    mini.path("retailers/d-east/r-0009.yaml").symlink_to(outside)
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/retailers/d-east/r-0009.yaml: 错误 error: 链接指向仓库之外" in out
+    assert "secret" not in out.split("链接指向仓库之外")[0]
+
+
+def test_a_directory_symlink_out_of_the_repository(mini, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "r-0009.yaml").write_text("id: r-0009\n")
+    mini.path("retailers/d-far").symlink_to(outside, target_is_directory=True)
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/retailers/d-far: 错误 error: 目录链接不读取" in out
+    assert "r-0009" not in out
+
+
+def test_a_symlink_inside_the_repository_is_read(mini):
+    mini.path("brands/b-yunyan.yaml").rename(mini.root / "b-yunyan.yaml")
+    mini.path("brands/b-yunyan.yaml").symlink_to(mini.root / "b-yunyan.yaml")
+    assert mini.cli("validate")[0] == 0
+
+
+def test_hidden_and_temporary_files_are_not_records(mini):
+    mini.write("brands/.b-yunyan.yaml.x1y2.tmp", "garbage: [")
+    mini.write("brands/.hidden.yaml", "garbage: [")
+    mini.write("retailers/d-east/notes.txt", "随手记")
+    assert mini.cli("validate")[0] == 0
+
+
+def test_unreadable_file(mini):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    mini.path("brands/b-yunyan.yaml").chmod(0)
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/brands/b-yunyan.yaml: 错误 error: 读不了" in out
+
+
+def test_record_outside_records_is_not_read(mini):
+    mini.write("../elsewhere.yaml", "garbage: [")
+    assert mini.cli("validate")[0] == 0
+
+
+def test_no_traceback_when_the_root_does_not_exist(tmp_path):
+    code, out = run_cli("--root", str(tmp_path / "nowhere"), "validate")
+    _assert_clean_failure(code, out)
