@@ -203,6 +203,12 @@ class _FixedZip(zipfile.ZipFile):
             zinfo_or_arcname = info
         return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):  # noqa: D401
+        # openpyxl writes each worksheet from a temporary file: its mtime is now
+        with open(filename, "rb") as fh:
+            data = fh.read()
+        return self.writestr(arcname or Path(filename).name, data)
+
 
 def xlsx_bytes(tables: Sequence[Table], when: dt.datetime = FIXED_TIME) -> bytes:
     """The tables as one workbook (one sheet each): Chinese headers in bold,
