@@ -57,6 +57,12 @@ def _text_only(value: Any) -> Any:
             '例如 "{found}" (unquoted digits: put the value in quotes)',
             {"found": str(value)},
         )
+    if isinstance(value, (dict, list)):
+        raise PydanticCustomError(
+            "string_type",
+            "这里应填文字，读到的是{what} (expected text, found a {en})",
+            {"what": "一组字段" if isinstance(value, dict) else "一个列表", "en": "mapping" if isinstance(value, dict) else "list"},
+        )
     if isinstance(value, bool) or isinstance(value, (int, float, Decimal)):
         raise PydanticCustomError(
             "text_needs_quotes",

@@ -121,7 +121,8 @@ def decode(data: bytes) -> str:
             f"文件不是 UTF-8 编码{hint} (file is not UTF-8 text)", line, 0, "encoding"
         ) from None
     if "\x00" in text:
-        raise YamlProblem("文件里有二进制内容，不是文本 (binary content)", 0, 0, "encoding")
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise YamlProblem("文件里有二进制内容，不是文本 (binary content)", line, 0, "encoding")
     return text
 
 

@@ -62,7 +62,9 @@ def _time(dumper: yaml.SafeDumper, value: dt.time):
 
 
 def _float(dumper: yaml.SafeDumper, value: float):
-    if value == int(value) and abs(value) < 1e15:
+    if value != value or value in (float("inf"), float("-inf")):  # int() of these raises
+        text = ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    elif value == int(value) and abs(value) < 1e15:
         text = f"{value:.1f}"
     else:
         text = repr(round(value, 6))
