@@ -199,3 +199,17 @@ class Retailer(Record):
     sales: Sales = Field(default_factory=Sales, description=desc("销售信息", "sales"))
     evaluation: Evaluation = Field(default_factory=Evaluation, description=desc("评价信息", "evaluation"))
     image: Image = Field(default_factory=Image, description=desc("形象信息", "store image"))
+
+
+class TierOverride(Record):
+    """A reviewed hand override of one retailer's supply tier (档位) for one
+    period. File: ``records/tier-overrides/<period>/<retailer>.yaml``."""
+
+    period: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")] = Field(
+        description=desc("档位期间，如 2026-10 或 2026-Q4", "tier period")
+    )
+    retailer: Slug = Field(description=desc("零售户编号", "retailer id"))
+    tier: Annotated[int, Field(gt=0)] = Field(description=desc("调整后的档位", "tier set by hand"))
+    reason: Text = Field(description=desc("调整原因", "reason"))
+    approver: Slug = Field(description=desc("批准人（该零售户所属部门的市场经理）", "approved by the department's market manager"))
+    date: Date = Field(description=desc("批准日期", "approved on"))

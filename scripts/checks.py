@@ -292,6 +292,28 @@ def check_targets(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             yield from _customer_manager(repo, rel, ("targets", i, "manager"), line.manager)
 
 
+def check_tier_overrides(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    count = repo.policy_or_default.tiers.count
+    for key, o in sorted(repo.tier_overrides.items()):
+        rel = repo.source("tier_override", key)
+        r = repo.retailers.get(o.retailer)
+        if r is None:
+            yield repo.diag(rel, ("retailer",), f"找不到零售户 {o.retailer} (no such retailer)", "unknown_retailer")
+        if o.tier > count:
+            yield repo.diag(rel, ("tier",), f"档位 {o.tier} 超过最高档 {count} (expected a tier 1–{count})", "tier_range")
+        approver = repo.people.get(o.approver)
+        if approver is None:
+            yield repo.diag(rel, ("approver",), f"找不到批准人 {o.approver} (no such person)", "unknown_person")
+        elif r is not None and o.approver not in market_managers(repo, r.management.department, o.date):
+            dept = r.management.department
+            yield repo.diag(
+                rel, ("approver",),
+                f"档位调整要由零售户所属部门 {dept} 的市场经理批准，{_who(repo, o.approver)} 不是"
+                f" (expected a market manager of {dept}: {', '.join(market_managers(repo, dept, o.date)) or 'none'})",
+                "approver_role",
+            )
+
+
 def check_sales(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
     sales = repo.sales
     sales.finish()
@@ -325,6 +347,7 @@ CHECKS: tuple[Callable[[Repository, Context], Iterable[Diagnostic]], ...] = (
     check_complaints,
     check_surveys,
     check_targets,
+    check_tier_overrides,
     check_sales,
 )
 

@@ -20,6 +20,7 @@ from crmdocs.schemas import (
     Retailer,
     Survey,
     Targets,
+    TierOverride,
 )
 
 RECORDS = "records"
@@ -123,6 +124,14 @@ KINDS: tuple[Kind, ...] = (
         "targets/2026-09.yaml", "records/targets/*.yaml",
         (_a("period", ("period",), lambda r: r.period, "期间"),),
     ),
+    Kind(
+        "tier_override", "档位调整", TierOverride, re.compile(rf"tier-overrides/(?P<period>[^/]+)/{_ID}\.yaml"),
+        "tier-overrides/2026-10/r-00001.yaml", "records/tier-overrides/*/*.yaml",
+        (
+            _a("period", ("period",), lambda r: r.period, "期间"),
+            _a("id", ("retailer",), lambda r: r.retailer, "零售户"),
+        ),
+    ),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -160,4 +169,6 @@ def path_for(kind: str, record: Any) -> str:
         return f"surveys/{record.date.year}/{record.id}.yaml"
     if kind == "targets":
         return f"targets/{record.period}.yaml"
+    if kind == "tier_override":
+        return f"tier-overrides/{record.period}/{record.retailer}.yaml"
     raise KeyError(kind)

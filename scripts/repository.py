@@ -27,6 +27,7 @@ from crmdocs.schemas import (
     Retailer,
     Survey,
     Targets,
+    TierOverride,
 )
 
 from . import yamlio
@@ -62,6 +63,7 @@ class Repository:
     complaints: dict[str, Complaint] = field(default_factory=dict)
     surveys: dict[str, Survey] = field(default_factory=dict)
     targets: dict[str, Targets] = field(default_factory=dict)
+    tier_overrides: dict[tuple[str, str], TierOverride] = field(default_factory=dict)  # (period, retailer)
     sales: SalesData = field(default_factory=SalesData)
     # where each record came from: (kind, key) -> path relative to root
     sources: dict[tuple[str, Any], str] = field(default_factory=dict)
@@ -255,6 +257,8 @@ def _index(repo: Repository, loaded: Loaded, report: Report) -> None:
         key, target = rec.id, repo.surveys
     elif kind == "targets":
         key, target = rec.period, repo.targets
+    elif kind == "tier_override":
+        key, target = (rec.period, rec.retailer), repo.tier_overrides
     else:  # pragma: no cover - every kind is listed above
         return
     first = repo.sources.get((kind, key))

@@ -60,6 +60,7 @@ COMPLAINT = "complaints/2026/c-2026-0001.yaml"
 SURVEY = "surveys/2026/s-2026-r-0001.yaml"
 TARGETS = "targets/2026-09.yaml"
 SALES = "sales/2026-09.csv"
+TIER_OVERRIDE = "tier-overrides/2026-09/r-0001.yaml"
 
 
 def _retailer(rid: str, dept: str, manager: str, network: str, licence: str, shop: str) -> dict:
@@ -189,6 +190,14 @@ def valid_records() -> dict[str, Any]:
             ],
         },
         SALES: sales_csv(),
+        TIER_OVERRIDE: {
+            "period": "2026-09",
+            "retailer": "r-0001",
+            "tier": 12,
+            "reason": "新装修扩大经营面积，经部门评审上调",
+            "approver": "mm-zhao",
+            "date": "2026-09-01",
+        },
     }
 
 

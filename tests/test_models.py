@@ -15,11 +15,12 @@ from conftest import (
     RETAILER,
     SURVEY,
     TARGETS,
+    TIER_OVERRIDE,
     valid_record,
     valid_records,
 )
 
-from crmdocs.schemas import Brand, Calendar, Complaint, Diary, OrgUnit, Person, Plan, Policy, Retailer, Survey, Targets
+from crmdocs.schemas import Brand, Calendar, Complaint, Diary, OrgUnit, Person, Plan, Policy, Retailer, Survey, Targets, TierOverride
 from crmdocs.scripts.kinds import KINDS, kind_of, path_for
 
 BRAND = "brands/b-hongtashan.yaml"
@@ -28,6 +29,7 @@ ORG = "org/d-east.yaml"
 MODELS = {
     POLICY: Policy, CALENDAR: Calendar, ORG: OrgUnit, CM_LI: Person, BRAND: Brand, RETAILER: Retailer,
     PLAN: Plan, DIARY: Diary, COMPLAINT: Complaint, SURVEY: Survey, TARGETS: Targets,
+    TIER_OVERRIDE: TierOverride,
 }
 
 
@@ -138,6 +140,9 @@ CASES = [
     (CALENDAR, ("holidays", 0, "to"), "2026-09-24", "holidays[0]", "name: 中秋节", "早于"),
     (CALENDAR, ("workdays", 0), "2026-02-30", "workdays[0]", "2026-02-30", "日期"),
     (CALENDAR, ("year",), 1999, "year", "year: 1999", "2000"),
+    # tier override
+    (TIER_OVERRIDE, ("tier",), 0, "tier", "tier: 0", "大于"),
+    (TIER_OVERRIDE, ("reason",), ..., "reason", "period:", "缺少"),
     # policy
     (POLICY, ("visits", "plan_max"), 0, "visits.plan_max", "plan_max: 0", "大于"),
     (POLICY, ("visits", "daily_min", "urban"), "many", "visits.daily_min.urban", "urban: many", "整数"),

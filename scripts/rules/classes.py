@@ -1,9 +1,227 @@
-"""Rule module `classes` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``classes``: retailer value and class (分级分类), base classification.
+
+Evaluated once a month for every month from the first month with sales to
+the month of ``as_of``. The evaluation of month M is in force from M's 1st
+and stands on the sales *before* the 1st, so it never changes when sales of
+M arrive:
+
+* composite mode (seed 000), N = ``classes.rule.weeks``:
+  - contribution = percentile rank (100 × peers with a strictly lower amount
+    ÷ (peers − 1)) of the amount of the N×7 days before the 1st, among the
+    *active* retailers of the same county unit;
+  - integrity = start − per_violation × confirmed violations − per_late_payment
+    × late payments dated in the ``months`` months before the 1st, ≥ 0;
+  - own value = mean of the points for floor area (highest band reached),
+    format, location type and image level (policy tables);
+  - development from growth g = amount / amount of the N weeks before − 1:
+    g ≤ worst → 0, g = 0 → flat_points, g ≥ best → 100, linear between; no
+    purchases in the earlier N weeks → flat_points (no base to compare);
+  - composite = Σ weight × value, rounded to 2 decimals, then the first class
+    (best first) whose ``min`` it reaches.
+* volume_bands mode (seed 001): last calendar month's quantity or amount,
+  first class whose ``min`` it reaches.
+
+Then at most ``max_step`` classes up or down from the previous month's class
+when that evaluation stood on purchases (a first evaluation or one without
+history does not hold the next back). Classes in ``key_classes`` are key
+customers. Only active retailers are classed.
+
+Base classification (基础分类): market type (urban 城镇 / rural 乡村) × format ×
+scale: share = mean of the retailer's share of its format's quantity and
+amount (same county, same window); ``ahead`` = retailers of the format with
+a larger share; ahead ÷ count < large_share → 大, < large+medium → 中, else
+小; a retailer without purchases is 小.
+
+Results: ``ctx.shared["classes"]`` = month "YYYY-MM" → retailer → class id,
+``ctx.shared["class_index"]`` = (matrix retailers × months of class
+positions, −1 none; first month index) for vectorised readers.
+Files: ``<yyyy-mm>/classes/<department>.yaml`` (:class:`ClassesFile`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
+
+from crmdocs.schemas.computed_retailers import (
+    BaseClassResult,
+    ClassDerivation,
+    ClassesFile,
+    OwnParts,
+    Window,
+)
+from crmdocs.schemas.retailer import FORMAT_ZH, Network, Status
+
+from .. import sales as S
+from .retail import add_months, months_to_evaluate, pct_rank, r2, r4, retail
+
 NAME = "classes"
+
+MARKET_ZH = {Network.urban: "城镇", Network.rural: "乡村"}
+SCALE_ZH = ("大", "中", "小")
+
+
+def _band_points(bands, value: float) -> float:
+    best = None
+    for b in bands:
+        if value >= b.min and (best is None or b.min > best.min):
+            best = b
+    return float(best.points) if best is not None else 0.0
+
+
+def own_parts(rule, rec) -> tuple[float, float, float, float]:
+    own = rule.own
+    return (
+        _band_points(own.floor_area, rec.basic.floor_area),
+        float(own.format.get(rec.basic.format.value, 0.0)),
+        float(own.location.get(rec.basic.location.value, 0.0)),
+        float(own.image.get(rec.image.level, 0.0)),
+    )
+
+
+def development_points(rule, growth: np.ndarray, has_base: np.ndarray) -> np.ndarray:
+    d = rule.development
+    g = np.where(has_base, growth, 0.0)
+    low = np.clip((g - d.worst) / (0 - d.worst), 0, 1) * d.flat_points if d.worst < 0 else np.full_like(g, d.flat_points)
+    high = d.flat_points + np.clip(g / d.best, 0, 1) * (100 - d.flat_points) if d.best > 0 else np.full_like(g, d.flat_points)
+    out = np.where(g < 0, low, high)
+    return np.where(has_base, out, float(d.flat_points))
+
+
+def class_position(mins: list[float], score: np.ndarray) -> np.ndarray:
+    """Index of the first class (best first) whose min the score reaches;
+    the last class when none."""
+    m = np.asarray(mins, dtype=float)
+    pos = (score[:, None] < m[None, :]).sum(axis=1)
+    return np.minimum(pos, len(mins) - 1)
+
+
+def _counts_in(dates_by_r: list[list[dt.date]], start: dt.date, end: dt.date) -> np.ndarray:
+    return np.array([sum(1 for d in ds if start <= d < end) for ds in dates_by_r], np.int64)
 
 
 def compute(ctx) -> dict:
-    return {}
+    R = retail(ctx)
+    policy = ctx.policy
+    pc = policy.classes
+    rule = pc.rule
+    ids = pc.ids()
+    mins = [c.min for c in rule.classes]
+    months = months_to_evaluate(ctx)
+    m_first = months[0] if months else 0
+    class_idx = np.full((R.n, len(months)), -1, np.int64)
+    had_history = np.zeros(R.n, bool)
+    prev_pos = np.full(R.n, -1, np.int64)
+    shared: dict[str, dict[str, str]] = {}
+    out: dict = {}
+    composite_mode = rule.mode == "composite"
+    if composite_mode:
+        parts = np.array([own_parts(rule, r) for r in R.records], float).reshape(R.n, 4)
+        own = parts.mean(axis=1)
+        violations = [[v.date for v in r.management.violations if v.confirmed] for r in R.records]
+        late = [[p.date for p in r.management.late_payments] for r in R.records]
+        w = rule.weights
+        weights = {"contribution": w.contribution, "integrity": w.integrity, "own": w.own, "development": w.development}
+    fmt_code = np.array([list(FORMAT_ZH).index(r.basic.format) for r in R.records], np.int64)
+    bc = policy.base_class
+    for j, month in enumerate(months):
+        first = S.month_first(month)
+        if composite_mode:
+            span = 7 * rule.weeks
+            start = first - dt.timedelta(days=span)
+            amount = R.window("amount", start, first)
+            before = R.window("amount", first - dt.timedelta(days=2 * span), start)
+            contribution, below, peers = pct_rank(amount, R.county, R.active)
+            since = add_months(first, -rule.integrity.months)
+            n_v = _counts_in(violations, since, first)
+            n_l = _counts_in(late, since, first)
+            integrity = np.maximum(
+                rule.integrity.start - rule.integrity.per_violation * n_v - rule.integrity.per_late_payment * n_l, 0.0
+            )
+            has_base = before > 0
+            growth = np.where(has_base, amount / np.where(has_base, before, 1) - 1, 0.0)
+            development = development_points(rule, growth, has_base)
+            composite = np.round(
+                w.contribution * contribution + w.integrity * integrity + w.own * own + w.development * development, 2
+            )
+            raw = class_position(mins, composite)
+            history = amount > 0
+            window = Window(start=start, end=first - dt.timedelta(days=1))
+        else:
+            start = add_months(first, -1)
+            volume = R.window(rule.measure, start, first)
+            raw = class_position(mins, np.round(volume, 2))
+            history = volume > 0
+            window = Window(start=start, end=first - dt.timedelta(days=1))
+        # the step limit
+        capped_pos = raw.copy()
+        hold = (prev_pos >= 0) & had_history
+        lo = prev_pos - pc.max_step
+        hi = prev_pos + pc.max_step
+        capped_pos = np.where(hold, np.clip(raw, lo, hi), raw)
+        capped_pos = np.where(R.active, capped_pos, -1)
+        class_idx[:, j] = capped_pos
+        # base classification, same window as the class
+        qty = R.window("quantity", window.start, first)
+        amt = R.window("amount", window.start, first)
+        group = R.county * 16 + fmt_code
+        q_tot = np.bincount(group, weights=np.where(R.active, qty, 0), minlength=int(group.max(initial=0)) + 1)
+        a_tot = np.bincount(group, weights=np.where(R.active, amt, 0), minlength=int(group.max(initial=0)) + 1)
+        q_share = np.where(q_tot[group] > 0, qty / np.where(q_tot[group] > 0, q_tot[group], 1), 0.0)
+        a_share = np.where(a_tot[group] > 0, amt / np.where(a_tot[group] > 0, a_tot[group], 1), 0.0)
+        share = np.round((q_share + a_share) / 2, 12)
+        _, ahead, of = pct_rank(-share, group, R.active)
+        frac = ahead / np.maximum(of, 1)
+        scale = np.where(frac < bc.large_share, 0, np.where(frac < bc.large_share + bc.medium_share, 1, 2))
+        scale = np.where((qty > 0) | (amt > 0), scale, 2)
+
+        mkey = S.month_key(month)
+        shared[mkey] = {}
+        files: dict[str, dict[str, ClassDerivation]] = {}
+        for i in np.flatnonzero(R.active):
+            rec = R.records[i]
+            rid = R.ids[i]
+            cid = ids[capped_pos[i]]
+            shared[mkey][rid] = cid
+            base = BaseClassResult.model_construct(
+                market=MARKET_ZH[rec.basic.network], format=FORMAT_ZH[rec.basic.format], scale=SCALE_ZH[scale[i]],
+                quantity_share=r4(q_share[i]), amount_share=r4(a_share[i]), ahead=int(ahead[i]), of=int(of[i]),
+            )
+            fields = dict(
+                name=rec.basic.shop_name, manager=rec.management.manager_on(first), history=bool(history[i]),
+                raw_class=ids[raw[i]], previous_class=ids[prev_pos[i]] if prev_pos[i] >= 0 else None,
+                capped=bool(capped_pos[i] != raw[i]), class_=cid, key=cid in pc.key_classes, base=base,
+            )
+            if composite_mode:
+                fields.update(
+                    amount=r2(amount[i]), amount_before=r2(before[i]), peers=int(peers[i]), peers_below=int(below[i]),
+                    contribution=r2(contribution[i]), violations=int(n_v[i]), late_payments=int(n_l[i]),
+                    integrity=r2(integrity[i]),
+                    own_parts=OwnParts.model_construct(
+                        floor_area=r2(parts[i, 0]), format=r2(parts[i, 1]), location=r2(parts[i, 2]), image=r2(parts[i, 3])
+                    ),
+                    own=r2(own[i]), growth=r4(growth[i]) if has_base[i] else None,
+                    development=r2(development[i]), composite=r2(composite[i]),
+                )
+            else:
+                fields.update(volume=r2(volume[i]))
+            files.setdefault(rec.management.department, {})[rid] = _construct(ClassDerivation, fields)
+        for dep, items in sorted(files.items()):
+            out[f"{mkey}/classes/{dep}.yaml"] = ClassesFile.model_construct(
+                kind="retailer_classes", month=mkey, department=dep, rule=rule.mode, window=window,
+                weights={k: r4(v) for k, v in weights.items()} if composite_mode else {},
+                retailers=dict(sorted(items.items())),
+            )
+        had_history = np.where(R.active, history, had_history)
+        prev_pos = np.where(R.active, capped_pos, prev_pos)
+    ctx.shared["classes"] = shared
+    ctx.shared["class_index"] = (class_idx, m_first)
+    return out
+
+
+def _construct(model, fields: dict):
+    """``model_construct`` with every field present (defaults filled) so the
+    dump matches a validated model."""
+    obj = model.model_construct(**fields)
+    return obj

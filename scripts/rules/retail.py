@@ -1,0 +1,233 @@
+"""Shared, vectorised views of the retailers and their sales for the
+retailer-side rules (classes, tiers, limits, abnormal). Not a rule module.
+
+``retail(ctx)`` builds (once per context, cached in ``ctx.shared["retail"]``)
+a :class:`Retail` with the retailers in id order (index ``i``) and:
+
+* ``daily_cum(value)``: (n, days+1) cumulative daily totals so any day
+  window ``[a, b)`` is ``window(value, a, b)`` in one subtraction;
+* per pair (retailer × brand) weekly quantities and their cumulative sums;
+* percentile ranks within groups (``pct_rank``).
+
+Windows are half-open day ranges ``[start, end)``; a window of N weeks
+ending before day D is ``[D − 7N, D)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from crmdocs.schemas.org import UnitKind
+from crmdocs.schemas.retailer import Status
+
+from .. import sales as S
+
+
+def r2(x: float) -> float:
+    """Round for byte-stable output (2 decimals, no negative zero)."""
+    v = round(float(x), 2)
+    return 0.0 if v == 0 else v
+
+
+def r4(x: float) -> float:
+    v = round(float(x), 4)
+    return 0.0 if v == 0 else v
+
+
+def pct_rank(values: np.ndarray, groups: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile rank 0–100 of each value within its group, over the rows
+    where ``mask`` holds: 100 × (peers with a strictly lower value) ÷ (peers
+    − 1); a group of one gets 100. Returns (rank, below, group size); rows
+    outside the mask get rank 0, below 0, size 0."""
+    n = len(values)
+    rank = np.zeros(n)
+    below = np.zeros(n, np.int64)
+    size = np.zeros(n, np.int64)
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return rank, below, size
+    v = values[idx]
+    g = groups[idx]
+    order = np.lexsort((v, g))
+    vs, gs = v[order], g[order]
+    pos = np.arange(len(order))
+    new_group = np.r_[True, gs[1:] != gs[:-1]]
+    new_run = new_group | np.r_[True, vs[1:] != vs[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
+    counts = np.bincount(np.cumsum(new_group) - 1)
+    gsize = counts[np.cumsum(new_group) - 1]
+    b = run_start - group_start
+    rk = np.where(gsize > 1, 100.0 * b / np.maximum(gsize - 1, 1), 100.0)
+    out_rank = np.empty(len(idx))
+    out_below = np.empty(len(idx), np.int64)
+    out_size = np.empty(len(idx), np.int64)
+    out_rank[order] = rk
+    out_below[order] = b
+    out_size[order] = gsize
+    rank[idx] = out_rank
+    below[idx] = out_below
+    size[idx] = out_size
+    return rank, below, size
+
+
+@dataclass
+class Retail:
+    ids: list[str]
+    records: list[Any]
+    department: np.ndarray  # codes into departments
+    departments: list[str]
+    county: np.ndarray  # codes into counties
+    counties: list[str]
+    active: np.ndarray  # bool
+    sales: S.SalesData
+    code: np.ndarray  # sales retailer code -> retailer index (-1 none)
+    row_r: np.ndarray  # per sales row: retailer index (-1 without archive)
+    day0: Optional[dt.date]  # first sales day
+    day1: Optional[dt.date]  # last sales day
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    # ------------------------------------------------------------ day windows
+
+    def daily_cum(self, value: str) -> np.ndarray:
+        key = f"cum_{value}"
+        if key not in self._cache:
+            days = 0 if self.day0 is None else (self.day1 - self.day0).days + 1
+            sel = self.row_r >= 0
+            if days:
+                d = (self.sales.day[sel] - np.datetime64(self.day0.isoformat(), "D")).astype(np.int64)
+                flat = self.row_r[sel].astype(np.int64) * days + d
+                m = np.bincount(flat, weights=getattr(self.sales, value)[sel].astype(np.float64), minlength=self.n * days)
+                m = m.reshape(self.n, days)
+            else:
+                m = np.zeros((self.n, 0))
+            cum = np.zeros((self.n, days + 1))
+            np.cumsum(m, axis=1, out=cum[:, 1:])
+            self._cache[key] = cum
+        return self._cache[key]
+
+    def window(self, value: str, start: dt.date, end: dt.date) -> np.ndarray:
+        """Totals per retailer over days ``start <= day < end``."""
+        cum = self.daily_cum(value)
+        if self.day0 is None:
+            return np.zeros(self.n)
+        width = cum.shape[1] - 1
+        a = min(max((start - self.day0).days, 0), width)
+        b = min(max((end - self.day0).days, 0), width)
+        out = cum[:, b] - cum[:, a]
+        return np.rint(out) if value == "quantity" else out
+
+    def bought_before(self, day: dt.date) -> np.ndarray:
+        """Bool per retailer: any purchase before ``day``."""
+        if self.day0 is None:
+            return np.zeros(self.n, bool)
+        return self.window("quantity", self.day0, day) > 0
+
+    # ------------------------------------------------------------ pairs and weeks
+
+    def pairs(self) -> S.Pairs:
+        return S.pairs(self.sales)
+
+    def pair_r(self) -> np.ndarray:
+        """Retailer index of each pair (-1 without archive)."""
+        if "pair_r" not in self._cache:
+            self._cache["pair_r"] = self.code[self.pairs().retailer] if len(self.code) else np.zeros(0, np.int64)
+        return self._cache["pair_r"]
+
+    def week_range(self) -> tuple[int, int]:
+        if self.day0 is None:
+            return 0, 0
+        return int(S.week_of(self.day0)), int(S.week_of(self.day1)) + 1
+
+    def pair_week_cum(self) -> np.ndarray:
+        """(n_pairs, weeks+1) cumulative weekly quantities from ``week_range()[0]``."""
+        if "pair_week_cum" not in self._cache:
+            w0, w1 = self.week_range()
+            m = self.pairs().weekly(w0, w1, "quantity")
+            cum = np.zeros((m.shape[0], m.shape[1] + 1), np.int64)
+            np.cumsum(m, axis=1, out=cum[:, 1:])
+            self._cache["pair_week_cum"] = cum
+        return self._cache["pair_week_cum"]
+
+    def pair_window(self, wa: int, wb: int) -> np.ndarray:
+        """Quantity per pair over weeks ``wa <= w < wb``."""
+        cum = self.pair_week_cum()
+        w0, w1 = self.week_range()
+        width = cum.shape[1] - 1
+        a = min(max(wa - w0, 0), width)
+        b = min(max(wb - w0, 0), width)
+        return cum[:, b] - cum[:, a]
+
+
+def _county_of(repo, department: str) -> str:
+    unit = repo.org.get(department)
+    seen = set()
+    top = department
+    while unit is not None and unit.id not in seen:
+        seen.add(unit.id)
+        if unit.kind is UnitKind.county:
+            return unit.id
+        top = unit.id
+        unit = repo.org.get(unit.parent) if unit.parent else None
+    return top
+
+
+def retail(ctx) -> Retail:
+    if "retail" in ctx.shared:
+        return ctx.shared["retail"]
+    repo = ctx.repo
+    ids = sorted(repo.retailers)
+    records = [repo.retailers[i] for i in ids]
+    deps = sorted({r.management.department for r in records})
+    dep_at = {d: i for i, d in enumerate(deps)}
+    counties_of = {d: _county_of(repo, d) for d in deps}
+    counties = sorted(set(counties_of.values()))
+    c_at = {c: i for i, c in enumerate(counties)}
+    sales = repo.sales
+    sales.finish()
+    code = np.full(len(sales.retailer_ids), -1, np.int64)
+    if sales.retailer_ids and ids:
+        pos = np.searchsorted(np.array(ids, dtype=object), np.array(sales.retailer_ids, dtype=object))
+        pos = np.minimum(pos, len(ids) - 1)
+        hit = np.array(ids, dtype=object)[pos] == np.array(sales.retailer_ids, dtype=object)
+        code[hit] = pos[hit]
+    row_r = code[sales.retailer] if len(sales.day) else np.zeros(0, np.int64)
+    day0 = day1 = None
+    if len(sales.day):
+        day0 = sales.day.min().astype(dt.date)
+        day1 = sales.day.max().astype(dt.date)
+    out = Retail(
+        ids=ids, records=records,
+        department=np.array([dep_at[r.management.department] for r in records], np.int64),
+        departments=deps,
+        county=np.array([c_at[counties_of[r.management.department]] for r in records], np.int64),
+        counties=counties,
+        active=np.array([r.status is Status.active for r in records], bool),
+        sales=sales, code=code, row_r=row_r, day0=day0, day1=day1,
+    )
+    ctx.shared["retail"] = out
+    return out
+
+
+def months_to_evaluate(ctx) -> list[int]:
+    """Month indexes from the first month with sales to the month of ``as_of``."""
+    R = retail(ctx)
+    last = S.month_of(ctx.as_of)
+    first = S.month_of(R.day0) if R.day0 is not None else last
+    return list(range(min(first, last), last + 1))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    m = day.year * 12 + day.month - 1 + months
+    y, mo = divmod(m, 12)
+    import calendar
+
+    return dt.date(y, mo + 1, min(day.day, calendar.monthrange(y, mo + 1)[1]))
