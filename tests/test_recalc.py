@@ -1,0 +1,205 @@
+"""`crmdocs recalc`: deterministic, atomic writes under records/computed/ only;
+`--check` catches hand edits, missing and extra files; `--diff REV` lists what
+a policy change does."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import POLICY, RETAILER, run_cli
+from manager_fixtures import context, run_rules
+
+from crmdocs.scripts import recalc, yamlwrite
+
+MANAGER_FILE = "records/computed/2026-09/managers/cm-li.yaml"
+
+
+def snapshot(root, inside=True):
+    """path → (bytes, mtime) of every file inside (or outside) records/computed/."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or ".git" in path.parts:
+            continue
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("records/computed/") == inside:
+            out[rel] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return out
+
+
+def test_recalc_writes_manager_and_complaint_records_with_a_header(mini):
+    code, out = mini.cli("recalc")
+    assert code == 0, out
+    for rel in (MANAGER_FILE, "records/computed/2026-Q3/managers/cm-li.yaml", "records/computed/2026/managers/cm-wang.yaml",
+                "records/computed/2026-09/complaints.yaml"):
+        assert (mini.root / rel).is_file(), rel
+    text = (mini.root / MANAGER_FILE).read_text(encoding="utf-8")
+    assert text.startswith("# 本文件由 `crmdocs recalc` 计算生成，请勿手工修改")
+    assert "&id" not in text and "*id" not in text  # no YAML aliases
+    assert "写入" in out
+
+
+def test_recalc_twice_gives_byte_identical_files_and_touches_nothing_the_second_time(mini):
+    assert mini.cli("recalc")[0] == 0
+    first = snapshot(mini.root)
+    code, out = mini.cli("recalc")
+    assert code == 0 and "写入 0 个文件" in out
+    assert snapshot(mini.root) == first  # same bytes, same modification times
+
+
+def test_recalc_never_touches_files_outside_computed(mini):
+    before = snapshot(mini.root, inside=False)
+    assert mini.cli("recalc")[0] == 0
+    assert snapshot(mini.root, inside=False) == before
+
+
+def test_check_agrees_after_recalc(mini):
+    mini.cli("recalc")
+    code, out = mini.cli("recalc", "--check")
+    assert code == 0, out
+    assert "一致" in out
+
+
+def test_check_catches_a_hand_edit_and_names_the_file_and_line(mini):
+    mini.cli("recalc")
+    path = mini.root / MANAGER_FILE
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("total:"))
+    path.write_text(text.replace(lines[number - 1], lines[number - 1].split(":")[0] + ": 99.0"), encoding="utf-8")
+    code, out = mini.cli("recalc", "--check")
+    assert code == 1
+    assert f"{MANAGER_FILE}:{number}:" in out
+    assert "手工修改" in out and "total: 99.0" in out
+    assert "1 个文件" in out
+
+
+def test_check_catches_stale_missing_and_extra_files(mini):
+    mini.cli("recalc")
+    (mini.root / "records/computed/2026-09/complaints.yaml").unlink()
+    extra = mini.root / "records/computed/2025-01/managers/cm-old.yaml"
+    extra.parent.mkdir(parents=True)
+    extra.write_text("total: 1\n", encoding="utf-8")
+    mini.edit("targets/2026-09.yaml", lambda d: d["targets"][0].update(sales=20))  # records changed, no recalc
+    code, out = mini.cli("recalc", "--check")
+    assert code == 1
+    assert "records/computed/2026-09/complaints.yaml: 缺少" in out
+    assert "records/computed/2025-01/managers/cm-old.yaml: 多出" in out
+    assert f"{MANAGER_FILE}:" in out  # stale: the sales score changed
+
+
+def test_recalc_removes_files_no_longer_produced_and_leftover_temp_files(mini):
+    mini.cli("recalc")
+    old = mini.root / "records/computed/2025-01/managers/cm-old.yaml"
+    old.parent.mkdir(parents=True)
+    old.write_text("x: 1\n", encoding="utf-8")
+    leftover = mini.root / "records/computed/2026-09/.complaints.yaml.abc.tmp"  # a killed run's temp file
+    leftover.write_text("half", encoding="utf-8")
+    code, out = mini.cli("recalc")
+    assert code == 0
+    assert "删除 records/computed/2025-01/managers/cm-old.yaml" in out
+    assert not old.exists() and not (mini.root / "records/computed/2025-01").exists()
+    assert not leftover.exists()
+
+
+def test_recalc_refuses_to_compute_on_records_with_errors(mini):
+    mini.edit(RETAILER, lambda d: d["management"].update(manager="cm-nobody"))
+    code, out = mini.cli("recalc")
+    assert code == 1
+    assert "records/retailers/d-east/r-0001.yaml" in out and "先改正" in out
+    assert "Traceback" not in out
+    assert not (mini.root / "records/computed").exists()
+
+
+def test_a_killed_run_leaves_every_old_file_whole(mini, monkeypatch):
+    mini.cli("recalc")
+    old = snapshot(mini.root)
+    mini.edit("targets/2026-09.yaml", lambda d: d.update(targets=[{**t, "sales": 20} for t in d["targets"]]))
+    calls = {"n": 0}
+    real = os.replace
+
+    def killed(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the run is stopped between two files
+        real(src, dst)
+
+    monkeypatch.setattr(yamlwrite.os, "replace", killed)
+    computed = recalc.compute(mini.root, handed_in=None)
+    texts = recalc.render(computed)
+    with pytest.raises(KeyboardInterrupt):
+        recalc.write(mini.root, texts)
+    monkeypatch.undo()
+    now = snapshot(mini.root)
+    assert set(now) == set(old)  # nothing half-written, no temp file left behind
+    kinds = []
+    for rel, (data, _) in now.items():
+        new_text = texts[rel[len("records/computed/"):]].encode("utf-8")
+        assert data in (old[rel][0], new_text), rel
+        kinds.append("new" if data == new_text else "old")
+    assert kinds.count("new") == 1 and "old" in kinds  # stopped after the first file, before the second
+    assert mini.cli("recalc")[0] == 0
+    assert mini.cli("recalc", "--check")[0] == 0
+
+
+# ---------------------------------------------------------------- --diff
+
+
+def git(root, *args):
+    return subprocess.run(
+        ["git", "-c", "user.name=测试", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def test_diff_against_a_revision_whose_policy_differs(mini):
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    # the sales floor goes from 60 % to 0 %: cm-li sold 15 of 500 (3 %) → 0 points before, 30 × 3 % = 0.9 after
+    mini.edit(POLICY, lambda d: d.update(appraisal={"indicators": {
+        "sales": {"points": 30, "floor": 0.0}, "key_brands": {"points": 20, "floor": 0.6},
+        "plan_execution": {"points": 15, "floor": 0.5}, "coverage": {"points": 10},
+        "diary_on_time": {"points": 10}, "satisfaction": {"points": 10}, "information": {"points": 5},
+    }}))
+    status = git(mini.root, "status", "--porcelain")
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
+    assert code == 0, out
+    assert "2026-09/managers/cm-li.yaml appraisal.total:" in out
+    line = next(li for li in out.splitlines() if li.startswith("2026-09/managers/cm-li.yaml appraisal.total"))
+    assert "（+0.9）" in line
+    assert "visits" not in out  # only what a reviewer of a policy change needs
+    assert git(mini.root, "status", "--porcelain") == status  # the working tree is left as it was
+    assert not (mini.root / "records/computed").exists()
+
+
+def test_diff_with_no_policy_change_says_so(mini):
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
+    assert code == 0 and "没有变化" in out
+
+
+def test_diff_with_an_unknown_revision_is_a_clean_error(mini):
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "no-such-rev")
+    assert code == 1
+    assert "no-such-rev" in out and "Traceback" not in out
+
+
+def test_compare_shows_grade_recommendation_changes_not_their_wording(mini):
+    import datetime as dt
+
+    ctx = context(mini, as_of=dt.date(2026, 9, 1))
+    old = run_rules(ctx, "visits", "complaints", "appraisals")
+    new = {k: v.model_copy(deep=True) for k, v in old.items()}
+    q = new["2026-Q3/managers/cm-li.yaml"]
+    q.grade.action, q.grade.to, q.grade.rule = "promote", "level-2", "另一种说法"
+    changes = recalc.compare(old, new)
+    assert [(c.file, c.field, c.old, c.new) for c in changes] == [
+        ("2026-Q3/managers/cm-li.yaml", "grade.action", "none", "promote"),
+        ("2026-Q3/managers/cm-li.yaml", "grade.to", None, "level-2"),
+    ]
