@@ -1,0 +1,117 @@
+"""All generated pages of the report site, and the navigation built for readers.
+
+``generate(data)`` returns :class:`Page` objects (a path under ``docs_dir``
+and Markdown content); ``navigation(pages, hand_written)`` returns an MkDocs
+style ``nav`` list. No MkDocs import: another renderer can take the same
+pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .render import Block
+from .sitedata import SiteData
+
+
+@dataclass
+class Page:
+    path: str  # relative to docs_dir, e.g. "managers/cm-li.md"
+    title: str
+    body: list[str]  # parts: Markdown text, or raw HTML Blocks (render.block)
+    section: str = ""  # nav section it belongs to ("" = top level)
+    in_nav: bool = True
+    search: bool = True  # False: left out of the search index
+    hide: tuple[str, ...] = ()  # Material: navigation, toc
+    order: int = 0  # position inside its section
+
+    @property
+    def front_matter(self) -> str:
+        meta: dict = {"title": _plain(self.title)}
+        if not self.search:
+            meta["search"] = {"exclude": True}
+        if self.hide:
+            meta["hide"] = list(self.hide)
+        # JSON is YAML: values are quoted safely whatever the title holds
+        front = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items())
+        return f"---\n{front}\n---\n\n"
+
+    @property
+    def content(self) -> str:
+        """The whole page as Markdown (raw HTML blocks inline)."""
+        return self.front_matter + "".join(f"\n\n{p}\n\n" if isinstance(p, Block) else p for p in self.body).strip() + "\n"
+
+    def with_placeholders(self, token: str) -> tuple[str, list[str]]:
+        """Markdown where each raw HTML block is a paragraph ``token-N``, and the
+        blocks: a renderer converts the small Markdown, then puts the blocks
+        back (``<p>token-N</p>`` → block N) without parsing them."""
+        blocks: list[str] = []
+        out = []
+        for part in self.body:
+            if isinstance(part, Block):
+                out.append(f"\n\n{token}-{len(blocks)}\n\n")
+                blocks.append(str(part))
+            else:
+                out.append(part)
+        return self.front_matter + "".join(out).strip() + "\n", blocks
+
+
+def _plain(title: str) -> str:
+    """A title for <title> and the nav: no markup characters at all."""
+    return "".join(ch for ch in title if ch not in "<>&\"'`").strip() or "—"
+
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("", "首页"),
+    ("managers", "客户经理"),
+    ("retailers", "零售户"),
+    ("diaries", "日记与批阅"),
+    ("market", "市场信息"),
+    ("complaints", "客户投诉"),
+    ("abnormal", "异常订单"),
+    ("tiers", "档位公示"),
+    ("rules", "制度与规则"),
+    ("guide", "使用帮助"),
+)
+
+
+def generate(data: SiteData) -> list[Page]:
+    from . import pages_dashboard, pages_diaries, pages_managers, pages_retailers, pages_rules, pages_service
+
+    pages: list[Page] = []
+    pages += pages_dashboard.pages(data)
+    pages += pages_managers.pages(data)
+    pages += pages_retailers.pages(data)
+    pages += pages_diaries.pages(data)
+    pages += pages_service.pages(data)
+    pages += pages_rules.pages(data)
+    return pages
+
+
+def navigation(pages: list[Page], hand_written: list[str]) -> list:
+    """MkDocs ``nav``: one section per area, its index page first (Material's
+    ``navigation.indexes``); pages with ``in_nav=False`` are reached by links.
+    ``hand_written``: the other Markdown files of docs_dir, under 使用帮助."""
+    by_section: dict[str, list[Page]] = {}
+    for p in pages:
+        if p.in_nav:
+            by_section.setdefault(p.section, []).append(p)
+    nav: list = []
+    for key, label in SECTIONS:
+        if key == "guide":
+            if hand_written:
+                nav.append({label: sorted(hand_written, key=lambda p: (p.count("/"), p != "guide/index.md", p))})
+            continue
+        items = sorted(by_section.get(key, []), key=lambda p: (p.order, p.path))
+        if not items:
+            continue
+        if key == "" or (len(items) == 1 and not items[0].path.endswith("index.md")):
+            nav.extend({_plain(p.title): p.path} for p in items)
+            continue
+        entries: list = []
+        for p in items:
+            entries.append(p.path if p.path.endswith("index.md") and p.path.count("/") == 1 else {_plain(p.title): p.path})
+        nav.append({label: entries})
+    return nav

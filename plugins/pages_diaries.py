@@ -1,0 +1,226 @@
+"""日记与批阅 and 市场信息: diaries grouped by manager and month, the
+reviewer's comment and rating on each (unreviewed ones stand out), and the
+digest of market information the reviewers marked valuable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from crmdocs.schemas.daily import ABSENCE_ZH, INFO_CATEGORY_ZH, PURPOSE_ZH, InfoCategory
+
+from . import charts
+from .pages import Page
+from .render import Markup, badge, block, esc, heading, link, table
+from .sitedata import DIARIES, MARKET, SiteData, diary_month_page, iter_market_items, manager_page, market_month_page, month_of
+
+WEEKDAY = "一二三四五六日"
+PRICE_TAGS_ZH = {"ok": "齐全", "partial": "部分", "missing": "没有"}
+DISPLAY_ZH = {"good": "好", "fair": "一般", "poor": "差"}
+
+
+def pages(data: SiteData) -> list[Page]:
+    out = [index_page(data)]
+    for person in data.managers:
+        for month, diaries in sorted(data.diaries_by_manager.get(person.id, {}).items()):
+            out.append(month_page(data, person, month, diaries))
+    out += market_pages(data)
+    return out
+
+
+def day_label(day: dt.date) -> str:
+    return f"{day.isoformat()}（周{WEEKDAY[day.weekday()]}）"
+
+
+def index_page(data: SiteData) -> Page:
+    here = DIARIES
+    body = [heading(1, "日记与批阅")]
+    body.append(block(Markup(
+        "<p>客户经理每个工作日提交拜访计划和日记，市场经理批阅（写意见、评分、标记有价值的市场信息）。"
+        "<strong>未批阅</strong>的日记在各月页面中以橙色标出。</p>"
+    )))
+    rows = []
+    unreviewed: list[Any] = []
+    for person in data.managers:
+        for month, diaries in sorted(data.diaries_by_manager.get(person.id, {}).items(), reverse=True):
+            reviewed = [d for d in diaries if d.review]
+            unreviewed += [d for d in diaries if not d.review]
+            avg = sum(d.review.rating for d in reviewed) / len(reviewed) if reviewed else None
+            rows.append([
+                link(data.href(here, manager_page(person.id)), person.name),
+                data.unit_name(person.unit),
+                link(data.href(here, diary_month_page(person.id, month)), month),
+                len(diaries), len(reviewed),
+                Markup(badge(len(diaries) - len(reviewed), "warn")) if len(diaries) > len(reviewed) else 0,
+                "—" if avg is None else f"{avg:.1f}",
+            ])
+    body.append(heading(2, "按客户经理和月份", "by-month"))
+    body.append(block(table(["客户经理", "客户服务部", "月份", "日记", "已批阅", "未批阅", "平均评分"], rows,
+                            filters=["select", "select", "select", "", "", "", ""], empty="还没有日记。")))
+    body.append(heading(2, f"未批阅的日记（{len(unreviewed)} 篇）", "unreviewed"))
+    unreviewed.sort(key=lambda d: (d.date, d.manager))
+    body.append(block(table(
+        ["日期", "客户经理", "拜访户数"],
+        [[link(data.diary_href(here, d.manager, d.date), day_label(d.date)), data.person_name(d.manager), len(d.visits)]
+         for d in unreviewed[-300:]],
+        empty="全部日记都已批阅。",
+    )))
+    if len(unreviewed) > 300:
+        body.append(block(Markup(f'<p class="crm-note">只列出最近 300 篇；其余见各月页面。</p>')))
+    return Page(here, "日记与批阅", body, section="diaries", order=0)
+
+
+def _findings(v: Any) -> Markup:
+    f = v.findings
+    parts = []
+    if f.price_tags:
+        parts.append(f"明码标价：{PRICE_TAGS_ZH.get(f.price_tags.value, f.price_tags.value)}")
+    if f.display:
+        parts.append(f"陈列：{DISPLAY_ZH.get(f.display.value, f.display.value)}")
+    if f.suspected_illegal:
+        parts.append("发现疑似假烟私烟")
+    out = esc("；".join(parts))
+    return out
+
+
+def _text_rows(items: list[tuple[str, str]]) -> Markup:
+    html = Markup("")
+    for label, text in items:
+        if text:
+            html += Markup(f'<p class="crm-text"><span class="crm-label">{esc(label)}：</span>{esc(text)}</p>')
+    return html
+
+
+def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
+    """One diary. ``mode`` (plugin option search_diaries) says what search
+    indexes: full = everything; summary = review, analyses and market
+    information (the visit table left out: it is most of the text, and shop
+    names are found through the retailer pages); headings / none = nothing."""
+    review = diary.review
+    cls = "crm-diary" + ("" if review else " crm-unreviewed")
+    parts: list[Markup] = []
+    if review is None:
+        parts.append(Markup('<p class="crm-review crm-review-missing">') + badge("未批阅", "warn") + Markup("</p>"))
+    else:
+        stars = "★" * review.rating + "☆" * (5 - review.rating)
+        parts.append(Markup(
+            f'<div class="crm-review"><p><span class="crm-label">批阅</span> {esc(data.person_name(review.reviewer))} '
+            f'{esc(review.at.strftime("%Y-%m-%d %H:%M"))} <span class="crm-stars" title="评分 {review.rating}/5">{esc(stars)}</span></p>'
+            f'{Markup("<p>") + esc(review.comment) + Markup("</p>") if review.comment else ""}</div>'
+        ))
+    if diary.absence is not None:
+        parts.append(Markup(f"<p>当天未拜访：{esc(ABSENCE_ZH.get(diary.absence, diary.absence.value))}</p>"))
+    if diary.visits:
+        rows = []
+        for v in diary.visits:
+            stock = "、".join(data.brand_name(b) for b in v.findings.stock_outs)
+            rows.append([
+                v.time.strftime("%H:%M"),
+                link(data.retailer_href(here, v.retailer), data.shop(v.retailer)),
+                PURPOSE_ZH.get(v.purpose, v.purpose.value),
+                _findings(v),
+                stock,
+                _text_rows([("品牌反馈", v.brand_feedback), ("意见建议", v.opinions), ("帮助", v.help_given), ("跟进", v.follow_up)]),
+            ])
+        parts.append(table(["时间", "零售户", "目的", "检查", "断货", "记录"], rows, search=(mode == "full")))
+    parts.append(_text_rows([("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)]))
+    if diary.market_info:
+        valuable = set(review.valuable) if review else set()
+        items = Markup("")
+        for n, item in enumerate(diary.market_info, start=1):
+            mark = badge("有价值", "good") if n in valuable else Markup("")
+            about = []
+            if item.retailer:
+                about.append(data.shop(item.retailer))
+            if item.brand:
+                about.append(data.brand_name(item.brand))
+            items += Markup(
+                f"<li>{badge(INFO_CATEGORY_ZH.get(item.category, item.category.value))} {esc(item.content)}"
+                f"{Markup(' <span class=crm-note>（') + esc('、'.join(about)) + Markup('）</span>') if about else ''} {mark}</li>"
+            )
+        parts.append(Markup('<p class="crm-label">市场信息</p><ol class="crm-info">') + items + Markup("</ol>"))
+    exclude = "" if mode in ("full", "summary") else ' data-search-exclude="1"'
+    return Markup(f'<div class="{cls}"{exclude}>') + Markup("").join(parts) + Markup("</div>")
+
+
+def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> Page:
+    here = diary_month_page(person.id, month)
+    mode = data.search_diaries
+    body = [heading(1, f"{person.name} 的日记 {month}")]
+    reviewed = sum(1 for d in diaries if d.review)
+    body.append(block(Markup(
+        f"<p>{link(data.href(here, manager_page(person.id)), person.name)}（{esc(data.unit_name(person.unit))}）"
+        f"本月日记 {len(diaries)} 篇，已批阅 {reviewed} 篇，"
+        f"未批阅 {len(diaries) - reviewed} 篇。</p>"
+    )))
+    for diary in diaries:
+        title = day_label(diary.date) + ("" if diary.review else " 未批阅")
+        body.append(heading(2, title, f"d-{diary.date.isoformat()}"))
+        body.append(block(diary_html(data, here, diary, mode)))
+    return Page(here, f"{person.name} {month}", body, section="diaries", in_nav=False, search=(mode != "none"))
+
+
+# ---------------------------------------------------------------- market information
+
+
+def market_pages(data: SiteData) -> list[Page]:
+    by_month: dict[str, list[tuple[Any, int, Any]]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for diary, n, item, valuable in iter_market_items(data):
+        counts[month_of(diary.date)] += 1
+        if valuable:
+            by_month[month_of(diary.date)].append((diary, n, item))
+    here = MARKET
+    body = [heading(1, "市场信息")]
+    body.append(block(Markup(
+        "<p>市场经理批阅日记时标记为<strong>有价值</strong>的市场信息，按周和类别汇总，供上报和决策参考。</p>"
+    )))
+    rows = []
+    for month in sorted(set(counts) | set(by_month), reverse=True):
+        cats = defaultdict(int)
+        for _, _, item in by_month.get(month, []):
+            cats[item.category] += 1
+        rows.append([link(data.href(here, market_month_page(month)), month), counts[month], len(by_month.get(month, []))]
+                    + [cats.get(c, 0) for c in InfoCategory])
+    body.append(block(table(["月份", "全部信息", "有价值", *[INFO_CATEGORY_ZH[c] for c in InfoCategory]], rows, empty="还没有市场信息。")))
+    total = defaultdict(int)
+    for items in by_month.values():
+        for _, _, item in items:
+            total[item.category] += 1
+    if total:
+        body.append(block(charts.bar_chart([(INFO_CATEGORY_ZH[c], total.get(c, 0)) for c in InfoCategory], caption="有价值的市场信息（按类别）", unit=" 条")))
+    out = [Page(here, "市场信息", body, section="market", order=0)]
+    for i, month in enumerate(sorted(by_month, reverse=True)):
+        out.append(market_month(data, month, by_month[month], i))
+    return out
+
+
+def market_month(data: SiteData, month: str, items: list[tuple[Any, int, Any]], order: int) -> Page:
+    here = market_month_page(month)
+    body = [heading(1, f"市场信息 {month}")]
+    by_week: dict[tuple[int, int], list] = defaultdict(list)
+    for diary, n, item in items:
+        y, w, _ = diary.date.isocalendar()
+        by_week[(y, w)].append((diary, n, item))
+    for (y, w), week_items in sorted(by_week.items(), reverse=True):
+        monday = dt.date.fromisocalendar(y, w, 1)
+        body.append(heading(2, f"第 {w} 周（{monday.isoformat()} 起）", f"w{y}-{w:02d}"))
+        for cat in InfoCategory:
+            chosen = [(d, n, it) for d, n, it in week_items if it.category == cat]
+            if not chosen:
+                continue
+            lis = Markup("")
+            for diary, n, item in chosen:
+                about = []
+                if item.retailer:
+                    about.append(link(data.retailer_href(here, item.retailer), data.shop(item.retailer)))
+                if item.brand:
+                    about.append(esc(data.brand_name(item.brand)))
+                lis += Markup(
+                    f"<li>{esc(item.content)} <span class=\"crm-note\">"
+                    f"（{link(data.diary_href(here, diary.manager, diary.date), data.person_name(diary.manager) + ' ' + diary.date.isoformat())}"
+                    f"{'，' + Markup('、').join(about) if about else ''}）</span></li>"
+                )
+            body.append(block(Markup(f"<p><strong>{esc(INFO_CATEGORY_ZH[cat])}</strong></p><ul>") + lis + Markup("</ul>")))
+    return Page(here, f"市场信息 {month}", body, section="market", order=order + 1)

@@ -1,0 +1,267 @@
+"""客户经理: the ranking and one page per customer manager."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import charts
+from .pages import Page
+from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, fmt_pct, heading, link, table
+from .sitedata import (
+    DIARIES,
+    MANAGERS,
+    SiteData,
+    diary_month_page,
+    manager_page,
+    territory_page,
+)
+
+ACTION_ZH = {
+    "promote": "建议晋级",
+    "demote": "建议降级",
+    "eliminate_review": "建议淘汰审查",
+    "end_probation": "见习期满，建议转正",
+    "none": "维持现等级",
+}
+ACTION_KIND = {"promote": "good", "end_probation": "good", "demote": "warn", "eliminate_review": "bad", "none": ""}
+STATUS_ZH = {"late": "迟交", "missing": "缺交"}
+
+
+def pages(data: SiteData) -> list[Page]:
+    out = [ranking_page(data)]
+    for i, person in enumerate(data.managers):
+        out.append(manager_page_for(data, person, i))
+    return out
+
+
+def grade_badge(data: SiteData, rec: Any) -> Markup:
+    if rec is None:
+        return esc("—")
+    text = ACTION_ZH.get(rec.action, rec.action)
+    if rec.to:
+        text += f"（→ {data.grade_name(rec.to)}）"
+    return badge(text, ACTION_KIND.get(rec.action, ""))
+
+
+def latest_grade(data: SiteData, mid: str) -> Any:
+    quarters = [q for q in data.periods_of(mid, "quarter") if q.grade is not None]
+    return quarters[-1].grade if quarters else None
+
+
+def ranking_rows(data: SiteData, here: str) -> tuple[Optional[str], list[tuple[Any, Any]]]:
+    """(month, [(person, ManagerPeriod)]) of the latest month with appraisals, best first."""
+    month = None
+    for person in data.managers:
+        mp = data.latest_month(person.id)
+        if mp is not None and mp.appraisal is not None and (month is None or mp.period > month):
+            month = mp.period
+    if month is None:
+        return None, []
+    rows = []
+    for person in data.managers:
+        mp = data.manager_periods.get(person.id, {}).get(month)
+        if mp is not None and mp.appraisal is not None:
+            rows.append((person, mp))
+    rows.sort(key=lambda pm: (-pm[1].appraisal.total, pm[0].id))
+    return month, rows
+
+
+def ranking_page(data: SiteData) -> Page:
+    here = MANAGERS
+    body = [heading(1, "客户经理")]
+    month, rows = ranking_rows(data, here)
+    if month is None:
+        body.append(block(Markup(f'<p class="crm-note">考核结果{NOT_COMPUTED}。</p>')))
+    else:
+        body.append(heading(2, f"考核排名（{month}）", "ranking"))
+        table_rows = []
+        for rank, (person, mp) in enumerate(rows, start=1):
+            a = mp.appraisal
+            table_rows.append([
+                rank,
+                link(data.href(here, manager_page(person.id)), person.name),
+                data.unit_name(person.unit),
+                data.grade_name(person.grade),
+                fmt_num(a.total, 1),
+                fmt_pct(mp.visits.execution.ratio),
+                fmt_pct(mp.visits.coverage.ratio if mp.visits.coverage else None),
+                grade_badge(data, latest_grade(data, person.id)),
+            ])
+        body.append(block(table(["名次", "客户经理", "客户服务部", "等级", "考核得分", "计划执行率", "拜访覆盖率", "等级建议"], table_rows, search=True)))
+        body.append(block(charts.bar_chart(
+            [(p.name, mp.appraisal.total) for p, mp in rows],
+            caption=f"{month} 考核得分", unit=" 分",
+            hrefs=[data.href(here, manager_page(p.id)) for p, _ in rows],
+        )))
+    body.append(heading(2, "全部客户经理", "all"))
+    all_rows = []
+    for person in data.managers:
+        all_rows.append([
+            link(data.href(here, manager_page(person.id)), person.name),
+            person.id,
+            data.unit_name(person.unit),
+            data.grade_name(person.grade),
+            len(data.retailers_by_manager.get(person.id, [])),
+            "在岗" if person.active else "离岗",
+        ])
+    body.append(block(table(["客户经理", "编号", "客户服务部", "等级", "辖区零售户", "状态"], all_rows, search=True,
+                            filters=["text", "", "select", "select", "", "select"])))
+    return Page(here, "客户经理", body, section="managers", order=0)
+
+
+def _indicator_table(a: Any) -> Markup:
+    rows = []
+    for ind in a.indicators:
+        actual = "—" if ind.actual is None else f"{fmt_num(ind.actual, 1 if ind.actual % 1 else 0)}{ind.unit}"
+        target = "—" if ind.target is None else f"{fmt_num(ind.target, 1 if ind.target % 1 else 0)}{ind.unit}"
+        points = "未考核" if ind.points is None else f"{ind.points:.1f} / {ind.max_points:g}"
+        rows.append([ind.label, actual, target, fmt_pct(ind.ratio, 1), points, ind.note])
+    rows.append(["投诉超期扣分", a.overdue_complaints, "", "", f"−{a.deduction:g}", ""])
+    rows.append([Markup("<strong>合计</strong>"), "", "", "", Markup(f"<strong>{a.total:.1f}</strong>"),
+                 "" if a.complete else "本期未结束（截至当日）"])
+    return table(["指标", "完成", "目标", "完成率", "得分 / 满分", "说明"], rows)
+
+
+def _deadline_cells(d: Any) -> list[Any]:
+    return [d.expected, d.on_time, d.late, d.missing, d.unknown, fmt_pct(d.ratio)]
+
+
+def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
+    mid = person.id
+    here = manager_page(mid)
+    body = [heading(1, f"{person.name}（客户经理）")]
+    info = [
+        ["编号", mid],
+        ["客户服务部", data.unit_name(person.unit)],
+        ["等级", data.grade_name(person.grade)],
+        ["定级日期", person.grade_since.isoformat() if person.grade_since else "—"],
+        ["入职日期", person.hire_date.isoformat() if person.hire_date else "—"],
+        ["状态", "在岗" if person.active else "离岗"],
+    ]
+    for past in person.unit_history:
+        info.append(["调动", f"{past.until.isoformat()} 前在 {data.unit_name(past.unit)}"])
+    body.append(block(table(["项目", "内容"], info, search=True)))
+
+    # grade recommendation
+    body.append(heading(2, "等级建议", "grade"))
+    rec = latest_grade(data, mid)
+    if rec is None:
+        body.append(block(Markup(f'<p class="crm-note">等级建议{NOT_COMPUTED if not data.manager_periods.get(mid) else "：尚无完整季度"}。</p>')))
+    else:
+        parts = [Markup("<p>"), grade_badge(data, rec), Markup("</p>")]
+        if rec.rule:
+            parts.append(Markup(f"<p>依据：{esc(rec.rule)}</p>"))
+        if rec.evidence:
+            parts.append(Markup("<ul>") + Markup("").join(Markup(f"<li>{esc(e)}</li>") for e in rec.evidence) + Markup("</ul>"))
+        parts.append(Markup('<p class="crm-note">系统只提出建议；等级以提交到人员档案的变更为准。</p>'))
+        body.append(block(Markup('<div class="crm-box">') + Markup("").join(parts) + Markup("</div>")))
+
+    # appraisal history
+    body.append(heading(2, "考核", "appraisal"))
+    months = [mp for mp in data.periods_of(mid, "month") if mp.appraisal is not None]
+    if not months:
+        body.append(block(Markup(f'<p class="crm-note">考核结果{NOT_COMPUTED}。</p>')))
+    else:
+        labels = [mp.period for mp in months]
+        series = [("考核得分", [mp.appraisal.total for mp in months])]
+        body.append(block(charts.line_chart(labels, series, caption=f"{person.name} 月度考核得分", unit=" 分", y_min=0, y_max=100)))
+        keys = [ind.label for ind in months[-1].appraisal.indicators]
+        hist_rows = []
+        for mp in [*months, *[q for q in data.periods_of(mid, "quarter") if q.appraisal], *[y for y in data.periods_of(mid, "year") if y.appraisal]]:
+            pts = {ind.label: ind.points for ind in mp.appraisal.indicators}
+            hist_rows.append([mp.period] + [("—" if pts.get(k) is None else f"{pts[k]:.1f}") for k in keys]
+                             + [f"−{mp.appraisal.deduction:g}" if mp.appraisal.deduction else "0", f"{mp.appraisal.total:.1f}"])
+        body.append(block(table(["期间", *keys, "扣分", "总分"], hist_rows)))
+        last = months[-1]
+        body.append(heading(3, f"{last.period} 指标明细", "appraisal-detail"))
+        body.append(block(_indicator_table(last.appraisal)))
+
+    # visits: execution, coverage, deadlines
+    body.append(heading(2, "计划执行与拜访", "visits"))
+    mp = data.latest_month(mid)
+    if mp is None:
+        body.append(block(Markup(f'<p class="crm-note">拜访统计{NOT_COMPUTED}。</p>')))
+    else:
+        v = mp.visits
+        rows = [
+            ["统计期间", f"{mp.period}（截至 {mp.as_of.isoformat()}）"],
+            ["工作日", v.working_days],
+            ["计划执行率", f"{fmt_pct(v.execution.ratio, 1)}（计划 {v.execution.planned} 户次，完成 {v.execution.done}）"],
+            ["拜访周期覆盖率", fmt_pct(v.coverage.ratio, 1) + (f"（辖区 {v.coverage.territory} 户，按期拜访 {v.coverage.covered}）" if v.coverage else "") if v.coverage else "—"],
+            ["请假/培训天数", v.absent_days],
+        ]
+        body.append(block(table(["项目", "数值"], rows, search=True)))
+        dl_rows = [["拜访计划", *_deadline_cells(v.plans)], ["日记", *_deadline_cells(v.diaries)], ["批阅", *_deadline_cells(v.reviews)]]
+        body.append(block(table(["", "应交", "按时", "迟交", "缺交", "时间未知", "按时率"], dl_rows)))
+        late = [(kind, it) for kind, d in (("计划", v.plans), ("日记", v.diaries)) for it in d.items]
+        if late:
+            body.append(heading(3, "迟交和缺交", "late"))
+            body.append(block(table(
+                ["类别", "日期", "截止", "状态", "提交时间", "迟交（小时）"],
+                [[k, it.date.isoformat(), it.due.strftime("%Y-%m-%d %H:%M"), STATUS_ZH.get(it.status, it.status),
+                  it.handed_in.strftime("%Y-%m-%d %H:%M") if it.handed_in else "—",
+                  "—" if it.hours_late is None else f"{it.hours_late:.1f}"] for k, it in late],
+            )))
+        if v.coverage is not None:
+            body.append(heading(3, f"超期未拜访（{len(v.coverage.overdue)} 户）", "overdue"))
+            body.append(block(table(
+                ["零售户", "类别", "拜访周期（天）", "上次拜访", "超期天数"],
+                [[link(data.retailer_href(here, o.retailer), o.shop or data.shop(o.retailer)), data.class_name(o.retailer_class),
+                  o.cycle_days, o.last_visit.isoformat() if o.last_visit else "无记录", o.days_overdue] for o in v.coverage.overdue],
+                empty="没有超期未拜访的零售户。",
+            )))
+
+    # territory
+    body.append(heading(2, "辖区", "territory"))
+    mine = data.retailers_by_manager.get(mid, [])
+    by_dept: dict[str, int] = {}
+    for r in mine:
+        by_dept[r.management.department] = by_dept.get(r.management.department, 0) + 1
+    if not mine:
+        body.append(block(Markup('<p class="crm-empty">没有负责的零售户。</p>')))
+    else:
+        links_html = Markup("、").join(
+            link(data.href(here, territory_page(d, mid)), f"{data.unit_name(d)}：{n} 户") for d, n in sorted(by_dept.items())
+        )
+        body.append(block(Markup(f"<p>负责零售户 {len(mine)} 户（{links_html}）。</p>")))
+    chart = _monthly_sales_chart(data, mid, person.name)
+    if chart is not None:
+        body.append(block(chart))
+
+    # diaries by month
+    body.append(heading(2, "日记", "diaries"))
+    rows = []
+    for month, diaries in sorted(data.diaries_by_manager.get(mid, {}).items(), reverse=True):
+        reviewed = [d for d in diaries if d.review]
+        avg = sum(d.review.rating for d in reviewed) / len(reviewed) if reviewed else None
+        rows.append([
+            link(data.href(here, diary_month_page(mid, month)), month),
+            len(diaries), len(reviewed), len(diaries) - len(reviewed),
+            "—" if avg is None else f"{avg:.1f}",
+        ])
+    body.append(block(table(["月份", "日记", "已批阅", "未批阅", "平均评分"], rows, empty="还没有日记。")))
+    return Page(here, person.name, body, section="managers", order=order + 1)
+
+
+def _monthly_sales_chart(data: SiteData, mid: str, name: str) -> Optional[Markup]:
+    from crmdocs.scripts import sales as S
+
+    sd = data.repo.sales
+    try:
+        if not len(sd):
+            return None
+        codes, ids = S.managers(sd, data.repo.retailers)
+    except Exception:  # the sales helpers are young; a chart is not worth a failed build
+        return None
+    if mid not in ids:
+        return None
+    sel = codes == ids.index(mid)
+    if not sel.any():
+        return None
+    months = S.row_months(sd)
+    m0, m1 = int(months.min()), int(months.max())
+    totals = np.bincount(months[sel] - m0, weights=sd.quantity[sel].astype(float), minlength=m1 - m0 + 1)
+    labels = [S.month_key(m) for m in range(m0, m1 + 1)]
+    return charts.line_chart(labels, [("销量（条）", [float(t) for t in totals])], caption=f"{name} 辖区月销量（条）", unit=" 条", y_min=0)

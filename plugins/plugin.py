@@ -1,0 +1,193 @@
+"""The crmdocs MkDocs plugin: only MkDocs events here.
+
+The work is done by the library (``crmdocs.scripts``: load → validate →
+compute) and by plain page functions (``crmdocs.plugins.pages*``) that return
+Markdown; this module turns their output into MkDocs files and nav.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+import secrets
+from pathlib import Path
+from typing import Optional
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from .config import CrmdocsConfig
+
+log = get_plugin_logger(__name__)
+
+ASSETS = Path(__file__).parent / "assets"
+ASSET_FILES = ("crmdocs.css", "table-filter.js")
+ASSET_DIR = "assets/crmdocs"
+
+
+def error(what: str, where: str, why: str) -> PluginError:
+    """The one error shape of this plugin: what was being done, where, why."""
+    return PluginError(f"crmdocs：{what}失败 — {where}\n{why}")
+
+
+class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.root: Optional[Path] = None
+        self.pages: list = []
+        self.blocks: dict[str, list[str]] = {}  # page path → its raw HTML blocks
+        # placeholder paragraphs for the blocks; random so record text cannot forge one
+        self.token = f"CRMBLOCK{secrets.token_hex(8)}"
+
+    # ------------------------------------------------------------ events
+
+    # Default priority: the options only need the config MkDocs validated.
+    def on_config(self, config):
+        if not self.config.enabled:
+            return
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        self.root = (base / self.config.root).resolve()
+        if not (self.root / "records").is_dir():
+            raise error("读取记录", str(self.root), "这里没有 records/ 目录；请在 mkdocs.yml 的 crmdocs.root 写仓库根目录 (no records/ folder)")
+        for name in ASSET_FILES:
+            target = config.extra_javascript if name.endswith(".js") else config.extra_css
+            path = f"{ASSET_DIR}/{name}"
+            if path not in [str(p) for p in target]:
+                target.append(path)
+        if config.theme.get("font") is not False:
+            log.warning("theme.font 应设为 false：否则页面从 Google Fonts 加载字体，离线时打不开 (set theme.font: false)")
+        if "search" in config.plugins and importlib.util.find_spec("jieba") is None:
+            log.warning("没有安装 jieba：中文搜索无法分词，搜不到中文词 (pip install jieba)")
+        return config
+
+    # Early (above the default 0): the generated pages and assets must be in
+    # `files` before other plugins read the list (e.g. a plugin that indexes
+    # or lists pages) and before MkDocs builds the nav from it.
+    @event_priority(50)
+    def on_files(self, files: Files, *, config) -> Files:
+        if not self.config.enabled:
+            return files
+        from .pages import generate, navigation
+
+        data = self._site_data(config)
+        self.pages = generate(data)
+        replaced = []
+        self.blocks = {}
+        for page in self.pages:
+            if files.get_file_from_path(page.path) is not None:
+                replaced.append(page.path)  # a hand-written page in docs_dir wins
+                continue
+            markdown, self.blocks[page.path] = page.with_placeholders(self.token)
+            inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
+        for name in ASSET_FILES:
+            path = f"{ASSET_DIR}/{name}"
+            if files.get_file_from_path(path) is None:
+                files.append(File.generated(config, path, abs_src_path=str(ASSETS / name)))
+        if replaced:
+            log.info("docs_dir 里的手写页面代替了生成的页面：%s", "、".join(replaced))
+        if self.config.nav and config.nav is None:
+            generated = {p.path for p in self.pages}
+            hand_written = sorted(
+                f.src_uri for f in files.documentation_pages() if f.src_uri not in generated
+            )
+            config.nav = navigation(self.pages, hand_written)
+        log.info("生成 %d 个页面（%s版）", len(self.pages), "公开" if self.config.profile == "public" else "内部")
+        return files
+
+    # First (high priority): put the raw HTML blocks back before any other
+    # plugin reads the page's HTML — the search index in particular.
+    @event_priority(100)
+    def on_page_content(self, html: str, *, page, config, files) -> str:
+        blocks = self.blocks.get(page.file.src_uri)
+        if not blocks:
+            return html
+        return re.sub(
+            rf"<p>{self.token}-(\d+)</p>",
+            lambda m: blocks[int(m.group(1))],
+            html,
+        )
+
+    # Last (below search's default 0): search writes search_index.json in its
+    # own on_post_build; rewrite it as UTF-8 instead of \u escapes, which
+    # halves the file a reader's browser downloads (Chinese text, U+200B).
+    @event_priority(-100)
+    def on_post_build(self, *, config) -> None:
+        if not self.config.enabled:
+            return
+        path = Path(config.site_dir) / "search" / "search_index.json"
+        if not path.is_file():
+            return
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    # ------------------------------------------------------------ helpers
+
+    def _site_data(self, config):
+        from crmdocs.scripts.diagnostics import CrmdocsError
+        from crmdocs.scripts.validate import validate
+
+        from .privacy import Privacy
+        from .render import Links
+        from .sitedata import SiteData, head_commit
+
+        root = self.root
+        assert root is not None
+        jobs = self.config.jobs
+        if jobs <= 0:
+            from crmdocs.scripts.validate import default_jobs
+
+            jobs = default_jobs()
+        try:
+            repo, report = validate(root, jobs=jobs)
+        except CrmdocsError as exc:
+            raise error("读取记录", str(root), str(exc)) from None
+        if report.errors:
+            shown = [d.format() for d in report.sorted() if d.severity == "error"]
+            more = len(shown) - 50
+            text = "\n".join(shown[:50]) + (f"\n……另有 {more} 个错误 (and {more} more)" if more > 0 else "")
+            raise error("检查记录", str(root / "records"), f"{text}\n共 {len(report.errors)} 个错误；请先运行 crmdocs validate 并改正 (fix the records first)")
+        if report.warnings:
+            log.info("记录检查：%d 个提醒（crmdocs validate 查看）", len(report.warnings))
+        computed = None
+        as_of = None
+        if self.config.compute:
+            from crmdocs.scripts import history
+            from crmdocs.scripts.rules import compute_all
+
+            try:
+                result = compute_all(repo, handed_in=history.handed_in_times(root))
+            except CrmdocsError as exc:
+                raise error("计算规则", str(root), str(exc)) from None
+            except Exception as exc:  # a rule module's bug: one clean message, details in --verbose
+                log.debug("rules failed", exc_info=True)
+                raise error("计算规则", str(root), f"{type(exc).__name__}: {exc}（mkdocs build --verbose 可看详情）") from None
+            computed = result.records
+            as_of = result.ctx.as_of
+        else:
+            from crmdocs.scripts.rules import last_day
+
+            as_of = last_day(repo)
+        commit = None
+        if self.config.commit:
+            from .sitedata import Commit
+
+            commit = Commit(self.config.commit)
+        else:
+            commit = head_commit(root)
+        return SiteData(
+            repo=repo,
+            computed=computed,
+            privacy=Privacy.for_policy(self.config.profile, repo.policy),
+            links=Links(config.use_directory_urls),
+            as_of=as_of,
+            commit=commit,
+            search_diaries=self.config.search_diaries,
+        )
+
+
+logging.getLogger("jieba").setLevel(logging.WARNING)  # its "Building prefix dict" chatter

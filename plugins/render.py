@@ -1,0 +1,197 @@
+"""HTML and Markdown building blocks for the generated pages.
+
+Nothing here imports MkDocs: the page functions return Markdown strings that
+any Python-Markdown based renderer (MkDocs, Zensical) can turn into pages.
+
+Safety rule: every text that comes from a record goes through :func:`esc`
+(inside HTML) or :func:`md` (inside Markdown, e.g. a heading). HTML fragments
+are :class:`markupsafe.Markup`; plain ``str`` is always escaped when it is put
+into a fragment, so forgetting to escape is not possible by construction.
+Page bodies are raw HTML blocks, which Python-Markdown passes through without
+reading Markdown inside them — a diary saying ``[x](javascript:alert(1))``
+stays text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any, Iterable, Optional, Sequence
+
+from markupsafe import Markup, escape
+
+__all__ = [
+    "Markup", "Block", "esc", "md", "attrs", "tag", "link", "table", "badge", "block",
+    "heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED",
+]
+
+NOT_COMPUTED = "尚未计算"
+
+# characters Python-Markdown (and the tables / attr_list extensions) treat specially
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+\-.!|])")
+
+
+def esc(value: Any) -> Markup:
+    """Text → HTML-safe fragment (Markup passes through unchanged)."""
+    if value is None:
+        return Markup("")
+    return escape(value if isinstance(value, (str, Markup)) else str(value))
+
+
+def md(value: Any) -> str:
+    """Text → safe inside Markdown inline content (headings, link text).
+
+    HTML special characters become entities, Markdown ones are backslash-escaped;
+    line breaks become spaces (a heading is one line)."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # escape everything but the entities we just made
+    out = []
+    for part in re.split(r"(&(?:amp|lt|gt);)", text):
+        if part in ("&amp;", "&lt;", "&gt;"):
+            out.append(part)
+        else:
+            out.append(_MD_SPECIAL.sub(r"\\\1", part))
+    return "".join(out)
+
+
+def attrs(**values: Any) -> Markup:
+    """HTML attributes: ``attrs(class_="x", data_sort=3)`` → `` class="x" data-sort="3"``.
+    None and False are left out; True gives a bare attribute."""
+    parts = []
+    for key, value in values.items():
+        if value is None or value is False:
+            continue
+        name = key.rstrip("_").replace("_", "-")
+        if value is True:
+            parts.append(f" {name}")
+        else:
+            parts.append(f' {name}="{escape(str(value))}"')
+    return Markup("".join(parts))
+
+
+def tag(name: str, content: Any = "", **values: Any) -> Markup:
+    return Markup(f"<{name}{attrs(**values)}>{esc(content)}</{name}>")
+
+
+def link(href: Optional[str], text: Any, **values: Any) -> Markup:
+    """A link; ``href`` comes from :class:`Links` (never from a record)."""
+    if not href:
+        return esc(text)
+    return Markup(f'<a href="{escape(href)}"{attrs(**values)}>{esc(text)}</a>')
+
+
+def badge(text: Any, kind: str = "") -> Markup:
+    return tag("span", text, class_=f"crm-badge {('crm-' + kind) if kind else ''}".strip())
+
+
+def join(parts: Iterable[Any], sep: str = "、") -> Markup:
+    return Markup(escape(sep).join(esc(p) for p in parts))
+
+
+def table(
+    headers: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    *,
+    cls: str = "",
+    filters: Optional[Sequence[str]] = None,
+    search: bool = False,
+    empty: str = "（无）",
+    row_attrs: Optional[Sequence[dict]] = None,
+) -> Markup:
+    """An HTML table. ``filters`` (one per column: ``"select"``, ``"text"`` or
+    ``""``) turns on the vendored table filter. Tables are left out of the
+    search index unless ``search`` (keeps the index small at city scale)."""
+    rows = list(rows)
+    if not rows:
+        return Markup(f'<p class="crm-empty">{esc(empty)}</p>')
+    classes = ["crm-table", cls] + (["crm-filter"] if filters else [])
+    head = []
+    for i, h in enumerate(headers):
+        f = filters[i] if filters and i < len(filters) else ""
+        head.append(f"<th{attrs(data_filter=f or None)}>{esc(h)}</th>")
+    body = []
+    for i, row in enumerate(rows):
+        extra = attrs(**row_attrs[i]) if row_attrs else Markup("")
+        body.append(f"<tr{extra}>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+    exclude = ' data-search-exclude="1"' if not search else ""
+    return Markup(
+        f'<div class="crm-table-wrap"{exclude}>'
+        f'<table class="{" ".join(c for c in classes if c)}">'
+        f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+class Block(str):
+    """A raw HTML block of a page (trusted HTML: built from escaped parts)."""
+
+
+def block(html: Any) -> Block:
+    """A raw HTML block for a Markdown page. Python-Markdown passes raw HTML
+    blocks through unread; the MkDocs plugin even skips Markdown for them
+    (placeholders filled after conversion), which is what keeps big pages fast."""
+    text = str(esc(html))
+    # a blank line would end the raw block and let Markdown read the rest
+    return Block(re.sub(r"\n\s*\n", "\n", text))
+
+
+def heading(level: int, text: Any, anchor: Optional[str] = None, *, raw: Optional[str] = None) -> str:
+    """A Markdown heading (so it reaches the table of contents and search);
+    ``text`` is escaped, ``raw`` is trusted Markdown (ours, not a record's)."""
+    body = raw if raw is not None else md(text)
+    suffix = f" {{ #{anchor} }}" if anchor else ""
+    return f"\n\n{'#' * level} {body}{suffix}\n\n"
+
+
+def fmt_num(value: Optional[float], digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if digits == 0:
+        return f"{round(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_pct(value: Optional[float], digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+class Links:
+    """Page paths → relative URLs, the way MkDocs lays pages out.
+
+    Page paths are ``.md`` paths relative to ``docs_dir``. Links inside raw
+    HTML are not rewritten by MkDocs, so they are computed here."""
+
+    def __init__(self, use_directory_urls: bool = True):
+        self.use_directory_urls = use_directory_urls
+
+    def url(self, path: str) -> str:
+        """Site-relative URL of a page path (``a/b.md`` → ``a/b/``)."""
+        stem = path[:-3] if path.endswith(".md") else path
+        if not self.use_directory_urls:
+            return stem + ".html"
+        if stem == "index":
+            return ""
+        if stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+    def _base(self, path: str) -> str:
+        here = self.url(path)
+        if self.use_directory_urls:
+            return here.rstrip("/") or "."
+        return posixpath.dirname(here) or "."
+
+    def href(self, from_path: str, to_path: str, anchor: Optional[str] = None) -> str:
+        """Relative URL from page ``from_path`` to page ``to_path`` (+ ``#anchor``)."""
+        target = self.url(to_path).rstrip("/") or "."
+        rel = posixpath.relpath(target, self._base(from_path))
+        if self.use_directory_urls:
+            rel = "./" if rel == "." else rel + "/"
+        return rel + (f"#{anchor}" if anchor else "")
+
+    def asset(self, from_path: str, asset: str) -> str:
+        """Relative URL of a static file (``assets/x.js``) from a page."""
+        return posixpath.relpath(asset, self._base(from_path))

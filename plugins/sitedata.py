@@ -1,0 +1,258 @@
+"""What the pages read: the repository, the computed results, and indexes over
+them built once (plain Python, no MkDocs).
+
+``SiteData`` never computes a rule: classes, tiers, limits, visits,
+complaints and appraisals come from ``crmdocs.scripts.rules.compute_all``
+(the same results ``crmdocs recalc`` writes). It only groups records for
+reading — by department, manager, month — and knows where each page lives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from crmdocs.schemas import Diary, OrgUnit, Person, Retailer
+from crmdocs.schemas.org import Role, UnitKind
+
+from .privacy import Privacy
+from .render import Links
+
+try:  # the manager-side results (visits, complaints, appraisals)
+    from crmdocs.schemas import computed_managers as _cm
+except ImportError:  # pragma: no cover - before the rules land
+    _cm = None  # type: ignore[assignment]
+try:  # the retailer-side results (classes, tiers, limits, abnormal orders)
+    from crmdocs.schemas import computed_retailers as _cr
+except ImportError:  # pragma: no cover - before the rules land
+    _cr = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    date: str = ""
+
+    @property
+    def short(self) -> str:
+        return self.sha[:10]
+
+
+def head_commit(root: Path) -> Optional[Commit]:
+    """The commit the records are at, or None (no git, a tarball)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%H %cs"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.stdout.split()
+    if out.returncode != 0 or not parts:
+        return None
+    return Commit(parts[0], parts[1] if len(parts) > 1 else "")
+
+
+# ---------------------------------------------------------------- page paths
+
+INDEX = "index.md"
+MANAGERS = "managers/index.md"
+RETAILERS = "retailers/index.md"
+DIARIES = "diaries/index.md"
+MARKET = "market/index.md"
+COMPLAINTS = "complaints/index.md"
+ABNORMAL = "abnormal/index.md"
+TIERS = "tiers/index.md"
+RULES = "rules.md"
+
+
+def manager_page(mid: str) -> str:
+    return f"managers/{mid}.md"
+
+
+def diary_month_page(mid: str, month: str) -> str:
+    return f"diaries/{mid}/{month}.md"
+
+
+def department_page(dept: str) -> str:
+    return f"retailers/{dept}/index.md"
+
+
+def territory_page(dept: str, mid: str) -> str:
+    return f"retailers/{dept}/{mid}.md"
+
+
+def market_month_page(month: str) -> str:
+    return f"market/{month}.md"
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@dataclass
+class VisitRef:
+    day: dt.date
+    manager: str
+    visit: Any  # schemas.daily.Visit
+
+
+@dataclass
+class SiteData:
+    repo: Any  # crmdocs.scripts.repository.Repository
+    computed: Optional[dict[str, Any]]  # path under records/computed/ → model; None: rules not run
+    privacy: Privacy
+    links: Links = field(default_factory=Links)
+    as_of: Optional[dt.date] = None
+    commit: Optional[Commit] = None
+    search_diaries: str = "summary"  # full | summary | headings | none
+
+    def __post_init__(self) -> None:
+        repo = self.repo
+        self.policy = repo.policy_or_default
+        self.departments: list[OrgUnit] = sorted(
+            (u for u in repo.org.values() if u.kind is UnitKind.department), key=lambda u: u.id
+        )
+        self.managers: list[Person] = sorted(
+            (p for p in repo.people.values() if p.role is Role.customer_manager), key=lambda p: (p.unit, p.id)
+        )
+        self.retailers_by_dept: dict[str, list[Retailer]] = defaultdict(list)
+        self.retailers_by_manager: dict[str, list[Retailer]] = defaultdict(list)
+        for rid in sorted(repo.retailers):
+            r = repo.retailers[rid]
+            self.retailers_by_dept[r.management.department].append(r)
+            self.retailers_by_manager[r.management.manager].append(r)
+        self.visits_by_retailer: dict[str, list[VisitRef]] = defaultdict(list)
+        self.diaries_by_manager: dict[str, dict[str, list[Diary]]] = defaultdict(lambda: defaultdict(list))
+        for (mid, day) in sorted(repo.diaries):
+            diary = repo.diaries[(mid, day)]
+            self.diaries_by_manager[mid][month_of(day)].append(diary)
+            for v in diary.visits:
+                self.visits_by_retailer[v.retailer].append(VisitRef(day, mid, v))
+        self.complaints_by_retailer: dict[str, list[Any]] = defaultdict(list)
+        for cid in sorted(repo.complaints):
+            c = repo.complaints[cid]
+            self.complaints_by_retailer[c.retailer].append(c)
+        self.surveys_by_retailer: dict[str, list[Any]] = defaultdict(list)
+        for sid in sorted(repo.surveys):
+            s = repo.surveys[sid]
+            self.surveys_by_retailer[s.retailer].append(s)
+        self._index_computed()
+
+    # ------------------------------------------------------------ computed
+
+    def _index_computed(self) -> None:
+        self.manager_periods: dict[str, dict[str, Any]] = defaultdict(dict)  # manager → period → ManagerPeriod
+        self.complaint_status: dict[str, Any] = {}  # complaint id → ComplaintStatus
+        self.retailer_results: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # kind → [(path, model)]
+        for path, model in (self.computed or {}).items():
+            name = type(model).__name__
+            if _cm is not None and isinstance(model, _cm.ManagerPeriod):
+                self.manager_periods[model.manager][model.period] = model
+            elif _cm is not None and isinstance(model, _cm.ComplaintsMonth):
+                for c in model.complaints:
+                    self.complaint_status[c.id] = c
+            else:
+                self.retailer_results[name].append((path, model))
+
+    @property
+    def rules_ran(self) -> bool:
+        return self.computed is not None
+
+    def periods_of(self, mid: str, kind: str) -> list[Any]:
+        """A manager's computed periods of one kind (month/quarter/year), oldest first."""
+        from crmdocs.scripts import periods
+
+        out = []
+        for period, mp in sorted(self.manager_periods.get(mid, {}).items()):
+            try:
+                if periods.kind(period) == kind:
+                    out.append(mp)
+            except ValueError:
+                continue
+        return out
+
+    def latest_month(self, mid: str) -> Optional[Any]:
+        months = self.periods_of(mid, "month")
+        return months[-1] if months else None
+
+    # ------------------------------------------------------------ names
+
+    def person_name(self, pid: Optional[str]) -> str:
+        if not pid:
+            return "—"
+        p = self.repo.people.get(pid)
+        return p.name if p else pid
+
+    def unit_name(self, uid: Optional[str]) -> str:
+        if not uid:
+            return "—"
+        u = self.repo.org.get(uid)
+        return u.name if u else uid
+
+    def shop(self, rid: str) -> str:
+        r = self.repo.retailers.get(rid)
+        return r.basic.shop_name if r else rid
+
+    def brand_name(self, bid: Optional[str]) -> str:
+        if not bid:
+            return "—"
+        b = self.repo.brands.get(bid)
+        return b.name if b else bid
+
+    def grade_name(self, gid: Optional[str]) -> str:
+        for g in self.policy.grades.ladder:
+            if g.id == gid:
+                return g.name
+        return gid or "—"
+
+    def class_name(self, cid: Optional[str]) -> str:
+        if not cid:
+            return "—"
+        for c in self.policy.classes.rule.classes:
+            if c.id == cid:
+                return c.name
+        return cid
+
+    # ------------------------------------------------------------ links
+
+    def href(self, here: str, page: str, anchor: Optional[str] = None) -> str:
+        return self.links.href(here, page, anchor)
+
+    def retailer_href(self, here: str, rid: str) -> Optional[str]:
+        r = self.repo.retailers.get(rid)
+        if r is None:
+            return None
+        return self.href(here, territory_page(r.management.department, r.management.manager), rid)
+
+    def manager_href(self, here: str, mid: str) -> Optional[str]:
+        p = self.repo.people.get(mid)
+        if p is None or p.role is not Role.customer_manager:
+            return None
+        return self.href(here, manager_page(mid))
+
+    def diary_href(self, here: str, mid: str, day: dt.date) -> str:
+        return self.href(here, diary_month_page(mid, month_of(day)), f"d-{day.isoformat()}")
+
+    # ------------------------------------------------------------ periods
+
+    def months(self) -> list[str]:
+        """Months with diaries or plans, oldest first."""
+        found = {month_of(day) for _, day in self.repo.diaries} | {month_of(day) for _, day in self.repo.plans}
+        return sorted(found)
+
+    def this_month(self) -> Optional[str]:
+        return month_of(self.as_of) if self.as_of else (self.months()[-1] if self.months() else None)
+
+
+def iter_market_items(data: SiteData) -> Iterable[tuple[Diary, int, Any, bool]]:
+    """Every market-information item: (diary, number from 1, item, marked valuable)."""
+    for key in sorted(data.repo.diaries):
+        diary = data.repo.diaries[key]
+        valuable = set(diary.review.valuable) if diary.review else set()
+        for n, item in enumerate(diary.market_info, start=1):
+            yield diary, n, item, n in valuable

@@ -1,0 +1,82 @@
+"""crmdocs build [--profile public|internal] [--strict]"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..cli import find_root
+from ..diagnostics import CrmdocsError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "build",
+        help="生成报告站点 (build the report site)",
+        description="用 mkdocs.yml 和 records/ 生成报告站点到 build/site/。公开版（默认）隐藏零售户的个人信息，内部版显示。",
+    )
+    p.add_argument("--profile", choices=("public", "internal"), default=None,
+                   help="public 公开版：隐藏电话、生日、身份证号、关爱群体等个人信息（默认）；internal 内部版：显示")
+    p.add_argument("--strict", action="store_true", help="有任何提醒就失败 (fail on warnings)")
+    p.add_argument("--config", default=None, help="mkdocs.yml 的路径，默认为仓库根目录下的 mkdocs.yml")
+    p.add_argument("--site-dir", default=None, help="输出目录，默认 build/site")
+    p.add_argument("--quiet", action="store_true", help="只显示警告和错误")
+    p.set_defaults(func=run)
+
+
+def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
+               config_file: Path | None = None, site_dir: Path | None = None) -> Path:
+    """Build the site of the repository at ``root``; return the output folder.
+    Errors the user can fix raise :class:`CrmdocsError`."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life notice on every build
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+
+    config_file = config_file or root / "mkdocs.yml"
+    if not config_file.is_file():
+        raise CrmdocsError(f"找不到站点配置 {config_file} (no mkdocs.yml)")
+    options = {"strict": strict}
+    if site_dir is not None:
+        options["site_dir"] = str(site_dir)
+    try:
+        config = load_config(config_file=str(config_file), **options)
+        if "crmdocs" not in config.plugins:
+            raise CrmdocsError(f"{config_file} 的 plugins 里没有 crmdocs (the crmdocs plugin is not enabled)")
+        if profile is not None:
+            config.plugins["crmdocs"].config.profile = profile
+        build(config)
+    except (PluginError, ConfigurationError, Abort) as exc:
+        raise CrmdocsError(str(exc).strip()) from None
+    return Path(config.site_dir)
+
+
+class _Handler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        label = {"WARNING": "提醒 warning", "ERROR": "错误 error"}.get(record.levelname, "")
+        msg = record.getMessage()
+        print(f"{label}: {msg}" if label else msg, file=sys.stderr)
+
+
+def run(args) -> int:
+    root = find_root(args.root)
+    handler = _Handler()
+    handler.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    started = time.perf_counter()
+    try:
+        out = build_site(
+            root, profile=args.profile, strict=args.strict,
+            config_file=Path(args.config) if args.config else None,
+            site_dir=Path(args.site_dir) if args.site_dir else None,
+        )
+    finally:
+        logger.removeHandler(handler)
+    if not args.quiet:
+        print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒）(site built)")
+    return 0
