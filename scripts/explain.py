@@ -86,7 +86,9 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
     if person is None:
         raise CrmdocsError(f"找不到客户经理 {manager} (no such person)")
     recs = _records(computed)
-    mine = sorted(p for (m, p) in recs if m == manager)
+    own = {p for (m, p) in recs if m == manager}
+    mine = [p for p in periods.containing(p for p in own if periods.kind(p) == "month") if p in own]
+    mine += sorted(own - set(mine))
     if not mine:
         raise CrmdocsError(f"{person.name}（{manager}）没有考核结果：没有计划、日记、目标或片区 (no appraisal for {manager})")
     if period is None:

@@ -1,0 +1,81 @@
+"""`crmdocs explain`: the appraisal derivation in words and numbers.
+
+Same office as test_rules_appraisals.py: as of 2026-09-01 cm-li sold 400 of a
+500-carton target (80 %), 150 of 200 key-brand cartons (75 %)."""
+
+import pytest
+
+from conftest import TARGETS
+from manager_fixtures import sale, set_sales
+
+
+@pytest.fixture
+def office(mini):
+    set_sales(mini, [
+        sale("2026-09-01", "r-0001", "b-hongtashan", 150),
+        sale("2026-09-01", "r-0001", "b-yunyan", 100),
+        sale("2026-09-01", "r-0002", "b-yunyan", 150),
+    ])
+    return mini
+
+
+def explain(mini, *args):
+    return mini.cli("explain", *args)
+
+
+def test_manager_explanation_shows_the_arithmetic(office):
+    code, out = explain(office, "manager", "cm-li", "--period", "2026-09")
+    assert code == 0, out
+    assert "客户经理 李明（cm-li，d-east）2026-09 考核" in out
+    assert "销售目标完成率 = 实际 400 条 ÷ 目标 500 条 = 80 %，得分 = 30 × (80 % − 60 %) ÷ (100 % − 60 %) = 15" in out
+    assert "重点品牌完成率 = 实际 150 条 ÷ 目标 200 条 = 75 %，得分 = 20 × (75 % − 60 %) ÷ (100 % − 60 %) = 7.5" in out
+    assert "计划执行率 = 完成 2 户次 ÷ 计划 2 户次 = 100 %，达到 100 %，得满分 15" in out
+    # information: 1 valuable item of 8 → 5 × 12.5 % = 0.625, rounded 0.62
+    assert "总分 = " in out and "等级建议：当前 level-3" in out
+
+
+def test_default_period_is_the_latest_month(office):
+    code, out = explain(office, "manager", "cm-li")
+    assert code == 0 and "2026-09 考核" in out
+
+
+def test_not_assessed_indicator_and_scaling_are_explained(office):
+    office.edit(TARGETS, lambda d: d["targets"][0].update(sales=0))
+    code, out = explain(office, "manager", "cm-li")
+    assert code == 0, out
+    assert "销售目标完成率：不考核——目标为 0" in out
+    assert "有 1 项不考核，按已考核指标折算" in out
+
+
+def test_overdue_complaint_deduction_is_explained(office):
+    office.write("complaints/2026/c-2026-0009.yaml", {
+        "id": "c-2026-0009", "received": "2026-09-01 10:00", "retailer": "r-0002", "content": "态度差",
+        "severity": "general", "handler": "cm-li", "resolved": "2026-09-03 10:00"})
+    code, out = explain(office, "manager", "cm-li")
+    assert "超期投诉 1 件 × 2 分 = −2 分（c-2026-0009）" in out
+
+
+def test_retailer_explanation_tells_visits_and_complaints(office):
+    code, out = explain(office, "retailer", "r-0001")
+    assert code == 0, out
+    assert "零售户 r-0001 李记便利店" in out
+    assert "最近一次 2026-09-01（cm-li）" in out
+    assert "投诉 c-2026-0001" in out and "按时办结" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("manager", "cm-nobody"), "找不到客户经理 cm-nobody"),
+    (("retailer", "r-9999"), "找不到零售户 r-9999"),
+    (("manager", "cm-li", "--period", "2026-13"), "期间"),
+    (("manager", "cm-li", "--period", "2025-01"), "有的期间：2026-09"),
+])
+def test_unknown_things_are_clean_errors(office, args, needle):
+    code, out = explain(office, *args)
+    assert code == 1
+    assert needle in out and "Traceback" not in out
+
+
+def test_explain_refuses_records_with_errors(office):
+    office.edit(TARGETS, lambda d: d["targets"][0].update(manager="cm-nobody"))
+    code, out = explain(office, "manager", "cm-li")
+    assert code == 1 and "records/targets/2026-09.yaml" in out
