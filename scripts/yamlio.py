@@ -180,16 +180,22 @@ def _check_aliases(text: str) -> None:
 
 
 class _Composer(_BaseLoader):  # type: ignore[misc, valid-type]
-    """libyaml composes the node tree in C; scalars are only marked here
-    ("?" plain, to resolve; "s" quoted or ``!``, text) and :func:`_build`
-    resolves them — the same YAML 1.2 core rules as :class:`Loader`, ~3x faster
-    than PyYAML's Python constructor. Anything unusual (explicit tags, complex
-    keys, duplicate keys) goes back to :class:`Loader` for its message."""
+    """libyaml composes the node tree in C; nodes are only marked here (plain
+    scalars to resolve, quoted ones are text) and :func:`_build` resolves them
+    by the same YAML 1.2 core rules as :class:`Loader`, about 3x faster than
+    PyYAML's Python constructor. Anything unusual (explicit tags, complex or
+    duplicate keys) goes back to :class:`Loader`, which explains it."""
 
     def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML API
         if kind is ScalarNode:
             return _PLAIN_TAG if implicit[0] else _TEXT_TAG
         return _NODE_TAG
+
+    # path-based resolvers are not used: skip PyYAML's per-node bookkeeping.
+    # A builtin class stored on a class is not bound to the instance, so these
+    # are C calls: descend_resolver(parent, index) -> slice(...), ascend() -> ().
+    descend_resolver = slice
+    ascend_resolver = tuple
 
 
 # markers no tag written in a file can equal (explicit tags are text)
@@ -232,30 +238,36 @@ def _plain(text: str) -> Any:
     return text
 
 
+def _scalar(node: ScalarNode) -> Any:
+    tag = node.tag
+    if tag is _PLAIN_TAG:
+        return _plain(node.value)
+    if tag is _TEXT_TAG:
+        return node.value
+    raise _Unusual
+
+
 def _build(node: Node) -> Any:
     cls = node.__class__
     if cls is ScalarNode:
-        tag = node.tag
-        if tag is _PLAIN_TAG:
-            return _plain(node.value)
-        if tag is _TEXT_TAG:
-            return node.value
-        raise _Unusual
+        return _scalar(node)
     if node.tag is not _NODE_TAG:
         raise _Unusual
-    if cls is MappingNode:
-        pairs = node.value
-        out = {}
-        raw = set()
-        for key_node, value_node in pairs:
-            if key_node.__class__ is not ScalarNode:
-                raise _Unusual
-            out[_build(key_node)] = _build(value_node)
-            raw.add(key_node.value)
-        if len(out) != len(pairs) or len(raw) != len(pairs):
-            raise _Unusual  # duplicate keys: Loader names them
-        return out
-    return [_build(item) for item in node.value]
+    if cls is SequenceNode:
+        return [_scalar(item) if item.__class__ is ScalarNode else _build(item) for item in node.value]
+    pairs = node.value
+    out = {}
+    odd_keys = False
+    for key_node, value_node in pairs:
+        if key_node.__class__ is not ScalarNode:
+            raise _Unusual
+        key = _scalar(key_node)
+        if key.__class__ is not str:
+            odd_keys = True  # 1 and "1" differ here but are one key to Loader
+        out[key] = _scalar(value_node) if value_node.__class__ is ScalarNode else _build(value_node)
+    if len(out) != len(pairs) or (odd_keys and len({k.value for k, _ in pairs}) != len(pairs)):
+        raise _Unusual  # duplicate keys: Loader names them
+    return out
 
 
 def _parse_fast(text: str) -> Any:

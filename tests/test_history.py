@@ -1,0 +1,208 @@
+"""Git history: handed-in times, who changed what, the tree as it stood (--at)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CM_LI, DIARY, RETAILER, build_mini_repo, git, git_env
+from crmdocs.scripts import history
+from crmdocs.scripts.diagnostics import CrmdocsError
+
+D2 = "diaries/cm-li/2026/2026-09-02.yaml"
+
+
+def add_diary(office, rel=D2, day="2026-09-02", text="第一版"):
+    office.write(rel, {"manager": "cm-li", "date": day, "visits": [{"retailer": "r-0001", "time": "09:00"}],
+                       "business_analysis": text})
+    return f"records/{rel}"
+
+
+def test_handed_in_is_the_first_commit_not_later_edits(git_office):
+    path = add_diary(git_office)
+    git_office.commit("cm-li", "日记", "2026-09-02 18:30")
+    add_diary(git_office, text="第二版")
+    git_office.commit("cm-li", "改日记", "2026-09-04 10:00")
+    times = history.handed_in_times(git_office.root)
+    assert times[path] == dt.datetime(2026, 9, 2, 18, 30)
+    assert times[f"records/{DIARY}"] == dt.datetime(2026, 8, 31, 18, 0)
+
+
+def test_handed_in_uses_the_authors_clock_in_the_commit(git_office):
+    path = add_diary(git_office)
+    env = git_env()
+    env.update(GIT_AUTHOR_DATE="2026-09-02T10:30:00+00:00", GIT_COMMITTER_DATE="2026-09-02T10:30:00+00:00")
+    git(git_office.root, "add", "-A", env=env)
+    git(git_office.root, "-c", "user.name=x", "-c", "user.email=cm-li@example.com", "commit", "-qm", "utc", env=env)
+    assert history.handed_in_times(git_office.root)[path] == dt.datetime(2026, 9, 2, 10, 30)
+
+
+def test_csv_wins_for_the_paths_it_lists(git_office):
+    path = add_diary(git_office)
+    git_office.write("handed-in.csv", f"path,time\n{path},2026-09-02 17:05\nplans/cm-li/2026/2026-08-28.yaml,2026-08-28 08:01\n")
+    git_office.commit("ad-sun", "迁移", "2026-09-05 09:00")
+    times = history.handed_in_times(git_office.root)
+    assert times[path] == dt.datetime(2026, 9, 2, 17, 5)
+    assert times["records/plans/cm-li/2026/2026-08-28.yaml"] == dt.datetime(2026, 8, 28, 8, 1)  # relative to records/
+    assert times["records/handed-in.csv"] == dt.datetime(2026, 9, 5, 9, 0)
+
+
+def test_bad_csv_rows_are_reported_with_line_and_field(git_office):
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026-09-02 17:05\nrecords/y.yaml,明天\n")
+    found, diags = history.read_handed_in_csv(git_office.root)
+    assert list(found) == ["records/x.yaml"]
+    assert [(d.path, d.line, d.field) for d in diags] == [("records/handed-in.csv", 3, "time")]
+
+
+def test_no_repository_means_none(tmp_path):
+    build_mini_repo(tmp_path)
+    assert history.handed_in_times(tmp_path) is None
+    assert history.head_commit(tmp_path) is None
+    assert history.retailer_history(tmp_path) == {}
+
+
+def test_repository_without_commits_means_none(tmp_path):
+    build_mini_repo(tmp_path)
+    git(tmp_path, "init", "-q")
+    assert history.handed_in_times(tmp_path) is None
+
+
+def test_uncommitted_files_have_no_time(git_office):
+    path = add_diary(git_office)
+    assert path not in history.handed_in_times(git_office.root)
+
+
+def test_shallow_clone_edge_is_not_taken_for_the_first_commit(git_office, tmp_path_factory):
+    path = add_diary(git_office)
+    git_office.commit("cm-li", "日记", "2026-09-02 18:30")
+    clone = tmp_path_factory.mktemp("shallow") / "c"
+    git(git_office.root, "clone", "-q", "--depth", "1", f"file://{git_office.root}", str(clone))
+    assert history.handed_in_times(clone) is None  # every file sits at the edge: nothing known
+    add_diary(git_office, "diaries/cm-li/2026/2026-09-03.yaml", "2026-09-03")
+    git_office.commit("cm-li", "日记", "2026-09-03 18:30")
+    clone2 = tmp_path_factory.mktemp("shallow") / "c"
+    git(git_office.root, "clone", "-q", "--depth", "2", f"file://{git_office.root}", str(clone2))
+    times = history.handed_in_times(clone2)
+    assert times == {"records/diaries/cm-li/2026/2026-09-03.yaml": dt.datetime(2026, 9, 3, 18, 30)}
+    assert path not in times
+
+
+def test_records_in_a_subfolder_of_the_work_tree(tmp_path):
+    office = tmp_path / "office"
+    build_mini_repo(office)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    env = git_env()
+    env.update(GIT_AUTHOR_DATE="2026-09-01T08:00:00+08:00", GIT_COMMITTER_DATE="2026-09-01T08:00:00+08:00")
+    git(tmp_path, "-c", "user.name=a", "-c", "user.email=a@x", "commit", "-qm", "x", env=env)
+    times = history.handed_in_times(office)
+    assert times[f"records/{DIARY}"] == dt.datetime(2026, 9, 1, 8, 0)
+
+
+def test_retailer_history_names_commit_author_and_fields(git_office):
+    def change(d):
+        d["basic"]["shop_name"] = "新店名"
+        d["management"]["order_day"] = 4
+
+    git_office.edit(RETAILER, change)
+    sha = git_office.commit("cm-li", "改店名", "2026-09-03 11:00")
+    changes = history.retailer_history(git_office.root)["r-0001"]
+    assert [c.status for c in changes] == ["modified", "added"]
+    latest = changes[0]
+    assert (latest.commit.sha, latest.commit.author, latest.commit.time) == (sha, "cm-li", dt.datetime(2026, 9, 3, 11, 0))
+    assert latest.fields == ("basic.shop_name", "management.order_day")
+
+
+def test_retailer_moved_between_departments_is_one_change(git_office):
+    def move(d):
+        d["management"].update(department="d-west", manager="cm-wang")
+
+    git_office.edit(RETAILER, move)
+    git_office.move(RETAILER, "retailers/d-west/r-0001.yaml")
+    git_office.commit("mm-zhao", "划片", "2026-09-04 09:00")
+    latest = history.retailer_history(git_office.root)["r-0001"][0]
+    assert latest.status == "moved" and latest.from_path == f"records/{RETAILER}"
+    assert set(latest.fields) == {"management.department", "management.manager"}
+
+
+def test_grade_history(git_office):
+    git_office.edit(CM_LI, lambda d: d.update(grade="level-2", grade_since="2026-10-01"))
+    sha = git_office.commit("ad-sun", "晋级", "2026-10-01 09:00")
+    git_office.edit(CM_LI, lambda d: d.update(note="只改备注"))
+    git_office.commit("ad-sun", "备注", "2026-10-02 09:00")
+    grades = history.grade_history(git_office.root)["cm-li"]
+    assert [(g.old, g.new) for g in grades] == [("level-3", "level-2"), (None, "level-3")]
+    assert grades[0].commit.sha == sha and grades[0].commit.author == "ad-sun"
+    assert "mm-zhao" not in history.grade_history(git_office.root)
+
+
+def test_head_commit(git_office):
+    sha = git_office.commit("ad-sun", "空提交", "2026-09-09 09:09")
+    head = history.head_commit(git_office.root)
+    assert (head.sha, head.short, head.subject, head.time) == (sha, sha[:8], "空提交", dt.datetime(2026, 9, 9, 9, 9))
+
+
+def test_diff_fields():
+    old = {"a": 1, "b": {"c": [1, 2]}, "d": {"e": {"f": 1}}}
+    new = {"a": 1, "b": {"c": [1, 3, 4]}, "g": 2}
+    assert history.diff_fields(old, new) == ["b.c[1]", "b.c[2]", "d.e.f", "g"]
+    assert history.top_fields(["b.c[1]", "b.c[2]", "d.e.f"]) == ["b.c", "d.e"]
+
+
+# ---------------------------------------------------------------- --at
+
+
+@pytest.fixture
+def two_months(git_office):
+    add_diary(git_office)
+    first = git_office.commit("cm-li", "九月", "2026-09-30 17:00")
+    git_office.edit(RETAILER, lambda d: d["basic"].update(shop_name="十月的店名"))
+    add_diary(git_office, "diaries/cm-li/2026/2026-10-08.yaml", "2026-10-08")
+    second = git_office.commit("cm-li", "十月", "2026-10-08 17:00")
+    (git_office.root / "mkdocs.yml").write_text("site_name: now\n", encoding="utf-8")
+    return git_office, first, second
+
+
+def _shop(root: Path) -> str:
+    from crmdocs.scripts import yamlio
+
+    return yamlio.parse((root / "records" / RETAILER).read_text(encoding="utf-8"))["basic"]["shop_name"]
+
+
+def test_at_a_past_revision(two_months):
+    office, first, _ = two_months
+    with history.tree_at(office.root, first) as past:
+        assert _shop(past) == "李记便利店"
+        assert (past / "records" / D2).is_file()
+        assert not (past / "records/diaries/cm-li/2026/2026-10-08.yaml").exists()
+        assert (past / "mkdocs.yml").read_text() == "site_name: now\n"  # today's site configuration
+        assert history.head_commit(past).sha == first
+        assert f"records/{D2}" in history.handed_in_times(past)
+        assert "records/diaries/cm-li/2026/2026-10-08.yaml" not in history.handed_in_times(past)
+    assert not past.exists()
+
+
+@pytest.mark.parametrize("at, expected", [("2026-09-30", "九月"), ("2026-10-07", "九月"), ("2026-10-08", "十月"),
+                                          ("2026-10-08 16:59", "九月"), ("HEAD~1", "九月")])
+def test_at_a_date_takes_the_last_commit_on_or_before_it(two_months, at, expected):
+    office, _, _ = two_months
+    assert history.resolve_at(office.root, at).subject == expected
+
+
+def test_at_before_any_commit_or_unknown_is_a_clear_error(two_months):
+    office, _, _ = two_months
+    with pytest.raises(CrmdocsError, match="之前还没有任何提交"):
+        history.resolve_at(office.root, "2020-01-01")
+    with pytest.raises(CrmdocsError, match="不是提交"):
+        history.resolve_at(office.root, "no-such-branch")
+    with pytest.raises(CrmdocsError, match="日期不存在"):
+        history.resolve_at(office.root, "2026-02-30")
+
+
+def test_at_without_history_is_a_clear_error(tmp_path):
+    build_mini_repo(tmp_path)
+    with pytest.raises(CrmdocsError, match="没有 git 历史"):
+        history.checkout_at(tmp_path, "2026-09-30")
