@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,9 +82,9 @@ def _read_xlsx(path: Path, sheet: Optional[str], name: str) -> Grid:
     import openpyxl
 
     try:
-        # not read_only: merged ranges are only known in the full reader;
+        # read_only: streams the sheet, ~3x faster than the full reader;
         # data_only: the cached result of a formula, not its text
-        wb = openpyxl.load_workbook(path, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or password-protected file
         raise CrmdocsError(f"{name}: 打不开这个 Excel 文件：{exc} (cannot open the workbook)") from None
     try:
@@ -95,21 +96,37 @@ def _read_xlsx(path: Path, sheet: Optional[str], name: str) -> Grid:
             raise CrmdocsError(
                 f"{name}: 没有名为 “{sheet}” 的工作表，有：{'、'.join(wb.sheetnames)} (no such sheet)"
             )
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        for rng in ws.merged_cells.ranges:
-            top = rng.min_row - 1
-            left = rng.min_col - 1
+        # the <dimension> some programs write is wrong: read every row as it is
+        ws.reset_dimensions()
+        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+        for min_col, min_row, max_col, max_row in _merged_ranges(ws):
+            top = min_row - 1
+            left = min_col - 1
             if top >= len(rows):
                 continue
             head = rows[top][left] if left < len(rows[top]) else None
-            for r in range(rng.min_row - 1, min(rng.max_row, len(rows))):
+            for r in range(top, min(max_row, len(rows))):
                 cells = rows[r]
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if c < len(cells):
-                        cells[c] = head
+                if len(cells) < max_col:
+                    cells.extend([None] * (max_col - len(cells)))
+                for c in range(left, max_col):
+                    cells[c] = head
         return Grid(name, ws.title, rows)
     finally:
         wb.close()
+
+
+_MERGE = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only worksheet (which openpyxl does not
+    expose), from the sheet's own ``<mergeCell ref="A1:C1"/>`` elements."""
+    from openpyxl.utils.cell import range_boundaries
+
+    with ws._get_source() as src:
+        data = src.read()
+    return [range_boundaries(m.group(1).decode("ascii")) for m in _MERGE.finditer(data)]
 
 
 def _read_csv(data: bytes, name: str) -> Grid:

@@ -394,3 +394,18 @@ def test_surveys_find_the_retailer_by_licence(repo, tmp_path, capsys):
     assert survey.is_file()
     s = load(repo)[0].surveys["s-2026-q3-r-510802104567"]
     assert (s.retailer, s.date, s.surveyor) == ("r-510802104567", dt.date(2026, 9, 15), "cm-zhang-wei")
+
+
+def test_new_manager_from_another_department_moves_the_file_with_update(repo, tmp_path, capsys):
+    sheet(tmp_path / "a.xlsx", [row()])
+    run_import(repo, "retailers", str(tmp_path / "a.xlsx"), "--map", MAP)
+    sheet(tmp_path / "b.xlsx", [row(manager="李娜")])
+    capsys.readouterr()
+    assert run_import(repo, "retailers", str(tmp_path / "b.xlsx"), "--map", MAP) == 1
+    out = capsys.readouterr().out
+    assert "management.department: 'd-chengguan' → 'd-xiangcun'" in out
+    assert retailer_file(repo).is_file()
+    assert run_import(repo, "retailers", str(tmp_path / "b.xlsx"), "--map", MAP, "--update") == 0
+    assert not retailer_file(repo).exists()
+    assert retailer_file(repo, dept="d-xiangcun").is_file()
+    assert "原在 records/retailers/d-chengguan/r-510802104567.yaml" in capsys.readouterr().out
