@@ -206,3 +206,22 @@ def test_at_without_history_is_a_clear_error(tmp_path):
     build_mini_repo(tmp_path)
     with pytest.raises(CrmdocsError, match="没有 git 历史"):
         history.checkout_at(tmp_path, "2026-09-30")
+
+
+def test_build_at_a_date_renders_the_past_records(two_months):
+    import shutil
+
+    from conftest import run_cli
+
+    office, _, _ = two_months
+    repo_root = Path(__file__).resolve().parents[1]
+    if not (repo_root / "site").is_dir():
+        pytest.skip("no site/ pages to build with")
+    shutil.copy(repo_root / "mkdocs.yml", office.root / "mkdocs.yml")
+    shutil.copytree(repo_root / "site", office.root / "site")
+    code, out = run_cli("--root", str(office.root), "build", "--at", "2026-10-07", "--quiet")
+    assert code == 0, out
+    pages = "".join(p.read_text(encoding="utf-8") for p in (office.root / "build/site").rglob("*.html"))
+    assert "李记便利店" in pages and "十月的店名" not in pages
+    assert "2026-10-08" not in "".join(p.as_posix() for p in (office.root / "build/site").rglob("*"))
+    assert not list(Path(office.root).glob("crmdocs-at-*"))

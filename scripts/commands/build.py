@@ -1,4 +1,4 @@
-"""crmdocs build [--profile public|internal] [--strict]"""
+"""crmdocs build [--profile public|internal] [--strict] [--at REV|DATE]"""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--config", default=None, help="mkdocs.yml 的路径，默认为仓库根目录下的 mkdocs.yml")
     p.add_argument("--site-dir", default=None, help="输出目录，默认 build/site")
     p.add_argument("--quiet", action="store_true", help="只显示警告和错误")
+    p.add_argument("--at", default=None, metavar="REV|DATE",
+                   help="按过去某个提交（哈希、标签、分支）或日期 YYYY-MM-DD 当天结束时的记录生成站点 (build the records as they stood then)")
     p.set_defaults(func=run)
 
 
@@ -70,11 +72,21 @@ def run(args) -> int:
     logger.setLevel(logging.INFO)
     started = time.perf_counter()
     try:
-        out = build_site(
-            root, profile=args.profile, strict=args.strict,
-            config_file=Path(args.config) if args.config else None,
-            site_dir=Path(args.site_dir) if args.site_dir else None,
-        )
+        if args.at:
+            from ..history import tree_at
+
+            # the records of the past commit, today's mkdocs.yml and site/ pages
+            with tree_at(root, args.at) as past:
+                out = build_site(
+                    past, profile=args.profile, strict=args.strict,
+                    site_dir=Path(args.site_dir).resolve() if args.site_dir else root / "build" / "site",
+                )
+        else:
+            out = build_site(
+                root, profile=args.profile, strict=args.strict,
+                config_file=Path(args.config) if args.config else None,
+                site_dir=Path(args.site_dir) if args.site_dir else None,
+            )
     finally:
         logger.removeHandler(handler)
     if not args.quiet:
