@@ -1,0 +1,219 @@
+"""Nothing lost: writers killed halfway (SIGKILL) leave every file either old
+or new, temporary files are hidden and never read as records, and running
+again completes the work; running twice changes nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SALES, TODAY, MiniRepo, build_mini_repo, sales_csv, SALES_ROWS
+
+from crmdocs.scripts import recalc
+from crmdocs.scripts.repository import discover
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _files(base: Path) -> dict[str, bytes]:
+    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def _visible(base: Path) -> list[str]:
+    return sorted(rel for rel in _files(base) if not any(part.startswith(".") for part in rel.split("/")))
+
+
+def _hidden(base: Path) -> list[str]:
+    return sorted(rel for rel in _files(base) if any(part.startswith(".") for part in rel.split("/")))
+
+
+def _wait_for(predicate, proc: subprocess.Popen, seconds: float = 60.0) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            pytest.fail(f"the writer ended (exit {proc.returncode}) before it could be killed:\n{out}")
+        time.sleep(0.01)
+    proc.kill()
+    pytest.fail("the writer never reached the point where it is killed")
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+# ---------------------------------------------------------------- the atomic writer itself
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from crmdocs.scripts.yamlwrite import write_atomic
+    base, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    for i in range(n):
+        write_atomic(base / f"f{i:03d}.yaml", f"# {tag} {i}\\n" + ("x: " + tag * 4000 + "\\n") * 16)
+    """
+)
+
+
+def _content(tag: str, i: int) -> bytes:
+    return (f"# {tag} {i}\n" + ("x: " + tag * 4000 + "\n") * 16).encode()
+
+
+def test_write_atomic_killed_at_a_random_moment(tmp_path):
+    n = 40  # each write is fsynced (~50 ms here)
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "old", str(n)], check=True)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "new", str(n)], stdout=subprocess.PIPE, text=True)
+    _wait_for(lambda: (tmp_path / "f008.yaml").read_bytes() == _content("new", 8), proc)
+    _kill(proc)
+    files = {rel: data for rel, data in _files(tmp_path).items() if not rel.startswith(".")}
+    assert sorted(files) == [f"f{i:03d}.yaml" for i in range(n)]
+    states = [("new" if data == _content("new", i) else "old" if data == _content("old", i) else "torn") for i, data in enumerate(files.values())]
+    assert "torn" not in states
+    assert states[0] == "new" and states[-1] == "old", "the kill did not land halfway"
+    assert states == sorted(states, key=lambda s: s != "new")  # new ones first, in writing order
+    # a leftover temporary file (if the kill hit one) is hidden
+    assert all(rel.startswith(".f") and rel.endswith(".tmp") for rel in _hidden(tmp_path))
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "new", str(n)], check=True)
+    assert all(_files(tmp_path)[f"f{i:03d}.yaml"] == _content("new", i) for i in range(n))
+
+
+# ---------------------------------------------------------------- crmdocs recalc / crmdocs demo
+
+
+KILL_AT = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    marker, stop_at = Path(sys.argv[1]), int(sys.argv[2])
+    real_replace, calls = os.replace, [0]
+
+    def replace(src, dst):  # the temporary file is complete; the target not yet replaced
+        calls[0] += 1
+        if calls[0] == stop_at:
+            marker.write_text(str(dst))
+            time.sleep(120)
+        return real_replace(src, dst)
+
+    os.replace = replace
+    from crmdocs.scripts.cli import main
+    sys.exit(main(sys.argv[3:]))
+    """
+)
+
+
+def _killed_run(tmp_path: Path, stop_at: int, argv: list[str]) -> Path:
+    """Run ``crmdocs ARGV`` and SIGKILL it just before its ``stop_at``-th atomic rename; return the file it was writing."""
+    marker = tmp_path / "marker"
+    marker.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_AT, str(marker), str(stop_at), *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    _wait_for(lambda: marker.exists() and marker.read_text(), proc, 120)
+    _kill(proc)
+    return Path(marker.read_text())
+
+
+def _change_inputs(mini: MiniRepo) -> None:
+    """Inputs that change most computed files: more sales, a lower rating."""
+    rows = [dict(r, quantity=r["quantity"] * 3, amount=r["amount"] * 3) for r in SALES_ROWS]
+    mini.write(SALES, sales_csv(rows))
+    mini.edit("diaries/cm-li/2026/2026-09-01.yaml", lambda d: d["review"].update(rating=2))
+
+
+def test_recalc_killed_halfway_leaves_old_or_new_files(tmp_path):
+    work = MiniRepo(build_mini_repo(tmp_path / "work"))
+    assert work.cli("recalc")[0] == 0
+    computed = work.records / "computed"
+    old = _files(computed)
+    assert len(old) >= 6
+
+    _change_inputs(work)
+    reference = MiniRepo(tmp_path / "reference")
+    shutil.copytree(work.root, reference.root)
+    assert reference.cli("recalc")[0] == 0
+    new = _files(reference.records / "computed")
+    changed = sorted(rel for rel in new if old.get(rel) != new[rel])
+    assert len(changed) >= 3, "the input change must change several computed files"
+
+    writing = _killed_run(tmp_path, 3, ["--root", str(work.root), "recalc"])
+    after = _files(computed)
+    visible = {rel: data for rel, data in after.items() if not Path(rel).name.startswith(".")}
+    for rel, data in visible.items():
+        assert data in (old.get(rel), new.get(rel)), f"{rel} is neither the old nor the new content"
+    assert sum(visible[rel] == new[rel] for rel in changed) == 2  # two renames done, the third killed
+    assert visible[writing.relative_to(computed).as_posix()] == old[writing.relative_to(computed).as_posix()]
+    leftovers = [rel for rel in after if Path(rel).name.startswith(".")]
+    assert leftovers and all(Path(rel).name.endswith(".tmp") for rel in leftovers)
+    # the leftover is not a computed record, and --check says the files are stale, not broken
+    assert all(not Path(rel).name.startswith(".") for rel in recalc.on_disk(work.root))
+    code, out = work.cli("recalc", "--check")
+    assert code == 1 and ".tmp" not in out and "Traceback" not in out
+
+    assert work.cli("recalc")[0] == 0  # the next run completes the work and tidies up
+    assert _files(computed) == new
+    code, out = work.cli("recalc")
+    assert code == 0 and "写入 0 个文件" in out  # running twice changes nothing
+    assert _files(computed) == new
+
+
+def test_validate_ignores_temporary_files_of_a_killed_writer(tmp_path):
+    mini = MiniRepo(build_mini_repo(tmp_path))
+    # what a killed write_atomic leaves behind: a hidden, half-written temporary file
+    mini.write("retailers/d-east/.r-0001.yaml.k2j3h4.tmp", "id: r-0001\nbasic:\n  licence_no: \"53")
+    rels, diags = discover(mini.root)
+    assert not any(".tmp" in rel for rel in rels) and diags == []
+    assert mini.cli("validate")[0] == 0
+
+
+@pytest.mark.skipif(not (REPO / "records" / "policy.yaml").exists(), reason="no demo records yet")
+def test_demo_killed_halfway_leaves_old_or_new_files(tmp_path):
+    out = tmp_path / "records"
+    shutil.copytree(REPO / "records", out, ignore=shutil.ignore_patterns("computed"))
+    old = {rel: b"# old\n" + data for rel, data in _files(out).items()}
+    for rel, data in old.items():
+        (out / rel).write_bytes(data)
+    writing = _killed_run(tmp_path, 150, ["demo", "--seed", "1", "--out", str(out)])
+    after = _files(out)
+    target = writing.relative_to(out).as_posix()
+    assert after[target] == old[target]  # the file being written when killed is whole and old
+    torn = []
+    new = 0
+    from crmdocs.scripts.repository import load_file
+
+    for rel, data in after.items():
+        if Path(rel).name.startswith("."):
+            assert rel.endswith(".tmp")
+            continue
+        if data == old.get(rel):
+            continue
+        new += 1
+        if rel.endswith(".yaml"):
+            loaded = load_file(tmp_path, f"records/{rel}")
+            if loaded.diagnostics:
+                torn.append((rel, loaded.diagnostics[0].format()))
+    assert 100 <= new < len(after), new
+    assert torn == []
+    assert not any(".tmp" in rel for rel in discover(tmp_path)[0])
+
+
+def test_kill_helper_really_kills(tmp_path):
+    """Guard: the kill point is reached before the command could finish on its own."""
+    mini = MiniRepo(build_mini_repo(tmp_path / "w"))
+    start = time.monotonic()
+    _killed_run(tmp_path, 1, ["--root", str(mini.root), "recalc"])
+    assert time.monotonic() - start < 60
+    assert not (mini.records / "computed").exists() or _visible(mini.records / "computed") == []
