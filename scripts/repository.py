@@ -227,61 +227,69 @@ def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
     return Loaded(rel, kind.name, record, diags)
 
 
+# the Repository attribute each kind is indexed in (policy: repo.policy)
+_TARGETS = {
+    "calendar": "calendars", "org": "org", "person": "people", "brand": "brands", "retailer": "retailers",
+    "plan": "plans", "diary": "diaries", "complaint": "complaints", "survey": "surveys", "targets": "targets",
+    "tier_override": "tier_overrides",
+}
+
+
+def record_key(kind: Optional[str], rec: Any) -> Any:
+    """The key a record is indexed by (two records with one key are duplicates)."""
+    if kind == "policy":
+        return "policy"
+    if kind == "calendar":
+        return rec.year
+    if kind in ("org", "person", "brand", "retailer", "complaint", "survey"):
+        return rec.id
+    if kind in ("plan", "diary"):
+        return (rec.manager, rec.date)
+    if kind == "targets":
+        return rec.period
+    if kind == "tier_override":
+        return (rec.period, rec.retailer)
+    return None
+
+
+def duplicate_diag(repo: Repository, rel: str, kind: str, key: Any, first: str) -> Diagnostic:
+    what = {"plan": "同一客户经理同一天有两份计划", "diary": "同一客户经理同一天有两篇日记"}.get(kind, f"编号 {key} 重复")
+    field_name = "date" if kind in ("plan", "diary") else "id"
+    return repo.diag(rel, (field_name,), f"{what}，另一份在 {first} (duplicate: also in {first})", "duplicate")
+
+
 def _index(repo: Repository, loaded: Loaded, report: Report) -> None:
     rec = loaded.record
     kind = loaded.kind
     if rec is None:
         return
-    key: Any
+    key = record_key(kind, rec)
+    if key is None:  # pragma: no cover - every kind has a key
+        return
     if kind == "policy":
         repo.policy = rec
-        key = "policy"
-        target = None
-    elif kind == "calendar":
-        key, target = rec.year, repo.calendars
-    elif kind == "org":
-        key, target = rec.id, repo.org
-    elif kind == "person":
-        key, target = rec.id, repo.people
-    elif kind == "brand":
-        key, target = rec.id, repo.brands
-    elif kind == "retailer":
-        key, target = rec.id, repo.retailers
-    elif kind == "plan":
-        key, target = (rec.manager, rec.date), repo.plans
-    elif kind == "diary":
-        key, target = (rec.manager, rec.date), repo.diaries
-    elif kind == "complaint":
-        key, target = rec.id, repo.complaints
-    elif kind == "survey":
-        key, target = rec.id, repo.surveys
-    elif kind == "targets":
-        key, target = rec.period, repo.targets
-    elif kind == "tier_override":
-        key, target = (rec.period, rec.retailer), repo.tier_overrides
-    else:  # pragma: no cover - every kind is listed above
-        return
     first = repo.sources.get((kind, key))
     if first is not None:
-        what = {"plan": "同一客户经理同一天有两份计划", "diary": "同一客户经理同一天有两篇日记"}.get(
-            kind, f"编号 {key} 重复"
-        )
-        field_name = "date" if kind in ("plan", "diary") else "id"
-        report.add(repo.diag(loaded.rel, (field_name,), f"{what}，另一份在 {first} (duplicate: also in {first})", "duplicate"))
+        report.add(duplicate_diag(repo, loaded.rel, kind, key, first))  # type: ignore[arg-type]
         return
     repo.sources[(kind, key)] = loaded.rel
-    if target is not None:
-        target[key] = rec
+    if kind in _TARGETS:
+        getattr(repo, _TARGETS[kind])[key] = rec
 
 
 def load(root: Path | str, jobs: int = 1) -> tuple[Repository, Report]:
     """Load every record under ``root/records``. Bad files are reported, not raised."""
     root = Path(root)
+    rels, diags = discover(root)
+    repo, report = assemble(root, load_files(root, rels, jobs))
+    report.diagnostics[:0] = diags
+    return repo, report
+
+
+def assemble(root: Path, loaded: list[Loaded]) -> tuple[Repository, Report]:
+    """Index loaded files into a Repository (duplicates reported, sales read)."""
     repo = Repository(root=root)
     report = Report()
-    rels, diags = discover(root)
-    report.extend(diags)
-    loaded = load_files(root, rels, jobs)
     sales_months: dict[str, str] = {}
     for item in loaded:
         report.extend(item.diagnostics)
