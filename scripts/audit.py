@@ -21,6 +21,8 @@ retailer archives      the customer manager of the retailer (old and new
                        department: everything
 complaints, surveys    the retailer's customer manager, the department's
                        market manager; complaints also phone agents
+tier overrides         the market manager of the retailer's department,
+                       naming themselves as approver
 other files            admins only (code, CI, site)
 =====================  ==================================================
 
@@ -44,9 +46,11 @@ from crmdocs.schemas.org import Role
 
 from .diagnostics import CrmdocsError
 from .history import BlobReader, CommitInfo, RawChange, _UNREADABLE, diff_fields, raw_changes, source
-from .kinds import COMPUTED, RECORDS, SALES_PATTERN, kind_of
+from .kinds import COMPUTED, RECORDS, kind_of
 
-ADMIN_KINDS = {"policy", "calendar", "org", "person", "brand", "targets"}
+# kinds people other than admins write; every other file under records/ (policy,
+# calendar, org, people, brands, targets, sales, anything unknown) is the admins'
+PERSONAL_KINDS = {"plan", "diary", "retailer", "complaint", "survey", "tier_override"}
 
 # retailer-archive fields a customer manager may not change (prefixes of
 # dotted field paths), and path components that mark a computed value
@@ -70,6 +74,7 @@ RULES = {
     "assignment": "零售户划片（所属部门、客户经理）只能由市场经理调整 (territory assignment by the market manager only)",
     "delete_archive": "零售户档案不能删除，请把 status 改为 closed (archives are closed, not deleted)",
     "department": "只能修改本部门的记录 (records of the author's own department only)",
+    "override_by_market_manager": "档位调整只能由零售户所属部门的市场经理提交 (tier overrides by the department's market manager only)",
     "not_allowed": "此角色不能修改这类记录 (this role may not change these records)",
 }
 
@@ -240,7 +245,7 @@ class Checker:
             return
         match = kind_of(sub)
         kind = match[0].name if match else None
-        if kind in ADMIN_KINDS or kind is None or SALES_PATTERN.fullmatch(sub):
+        if kind not in PERSONAL_KINDS:  # policy, people, org, …, sales, unknown files
             if author.role is not Role.admin:
                 self.add(commit, path, "", "admin_only", _role(author))
             return
@@ -255,6 +260,22 @@ class Checker:
             self._retailer(commit, path, change, author, old, new, leaves, readable)
         elif kind in ("complaint", "survey"):
             self._service(commit, path, kind, before, author, old, new)
+        elif kind == "tier_override":
+            self._override(commit, path, before, author, old, new)
+
+    # tier overrides ------------------------------------------------------
+    def _override(self, commit, path, before: str, author: Person, old, new) -> None:
+        if author.role is not Role.market_manager:
+            self.add(commit, path, "", "override_by_market_manager", _role(author))
+            return
+        for rid in sorted({str(_get(v, "retailer")) for v in (old, new) if isinstance(v, dict)}):
+            archive = self.state.retailer(before, rid) or self.state.retailer(commit.sha, rid)
+            department = _get(archive, "management", "department")
+            if department != author.unit:
+                self.add(commit, path, "retailer", "department", f"零售户 {rid} 属于 {department or '?'}，提交人在 {author.unit}")
+        signer = _get(new, "approver")
+        if signer is not None and signer != author.id:
+            self.add(commit, path, "approver", "signed_by_author", f"写的是 {signer}，提交人是 {author.id}")
 
     # plans and diaries ---------------------------------------------------
     def _daily(self, commit, path, kind, m, author: Person, people: People, old, new, leaves) -> None:

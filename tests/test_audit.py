@@ -263,3 +263,37 @@ def test_merge_commit_brings_no_violation_of_its_own(git_office):
     env_merge = ["-c", "user.name=mm-zhao", "-c", "user.email=mm-zhao@example.com", "merge", "-q", "--no-edit", "diary"]
     git(git_office.root, *env_merge)
     assert rules(git_office, base) == []
+
+
+OVERRIDE = "tier-overrides/2026-10/r-0001.yaml"
+
+
+def override(approver="mm-zhao"):
+    return {"period": "2026-10", "retailer": "r-0001", "tier": 12, "reason": "新开超市", "approver": approver, "date": "2026-10-08"}
+
+
+def test_tier_override_by_the_departments_market_manager(git_office):
+    base = git_office.head()
+    git_office.write(OVERRIDE, override())
+    git_office.commit("mm-zhao")
+    assert rules(git_office, base) == []
+
+
+@pytest.mark.parametrize("who, approver, expected", [
+    ("cm-li", "mm-zhao", ["override_by_market_manager"]),
+    ("mm-qian", "mm-qian", ["department"]),
+    ("mm-zhao", "mm-qian", ["signed_by_author"]),
+])
+def test_tier_override_by_others_is_refused(git_office, who, approver, expected):
+    base = git_office.head()
+    git_office.write(OVERRIDE, override(approver))
+    git_office.commit(who)
+    assert [r[2] for r in rules(git_office, base)] == expected
+
+
+def test_unknown_record_files_and_sales_are_the_admins(git_office):
+    base = git_office.head()
+    git_office.write("notes/todo.yaml", {"a": 1})
+    git_office.write("sales/2026-10.csv", "date,retailer,brand,quantity,amount\n")
+    git_office.commit("mm-zhao")
+    assert [r[2] for r in rules(git_office, base)] == ["admin_only", "admin_only"]
