@@ -59,6 +59,10 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 
 
+# a GitHub/GitLab username, without the @ (GitLab also allows "." and "_")
+Handle = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$")]
+
+
 class PastUnit(Record):
     unit: Slug = Field(description=desc("原单位", "earlier unit"))
     until: Date = Field(description=desc("调离日期（当天起在下一个单位）", "left on this day"))
@@ -83,6 +87,8 @@ class Person(Record):
     unit_history: list[PastUnit] = Field(
         default_factory=list, description=desc("调动前的单位", "earlier units and when they were left")
     )
+    github: Optional[Handle] = Field(default=None, description=desc("GitHub 用户名（生成 CODEOWNERS 用）", "GitHub username, for CODEOWNERS"))
+    gitlab: Optional[Handle] = Field(default=None, description=desc("GitLab 用户名（生成 CODEOWNERS 用）", "GitLab username, for CODEOWNERS"))
     note: OptText = Field(default="", description=desc("备注", "note"))
 
     @model_validator(mode="after")
