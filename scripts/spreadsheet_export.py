@@ -352,6 +352,11 @@ def file_name(what: str, period: str, fmt: str) -> str:
     return f"{what}-{period}.{fmt}"
 
 
+def download_path(what: str, period: str, fmt: str = "xlsx", folder: str = "downloads") -> str:
+    """Where :func:`export_files` puts a file in the site (for the link next to a table)."""
+    return f"{folder}/{file_name(what, period, fmt)}"
+
+
 def export_files(repo: Any, computed: Any, latest_only: bool = False, fmt: str = "xlsx",
                  folder: str = "downloads") -> dict[str, bytes]:
     """Every export for every period that has results, as
@@ -367,5 +372,5 @@ def export_files(repo: Any, computed: Any, latest_only: bool = False, fmt: str =
                 table = export.build(repo, computed, period)
             except CrmdocsError:
                 continue
-            out[f"{folder}/{file_name(what, period, fmt)}"] = export_bytes(table, fmt, computed)
+            out[download_path(what, period, fmt, folder)] = export_bytes(table, fmt, computed)
     return dict(sorted(out.items()))

@@ -14,7 +14,7 @@ from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder, Tier
 from crmdocs.scripts.repository import load
 from crmdocs.scripts.rules import compute_all
 from crmdocs.scripts.sheetio import Column, Table, csv_bytes, xlsx_bytes
-from crmdocs.scripts.spreadsheet_export import EXPORTS, export_bytes, export_files, table_for
+from crmdocs.scripts.spreadsheet_export import EXPORTS, download_path, export_bytes, export_files, table_for
 
 
 @pytest.fixture
@@ -52,6 +52,8 @@ def with_retail_results(computed):
                           quantity=12, limit=8, message="超过上限 8 条"),
         ]},
     )
+    for key in [k for k, v in computed.records.items() if isinstance(v, (TiersFile, AbnormalFile))]:
+        del computed.records[key]  # only these, whatever the rules found
     computed.records["2026-09/tiers/d-east.yaml"] = tiers
     computed.records["2026-09/abnormal/cm-li.yaml"] = abnormal
     return computed
@@ -185,3 +187,15 @@ def test_numbers_stay_numbers_and_empty_cells_stay_empty():
     assert ws["B3"].value is None
     text = csv_bytes(Table("t", "t", cols, [{"n": 3, "x": 1.5, "p": 0.25}])).decode("utf-8-sig")
     assert text.splitlines()[1] == "3,1.50,25.0%"
+
+
+def test_export_files_for_the_site(office):
+    _, repo, computed = office
+    with_retail_results(computed)
+    files = export_files(repo, computed)
+    for what in ("appraisals", "tiers", "abnormal", "overdue-visits", "complaints"):
+        assert download_path(what, "2026-09") in files, what
+    assert "downloads/appraisals-2026-Q3.xlsx" in files and "downloads/appraisals-2026.xlsx" in files
+    latest = export_files(repo, computed, latest_only=True)
+    assert set(latest) < set(files) and len(latest) == 5
+    assert all(data[:2] == b"PK" for data in files.values())
