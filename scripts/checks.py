@@ -45,9 +45,9 @@ def market_managers(repo: Repository, department: str, day: Optional[dt.date] = 
 
 
 def check_basics(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
-    if repo.policy is None:
+    if repo.policy is None and not (repo.root / RECORDS / "policy.yaml").exists():  # else its own errors are shown
         yield Diagnostic(f"{RECORDS}/policy.yaml", 0, 0, "", "缺少政策文件 records/policy.yaml (no policy file)", "error", "no_policy")
-    if not repo.calendars:
+    if not repo.calendars and not any((repo.root / RECORDS / "calendar").glob("*.yaml")):
         yield Diagnostic(f"{RECORDS}/calendar", 0, 0, "", "缺少工作日历 records/calendar/<年>.yaml (no calendar)", "error", "no_calendar")
 
 
@@ -168,6 +168,8 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
 
 def _working_day(repo: Repository, ctx: Context, rel: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
     if not ctx.calendar.covers(day):
+        if (repo.root / RECORDS / "calendar" / f"{day.year}.yaml").exists():
+            return  # the calendar is there but broken: its own errors say why, once
         yield repo.diag(rel, ("date",), f"没有 {day.year} 年的工作日历 records/calendar/{day.year}.yaml (no calendar for {day.year})", "no_calendar")
     elif not ctx.calendar.is_working_day(day):
         yield repo.diag(rel, ("date",), f"{day}（{'一二三四五六日'[day.weekday()]}）不是工作日，不应有{what} (not a working day)", "not_working_day")

@@ -35,6 +35,8 @@ def explain(error: dict[str, Any]) -> str:
         return f"应为整数，读到的是 {found} (expected a whole number)"
     if kind in {"float_type", "float_parsing"}:
         return f"应为数字，读到的是 {found} (expected a number)"
+    if kind == "invalid_key":
+        return f"字段名应为文字，读到的是 {found} (keys should be text)"
     if kind == "finite_number":
         return f"应为普通数字，读到的是 {found} (expected a finite number, not .inf or .nan)"
     if kind in {"bool_type", "bool_parsing"}:
@@ -61,8 +63,12 @@ def explain(error: dict[str, Any]) -> str:
         return f"至少要有 {ctx.get('min_length')} 项 (too few items)"
     if kind == "too_long":
         return f"最多 {ctx.get('max_length')} 项 (too many items)"
-    if kind in {"union_tag_invalid", "union_tag_not_found"}:
-        return f"mode 只能是 {ctx.get('expected_tags', '')}，读到的是 {ctx.get('tag', found)} (unknown mode)"
+    if kind == "union_tag_invalid":
+        key = str(ctx.get("discriminator", "mode")).strip("'")
+        return f"{key} 只能是 {ctx.get('expected_tags', '')}，读到的是 {ctx.get('tag', found)} (unknown {key})"
+    if kind == "union_tag_not_found":
+        key = str(ctx.get("discriminator", "mode")).strip("'")
+        return f"缺少 {key}：请写明用哪一种 {key} (missing {key})"
     if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
         return f"日期不对，应写成 YYYY-MM-DD，读到的是 {found} (expected a date)"
     # our own PydanticCustomError types already carry a full sentence

@@ -334,6 +334,8 @@ def locate(root: Node | None, loc: Sequence[Any]) -> Located:
     column = (node.start_mark.column + 1) if node is not None else 1
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
+        if isinstance(node, MappingNode) and isinstance(part, int):  # a key written as a number
+            part = str(part)
         if isinstance(node, MappingNode) and isinstance(part, str):
             for key_node, value_node in node.value:
                 if isinstance(key_node, ScalarNode) and key_node.value == part:

@@ -527,3 +527,20 @@ def test_validation_does_not_depend_on_the_wall_clock(mini):
     b = mini.validate(today=dt.date(2026, 9, 1)).to_text()
     assert a == b and "licence_expiring" not in a
     assert "licence" not in mini.validate(today=dt.date(2025, 1, 1)).to_text()
+
+
+# ---------------------------------------------------------------- a broken file is reported once, not echoed
+
+
+def test_broken_policy_is_not_reported_as_missing(mini):
+    rel = mini.write(POLICY, "classes:\n  rule:\n    weeks: 3\n")
+    report = mini.validate()
+    assert "no_policy" not in codes(report)
+    d = only(report, "union_tag_not_found")
+    assert (d.path, d.line, d.field) == (rel, 2, "classes.rule") and "mode" in d.message
+
+
+def test_broken_calendar_does_not_flood_every_plan_and_diary(mini):
+    rel = mini.write(CALENDAR, "year: 2026\nworkdays: [2026-02-30]\n")
+    report = mini.validate()
+    assert [d.path for d in report.errors] == [rel], report.to_text()
