@@ -123,3 +123,8 @@ def test_the_installed_command(mini):
     bad = subprocess.run([*cmd, "validate", "--today", TODAY.isoformat()], cwd=mini.root / "records", capture_output=True, text=True, env=env)
     assert bad.returncode == 1
     assert f"records/{DIARY}:" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_a_path_that_does_not_exist_is_an_error_not_silence(mini):
+    code, out = mini.cli("validate", str(mini.records / "plans" / "cm-lii"))
+    assert code == 1 and "找不到要检查的文件或目录" in out and "cm-lii" in out and "Traceback" not in out

@@ -32,6 +32,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from ..diagnostics import CrmdocsError
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)} (no such path)")
     root = find_root(args.root or (args.paths[0] if args.paths else None))
     _, report = validate(root, today=args.today, jobs=args.jobs or default_jobs())
     report = restrict(report, root, args.paths)
