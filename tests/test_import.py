@@ -409,3 +409,36 @@ def test_new_manager_from_another_department_moves_the_file_with_update(repo, tm
     assert not retailer_file(repo).exists()
     assert retailer_file(repo, dept="d-xiangcun").is_file()
     assert "原在 records/retailers/d-chengguan/r-510802104567.yaml" in capsys.readouterr().out
+
+
+def test_sheet_made_from_hand_written_records_changes_nothing(mini, tmp_path, capsys):
+    """A round trip: the office's own archive as a spreadsheet (Chinese values,
+    phones as number cells, a title row) → every file stays byte-identical."""
+    from crmdocs.schemas.retailer import FORMAT_ZH, LOCATION_ZH, NETWORK_ZH
+
+    loaded, _ = load(mini.root)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["零售户档案"])
+    ws.merge_cells("A1:E1")
+    ws.append(["编号", *HEADERS])
+    for rid, r in sorted(loaded.retailers.items()):
+        b, p, m = r.basic, r.personal, r.management
+        ws.append([rid, int(b.licence_no), b.licence_expiry, b.shop_name, b.address, b.district, FORMAT_ZH[b.format],
+                   NETWORK_ZH[b.network], b.floor_area, LOCATION_ZH[b.location], p.owner_name, int(p.phone),
+                   loaded.people[m.manager].name, m.order_day])
+    wb.save(tmp_path / "own.xlsx")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(Path(MAP).read_text(encoding="utf-8").replace("columns:\n", "columns:\n  编号: id\n", 1),
+                       encoding="utf-8")
+    files = sorted((mini.root / "records" / "retailers").rglob("*.yaml"))
+    before = {f: f.read_bytes() for f in files}
+    assert run_import(mini.root, "retailers", str(tmp_path / "own.xlsx"), "--map", str(mapping)) == 0
+    assert f"没有变化 {len(files)}" in capsys.readouterr().out
+    assert {f: f.read_bytes() for f in sorted((mini.root / "records" / "retailers").rglob("*.yaml"))} == before
+
+
+def test_headers_with_line_breaks_and_half_width_brackets_still_match(repo, tmp_path):
+    headers = ["期间", "客户\n经理", "销量目标(条)", " 重点品牌目标（条） "]
+    xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "张伟", 10, 2]], headers=headers)
+    assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 0
