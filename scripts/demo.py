@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import demo_words as W
-from .workdays import WorkCalendar
+from .workdays import NoCalendar, WorkCalendar
 
 D = dt.date
 MOVE_DAY = D(2026, 10, 8)  # a customer manager changes department (first working day after National Day)
@@ -66,6 +66,8 @@ class Shape:
     surveys_per_month: int  # per customer manager
     complaints: int  # in the daily period, whole office
     handed_in: bool = True  # write records/handed-in.csv
+    order_rate: tuple[float, float] = (0.82, 0.95)  # chance a shop orders in a week: small, big shops
+    line_rate: float = 0.9  # chance a stocked brand is in a week's order
 
 
 def county_shape() -> Shape:
@@ -88,8 +90,8 @@ def city_shape(retailers: int = 20_000, managers: int = 100) -> Shape:
         retailers=retailers,
         sales_start=D(2026, 1, 1), sales_end=D(2026, 12, 31),
         daily_start=D(2026, 1, 1), daily_end=D(2026, 12, 31),
-        brands_per_order=(11, 12), surveys_per_month=2, complaints=max(10, managers * 12),
-        handed_in=False,
+        brands_per_order=(12, 12), surveys_per_month=2, complaints=max(10, managers * 12),
+        order_rate=(0.97, 0.99), line_rate=1.0,
     )
 
 
@@ -200,6 +202,18 @@ class Office:
         self.no_plan: set[tuple[str, dt.date]] = set()
         self.forced: dict[tuple[str, dt.date], list[tuple[int, str]]] = {}  # (manager, day) -> [(shop, purpose)]
         self.complaints: list[dict] = []
+
+    def after(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day``; past the last calendar year,
+        Monday to Friday (only hand-in and review times reach that far)."""
+        try:
+            return self.cal.add_working_days(day, n)
+        except NoCalendar:
+            while n > 0:
+                day += dt.timedelta(days=1)
+                if day.isoweekday() <= 5:
+                    n -= 1
+            return day
 
     def rng(self, part: str) -> random.Random:
         return random.Random(f"crmdocs-demo-{self.seed}-{part}")
@@ -429,9 +443,13 @@ class Office:
                     s.history = [(first.id, MOVE_DAY)]
                 elif s.manager == trainee:  # the mover's old territory
                     s.history = [(moved, MOVE_DAY)]
+        urban: dict[str, list[int]] = {m.id: [0, 0] for m in self.managers}
+        for s in self.shops:
+            for mid in {s.manager, *(h[0] for h in s.history)}:
+                urban[mid][s.network == "urban"] += 1
         for m in self.managers:
-            nets = [s.network for s in self.shops if m.id in (s.manager, *(h[0] for h in s.history))]
-            m.network = "urban" if nets.count("urban") * 2 >= len(nets) else "rural"
+            rural_n, urban_n = urban[m.id]
+            m.network = "urban" if urban_n >= rural_n else "rural"
 
     def _retailer_details(self, rng: random.Random) -> None:
         shape = self.shape
@@ -504,7 +522,7 @@ class Office:
         s.record["basic"]["opened"] = opened
         s.record["basic"]["licence_expiry"] = D(opened.year + 5, opened.month, opened.day)
         self.special["new"] = s.id
-        first = self.cal.add_working_days(opened, 1)
+        first = self.after(opened, 1)
         self.forced.setdefault((s.manager_on(first), first), []).append((s.idx, "new_retailer"))
         # shops that opened during the sales period: a short history
         for s in chosen[3:5]:
@@ -523,9 +541,12 @@ class Office:
 
     # -------------------------------------------------------- sales
 
-    def build_sales(self) -> dict[str, dict[str, np.ndarray]]:
-        """Weekly orders → monthly column arrays (day as days since 1970,
-        retailer index, brand index, quantity, cents)."""
+    def build_sales(self, sink: Optional[Callable[[str, dict[str, np.ndarray]], None]] = None) -> None:
+        """Weekly orders, month by month: ``sink(month, columns)`` gets each
+        finished month (``day`` as days since 1970, ``retailer`` and ``brand``
+        indexes, ``quantity``, ``cents``), sorted by day, retailer, brand.
+        Without a sink the months are kept in ``self.sales``. The totals per
+        customer manager (for the targets) are kept in ``self.month_totals``."""
         shape = self.shape
         rng_py = self.rng("sales")
         rng = np.random.default_rng(rng_py.getrandbits(64))
@@ -547,12 +568,13 @@ class Office:
         share = np.where(stocked, pref, 0)
         share = share / share.sum(axis=1, keepdims=True)
         growth = rng.uniform(-0.35, 0.35, size=n)
-        p_order = np.where(big, 0.95, 0.82)
+        p_order = np.where(big, shape.order_rate[1], shape.order_rate[0])
         order_day = np.array([s.order_day for s in self.shops])
         first = np.array([((s.opened or shape.sales_start) - epoch).days for s in self.shops])
         last = np.array([((s.stop or shape.sales_end) - epoch).days for s in self.shops])
         jump = np.zeros(n)
         jump[self.jump_shop] = 1.0
+        jump_month = shape.sales_end.month
         monday0 = shape.sales_start - dt.timedelta(days=shape.sales_start.weekday())
         weeks = []
         w = monday0
@@ -565,14 +587,45 @@ class Office:
                 self.shops[i].opened < shape.sales_start and weekly[i] > 8]
         for i in sorted(rng_py.sample(pool, max(4, n // 150))):
             spikes.add((i, rng_py.randint(n_weeks // 2, n_weeks - 2)))
-        out: dict[str, list] = {}
+        # manager of each row: the current one, except shops that changed hands
+        mgr_ids = sorted(m.id for m in self.managers)
+        mgr_at = {mid: i for i, mid in enumerate(mgr_ids)}
+        mgr_code = np.array([mgr_at[s.manager] for s in self.shops], dtype=np.int32)
+        moved = np.array([s.idx for s in self.shops if s.history], dtype=np.int64)
+        key = np.array([b[4] for b in self.brands])
+        self.sales = {}
+        self.month_totals: dict[str, dict[str, tuple[float, float]]] = {}
+        buffers: dict[str, list] = {}
+
+        def flush(mkey: str) -> None:
+            parts = buffers.pop(mkey)
+            day = np.concatenate([p[0] for p in parts]).astype(np.int32)
+            r = np.concatenate([p[1] for p in parts]).astype(np.int32)
+            b = np.concatenate([p[2] for p in parts]).astype(np.int32)
+            q = np.concatenate([p[3] for p in parts]).astype(np.int64)
+            order = np.lexsort((b, r, day))
+            day, r, b, q = day[order], r[order], b[order], q[order]
+            mg = mgr_code[r]
+            for i in np.nonzero(np.isin(r, moved))[0]:
+                mg[i] = mgr_at[self.shops[int(r[i])].manager_on(epoch + dt.timedelta(days=int(day[i])))]
+            qs = np.bincount(mg, weights=q, minlength=len(mgr_ids))
+            ks = np.bincount(mg, weights=q * key[b], minlength=len(mgr_ids))
+            self.month_totals[mkey] = {mid: (float(qs[i]), float(ks[i])) for i, mid in enumerate(mgr_ids)}
+            cols = {"day": day, "retailer": r, "brand": b, "quantity": q, "cents": q * price_cents[b]}
+            if sink is None:
+                self.sales[mkey] = cols
+            else:
+                sink(mkey, cols)
+
         for wi, monday in enumerate(weeks):
             # the order date of each order day this week (holidays move to the next working day)
             eff = np.full(8, -1, dtype=np.int64)
             for od in range(1, 8):
                 day = monday + dt.timedelta(days=od - 1)
                 nxt = day + dt.timedelta(days=7)
-                while not self.cal.is_working_day(day) and day < nxt:
+                if day < shape.sales_start or day > shape.sales_end:
+                    continue
+                while day < nxt and day <= shape.sales_end and not self.cal.is_working_day(day):
                     day += dt.timedelta(days=1)
                 if day < nxt and shape.sales_start <= day <= shape.sales_end:
                     eff[od] = (day - epoch).days
@@ -581,70 +634,50 @@ class Office:
             month = monday.month
             season = 1.0 + 0.25 * (month == 9 and monday.day >= 14) + 0.1 * (month == 12) + 0.2 * (month == 1)
             mean = weekly * (1 + growth * (t - 0.5)) * season
-            mean = mean * np.where(jump > 0, np.where(monday.month >= 11, 2.8, 1.0), 1.0)
+            if monday.month == jump_month:
+                mean = mean * np.where(jump > 0, 2.8, 1.0)
             ordered = (rng.random(n) < p_order) & (days >= first) & (days <= last) & (days >= 0)
             lam = mean[:, None] * share
             qty = rng.poisson(lam)
-            qty = np.where(stocked & (rng.random((n, nb)) < 0.9), np.maximum(qty, 1), 0)
+            qty = np.where(stocked & (rng.random((n, nb)) < shape.line_rate), np.maximum(qty, 1), 0)
             qty[~ordered] = 0
             for i, sw in spikes:
                 if sw == wi and ordered[i]:
                     b = int(np.argmax(share[i]))
                     qty[i, b] = max(25, int(qty[i, b]) * 4)
             r_idx, b_idx = np.nonzero(qty)
-            if not len(r_idx):
-                continue
-            q = qty[r_idx, b_idx].astype(np.int64)
-            day_arr = days[r_idx]
-            for mkey in sorted({(epoch + dt.timedelta(days=int(d))).strftime("%Y-%m") for d in np.unique(day_arr)}):
-                y, mo = int(mkey[:4]), int(mkey[5:])
-                start = (D(y, mo, 1) - epoch).days
-                end = (D(y + (mo == 12), mo % 12 + 1, 1) - epoch).days
-                sel = (day_arr >= start) & (day_arr < end)
-                out.setdefault(mkey, []).append((day_arr[sel], r_idx[sel], b_idx[sel], q[sel]))
-        months: dict[str, dict[str, np.ndarray]] = {}
-        for mkey in sorted(out):
-            parts = out[mkey]
-            day = np.concatenate([p[0] for p in parts])
-            r = np.concatenate([p[1] for p in parts]).astype(np.int32)
-            b = np.concatenate([p[2] for p in parts]).astype(np.int32)
-            q = np.concatenate([p[3] for p in parts])
-            order = np.lexsort((b, r, day))
-            day, r, b, q = day[order], r[order], b[order], q[order]
-            months[mkey] = {"day": day, "retailer": r, "brand": b, "quantity": q, "cents": q * price_cents[b]}
-        self.sales = months
-        return months
+            if len(r_idx):
+                q = qty[r_idx, b_idx].astype(np.int32)
+                day_arr = days[r_idx].astype(np.int32)
+                for mkey in sorted({(epoch + dt.timedelta(days=int(d))).strftime("%Y-%m") for d in np.unique(day_arr)}):
+                    y, mo = int(mkey[:4]), int(mkey[5:])
+                    start = (D(y, mo, 1) - epoch).days
+                    end = (D(y + (mo == 12), mo % 12 + 1, 1) - epoch).days
+                    sel = (day_arr >= start) & (day_arr < end)
+                    buffers.setdefault(mkey, []).append((day_arr[sel], r_idx[sel], b_idx[sel].astype(np.int8), q[sel]))
+            # months that no later week can reach are finished
+            upcoming = (monday + dt.timedelta(days=7)).strftime("%Y-%m")
+            for mkey in sorted(buffers):
+                if mkey < upcoming:
+                    flush(mkey)
+        for mkey in sorted(buffers):
+            flush(mkey)
 
     # -------------------------------------------------------- targets
 
     def build_targets(self) -> list[dict]:
         """Monthly targets near each manager's real sales (completion 70–120 %)."""
         rng = self.rng("targets")
-        epoch = D(1970, 1, 1)
-        key = np.array([b[4] for b in self.brands])
+        first, last = self.shape.daily_start.strftime("%Y-%m"), self.shape.daily_end.strftime("%Y-%m")
         out = []
-        months = sorted(m for m in self.sales if self.shape.daily_start.strftime("%Y-%m") <= m <= self.shape.daily_end.strftime("%Y-%m"))
-        for mkey in months:
-            cols = self.sales[mkey]
-            totals: dict[str, list[float]] = {}
-            # attribute day by day: only retailers with a history need a look at the date
-            mgr_now = np.array([s.manager for s in self.shops], dtype=object)[cols["retailer"]]
-            for s in self.shops:
-                if s.history:
-                    sel = cols["retailer"] == s.idx
-                    for i in np.nonzero(sel)[0]:
-                        mgr_now[i] = s.manager_on(epoch + dt.timedelta(days=int(cols["day"][i])))
+        for mkey in sorted(m for m in self.month_totals if first <= m <= last):
             lines = []
             for m in self.managers:
-                sel = mgr_now == m.id
-                q = float(cols["quantity"][sel].sum())
-                kq = float(cols["quantity"][sel & key[cols["brand"]]].sum())
+                q, kq = self.month_totals[mkey].get(m.id, (0.0, 0.0))
                 if q == 0:
                     continue
-                ratio = rng.uniform(0.70, 1.20)
-                lines.append({"manager": m.id, "sales": float(round(q / ratio / 10) * 10),
-                              "key_brands": float(round(kq / rng.uniform(0.7, 1.2) / 10) * 10)})
-            totals.clear()
+                lines.append({"manager": m.id, "sales": float(round(q / rng.uniform(0.70, 1.20) / 10) * 10),
+                              "key_brands": float(round(kq / rng.uniform(0.70, 1.20) / 10) * 10)})
             out.append({"period": mkey, "targets": lines})
         return out
 
@@ -672,9 +705,11 @@ class Office:
             received = dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.choice((5, 12, 20, 35, 40, 50))))
             brand = rng.choice(self.brands)[1]
             content = rng.choice(W.COMPLAINTS[sev]).format(b=brand)
-            d: dict[str, Any] = {"id": f"c-{day.year}-{n:04d}", "received": received, "retailer": shop.id,
-                                 "channel": rng.choice(("phone", "phone", "visit", "online")), "content": content,
-                                 "severity": sev, "handler": handler}
+            d: dict[str, Any] = {"id": f"c-{day.year}-{n:04d}", "received": received, "retailer": shop.id}
+            channel = rng.choice(("phone", "phone", "visit", "online"))
+            if channel != "phone":  # the model's default
+                d["channel"] = channel
+            d.update({"content": content, "severity": sev, "handler": handler})
             if sev == "special":
                 special_seen += 1
                 if special_seen == 1:
@@ -682,13 +717,17 @@ class Office:
             # how long it took: mostly in time, some overdue, the newest still open
             allowed = limits[sev] if (sev != "special" or "approver" in d) else 3
             r = rng.random()
-            if r < 0.72:
+            if n == len(items) or n == len(items) // 2:  # the newest, and one long overdue: still open
+                took = None
+            elif r < 0.72:
                 took = rng.randint(0, allowed)
             elif r < 0.9:
                 took = allowed + rng.randint(1, 3)
+            elif r < 0.95:
+                took = rng.randint(0, allowed)
             else:
                 took = None
-            resolved_day = self.cal.add_working_days(day, took) if took is not None else None
+            resolved_day = self.after(day, took) if took is not None else None
             if took is not None and took == 0:
                 resolved_day = day
             if resolved_day is not None and resolved_day > last:
@@ -706,7 +745,7 @@ class Office:
             else:
                 d["actions"] = actions
             out.append(d)
-            follow = self.cal.add_working_days(day, 1)
+            follow = self.after(day, 1)
             if follow <= shape.daily_end:
                 self.forced.setdefault((shop.manager_on(follow), follow), []).append((shop.idx, "complaint"))
         self.complaints = out
@@ -885,7 +924,7 @@ class Office:
             diary_in = self._handed_diary(rng, day)
             if day not in last_days and rng.random() < 0.9:
                 lag = rng.choices((0, 1, 2, 3, 4), (8, 55, 25, 8, 4))[0]
-                rday = self.cal.add_working_days(day, lag) if lag else day
+                rday = self.after(day, lag) if lag else day
                 at = dt.datetime.combine(rday, dt.time(rng.randint(8, 17) if lag else rng.randint(18, 21), rng.randint(0, 59)))
                 if diary_in is not None and at <= diary_in:
                     at = diary_in + dt.timedelta(minutes=rng.randint(30, 240))
@@ -914,12 +953,12 @@ class Office:
             return None
         if r < 0.62:
             return dt.datetime.combine(day, dt.time(17, 0)) + dt.timedelta(minutes=rng.randint(0, 299))
-        nxt = self.cal.add_working_days(day, 1)
+        nxt = self.after(day, 1)
         if r < 0.91:
             return dt.datetime.combine(nxt, dt.time(7, 20)) + dt.timedelta(minutes=rng.randint(0, 99))
         if r < 0.97:
             return dt.datetime.combine(nxt, dt.time(9, 5)) + dt.timedelta(minutes=rng.randint(0, 180))
-        return dt.datetime.combine(self.cal.add_working_days(day, 2), dt.time(10, 0)) + dt.timedelta(minutes=rng.randint(0, 300))
+        return dt.datetime.combine(self.after(day, 2), dt.time(10, 0)) + dt.timedelta(minutes=rng.randint(0, 300))
 
     def prepare_daily(self) -> None:
         self._candidates: dict[str, list[Shop]] = {m.id: [] for m in self.managers}
@@ -933,8 +972,8 @@ class Office:
 
     def build_surveys(self, diaries: list[dict]) -> list[dict]:
         """Visit reports for retailers seen in diaries; that visit's purpose
-        becomes ``survey``."""
-        rng = self.rng("surveys")
+        becomes ``survey``. Each manager draws from their own random stream,
+        so managers can be generated in parallel."""
         by_mgr_month: dict[tuple[str, str], list[tuple[dt.date, dict]]] = {}
         for diary in diaries:
             for v in diary.get("visits", []):
@@ -943,7 +982,9 @@ class Office:
         q_words = (("非常优良", 12), ("优良", 40), ("良好", 30), ("一般", 12), ("合格", 5), ("不合格", 1))
         s_words = (("非常优良", 15), ("优良", 40), ("良好", 28), ("一般", 13), ("不好", 3), ("恶劣", 1))
         a_words = (("非常驰名", 10), ("驰名", 25), ("知名度高", 25), ("知名度较高", 20), ("知名", 12), ("知道", 6), ("不知道", 2))
+        rngs: dict[str, random.Random] = {}
         for (mid, month), visits in sorted(by_mgr_month.items(), key=lambda kv: kv[0]):
+            rng = rngs.setdefault(mid, self.rng(f"surveys-{mid}"))
             seen: set[str] = set()
             picks = rng.sample(range(len(visits)), min(len(visits), self.shape.surveys_per_month * 3))
             for i in picks:
@@ -1017,7 +1058,6 @@ def build(seed: int, shape: Shape) -> Office:
     office = Office(seed, shape)
     office.build_org()
     office.build_retailers()
-    office.build_sales()
     office.build_complaints()
     office.plan_days()
     office.prepare_daily()

@@ -69,6 +69,7 @@ def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     office = build(seed, shape)
+    office.build_sales()
     w = Writer(out)
     w.text("policy.yaml", policy_text())
     for cal in office.calendars:
