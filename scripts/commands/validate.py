@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..cli import find_root
-from ..validate import default_jobs, restrict, validate
+from ..cache import validate_report
+from ..validate import default_jobs, restrict
 
 
 def _day(text: str):
@@ -28,6 +29,10 @@ def register(sub) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式 (output format)")
     p.add_argument("--jobs", type=int, default=None, help="并行进程数，默认为 CPU 核数 (worker processes)")
     p.add_argument("--today", type=_day, default=None, help="按这一天判断许可证到期等提醒，YYYY-MM-DD (date for expiry warnings)")
+    p.add_argument(
+        "--no-cache", action="store_true",
+        help="不用也不写 .cache/crmdocs/ 里的检查缓存，全部重新检查 (ignore and do not write the validation cache)",
+    )
     p.set_defaults(func=run)
 
 
@@ -40,7 +45,7 @@ def run(args) -> int:
     if missing:
         raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)} (no such path)")
     root = find_root(args.root or (args.paths[0] if args.paths else None))
-    _, report = validate(root, today=args.today, jobs=args.jobs or default_jobs())
+    report = validate_report(root, today=args.today, jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
     report = restrict(report, root, args.paths)
     out = report.to_json() if args.format == "json" else report.to_text()
     print(out, file=sys.stdout)

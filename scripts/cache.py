@@ -1,0 +1,428 @@
+"""Validation that is fast at city scale and remembers what it checked.
+
+``validate_report(root, today, jobs)`` gives the same report as
+:func:`crmdocs.scripts.validate.validate` (load everything, run every check)
+but splits the records in two:
+
+* the *universe* — policy, calendars, org, people, brands, retailers, tier
+  overrides, sales — is what daily records point at. It is loaded and its
+  checks run as usual;
+* *daily* records — plans, diaries, complaints, surveys, targets (and any file
+  whose path names no kind) — are parsed, validated and checked against the
+  universe file by file, in ``jobs`` worker processes that inherit the loaded
+  universe (fork) and send back only their problems, never Pydantic models
+  (unpickling a model costs as much as validating it).
+
+Results are kept in ``.cache/crmdocs/validate.json`` (git-ignored), keyed by
+the SHA-1 of each file's bytes and by the code version (a hash of the crmdocs
+sources and the versions of Pydantic, PyYAML and Python). When no universe
+file changed and ``today`` is the same, only new or changed daily files are
+parsed and checked — against the people, org, brands, calendars and policy
+(a few hundred small files) and the retailers they name, loaded one by one on
+first use; duplicates among daily files are recomputed on every run. Any
+change to a universe file, another code version, an unreadable or corrupt
+cache, or a check this module does not know, means a full run, whose results
+then refill the cache. The cache is JSON: a tampered file can only be
+ignored, never run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from . import checks
+from .diagnostics import Diagnostic, Report
+from .kinds import RECORDS, SALES_PATTERN, kind_of
+from .repository import (
+    MAX_FILE_BYTES,
+    Repository,
+    _index,
+    assemble,
+    discover,
+    duplicate_diag,
+    gc_paused,
+    load_file,
+    load_files,
+    record_key,
+)
+from .workdays import WorkCalendar
+
+CACHE_FILE = Path(".cache") / "crmdocs" / "validate.json"
+FORMAT = 1
+
+# daily records: their checks read the universe and the file itself, nothing else
+DAILY_KINDS = frozenset({"plan", "diary", "complaint", "survey", "targets"})
+DAILY_CHECKS = (checks.check_plans, checks.check_diaries, checks.check_complaints, checks.check_surveys, checks.check_targets)
+# checks that read the universe only (never a daily record)
+UNIVERSE_CHECKS = frozenset(
+    c for c in (
+        checks.check_basics, checks.check_org, checks.check_people, checks.check_retailers,
+        getattr(checks, "check_tier_overrides", None), checks.check_sales,
+    ) if c is not None
+)
+
+_version: Optional[str] = None
+
+
+def code_version() -> str:
+    """A hash of everything that decides a validation result."""
+    global _version
+    if _version is None:
+        import pydantic
+        import yaml
+
+        import crmdocs.schemas as schemas_pkg
+
+        h = hashlib.sha1(f"{FORMAT}|{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+        for folder in (Path(__file__).resolve().parent, Path(schemas_pkg.__file__).resolve().parent):
+            for path in sorted(folder.rglob("*.py")):
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+        _version = h.hexdigest()
+    return _version
+
+
+def split_possible() -> bool:
+    """Whether every check is known to be a universe or a daily check; a check
+    not listed here might compare daily records with each other, and then
+    only the plain whole-repository run is right."""
+    return all(c in UNIVERSE_CHECKS or c in DAILY_CHECKS for c in checks.CHECKS)
+
+
+def _is_universe(rel: str) -> bool:
+    sub = rel[len(RECORDS) + 1 :]
+    match = kind_of(sub)
+    if match is None:
+        return bool(SALES_PATTERN.fullmatch(sub))
+    return match[0].name not in DAILY_KINDS
+
+
+def _digest(root: Path, rel: str) -> Optional[str]:
+    """SHA-1 of the file's bytes; None when it cannot be cached (unreadable,
+    too large, not a file): such a file is loaded every time."""
+    path = root / rel
+    try:
+        if os.stat(path).st_size > MAX_FILE_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            return hashlib.sha1(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _key_text(key: Any) -> Optional[str]:
+    if key is None:
+        return None
+    if isinstance(key, tuple):
+        return "/".join(k.isoformat() if isinstance(k, dt.date) else str(k) for k in key)
+    return str(key)
+
+
+def _rows(diags: Iterable[Diagnostic]) -> list[list[Any]]:
+    return [[d.path, d.line, d.column, d.field, d.message, d.severity, d.code] for d in diags]
+
+
+def _diags(rows: Iterable[list[Any]]) -> list[Diagnostic]:
+    return [Diagnostic(*row) for row in rows]
+
+
+def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or data.get("version") != version
+        or not isinstance(data.get("files"), dict)
+        or not isinstance(data.get("universe_diags"), list)
+        or not isinstance(data.get("retailers"), dict)
+    ):
+        return None
+    return data
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    from .yamlwrite import write_atomic
+
+    try:
+        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    except OSError:
+        pass  # a read-only checkout validates all the same, only slower next time
+
+
+def _signature(universe: list[str], hashes: dict[str, Optional[str]], today: dt.date) -> Optional[str]:
+    h = hashlib.sha1(today.isoformat().encode())
+    for rel in universe:
+        digest = hashes.get(rel)
+        if digest is None:
+            return None  # something unreadable: never trust a cached answer about it
+        h.update(f"{rel}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+class _LazyRetailers(dict):
+    """Retailers loaded on first use, by id (their files are known from the
+    last full run and unchanged since). Daily checks only look retailers up;
+    anything else raises, and the caller falls back to the full run."""
+
+    def __init__(self, root: Path, where: dict[str, str]):
+        super().__init__()
+        self._root = root
+        self._where = where
+
+    def _fetch(self, rid: Any) -> bool:
+        if dict.__contains__(self, rid):
+            return True
+        rel = self._where.get(rid) if isinstance(rid, str) else None
+        if rel is None:
+            return False
+        if not isinstance(rel, str) or not rel.startswith(f"{RECORDS}/retailers/") or ".." in rel:
+            raise _Stale
+        item = load_file(self._root, rel)
+        if item.record is None or getattr(item.record, "id", None) != rid:
+            raise _Stale
+        dict.__setitem__(self, rid, item.record)
+        return True
+
+    def __contains__(self, rid: object) -> bool:
+        return self._fetch(rid)
+
+    def __getitem__(self, rid: Any) -> Any:
+        if not self._fetch(rid):
+            raise KeyError(rid)
+        return dict.__getitem__(self, rid)
+
+    def get(self, rid: Any, default: Any = None) -> Any:
+        return dict.__getitem__(self, rid) if self._fetch(rid) else default
+
+    def _whole(self, *args: Any, **kwargs: Any) -> Any:
+        raise _Stale
+
+    __iter__ = __len__ = keys = values = items = _whole  # type: ignore[assignment]
+
+
+class _Stale(Exception):
+    """The cached universe cannot answer: do the full run."""
+
+
+# ------------------------------------------------------------ daily files
+
+_UNIVERSE: Optional[Repository] = None  # set in the parent before forking workers
+
+
+def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list]]]:
+    """Load and check daily files against ``_UNIVERSE``: per file (rel, kind,
+    key, load problems, check problems — None when the file was not indexed,
+    i.e. invalid or a duplicate within ``rels``)."""
+    universe = _UNIVERSE
+    assert universe is not None
+    with gc_paused():
+        repo = Repository(
+            root=universe.root, policy=universe.policy, calendars=universe.calendars, org=universe.org,
+            people=universe.people, brands=universe.brands, retailers=universe.retailers,
+        )
+        scratch = Report()
+        loaded = [load_file(universe.root, rel) for rel in rels]
+        for item in loaded:
+            if item.kind in DAILY_KINDS:
+                _index(repo, item, scratch)
+        ctx = checks.Context(today=_TODAY, calendar=WorkCalendar(repo.calendars))
+        found: dict[str, list[Diagnostic]] = {}
+        for check in DAILY_CHECKS:
+            for d in check(repo, ctx):
+                found.setdefault(d.path, []).append(d)
+        out = []
+        for item in loaded:
+            key = record_key(item.kind, item.record) if item.record is not None and item.kind in DAILY_KINDS else None
+            indexed = key is not None and repo.sources.get((item.kind, key)) == item.rel
+            mine = found.pop(item.rel, []) if indexed else None
+            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine)))
+        if found:  # a daily check spoke about a file it was not given
+            raise _Stale
+        return out
+
+
+_TODAY = dt.date.today()
+
+
+def _run_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int) -> list[tuple]:
+    global _UNIVERSE, _TODAY
+    _UNIVERSE, _TODAY = universe, today
+    try:
+        if jobs <= 1 or len(rels) < 400 or isinstance(universe.retailers, _LazyRetailers):
+            return _check_daily(rels)
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - no fork on this platform
+            return _check_daily(rels)
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(100, len(rels) // (jobs * 6))
+        chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            return [row for part in pool.map(_check_daily, chunks) for row in part]
+    finally:
+        _UNIVERSE = None
+
+
+# ------------------------------------------------------------ the two runs
+
+
+def validate_report(
+    root: Path | str,
+    today: Optional[dt.date] = None,
+    jobs: int = 1,
+    use_cache: bool = True,
+    stats: Optional[dict[str, Any]] = None,
+) -> Report:
+    """The validation report of the whole repository, using and refreshing the
+    cache when ``use_cache``. ``stats`` (when given) receives how the run went:
+    ``mode`` ("full", "cached" or "plain"), ``parsed`` (daily files loaded)."""
+    root = Path(root)
+    today = today or dt.date.today()
+    stats = stats if stats is not None else {}
+    if not split_possible():
+        from .validate import validate
+
+        stats.update(mode="plain")
+        return validate(root, today=today, jobs=jobs)[1]
+    version = code_version()
+    rels, discover_diags = discover(root)
+    hashes = {rel: _digest(root, rel) for rel in rels}
+    universe = [rel for rel in rels if _is_universe(rel)]
+    signature = _signature(universe, hashes, today)
+    cache_path = root / CACHE_FILE
+    old = _read_cache(cache_path, version) if use_cache else None
+    report = None
+    if old is not None and signature is not None and old.get("universe") == signature:
+        try:
+            data, universe_diags = _cached(root, rels, hashes, set(universe), old, today, stats)
+            report = _report(rels, discover_diags, universe_diags, data, root)
+        except (_Stale, TypeError, ValueError, KeyError, IndexError, AttributeError):
+            report = None  # a cache that does not fit: start afresh
+    if report is None:
+        data, universe_diags = _full(root, rels, hashes, universe, signature, today, jobs, stats)
+        report = _report(rels, discover_diags, universe_diags, data, root)
+    if use_cache:
+        data.update(format=FORMAT, version=version)
+        _write_cache(cache_path, data)
+    return report
+
+
+def _full(root, rels, hashes, universe, signature, today, jobs, stats):
+    uni_set = set(universe)
+    loaded = load_files(root, universe, jobs)
+    with gc_paused():
+        repo, ureport = assemble(root, loaded)
+        ctx = checks.Context(today=today, calendar=WorkCalendar(repo.calendars))
+        universe_diags = list(ureport.diagnostics)
+        for check in checks.CHECKS:
+            if check in UNIVERSE_CHECKS:
+                universe_diags.extend(check(repo, ctx))
+    daily = [rel for rel in rels if rel not in uni_set]
+    rows = _run_daily(repo, today, daily, jobs)
+    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check in rows}
+    stats.update(mode="full", parsed=len(daily))
+    data = {
+        "universe": signature,
+        "universe_diags": _rows(universe_diags),
+        "universe_files": ureport.files,
+        "retailers": {rid: repo.sources[("retailer", rid)] for rid in repo.retailers},
+        "files": files,
+    }
+    return data, universe_diags
+
+
+def _cached(root, rels, hashes, universe, old, today, stats):
+    cached: dict[str, Any] = old["files"]
+    files: dict[str, list[Any]] = {}
+    misses = []
+    for rel in rels:
+        if rel in universe:
+            continue
+        entry = cached.get(rel)
+        digest = hashes[rel]
+        if digest is not None and isinstance(entry, list) and len(entry) == 5 and entry[0] == digest:
+            files[rel] = entry
+        else:
+            misses.append(rel)
+    # a cached file that was a duplicate then but is the first of its key now
+    # has no check results yet: check it with the new files
+    firsts = _firsts(rels, files)
+    misses.extend(rel for rel in firsts if files[rel][4] is None)
+    if misses:
+        with gc_paused():
+            repo = Repository(root=root)
+            scratch = Report()
+            small = [rel for rel in rels if rel in universe and not rel.startswith(f"{RECORDS}/retailers/")
+                     and not SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
+            for item in load_files(root, small, 1):
+                _index(repo, item, scratch)
+            repo.retailers = _LazyRetailers(root, old["retailers"])
+        for rel, kind, key, load, check in _run_daily(repo, today, misses, 1):
+            files[rel] = [hashes.get(rel), kind, key, load, check]
+    stats.update(mode="cached", parsed=len(misses))
+    data = {
+        "universe": old["universe"],
+        "universe_diags": old["universe_diags"],
+        "universe_files": old.get("universe_files", 0),
+        "retailers": old["retailers"],
+        "files": files,
+    }
+    return data, _diags(old["universe_diags"])
+
+
+def _firsts(rels: list[str], files: dict[str, list[Any]]) -> set[str]:
+    """Daily files that are the first of their key (the others are duplicates)."""
+    seen: set[tuple[str, str]] = set()
+    out = set()
+    for rel in rels:
+        entry = files.get(rel)
+        if entry is None or entry[2] is None:
+            continue
+        if (entry[1], entry[2]) not in seen:
+            seen.add((entry[1], entry[2]))
+            out.add(rel)
+    return out
+
+
+def _report(rels, discover_diags, universe_diags, data, root) -> Report:
+    files = data["files"]
+    report = Report()
+    report.extend(discover_diags)
+    report.extend(universe_diags)
+    count = int(data.get("universe_files", 0))
+    first: dict[tuple[str, str], str] = {}
+    duplicates = []
+    for rel in rels:
+        entry = files.get(rel)
+        if entry is None:
+            continue
+        kind, key, load, check = entry[1], entry[2], entry[3], entry[4]
+        if kind is not None:
+            count += 1
+        report.extend(_diags(load))
+        if key is not None:
+            seen = first.get((kind, key))
+            if seen is not None:
+                duplicates.append((rel, kind, key, seen))
+                continue
+            first[(kind, key)] = rel
+        if check is not None:
+            report.extend(_diags(check))
+    if duplicates:
+        repo = Repository(root=Path(root))  # only to find the lines
+        for rel, kind, key, seen in duplicates:
+            report.add(duplicate_diag(repo, rel, kind, key, seen))
+    report.files = count
+    # files that cannot be cached (unreadable) are loaded afresh next time
+    data["files"] = {rel: entry for rel, entry in files.items() if entry[0] is not None}
+    return report
