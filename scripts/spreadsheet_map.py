@@ -194,10 +194,26 @@ def load_mapping(path: Path | str, model: type[BaseModel], extra_fields: tuple[s
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
         diags = []
+        shown: set[tuple] = set()
         for error in exc.errors(include_url=False):
-            loc = [p for p in error["loc"] if p not in ("str", "ColumnSpec")]
+            loc = tuple(error["loc"])
+            message = explain(error)
+            if len(loc) >= 3 and loc[0] == "columns" and loc[2] in ("str", "ColumnSpec"):
+                # a column is either "field.path" or {field: …}: one message, from the shape written
+                given = raw.get("columns", {}).get(loc[1]) if isinstance(raw.get("columns"), dict) else None
+                if isinstance(given, dict) and loc[2] == "str":
+                    continue
+                if not isinstance(given, dict):
+                    loc, message = loc[:2], (
+                        "应写字段路径（如 basic.shop_name）或 {field: 字段路径, values: {…}} "
+                        "(expected a field path or a column spec)"
+                    )
+                loc = tuple(p for p in loc if p not in ("str", "ColumnSpec"))
+            if (loc, message) in shown:
+                continue
+            shown.add((loc, message))
             where = yamlio.locate(tree, loc)
-            diags.append(Diagnostic(rel, where.line, where.column, where.field, explain(error), "error", error["type"]))
+            diags.append(Diagnostic(rel, where.line, where.column, where.field, message, "error", error["type"]))
         raise CrmdocsError("对照文件有错误 (the mapping file has errors)", diags) from None
     diags = []
 

@@ -199,3 +199,9 @@ def test_export_files_for_the_site(office):
     latest = export_files(repo, computed, latest_only=True)
     assert set(latest) < set(files) and len(latest) == 5
     assert all(data[:2] == b"PK" for data in files.values())
+
+
+def test_export_to_a_folder_is_a_clean_error(office, tmp_path):
+    mini, *_ = office
+    code, out = mini.cli("export", "complaints", "--out", str(tmp_path))
+    assert code == 1 and "写不了" in out and "Traceback" not in out

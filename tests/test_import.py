@@ -442,3 +442,13 @@ def test_headers_with_line_breaks_and_half_width_brackets_still_match(repo, tmp_
     headers = ["期间", "客户\n经理", "销量目标(条)", " 重点品牌目标（条） "]
     xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "张伟", 10, 2]], headers=headers)
     assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 0
+
+
+def test_mapping_column_of_the_wrong_shape_gets_one_clear_message(repo, tmp_path, capsys):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  店名: [basic.shop_name]\n  业态: {field: basic.format, lookup: shop}\n", encoding="utf-8")
+    xlsx = sheet(tmp_path / "a.xlsx", [row()])
+    assert run_import(repo, "retailers", str(xlsx), "--map", str(mapping)) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[0] for line in err[:-1]] == ["%s:2:3" % mapping, "%s:3:37" % mapping]
+    assert "应写字段路径" in err[0] and "lookup" in err[1]

@@ -41,6 +41,11 @@ def run(args) -> int:
         sys.stdout.buffer.write(data)
         return 0
     out = Path(args.out) if args.out else Path(file_name(args.what, period, args.format))
-    write_atomic(out, data)
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        from ..diagnostics import CrmdocsError
+
+        raise CrmdocsError(f"写不了 {out}：{exc.strerror} (cannot write the file)") from None
     print(f"已导出 {table.title}：{len(table.rows)} 行 → {out} (exported {len(table.rows)} rows)")
     return 0
