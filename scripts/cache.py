@@ -128,8 +128,16 @@ def _rows(diags: Iterable[Diagnostic]) -> list[list[Any]]:
     return [[d.path, d.line, d.column, d.field, d.message, d.severity, d.code] for d in diags]
 
 
+_ROW_TYPES = (str, int, int, str, str, str, str)
+
+
 def _diags(rows: Iterable[list[Any]]) -> list[Diagnostic]:
-    return [Diagnostic(*row) for row in rows]
+    out = []
+    for row in rows:
+        if len(row) != 7 or not all(type(v) is t for v, t in zip(row, _ROW_TYPES)):
+            raise ValueError("not a diagnostic")
+        out.append(Diagnostic(*row))
+    return out
 
 
 def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:

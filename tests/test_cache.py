@@ -1,0 +1,216 @@
+"""The validation cache (scripts/cache.py): same answers as the plain run,
+fewer files parsed, and a bad cache is only ever ignored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import DIARY, PLAN, RETAILER, TODAY, MiniRepo, codes
+from crmdocs.scripts import cache
+from crmdocs.scripts.cache import CACHE_FILE, validate_report
+
+DIARY_2 = "diaries/cm-li/2026/2026-09-02.yaml"
+
+
+def run(mini: MiniRepo, today=TODAY, **kw):
+    stats: dict = {}
+    report = validate_report(mini.root, today=today, stats=stats, **kw)
+    return report, stats
+
+
+def plain(mini: MiniRepo, today=TODAY) -> str:
+    return mini.validate(today).to_text()
+
+
+def break_some(mini: MiniRepo) -> None:
+    """A few problems of different kinds, so 'same answers' means something."""
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))
+    mini.write("plans/cm-li/2026/2026-09-02.yaml", "manager: cm-li\ndate: 2026-09-02\nvisits:\n- retailer: [\n")
+    mini.write("diaries/cm-li/2026/2026-09-05.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-05"))
+    mini.write("complaints/2026/c-bad.yaml", "id: c-bad\n")
+
+
+def test_first_run_is_full_and_equals_the_plain_run(mini):
+    break_some(mini)
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+    assert {"unknown_retailer", "yaml", "not_working_day"} <= set(codes(report))
+    assert (mini.root / CACHE_FILE).is_file()
+
+
+def test_cache_hit_gives_identical_diagnostics_without_parsing(mini):
+    break_some(mini)
+    first, _ = run(mini)
+    second, stats = run(mini)
+    assert stats == {"mode": "cached", "parsed": 0}
+    assert second.to_text() == first.to_text() == plain(mini)
+    assert second.files == first.files
+    assert json.loads(second.to_json()) == json.loads(first.to_json())
+
+
+def test_a_changed_file_is_validated_again(mini):
+    run(mini)
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-0003"))  # cm-wang's retailer
+    report, stats = run(mini)
+    assert stats == {"mode": "cached", "parsed": 1}
+    assert "territory" in codes(report)
+    assert report.to_text() == plain(mini)
+
+
+def test_a_new_diary_is_checked_against_the_cached_office(mini):
+    run(mini)
+    text = mini.text(DIARY).replace("2026-09-01", "2026-09-02").replace("r-0001", "r-0002")
+    mini.write(DIARY_2, text)
+    report, stats = run(mini)
+    assert stats == {"mode": "cached", "parsed": 1}
+    assert report.ok, report.to_text()
+    assert report.to_text() == plain(mini)
+    mini.write(DIARY_2, text.replace("r-0002", "r-4242"))
+    report, stats = run(mini)
+    assert stats["parsed"] == 1 and "unknown_retailer" in codes(report)
+    assert report.to_text() == plain(mini)
+
+
+def test_a_new_duplicate_is_found_and_a_removed_one_forgotten(mini):
+    run(mini)
+    copy = "diaries/cm-li/2026/2026-09-01-copy.yaml"
+    mini.write(copy, mini.text(DIARY))  # a path no kind matches: reported as such
+    dup = "plans/cm-li/2026/2026-09-02.yaml"
+    mini.write(dup, mini.text(PLAN))  # content says 09-01: name mismatch and a duplicate
+    report, _ = run(mini)
+    assert "duplicate" in codes(report)
+    assert report.to_text() == plain(mini)
+    mini.delete(dup)
+    report, stats = run(mini)
+    assert "duplicate" not in codes(report) and stats["mode"] == "cached"
+    assert report.to_text() == plain(mini)
+
+
+def test_the_first_of_two_duplicates_removed_checks_the_other(mini):
+    second = "plans/cm-li/2026/2026-09-02.yaml"
+    mini.write(second, mini.text(PLAN).replace("r-0001", "r-0003"))  # duplicate of PLAN, wrong territory
+    report, _ = run(mini)
+    assert "duplicate" in codes(report) and "territory" not in codes(report)
+    mini.delete(PLAN)
+    report, stats = run(mini)
+    assert stats["mode"] == "cached" and "territory" in codes(report)
+    assert report.to_text() == plain(mini)
+
+
+def test_a_changed_retailer_means_a_full_run(mini):
+    run(mini)
+    mini.edit(RETAILER, lambda d: d["management"].update(manager="cm-wang", department="d-west"))
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+
+
+def test_another_day_means_a_full_run(mini):
+    import datetime as dt
+
+    run(mini)
+    later = dt.date(2028, 12, 1)  # licences expire 2028-12-31: warnings appear
+    report, stats = run(mini, today=later)
+    assert stats["mode"] == "full" and "licence_expiring" in codes(report)
+    assert report.to_text() == plain(mini, later)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json {", b"[]", b'{"format": 1}', b"\xff\xfe garbage", None],
+    ids=["empty", "truncated", "list", "no-files", "binary", "folder"],
+)
+def test_a_corrupt_cache_is_ignored_not_a_crash(mini, content):
+    break_some(mini)
+    path = mini.root / CACHE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        path.mkdir()  # a folder where the cache file should be: cannot be read or written
+    else:
+        path.write_bytes(content)
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+
+
+def test_a_cache_with_wrong_entries_is_ignored(mini):
+    run(mini)
+    path = mini.root / CACHE_FILE
+    data = json.loads(path.read_bytes())
+    for entry in data["files"].values():
+        entry[3] = [["only", "three", "fields"]]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+
+
+def test_a_cache_pointing_outside_the_records_is_ignored(mini):
+    run(mini)
+    path = mini.root / CACHE_FILE
+    data = json.loads(path.read_bytes())
+    data["retailers"] = {"r-0001": "records/../../etc/passwd"}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    mini.write(DIARY_2, mini.text(DIARY).replace("2026-09-01", "2026-09-02"))  # names r-0001
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+
+
+def test_a_cache_from_another_code_version_is_ignored(mini, monkeypatch):
+    break_some(mini)
+    run(mini)
+    monkeypatch.setattr(cache, "_version", "another version")
+    report, stats = run(mini)
+    assert stats["mode"] == "full"
+    assert report.to_text() == plain(mini)
+    data = json.loads((mini.root / CACHE_FILE).read_bytes())
+    assert data["version"] == "another version"
+
+
+def test_code_version_follows_the_libraries(monkeypatch):
+    import pydantic
+
+    before = cache.code_version()
+    assert before == cache.code_version() and len(before) == 40
+    monkeypatch.setattr(cache, "_version", None)
+    monkeypatch.setattr(pydantic, "VERSION", "0.0.0-other")
+    assert cache.code_version() != before
+
+
+def test_no_cache_leaves_no_cache_file(mini):
+    report, stats = run(mini, use_cache=False)
+    assert stats["mode"] == "full" and not (mini.root / CACHE_FILE).exists()
+    code, out = mini.cli("validate", "--no-cache")
+    assert code == 0 and not (mini.root / CACHE_FILE).exists(), out
+
+
+def test_the_command_uses_the_cache_and_answers_the_same(mini):
+    break_some(mini)
+    first = mini.cli("validate")
+    assert (mini.root / CACHE_FILE).is_file()
+    assert mini.cli("validate") == first
+    assert first[0] == 1
+
+
+def test_an_unknown_check_disables_the_split(mini, monkeypatch):
+    from crmdocs.scripts import checks
+
+    def check_plans_against_diaries(repo, ctx):  # compares daily records with each other
+        return iter(())
+
+    monkeypatch.setattr(checks, "CHECKS", (*checks.CHECKS, check_plans_against_diaries))
+    report, stats = run(mini)
+    assert stats["mode"] == "plain" and report.ok
+
+
+def test_two_workers_give_the_same_answers(mini):
+    break_some(mini)
+    for day in range(2, 30):  # enough daily files for the worker pool
+        for n in range(16):
+            mini.write(f"complaints/2026/c-x-{day}-{n}.yaml", f"id: c-x-{day}-{n}\n")
+    report = validate_report(mini.root, today=TODAY, jobs=2, use_cache=False)
+    assert report.to_text() == plain(mini)
