@@ -1,0 +1,129 @@
+"""crmdocs new plan / new diary: a customer manager's day in two commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import COMPLAINT, git, run_cli
+from crmdocs.scripts import yamlio
+from crmdocs.scripts.diagnostics import CrmdocsError
+from crmdocs.scripts.newday import new_diary, new_plan
+
+DAY = dt.date(2026, 10, 20)  # a Tuesday after the National Day holiday
+
+
+def visits_of(path):
+    return [v["retailer"] for v in yamlio.parse(path.read_text(encoding="utf-8")).get("visits", [])]
+
+
+def errors_in(office, path):
+    rel = path.relative_to(office.root).as_posix()
+    return [d.format() for d in office.validate(today=DAY).errors if d.path == rel]
+
+
+@pytest.fixture
+def office(git_office):
+    # r-0002 was visited more recently than r-0001, so r-0001 is more overdue
+    git_office.write("diaries/cm-li/2026/2026-09-15.yaml", {
+        "manager": "cm-li", "date": "2026-09-15", "visits": [{"retailer": "r-0002", "time": "10:00"}]})
+    return git_office
+
+
+def test_plan_lists_overdue_first_and_is_valid(office):
+    path = new_plan(office.root, "cm-li", DAY)
+    assert path == office.path("plans/cm-li/2026/2026-10-20.yaml")
+    assert visits_of(path) == ["r-0001", "r-0002"]
+    text = path.read_text(encoding="utf-8")
+    assert "超期" in text and "上次 2026-09-01" in text
+    assert "- retailer: r-0001  # 李记便利店" in text
+    assert "提交截止：2026-10-20 08:30" in text  # from the policy's plan deadline
+    assert errors_in(office, path) == []
+
+
+def test_plan_never_lists_retailers_of_another_territory(office):
+    path = new_plan(office.root, "cm-wang", DAY)
+    assert visits_of(path) == ["r-0003"]
+
+
+def test_open_complaint_becomes_a_complaint_visit(office):
+    def reopen(d):
+        for key in ("resolved", "result", "satisfied"):
+            del d[key]
+
+    office.edit(COMPLAINT, reopen)
+    office.write("diaries/cm-li/2026/2026-10-19.yaml", {
+        "manager": "cm-li", "date": "2026-10-19",
+        "visits": [{"retailer": "r-0001", "time": "09:00"}, {"retailer": "r-0002", "time": "10:00"}]})
+    path = new_plan(office.root, "cm-li", DAY)
+    plan = yamlio.parse(path.read_text(encoding="utf-8"))
+    assert [(v["retailer"], v.get("purpose")) for v in plan["visits"]] == [("r-0001", "complaint")]
+    assert "投诉 c-2026-0001 未办结" in plan["visits"][0]["note"]
+
+
+def test_plan_respects_the_policys_maximum(office):
+    office.edit("policy.yaml", lambda d: d["visits"].update(plan_max=1))
+    assert visits_of(new_plan(office.root, "cm-li", DAY)) == ["r-0001"]
+
+
+def test_plan_default_day_is_the_next_working_day(office):
+    path = new_plan(office.root, "cm-li", today=dt.date(2026, 9, 30))  # 10-01…07 holiday, none make-up before 10-08
+    assert path.name == "2026-10-08.yaml"
+
+
+def test_plan_is_never_written_over(office):
+    path = new_plan(office.root, "cm-li", DAY)
+    path.write_text(path.read_text(encoding="utf-8") + "# 我的修改\n", encoding="utf-8")
+    with pytest.raises(CrmdocsError, match="已经存在，不会覆盖"):
+        new_plan(office.root, "cm-li", DAY)
+    assert path.read_text(encoding="utf-8").endswith("# 我的修改\n")
+
+
+def test_manager_defaults_to_the_git_email(office):
+    git(office.root, "config", "user.email", "CM-Wang@example.com")
+    assert visits_of(new_plan(office.root, day=DAY)) == ["r-0003"]
+
+
+def test_unknown_git_email_is_a_clear_error(office):
+    git(office.root, "config", "user.email", "nobody@example.com")
+    with pytest.raises(CrmdocsError, match="nobody@example.com"):
+        new_plan(office.root, day=DAY)
+
+
+def test_holiday_is_refused(office):
+    with pytest.raises(CrmdocsError, match="不是工作日"):
+        new_plan(office.root, "cm-li", dt.date(2026, 10, 2))
+
+
+def test_diary_is_prefilled_from_the_plan_and_valid(office):
+    plan = new_plan(office.root, "cm-li", DAY)
+    diary = new_diary(office.root, "cm-li", DAY)
+    assert diary == office.path("diaries/cm-li/2026/2026-10-20.yaml")
+    assert visits_of(diary) == visits_of(plan)
+    text = diary.read_text(encoding="utf-8")
+    assert "到店时刻：按实际改写" in text and "# business_analysis:" in text and "提交截止：2026-10-21 09:00" in text
+    assert errors_in(office, diary) == []
+
+
+def test_diary_without_a_plan_says_what_to_do(office):
+    with pytest.raises(CrmdocsError, match="crmdocs new plan --date 2026-10-20"):
+        new_diary(office.root, "cm-li", DAY)
+
+
+def test_diary_is_never_written_over(office):
+    with pytest.raises(CrmdocsError, match="已经存在"):
+        new_diary(office.root, "cm-li", dt.date(2026, 9, 1))
+
+
+def test_cli(office):
+    code, out = run_cli("--root", str(office.root), "new", "plan", "--manager", "cm-li", "--date", "2026-10-20")
+    assert code == 0 and "records/plans/cm-li/2026/2026-10-20.yaml" in out
+    code, out = run_cli("--root", str(office.root), "new", "diary", "--manager", "cm-li", "--date", "2026-10-20")
+    assert code == 0 and "records/diaries/cm-li/2026/2026-10-20.yaml" in out
+    code, out = run_cli("--root", str(office.root), "new", "diary", "--manager", "cm-li", "--date", "2026-10-20")
+    assert code == 1 and "不会覆盖" in out and "Traceback" not in out
+    code, out = run_cli("--root", str(office.root), "new", "plan", "--manager", "mm-zhao", "--date", "2026-10-20")
+    assert code == 1 and "不是客户经理" in out
+    code, out = run_cli("--root", str(office.root), "new", "plan", "--manager", "cm-li", "--date", "20-10-2026")
+    assert code == 1 and "YYYY-MM-DD" in out
