@@ -47,6 +47,12 @@ class Grid:
             return f"{self.name}:{cell}"
         return f"{self.name}:{self.sheet}!{cell}"
 
+    def rows_where(self, first: int, last: int) -> str:
+        """Excel-style rows ``a.xlsx:Sheet1!2:9``."""
+        if first == last:
+            return self.where(first)
+        return f"{self.name}:{first}:{last}" if self.sheet is None else f"{self.name}:{self.sheet}!{first}:{last}"
+
     def value(self, row: int, column: int) -> Any:
         """Value at 1-based row and column, None outside the grid."""
         if 1 <= row <= len(self.rows):

@@ -618,7 +618,7 @@ class Importer:
         for period, items in sorted(by_period.items()):
             rel = f"{kinds.RECORDS}/targets/{period}.yaml"
             rows = [r.number for r, _ in items]
-            where = f"{self.grid.where(min(rows))} … {max(rows)}" if len(rows) > 1 else self.grid.where(rows[0])
+            where = self.grid.rows_where(min(rows), max(rows))
             old = None
             if (self.root / rel).exists():
                 loaded = load_file(self.root, rel)
@@ -719,7 +719,7 @@ def import_sheet(
 
 
 def _sheet_order(where: str) -> tuple:
-    m = re.search(r"([A-Z]*)(\d+)(?::\d+)?(?: … \d+)?$", where)
+    m = re.search(r"([A-Z]*)(\d+)(?::\d+)?$", where)
     if not m:
         return (0, 0, where)
     letters = m.group(1)

@@ -452,3 +452,10 @@ def test_mapping_column_of_the_wrong_shape_gets_one_clear_message(repo, tmp_path
     err = capsys.readouterr().err.splitlines()
     assert [line.split(": ")[0] for line in err[:-1]] == ["%s:2:3" % mapping, "%s:3:37" % mapping]
     assert "应写字段路径" in err[0] and "lookup" in err[1]
+
+
+def test_targets_name_the_rows_they_came_from(repo, tmp_path, capsys):
+    headers = ["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"]
+    xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "张伟", 1, 1], [None] * 4, ["2026-09", "李娜", 2, 2]], headers=headers)
+    assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 0
+    assert "records/targets/2026-09.yaml ← t.xlsx:档案!2:4" in capsys.readouterr().out
