@@ -692,7 +692,10 @@ class Office:
         severities = severities[: max(shape.complaints, 6)]
         items = []
         for i, sev in enumerate(severities):
-            day = days[3 + (i * 37 + rng.randint(0, 5)) % (len(days) - 4)] if i >= 2 else days[len(days) // 3 + i * 9]
+            if i >= 2:
+                day = days[min(len(days) - 1, 3 + (i * 37 + rng.randint(0, 5)) % max(1, len(days) - 4))]
+            else:  # the two special ones, a few weeks apart
+                day = days[min(len(days) - 1, len(days) // 3 + i * 9)]
             items.append((day, sev, rng.choice(active)))
         items.sort(key=lambda t: (t[0], t[2].idx, t[1]))
         leader = next(p["id"] for p in self.people if p["role"] == "leader")
