@@ -94,9 +94,10 @@ def _text_rows(items: list[tuple[str, str]]) -> Markup:
 
 def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
     """One diary. ``mode`` (plugin option search_diaries) says what search
-    indexes: full = everything; summary = review, analyses and market
-    information (the visit table left out: it is most of the text, and shop
-    names are found through the retailer pages); headings / none = nothing."""
+    indexes: full = everything; summary = the review and the market
+    information items — what reviewers distil upward — (the visit table and the
+    analyses left out: they are most of the text, ~1 KB a diary, 25 MB of
+    index for a city's year); headings / none = nothing."""
     review = diary.review
     cls = "crm-diary" + ("" if review else " crm-unreviewed")
     parts: list[Markup] = []
@@ -124,7 +125,11 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
                 _text_rows([("品牌反馈", v.brand_feedback), ("意见建议", v.opinions), ("帮助", v.help_given), ("跟进", v.follow_up)]),
             ])
         parts.append(table(["时间", "零售户", "目的", "检查", "断货", "记录"], rows, search=(mode == "full")))
-    parts.append(_text_rows([("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)]))
+    analyses = _text_rows([("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)])
+    if analyses and mode == "summary":
+        # <aside>: never nested; keeps the long analyses out of the index
+        analyses = Markup('<aside data-search-exclude="1">') + analyses + Markup("</aside>")
+    parts.append(analyses)
     if diary.market_info:
         valuable = set(review.valuable) if review else set()
         items = Markup("")
@@ -141,7 +146,9 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
             )
         parts.append(Markup('<p class="crm-label">市场信息</p><ol class="crm-info">') + items + Markup("</ol>"))
     exclude = "" if mode in ("full", "summary") else ' data-search-exclude="1"'
-    return Markup(f'<div class="{cls}"{exclude}>') + Markup("").join(parts) + Markup("</div>")
+    # <article>: never nested, so Material's search parser (which compares
+    # elements by tag name) leaves exactly this element out
+    return Markup(f'<article class="{cls}"{exclude}>') + Markup("").join(parts) + Markup("</article>")
 
 
 def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> Page:

@@ -218,5 +218,6 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(Markup('<p class="crm-compact">') + esc("；".join(f"{m_} {q} 条 / {a} 元" for m_, q, a in sales_rows)) + Markup("</p>"))
     else:
         parts.append(Markup('<p class="crm-empty">没有销售记录（新户或暂停）。</p>'))
-    return (Markup('<div class="crm-retailer">') + summary + Markup('<div data-search-exclude="1">')
-            + Markup("").join(parts) + Markup("</div></div>"))
+    # <section>: the one excluded wrapper tag, never nested (see render.table)
+    return (Markup('<div class="crm-retailer">') + summary + Markup('<section data-search-exclude="1">')
+            + Markup("").join(parts) + Markup("</section></div>"))

@@ -115,10 +115,12 @@ def table(
     for i, row in enumerate(rows):
         extra = attrs(**row_attrs[i]) if row_attrs else Markup("")
         body.append(f"<tr{extra}>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+    # on the <table> itself: Material's search parser compares elements by tag
+    # name, so an excluded element must not contain one of its own tag
     exclude = ' data-search-exclude="1"' if not search else ""
     return Markup(
-        f'<div class="crm-table-wrap"{exclude}>'
-        f'<table class="{" ".join(c for c in classes if c)}">'
+        f'<div class="crm-table-wrap">'
+        f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
         f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 

@@ -389,3 +389,20 @@ def build_git_office(root: Path) -> GitOffice:
 def git_office(tmp_path: Path) -> GitOffice:
     """The mini repository under git (see :class:`GitOffice`)."""
     return build_git_office(tmp_path)
+
+
+# ---------------------------------------------------------------- report site (test_site*.py, test_browser.py)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Path:
+    """The demo office's public site (``records/`` of this repository), built
+    once per test session with ``--strict``; returns the site folder."""
+    from crmdocs.scripts.commands.build import build_site
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "records" / "policy.yaml").is_file():
+        pytest.skip("the demo office (records/) is not there")
+    out = tmp_path_factory.mktemp("site-public")
+    build_site(root, profile="public", strict=True, site_dir=out)
+    return out

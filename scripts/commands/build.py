@@ -44,6 +44,8 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
     options = {"strict": strict}
     if site_dir is not None:
         options["site_dir"] = str(site_dir)
+    errors = _Collect()
+    logging.getLogger("mkdocs").addHandler(errors)
     try:
         config = load_config(config_file=str(config_file), **options)
         if "crmdocs" not in config.plugins:
@@ -52,13 +54,30 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
             config.plugins["crmdocs"].config.profile = profile
         build(config)
     except (PluginError, ConfigurationError, Abort) as exc:
-        raise CrmdocsError(str(exc).strip()) from None
+        # MkDocs logs a plugin's error and raises Abort("Aborted with a BuildError!"):
+        # the logged message is the one that says what is wrong
+        raise CrmdocsError("\n".join(errors.messages) or str(exc).strip()) from None
+    finally:
+        logging.getLogger("mkdocs").removeHandler(errors)
     return Path(config.site_dir)
+
+
+class _Collect(logging.Handler):
+    """Keeps the error messages MkDocs logs during a build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        label = {"WARNING": "提醒 warning", "ERROR": "错误 error"}.get(record.levelname, "")
+        if record.levelno >= logging.ERROR:
+            return  # reported once, as the command's error message
+        label = {"WARNING": "提醒 warning"}.get(record.levelname, "")
         msg = record.getMessage()
         print(f"{label}: {msg}" if label else msg, file=sys.stderr)
 

@@ -1,0 +1,136 @@
+"""The demo office's public site in a real browser: Debian's Chromium, headless,
+driven by Playwright's Python API (no browser download). Skipped when
+/usr/bin/chromium is missing. Screenshots go to tests/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(demo_site):
+    handler = functools.partial(_Quiet, directory=str(demo_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page that records console errors and every host it asked for."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.errors = []
+    pg.hosts = set()
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("request", lambda r: pg.hosts.add(urlparse(r.url).hostname or r.url))
+    yield pg
+    context.close()
+
+
+def shot(pg, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def demo_repo():
+    from crmdocs.scripts.repository import load
+
+    return load(Path(__file__).resolve().parents[1])[0]
+
+
+def test_dashboard_opens_without_errors_or_external_requests(page, server):
+    page.goto(server, wait_until="networkidle")
+    assert "客户经理制度报告" in page.title() or "首页" in page.title()
+    assert page.locator(".crm-kpi").count() >= 5
+    shot(page, "dashboard")
+    assert page.errors == []
+    assert page.hosts <= {"127.0.0.1"}, page.hosts
+
+
+def test_chinese_search_finds_the_retailer(page, server):
+    repo = demo_repo()
+    r = repo.retailers[sorted(repo.retailers)[0]]
+    page.goto(server, wait_until="networkidle")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    box.press_sequentially(r.basic.shop_name, delay=30)
+    box.press("End")  # Material searches on keyup; Playwright types Chinese without key events
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=15000)
+    titles = [t.replace("\u200b", "") for t in page.locator(".md-search-result__item h1, .md-search-result__item h2").all_inner_texts()]
+    shot(page, "search-shop")
+    assert any(r.basic.shop_name in t for t in titles), titles[:5]
+    assert page.errors == []
+
+
+def test_search_for_a_word_finds_supermarkets(page, server):
+    page.goto(server, wait_until="networkidle")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    box.press_sequentially("超市", delay=30)
+    box.press("End")
+    page.locator(".md-search-result__item").first.wait_for(timeout=15000)
+    text = page.locator(".md-search-result").inner_text().replace("\u200b", "")
+    shot(page, "search-word")
+    assert "超市" in text
+
+
+def test_manager_page_shows_the_appraisal_chart(page, server):
+    repo = demo_repo()
+    mid = sorted(p for p, x in repo.people.items() if x.role.value == "customer_manager")[0]
+    page.goto(f"{server}managers/{mid}/", wait_until="networkidle")
+    section = page.locator("#appraisal")
+    section.scroll_into_view_if_needed()
+    chart = page.locator("figure.crm-chart svg").first
+    assert chart.is_visible()
+    assert "考核得分" in page.locator("figure.crm-chart figcaption").first.inner_text()
+    shot(page, "manager")
+    assert page.errors == []
+    assert page.hosts <= {"127.0.0.1"}, page.hosts
+
+
+def test_retailer_table_filters(page, server):
+    repo = demo_repo()
+    dept = sorted(u for u, x in repo.org.items() if x.kind.value == "department")[0]
+    page.goto(f"{server}retailers/{dept}/", wait_until="networkidle")
+    rows = page.locator("table.crm-filter tbody tr")
+    total = rows.count()
+    assert total > 1
+    page.locator("table.crm-filter .crm-filter-row select").nth(3).select_option(index=1)  # 业态
+    visible = page.locator("table.crm-filter tbody tr:not([hidden])").count()
+    assert 0 < visible < total
+    shot(page, "retailers-filter")
+    assert page.errors == []

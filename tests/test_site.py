@@ -1,0 +1,381 @@
+"""The report site: the demo office builds with --strict, pages link where they
+say, Chinese search finds things, public builds hold no personal data, record
+text is escaped, and a record that fails validation fails the build.
+
+The demo office is built once per session (``demo_site`` in conftest.py);
+small repositories are built in tmp_path for the failure and escaping cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import DIARY, RETAILER, build_mini_repo, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def page(site: Path, url: str) -> str:
+    return read(site / url / "index.html")
+
+
+def all_text(site: Path) -> str:
+    """Every text file of the built site (HTML, JSON, XML, JS, CSS)."""
+    parts = []
+    for p in sorted(site.rglob("*")):
+        if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js", ".css", ".txt"):
+            parts.append(p.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def search_docs(site: Path) -> list[dict]:
+    return json.loads(read(site / "search" / "search_index.json"))["docs"]
+
+
+def demo_records():
+    from crmdocs.scripts.repository import load
+
+    repo, _ = load(ROOT)
+    return repo
+
+
+def setup_site(root: Path) -> None:
+    """Give a tmp repository this project's mkdocs.yml and hand-written pages."""
+    import shutil
+
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(ROOT / "site", root / "site")
+
+
+def build(root: Path, out: Path, profile: str = "public", strict: bool = True) -> Path:
+    from crmdocs.scripts.commands.build import build_site
+
+    return build_site(root, profile=profile, strict=strict, site_dir=out)
+
+
+# ---------------------------------------------------------------- the demo office
+
+
+def test_demo_builds_every_area(demo_site):
+    repo = demo_records()
+    for url in ("", "managers", "retailers", "diaries", "market", "complaints", "abnormal", "tiers", "rules", "guide",
+                "guide/plan-and-diary", "guide/pull-request"):
+        assert (demo_site / url / "index.html").is_file(), url
+    for pid, person in repo.people.items():
+        if person.role.value == "customer_manager":
+            assert (demo_site / "managers" / pid / "index.html").is_file()
+    for (mid, day) in repo.diaries:
+        assert (demo_site / "diaries" / mid / f"{day:%Y-%m}" / "index.html").is_file()
+
+
+def test_page_count_grows_with_groups_not_records(demo_site):
+    repo = demo_records()
+    pages = len(html_files(demo_site))
+    # one page per territory and per manager-month, not per retailer or diary
+    assert pages < len(repo.retailers) / 5
+    assert pages < len(repo.diaries) / 3
+
+
+def test_every_retailer_has_an_anchor_on_its_territory_page(demo_site):
+    repo = demo_records()
+    for rid, r in repo.retailers.items():
+        text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
+        assert f'id="{rid}"' in text, rid
+
+
+def test_internal_links_resolve(demo_site):
+    """Every relative link of every page points at a page (and anchor) that exists."""
+    ids_cache: dict[Path, set[str]] = {}
+    broken = []
+    for path in html_files(demo_site):
+        if path.name == "404.html":  # absolute links by design (served at any depth)
+            continue
+        text = read(path)
+        for href in re.findall(r'href="([^"]+)"', text):
+            if re.match(r"^[a-z]+:", href) or href.startswith(("#", "/")):
+                continue
+            target, _, anchor = href.partition("#")
+            dest = (path.parent / unquote(target)).resolve()
+            if dest.is_dir():
+                dest = dest / "index.html"
+            if not dest.exists():
+                broken.append(f"{path.relative_to(demo_site)}: {href}")
+                continue
+            if anchor and dest.suffix == ".html":
+                if dest not in ids_cache:
+                    ids_cache[dest] = set(re.findall(r'id="([^"]+)"', read(dest)))
+                if anchor not in ids_cache[dest]:
+                    broken.append(f"{path.relative_to(demo_site)}: {href} (no anchor)")
+    assert not broken, "\n".join(broken[:20])
+
+
+def test_dashboard_figures_link_to_their_pages(demo_site):
+    text = page(demo_site, "")
+    for target in ("retailers/", "managers/", "diaries/", "complaints/", "abnormal/", "market/"):
+        assert re.search(rf'class="crm-kpi" href="{re.escape(target)}', text), target
+    assert "数据截至" in text
+
+
+def test_dashboard_states_the_commit(demo_site):
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    m = re.search(r"版本 ([0-9a-f]{10})", page(demo_site, ""))
+    assert m, "the dashboard does not state the commit"
+    assert subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", m.group(1) + "^{commit}"]).returncode == 0
+
+
+def test_no_request_leaves_the_site(demo_site):
+    offenders = []
+    for path in html_files(demo_site):
+        text = read(path)
+        for m in re.finditer(r'<(?:script|link|img|iframe|source)\b[^>]*(?:src|href)="((?:https?:)?//[^"]+)"', text):
+            offenders.append(f"{path.relative_to(demo_site)}: {m.group(1)}")
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+    assert not offenders, offenders[:5]
+
+
+def test_manager_page_shows_appraisal_chart_and_grade(demo_site):
+    repo = demo_records()
+    mid = sorted(p for p, x in repo.people.items() if x.role.value == "customer_manager")[0]
+    text = page(demo_site, f"managers/{mid}")
+    assert "等级建议" in text and "考核" in text
+    if "尚未计算" not in text.split('id="appraisal"')[1][:600]:
+        assert "<svg" in text and "Noto Sans CJK SC" in text
+        assert "月度考核得分" in text
+
+
+def test_charts_are_inline_svg_with_chinese_labels(demo_site):
+    text = page(demo_site, "retailers")
+    svg = re.search(r'<svg[^>]*class="crm-svg".*?</svg>', text, re.S).group(0)
+    assert "font-family" in svg and "客户服务部" in text
+    assert "<script" not in svg
+
+
+def test_unreviewed_diaries_stand_out(demo_site):
+    repo = demo_records()
+    unreviewed = [d for d in repo.diaries.values() if d.review is None]
+    if not unreviewed:
+        pytest.skip("every demo diary is reviewed")
+    d = unreviewed[0]
+    text = page(demo_site, f"diaries/{d.manager}/{d.date:%Y-%m}")
+    section = text.split(f'id="d-{d.date.isoformat()}"')[1]
+    assert "crm-unreviewed" in section[:3000] and "未批阅" in section[:3000]
+
+
+def test_rules_page_shows_the_policy_numbers(demo_site):
+    repo = demo_records()
+    p = repo.policy_or_default
+    text = page(demo_site, "rules")
+    assert f"最多 {p.visits.plan_max} 户" in text
+    for step in p.classes.rule.classes:
+        assert step.name in text
+    assert f"{p.appraisal.information_target} 条" in text
+
+
+def test_tier_list_and_abnormal_pages_render(demo_site):
+    assert "档位公示" in page(demo_site, "tiers")
+    assert "异常订单" in page(demo_site, "abnormal")
+    complaints = page(demo_site, "complaints")
+    assert "超期未办结" in complaints and "已办结" in complaints
+
+
+# ---------------------------------------------------------------- search
+
+
+def test_search_finds_a_chinese_word(demo_site):
+    docs = search_docs(demo_site)
+    hits = [d for d in docs if "\u200b超市\u200b" in f"\u200b{d['title']}\u200b{d['text']}\u200b"]
+    assert hits, "超市 is not a segmented token anywhere in the index"
+
+
+def test_search_finds_a_shop_by_name(demo_site):
+    repo = demo_records()
+    r = repo.retailers[sorted(repo.retailers)[0]]
+    docs = search_docs(demo_site)
+    hit = [d for d in docs if d["location"].endswith(f"#{r.id}")]
+    assert hit and r.basic.shop_name == hit[0]["title"].replace("\u200b", "").split("（")[0]
+
+
+def test_search_index_stays_small(demo_site):
+    size = (demo_site / "search" / "search_index.json").stat().st_size
+    repo = demo_records()
+    # per record, not per character of every table: ~0.3 KB a retailer, ~1 KB a diary at most
+    assert size < 300 * len(repo.retailers) + 1000 * len(repo.diaries)
+    assert "\\u200b" not in read(demo_site / "search" / "search_index.json")  # written as UTF-8
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def test_public_build_holds_no_personal_data(demo_site):
+    repo = demo_records()
+    text = all_text(demo_site)
+    mask_names = repo.policy_or_default.privacy.mask_owner_names
+    dates = {str(d) for r in repo.retailers.values() for d in (r.basic.opened, r.basic.licence_expiry)}
+    leaks = []
+    sections: dict[str, str] = {}
+    for r in repo.retailers.values():
+        p = r.personal
+        if p.phone and p.phone in text:
+            leaks.append(f"{r.id} phone {p.phone}")
+        if p.id_number and p.id_number in text:
+            leaks.append(f"{r.id} id number")
+        if p.birthday:
+            for form in (p.birthday.isoformat(), f"{p.birthday.year}年{p.birthday.month}月{p.birthday.day}日"):
+                if form in text and form not in dates:
+                    leaks.append(f"{r.id} birthday {form}")
+        if mask_names:
+            # a two-character name is a substring of many words: look in the retailer's own archive
+            url = f"retailers/{r.management.department}/{r.management.manager}"
+            if url not in sections:
+                sections[url] = page(demo_site, url)
+            own = sections[url].split(f'id="{r.id}"', 1)[1].split('<h2 id="r-', 1)[0]
+            own = own.replace(r.basic.shop_name, "").replace(r.basic.address, "")
+            if p.owner_name in own:
+                leaks.append(f"{r.id} owner {p.owner_name}")
+    assert not leaks, leaks[:10]
+    # care groups: the field is shown masked, never with a value
+    assert "关爱群体</dt><dd>（已隐藏）" in text
+    assert not re.search(r"关爱群体</dt><dd>(?!（已隐藏）)", text)
+    assert "五保户" not in text and "烈士家属" not in text
+
+
+def test_public_search_index_holds_no_personal_data(demo_site):
+    repo = demo_records()
+    index = json.dumps(search_docs(demo_site), ensure_ascii=False).replace("\u200b", "")
+    for r in repo.retailers.values():
+        if r.personal.phone:
+            assert r.personal.phone not in index
+        if r.personal.id_number:
+            assert r.personal.id_number not in index
+
+
+def test_internal_profile_shows_personal_data(mini, tmp_path):
+    """Internal builds show what public ones hide (pages of the mini office)."""
+    setup_site(mini.root)
+    mini.edit(RETAILER, lambda d: d["personal"].update(id_number="110101199003074514", birthday="1990-03-07", care_group="disabled"))
+    site = build(mini.root, tmp_path / "internal", profile="internal", strict=False)
+    text = page(site, "retailers/d-east/cm-li")
+    for value in ("13812345678", "张三", "110101199003074514", "1990-03-07", "残疾人"):
+        assert value in text, value
+    assert "内部版" in page(site, "")
+    public = build(mini.root, tmp_path / "public", profile="public", strict=False)
+    everything = all_text(public)
+    for value in ("13812345678", "110101199003074514", "1990-03-07", "残疾人"):
+        assert value not in everything, value
+    assert "张三" not in page(public, "retailers/d-east/cm-li")
+
+
+# ---------------------------------------------------------------- small repositories
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> Path:
+    """A mini office whose records try to inject markup and script."""
+    from crmdocs.scripts import yamlwrite  # noqa: F401  (the writer quotes what needs quoting)
+    from conftest import valid_records
+
+    root = tmp_path_factory.mktemp("hostile")
+    records = valid_records()
+    diary = records[DIARY]
+    diary["business_analysis"] = "<script>alert('xss')</script> 注意"
+    diary["market_analysis"] = "[点我](javascript:alert(1)) **粗体** <img src=x onerror=alert(2)>"
+    diary["visits"][0]["opinions"] = '"><svg onload=alert(3)>'
+    diary["market_info"][0]["content"] = "<iframe src=//evil.example></iframe>"
+    diary["review"]["comment"] = "</article><script>alert(4)</script>"
+    records[RETAILER]["basic"]["shop_name"] = "<b>坏</b>店 [x](javascript:alert(5)) {#evil}"
+    build_mini_repo(root, records)
+    setup_site(root)
+    return build(root, tmp_path_factory.mktemp("hostile-site"))
+
+
+def test_record_text_is_escaped(hostile_site):
+    text = "\n".join(read(p) for p in html_files(hostile_site))
+    assert "<script>alert" not in text
+    assert "<img src=x" not in text and "<svg onload" not in text and "<iframe src=//evil" not in text
+    assert 'href="javascript:' not in text.lower()
+    assert "<b>坏</b>" not in text
+    assert "&lt;script&gt;alert" in text  # shown as text
+    assert "javascript:alert(1)" in text  # the words are there, as text
+
+
+def test_hostile_shop_name_keeps_its_anchor(hostile_site):
+    text = page(hostile_site, "retailers/d-east/cm-li")
+    assert 'id="r-0001"' in text and 'id="evil"' not in text
+
+
+def test_invalid_record_fails_the_build_with_the_validators_message(tmp_path):
+    from crmdocs.scripts.diagnostics import CrmdocsError
+
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    path = root / "records" / RETAILER
+    path.write_text(path.read_text(encoding="utf-8").replace("network: urban", "network: city"), encoding="utf-8")
+    with pytest.raises(CrmdocsError) as info:
+        build(root, tmp_path / "out")
+    message = str(info.value)
+    assert f"records/{RETAILER}:" in message and "basic.network" in message
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_build_command_exit_code_and_message(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    code, out = run_cli("--root", str(root), "build", "--site-dir", str(tmp_path / "ok"), "--quiet")
+    assert code == 0, out
+    assert (tmp_path / "ok" / "index.html").is_file()
+    (root / "records" / DIARY).write_text("manager: cm-li\ndate: 2026-09-01\n", encoding="utf-8")
+    code, out = run_cli("--root", str(root), "build", "--site-dir", str(tmp_path / "bad"))
+    assert code == 1
+    assert f"records/{DIARY}" in out and "Traceback" not in out
+
+
+def test_build_without_mkdocs_yml_is_a_clear_error(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    code, out = run_cli("--root", str(root), "build")
+    assert code == 1 and "mkdocs.yml" in out
+
+
+def test_page_functions_do_not_import_mkdocs():
+    code = (
+        "import sys\n"
+        "import crmdocs.plugins.pages, crmdocs.plugins.pages_dashboard, crmdocs.plugins.pages_managers, "
+        "crmdocs.plugins.pages_retailers, crmdocs.plugins.pages_diaries, crmdocs.plugins.pages_service, "
+        "crmdocs.plugins.pages_rules, crmdocs.plugins.charts, crmdocs.plugins.render\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('mkdocs', 'material')]\n"
+        "assert not bad, bad\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_pages_without_computed_results_say_not_computed(mini):
+    from crmdocs.plugins.pages import generate
+    from crmdocs.plugins.privacy import Privacy
+    from crmdocs.plugins.sitedata import SiteData
+
+    repo, _ = mini.load()
+    data = SiteData(repo=repo, computed=None, privacy=Privacy("public"), as_of=dt.date(2026, 9, 1))
+    pages = {p.path: p.content for p in generate(data)}
+    assert "尚未计算" in pages["managers/cm-li.md"]
+    assert "尚未计算" in pages["retailers/d-east/cm-li.md"]
+    assert "尚未计算" in pages["index.md"]
