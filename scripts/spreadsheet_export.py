@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from crmdocs.schemas.computed_managers import ComplaintsMonth, ManagerPeriod
 from crmdocs.schemas.computed_retailers import AbnormalFile, TiersFile
-from crmdocs.schemas.service import SEVERITY_ZH, Severity
+from crmdocs.schemas.service import SEVERITY_ZH
 
 from . import periods
 from .diagnostics import CrmdocsError

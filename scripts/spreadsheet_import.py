@@ -33,7 +33,7 @@ from .messages import explain
 from .repository import load_file, parse_record
 from .sheetio import Grid, column_letter, read_grid
 from .spreadsheet_map import ColumnSpec, FieldKind, Mapping, field_kind, load_mapping
-from .spreadsheet_values import MISSING, Problem, convert, is_empty, normalise_text
+from .spreadsheet_values import MISSING, Problem, convert, is_empty
 
 
 class TargetRow(ManagerTarget):
