@@ -237,6 +237,9 @@ def _survey_paths(root: Path) -> dict[str, str]:
     return out
 
 
+_LICENCE_LINE = re.compile(r"""^\s*licence_no:\s*["']?([0-9A-Za-z]+)["']?\s*(?:#.*)?$""", re.M)
+
+
 class Lookups:
     """People and retailers of the repository, read only when needed."""
 
@@ -244,6 +247,8 @@ class Lookups:
         self.root = root
         self._people: Optional[dict[str, Any]] = None
         self._retailers: Optional[dict[str, Any]] = None
+        self._paths: Optional[dict[str, str]] = None
+        self._licences: Optional[dict[str, list[str]]] = None
 
     @property
     def people(self) -> dict[str, Any]:
@@ -262,7 +267,7 @@ class Lookups:
     def retailers(self) -> dict[str, Any]:
         if self._retailers is None:
             self._retailers = {}
-            for rid, rel in _retailer_paths(self.root).items():
+            for rid, rel in self.retailer_paths.items():
                 loaded = load_file(self.root, rel)
                 if loaded.record is not None:
                     self._retailers[rid] = loaded.record
@@ -281,13 +286,36 @@ class Lookups:
             )
         return Problem(f"找不到人员 “{value}”：records/people/ 里没有这个姓名或编号 (no such person)", "unknown_person")
 
+    @property
+    def retailer_paths(self) -> dict[str, str]:
+        if self._paths is None:
+            self._paths = _retailer_paths(self.root)
+        return self._paths
+
+    @property
+    def licences(self) -> dict[str, list[str]]:
+        """Licence number → retailer ids, from a quick scan of the files' text
+        (a city's 20,000 archives in well under a second; a match is then
+        confirmed by reading that one record)."""
+        if self._licences is None:
+            self._licences = {}
+            for rid, rel in self.retailer_paths.items():
+                try:
+                    text = (self.root / rel).read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                m = _LICENCE_LINE.search(text)
+                if m:
+                    self._licences.setdefault(m.group(1), []).append(rid)
+        return self._licences
+
     def retailer(self, value: str) -> Any:
-        if value in self.retailers:
+        if value in self.retailer_paths:
             return value
-        by_licence = sorted(rid for rid, r in self.retailers.items() if r.basic.licence_no == value)
+        by_licence = sorted(self.licences.get(value, []))
         if len(by_licence) == 1:
             return by_licence[0]
-        by_name = sorted(rid for rid, r in self.retailers.items() if r.basic.shop_name == value)
+        by_name = [] if by_licence else sorted(rid for rid, r in self.retailers.items() if r.basic.shop_name == value)
         if len(by_name) == 1:
             return by_name[0]
         if by_licence or by_name:
@@ -470,7 +498,7 @@ class Importer:
     # -- one record per row (retailers, surveys)
     def run_records(self) -> None:
         kind = kinds.BY_NAME[self.kind.record_kind]
-        existing_paths = _retailer_paths(self.root) if self.kind.name == "retailers" else _survey_paths(self.root)
+        existing_paths = self.lookups.retailer_paths if self.kind.name == "retailers" else _survey_paths(self.root)
         template = self.mapping.id or self.kind.default_id
         seen: dict[str, int] = {}
         for row in self.rows():
@@ -480,6 +508,10 @@ class Importer:
                 if isinstance(rid, Problem):
                     self.error(row.number, _template_field(template, data), rid.message, rid.code)
                     continue
+                if self.kind.name == "retailers" and rid not in existing_paths:
+                    rid = self.same_licence(row, data, rid)
+                    if rid is None:
+                        continue
                 data = {"id": rid, **data}
             rid = str(data["id"])
             if rid in seen:
@@ -524,6 +556,22 @@ class Importer:
             if record is None:
                 continue
             self.place(kind, record, old, old_rel, self.row_where(row.number))
+
+    def same_licence(self, row: Row, data: dict, rid: str) -> Optional[str]:
+        """An archive already kept under another id (e.g. ``r-00363``) is the
+        same retailer when its licence number is the same: never a duplicate."""
+        licence = get_path(data, "basic.licence_no")
+        if not isinstance(licence, str):
+            return rid
+        hits = sorted(self.lookups.licences.get(licence, []))
+        if len(hits) > 1:
+            self.error(
+                row.number, "basic.licence_no",
+                f"已有 {len(hits)} 份档案用许可证号 {licence}（{'、'.join(hits)}），请在表格里加编号列 (licence number used twice)",
+                "duplicate_licence",
+            )
+            return None
+        return hits[0] if hits else rid
 
     def enrich(self, data: dict) -> None:
         """Fill what the repository already knows: a retailer's department is

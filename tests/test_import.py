@@ -459,3 +459,17 @@ def test_targets_name_the_rows_they_came_from(repo, tmp_path, capsys):
     xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "张伟", 1, 1], [None] * 4, ["2026-09", "李娜", 2, 2]], headers=headers)
     assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 0
     assert "records/targets/2026-09.yaml ← t.xlsx:档案!2:4" in capsys.readouterr().out
+
+
+def test_retailer_kept_under_another_id_is_matched_by_licence(mini, tmp_path, capsys):
+    loaded, _ = load(mini.root)
+    r = loaded.retailers["r-0001"]
+    values = row(licence=r.basic.licence_no, expiry=r.basic.licence_expiry, name=r.basic.shop_name,
+                 address="新地址 9 号", district=r.basic.district, fmt="grocery", network=r.basic.network.value,
+                 area=r.basic.floor_area, location=r.basic.location.value, owner=r.personal.owner_name,
+                 phone=r.personal.phone, manager=r.management.manager, day=r.management.order_day)
+    xlsx = sheet(tmp_path / "a.xlsx", [values])
+    assert run_import(mini.root, "retailers", str(xlsx), "--map", MAP) == 1
+    out = capsys.readouterr().out
+    assert "records/retailers/d-east/r-0001.yaml: 与表格" in out and "basic.address" in out
+    assert not list((mini.root / "records" / "retailers").rglob(f"r-{r.basic.licence_no}.yaml"))
