@@ -398,3 +398,17 @@ def audit(root: Path | str, base: str, head: str = "HEAD") -> list[Violation]:
     for change in sorted(changes, key=lambda c: (-order[c.commit.sha], c.path)):
         checker.check(change)
     return checker.found
+
+
+def ci_identity(root: Path | str) -> tuple[str, str]:
+    """(name, e-mail) of the CI identity — the active person with role ``ci``
+    in the work tree's people records — for the CI job's ``git config``."""
+    from .codeowners import _read
+
+    found = [p for p in _read(Path(root), "people", Person) if p.role is Role.ci and p.active and p.emails]
+    if not found:
+        raise CrmdocsError(
+            "人员记录里没有 CI 身份（role: ci，带 emails）：CI 提交计算结果要用它 (no person with role ci)"
+        )
+    person = sorted(found, key=lambda p: p.id)[0]
+    return person.name, person.emails[0]

@@ -380,6 +380,7 @@ def build_git_office(root: Path) -> GitOffice:
     records = valid_records()
     records[CI_BOT] = _person("ci-bot", "CI", "ci", "c-city")
     office = GitOffice(build_mini_repo(root, records))
+    (root / ".gitignore").write_text("/.cache/\n/build/\n", encoding="utf-8")  # as an office's repository has
     git(root, "init", "-q")
     office.commit("ad-sun", "建立仓库", "2026-08-31 18:00")
     return office

@@ -1,4 +1,4 @@
-"""crmdocs audit --base REV [--head REV]"""
+"""crmdocs audit --base REV [--head REV] | --ci-email | --ci-name"""
 
 from __future__ import annotations
 
@@ -17,15 +17,25 @@ def register(sub) -> None:
             "政策人员组织日历品牌只由管理员改、计算结果只由 CI 提交）。有违规时每条一行，退出码为 1。"
         ),
     )
-    p.add_argument("--base", required=True, help="从这个提交之后开始审核，例如 origin/main (base revision)")
+    p.add_argument("--base", default=None, help="从这个提交之后开始审核，例如 origin/main (base revision)")
     p.add_argument("--head", default="HEAD", help="审核到这个提交，默认 HEAD (head revision)")
+    p.add_argument("--ci-email", action="store_true",
+                   help="只打印 CI 身份（role: ci 的人员）的邮箱，供 CI 任务 git config 用 (print the CI identity's e-mail)")
+    p.add_argument("--ci-name", action="store_true", help="只打印 CI 身份的姓名 (print the CI identity's name)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..audit import audit
+    from ..audit import audit, ci_identity
+    from ..diagnostics import CrmdocsError
 
     root = find_root(args.root)
+    if args.ci_email or args.ci_name:
+        name, email = ci_identity(root)
+        print(email if args.ci_email else name)
+        return 0
+    if not args.base:
+        raise CrmdocsError("请用 --base 指定从哪个提交之后开始审核，例如 --base origin/main (--base is required)")
     found = audit(root, args.base, args.head)
     for v in found:
         print(v.format())
