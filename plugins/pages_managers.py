@@ -142,6 +142,10 @@ def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
     ]
     for past in person.unit_history:
         info.append(["调动", f"{past.until.isoformat()} 前在 {data.unit_name(past.unit)}"])
+    for change in data.grade_changes(mid):  # from git history, newest first
+        was = f"{data.grade_name(change.old)} → " if change.old else "定为 "
+        info.append(["等级变动", f"{change.commit.time:%Y-%m-%d}：{was}{data.grade_name(change.new)}"
+                                  f"（{data.author_name(change.commit)} 提交 {change.commit.short}）"])
     body.append(block(table(["项目", "内容"], info, search=True)))
 
     # grade recommendation

@@ -218,6 +218,32 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(Markup('<p class="crm-compact">') + esc("；".join(f"{m_} {q} 条 / {a} 元" for m_, q, a in sales_rows)) + Markup("</p>"))
     else:
         parts.append(Markup('<p class="crm-empty">没有销售记录（新户或暂停）。</p>'))
+    parts.append(_changes_html(data, r.id))
     # <section>: the one excluded wrapper tag, never nested (see render.table)
     return (Markup('<div class="crm-retailer">') + summary + Markup('<section data-search-exclude="1">')
             + Markup("").join(parts) + Markup("</section></div>"))
+
+
+GROUP_ZH = {"basic": "基本信息", "personal": "个人信息", "management": "管理信息", "sales": "销售信息",
+            "evaluation": "评价信息", "image": "形象信息", "status": "状态", "status_reason": "状态原因"}
+CHANGES_SHOWN = 5
+
+
+def _changes_html(data: SiteData, rid: str) -> Markup:
+    """Who changed the archive, when, in which commit, which fields (git history)."""
+    from crmdocs.scripts.history import top_fields
+
+    changes = data.archive_changes(rid)
+    if not changes:
+        return Markup('<p class="crm-label">修改记录</p><p class="crm-empty">没有 git 历史（或尚未提交）。</p>')
+    status = {"added": "建档", "deleted": "删除", "moved": "转部门"}
+    rows = []
+    for c in changes[:CHANGES_SHOWN]:
+        fields = "、".join(f"{GROUP_ZH.get(f.split('.')[0], f.split('.')[0])} {f.split('.', 1)[1]}" if "." in f
+                          else GROUP_ZH.get(f, f) for f in top_fields(c.fields)) if c.fields else "—"
+        rows.append([c.commit.time.strftime("%Y-%m-%d %H:%M"), data.author_name(c.commit), c.commit.short,
+                     status.get(c.status, "修改"), fields])
+    more = f"，最近 {CHANGES_SHOWN} 次" if len(changes) > CHANGES_SHOWN else ""
+    return (Markup(f'<p class="crm-label">修改记录（共 {len(changes)} 次{more}）</p>')
+            + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows))
+

@@ -10,7 +10,6 @@ reading — by department, manager, month — and knows where each page lives.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,18 +42,15 @@ class Commit:
 
 
 def head_commit(root: Path) -> Optional[Commit]:
-    """The commit the records are at, or None (no git, a tarball)."""
+    """The commit the records are at, or None (no git, a tarball). A tree
+    extracted for ``crmdocs build --at`` answers with the past commit."""
+    from crmdocs.scripts import history
+
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "log", "-1", "--format=%H %cs"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        found = history.head_commit(root)
+    except Exception:  # noqa: BLE001 - a broken repository is "no commit", never a failed build
         return None
-    parts = out.stdout.split()
-    if out.returncode != 0 or not parts:
-        return None
-    return Commit(parts[0], parts[1] if len(parts) > 1 else "")
+    return Commit(found.sha, found.time.date().isoformat()) if found else None
 
 
 # ---------------------------------------------------------------- page paths
@@ -179,6 +175,35 @@ class SiteData:
     def latest_month(self, mid: str) -> Optional[Any]:
         months = self.periods_of(mid, "month")
         return months[-1] if months else None
+
+    # ------------------------------------------------------------ git history
+
+    def _history(self) -> dict[str, Any]:
+        # one `git log` pass each, on first use (crmdocs.scripts.history)
+        if not hasattr(self, "_git_history"):
+            from crmdocs.scripts import history
+
+            root = self.repo.root
+            try:
+                self._git_history = {"retailers": history.retailer_history(root), "grades": history.grade_history(root)}
+            except Exception:  # noqa: BLE001 - no usable history: the pages say so
+                self._git_history = {"retailers": {}, "grades": {}}
+        return self._git_history
+
+    def archive_changes(self, rid: str) -> list[Any]:
+        """Commits that changed a retailer's archive, newest first (history.Change)."""
+        return self._history()["retailers"].get(rid, [])
+
+    def grade_changes(self, mid: str) -> list[Any]:
+        """Commits that changed a person's grade, newest first (history.GradeChange)."""
+        return self._history()["grades"].get(mid, [])
+
+    def author_name(self, commit: Any) -> str:
+        """The person behind a commit (by git e-mail), else the commit's name; never the e-mail."""
+        for p in self.repo.people.values():
+            if commit.email in p.emails:
+                return p.name
+        return commit.author
 
     # ------------------------------------------------------------ names
 

@@ -225,3 +225,8 @@ def test_build_at_a_date_renders_the_past_records(two_months):
     assert "李记便利店" in pages and "十月的店名" not in pages
     assert "2026-10-08" not in "".join(p.as_posix() for p in (office.root / "build/site").rglob("*"))
     assert not list(Path(office.root).glob("crmdocs-at-*"))
+    # the dashboard names the past commit; the archive's change history stops there
+    first = history.resolve_at(office.root, "2026-10-07").sha
+    assert f"版本 {first[:10]}（2026-09-30）" in (office.root / "build/site/index.html").read_text(encoding="utf-8")
+    territory = (office.root / "build/site/retailers/d-east/cm-li/index.html").read_text(encoding="utf-8")
+    assert "修改记录（共 1 次）" in territory and "建档" in territory
