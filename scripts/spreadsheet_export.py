@@ -161,15 +161,20 @@ def tiers_table(repo: Any, computed: Any, period: str) -> Table:
     ]
     rows = []
     for f in sorted(files, key=lambda f: f.department):
-        for rid, d in sorted(f.retailers.items(), key=lambda kv: (-kv[1].tier, kv[0])):
-            override = ""
-            if d.override is not None:
-                override = f"{d.computed_tier} → {d.override.tier}：{d.override.reason}（批准人 {_person(repo, d.override.approver)}）"
-            rows.append({
-                "unit": _unit(repo, f.department), "retailer": rid, "shop": _shop(repo, rid, d.name), "tier": d.tier,
-                "computed": d.computed_tier, "score": d.score, "quantity": d.quantity, "amount": d.amount,
-                "capability": d.capability, "basis": BASIS_ZH.get(d.basis, d.basis), "override": override,
-            })
+        # every retailer's tier is listed; the derivation only in the current period's file
+        tiers = getattr(f, "tiers", None) or {rid: d.tier for rid, d in f.retailers.items()}
+        for rid, tier in sorted(tiers.items(), key=lambda kv: (-kv[1], kv[0])):
+            d = f.retailers.get(rid)
+            row: dict[str, Any] = {"unit": _unit(repo, f.department), "retailer": rid,
+                                   "shop": _shop(repo, rid, d.name if d else ""), "tier": tier}
+            if d is not None:
+                override = ""
+                if d.override is not None:
+                    override = (f"{d.computed_tier} → {d.override.tier}：{d.override.reason}"
+                                f"（批准人 {_person(repo, d.override.approver)}）")
+                row.update(computed=d.computed_tier, score=d.score, quantity=d.quantity, amount=d.amount,
+                           capability=d.capability, basis=BASIS_ZH.get(d.basis, d.basis), override=override)
+            rows.append(row)
     return Table("档位", f"零售户档位 {files[0].period}", columns, rows)
 
 
