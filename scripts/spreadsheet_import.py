@@ -33,7 +33,7 @@ from .messages import explain
 from .repository import load_file, parse_record
 from .sheetio import Grid, column_letter, read_grid
 from .spreadsheet_map import ColumnSpec, FieldKind, Mapping, field_kind, load_mapping
-from .spreadsheet_values import MISSING, Problem, convert, is_empty
+from .spreadsheet_values import MISSING, ZH_NAMES, Problem, convert, is_empty
 
 
 class TargetRow(ManagerTarget):
@@ -489,11 +489,29 @@ class Importer:
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 path = _loc_text(error["loc"])
-                message = explain(error)
+                message = self.choices_message(path, error) or explain(error)
                 if self.column_of(path) == 0 and path in self.defaults:
                     message += f"（这个值来自对照文件 {self.mapping_rel} 的 defaults）"
                 self.error(row.number, path, message, error["type"])
             return None
+
+    def choices_message(self, path: str, error: dict) -> Optional[str]:
+        """For a value outside a list: the words the sheet may use, in Chinese."""
+        if error["type"] not in ("enum", "literal_error"):
+            return None
+        kind = self.kinds.get(path)
+        spec = next((sp for sp in self.specs.values() if sp.field == path), None)
+        if kind is None or spec is None:
+            return None
+        words = list(spec.values)
+        if kind.enum is not None:
+            words += [w for w in ZH_NAMES.get(kind.enum, {}) if w not in words]
+        elif kind.category == "literal":
+            words += [str(c) for c in kind.choices if str(c) not in words]
+        if not words:
+            return None
+        found = error.get("input")
+        return f"“{found}” 不是可选的值，可填：{'、'.join(words)} (not one of the allowed values)"
 
     # -- one record per row (retailers, surveys)
     def run_records(self) -> None:

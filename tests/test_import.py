@@ -144,8 +144,8 @@ def test_unknown_value_is_reported_at_its_column(repo, tmp_path, capsys):
     xlsx = sheet(tmp_path / "archive.xlsx", [row(fmt="花店")])
     assert run_import(repo, "retailers", str(xlsx), "--map", MAP) == 1
     out = capsys.readouterr().out
-    assert "archive.xlsx:档案!F2: 错误 error: basic.format: 只能填" in out
-    assert "'花店'" in out
+    assert "archive.xlsx:档案!F2: 错误 error: basic.format: “花店” 不是可选的值，可填：便利店、超市" in out
+    assert "娱乐服务类" in out and "grocery" not in out
 
 
 def test_unknown_manager_name_is_reported(repo, tmp_path, capsys):
@@ -389,7 +389,7 @@ def test_surveys_find_the_retailer_by_licence(repo, tmp_path, capsys):
                  headers=headers)
     assert run_import(repo, "surveys", str(xlsx), "--map", str(EXAMPLES / "surveys.yaml")) == 1
     out = capsys.readouterr().out
-    assert "s.xlsx:档案!E3: 错误 error: quality: 只能填" in out
+    assert "s.xlsx:档案!E3: 错误 error: quality: “很好” 不是可选的值，可填：非常优良、优良、良好" in out
     survey = repo / "records" / "surveys" / "2026" / "s-2026-q3-r-510802104567.yaml"
     assert survey.is_file()
     s = load(repo)[0].surveys["s-2026-q3-r-510802104567"]
