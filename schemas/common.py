@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+import functools
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -38,6 +41,45 @@ class Record(BaseModel):
         use_enum_values=False,
         validate_default=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quoted_numbers(cls, data: Any) -> Any:
+        # YAML: `price: "120"` is text. The editors' JSON Schema says number, so
+        # validation refuses it too (with a clear message) instead of converting.
+        if type(data) is dict:
+            hits = [name for name in _number_fields(cls) if type(data.get(name)) is str]
+            if hits:
+                data = dict(data)
+                for name in hits:
+                    data[name] = QuotedNumber(data[name])
+        return data
+
+
+class QuotedNumber:
+    """A number written in quotes; the field's own check then fails on it and
+    :func:`crmdocs.scripts.messages.explain` says to drop the quotes."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+
+@functools.cache
+def _number_fields(cls: type) -> tuple[str, ...]:
+    """Keys (aliases where set) of the fields typed int/float or Optional of them."""
+    out = []
+    for name, info in cls.model_fields.items():
+        annotation = info.annotation
+        args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+        kinds = [a for a in args if a is not type(None)]
+        if kinds and all(a in (int, float) for a in kinds):
+            out.append(info.alias or name)
+    return tuple(out)
 
 
 class UnquotedDigits(str):

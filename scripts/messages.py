@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crmdocs.schemas.common import QuotedNumber
+
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
@@ -24,6 +26,8 @@ def explain(error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     found = _show(error.get("input"))
     msg = error.get("msg", "")
+    if isinstance(error.get("input"), QuotedNumber):
+        return f"应为数字，读到的是文字 “{error['input'].text}”（数字不要加引号，也不要写单位或汉字）(expected a number, found text)"
     if kind in {"missing"}:
         return "缺少必填字段 (required field missing)"
     if kind == "extra_forbidden":

@@ -30,7 +30,7 @@ CASES: dict[str, tuple[str, int | None, str]] = {
     "empty.yaml": ("brands/b-empty.yaml", 1, "文件是空的"),
     "impossible-date.yaml": ("plans/cm-li/2026/2026-09-02.yaml", 2, "2026-02-30"),
     "text-as-number.yaml": ("retailers/d-east/r-0101.yaml", 14, "引号"),
-    "number-as-text.yaml": ("brands/b-numtext.yaml", 3, "整数"),
+    "number-as-text.yaml": ("brands/b-numtext.yaml", 3, "不要加引号"),
     "dotdot-id.yaml": ("plans/cm-li/2026/2026-09-03.yaml", 5, "visits[1].retailer"),
     "dotdot-manager.yaml": ("diaries/cm-li/2026/2026-09-03.yaml", 1, "manager"),
     "control-char.yaml": ("org/d-ctrl.yaml", 2, "控制字符"),

@@ -312,3 +312,18 @@ def test_extra_key_names_the_unknown_field(mini):
     d = error_in(mini, DIARY)
     assert (d.field, d.line) == ("visits[0].mood", mini.line_of(DIARY, "mood: happy"))
     assert "不认识" in d.message and "spelling" in d.message
+
+
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("price_class: 3", 'price_class: "3"', "price_class"),
+        ("price: 120.0", "price: '120'", "price"),
+        ("price: 120.0", "price: 120元", "price"),
+    ],
+)
+def test_numbers_in_quotes_are_refused_like_the_editor_schema_does(mini, old, new, field):
+    mini.replace(BRAND, old, new)
+    d = error_in(mini, BRAND)
+    assert (d.field, d.line) == (field, mini.line_of(BRAND, new))
+    assert "数字" in d.message and "不要加引号" in d.message
