@@ -4,12 +4,18 @@ Written only by ``crmdocs recalc`` under ``records/computed/``; nobody edits
 them by hand. Grouped so a city (20,000 retailers) stays a few hundred files:
 
 * ``<yyyy-mm>/classes/<department>.yaml`` — :class:`ClassesFile`: every
-  retailer's value/class evaluation for the month (in force from the 1st) and
-  its base classification;
+  retailer's class for the month (in force from the 1st); the current month's
+  file also carries each retailer's full derivation and base classification;
 * ``<period>/tiers/<department>.yaml`` — :class:`TiersFile`: the published
-  supply tiers (档位) of the period with their derivation and overrides;
+  supply tiers (档位) of the period; the current period's file also carries
+  the derivations and overrides.
+
+Full derivations are written for the current month only: 20,000 retailers ×
+12 months of them would be millions of YAML lines nobody reads; any earlier
+month's derivation is printed by ``crmdocs explain`` from the same numbers.
 * ``<yyyy-mm>/limits/<department>.yaml`` — :class:`LimitsFile`: turnover and
-  order limits in force in the ISO week that contains the 1st of the month;
+  order limits in force now (the ISO week that contains ``as_of``; the month
+  is ``as_of``'s — only the current limits are kept as a file);
 * ``<yyyy-mm>/abnormal/<manager>.yaml`` — :class:`AbnormalFile`: the month's
   abnormal orders of one customer manager's retailers, per ISO week.
 
@@ -100,7 +106,12 @@ class ClassesFile(Computed):
     rule: Literal["composite", "volume_bands"] = Field(description=_d("分类规则", "class rule"))
     window: Window = Field(description=_d("统计期", "sales window"))
     weights: dict[str, float] = Field(default_factory=dict, description=_d("四项价值权重", "value weights"))
-    retailers: dict[str, ClassDerivation] = Field(description=_d("各零售户评定", "per retailer"))
+    classes: dict[str, str] = Field(description=_d("各零售户类别（公示名单）", "class of each retailer"))
+    retailers: dict[str, ClassDerivation] = Field(
+        default_factory=dict,
+        description=_d("各零售户评定过程：只在当前月（计算日所在月）的文件里写出；以前月份用 crmdocs explain 查看",
+                       "derivations: only in the current month's file; earlier months via crmdocs explain"),
+    )
 
 
 # ---------------------------------------------------------------- tiers
@@ -142,7 +153,12 @@ class TiersFile(Computed):
     count: int = Field(description=_d("最高档", "highest tier"))
     window: Window = Field(description=_d("计算所用的订购期（期间开始之前，公布后不变）", "purchases used: before the period, so the tier is locked"))
     weights: dict[str, float]
-    retailers: dict[str, TierDerivation]
+    tiers: dict[str, int] = Field(description=_d("各零售户执行档位（公示名单）", "tier of each retailer"))
+    retailers: dict[str, TierDerivation] = Field(
+        default_factory=dict,
+        description=_d("各零售户档位计算过程：只在当前期的文件里写出；以前各期用 crmdocs explain 查看",
+                       "derivations: only in the current period's file; earlier periods via crmdocs explain"),
+    )
 
 
 # ---------------------------------------------------------------- limits
@@ -173,8 +189,11 @@ class LimitsDerivation(Computed):
     k_source: Literal["default", "adjustment", "adjustment_bounded"]
     k_requested: Optional[float] = Field(default=None, description=_d("档案里的调整系数", "coefficient in the archive"))
     basis: Literal["history", "class_default"]
+    weeks: int = Field(description=_d("周转数的除数：统计期内销售数据已覆盖的周数", "weeks divided by: window weeks the sales data covers"))
     total: LimitLine
-    brands: dict[str, BrandLine] = Field(default_factory=dict)
+    brands: dict[str, BrandLine] = Field(
+        default_factory=dict, description=_d("主销品牌（其余品牌只计入总量）", "main brands; the others count in the total only"),
+    )
 
 
 class LimitsFile(Computed):
@@ -183,7 +202,7 @@ class LimitsFile(Computed):
     kind: Literal["retailer_limits"] = "retailer_limits"
     month: str
     department: str
-    week: str = Field(description=_d("上下限执行周（含当月 1 日的 ISO 周）", "ISO week the limits are in force"))
+    week: str = Field(description=_d("上下限执行周（计算日所在的 ISO 周）", "ISO week the limits are in force"))
     window: Window = Field(description=_d("周转数统计期（之前若干整周）", "turnover weeks"))
     weeks: int
     lower_limits: bool

@@ -24,6 +24,7 @@ def retailer(
     location: str = "residential",
     image: int = 0,
     status: str = "active",
+    adjustment: Optional[dict] = None,
     **management: Any,
 ) -> Retailer:
     data = {
@@ -44,6 +45,8 @@ def retailer(
         "management": {"department": dept, "manager": manager, "order_day": 2, **management},
         "image": {"level": image},
     }
+    if adjustment is not None:
+        data["sales"] = {"adjustment": {"reason": "旺季", "approver": "mm-zhao", "since": "2026-01-01", **adjustment}}
     return Retailer.model_validate(data)
 
 

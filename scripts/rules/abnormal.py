@@ -1,9 +1,199 @@
-"""Rule module `abnormal` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``abnormal``: abnormal orders (异常订单), to the customer manager.
+
+Every order in the sales data is checked (an *order* = all rows of one
+retailer on one day; an *order line* = one brand of an order). Each rule is
+switched by the policy (``abnormal.*.enabled``):
+
+* **outside limits** — the order's total, and each main-brand line when
+  brand limits are on, against the limits *in force in the order's ISO
+  week* (set on its Monday from the W weeks before — see module ``limits``):
+  above the upper limit → ``above_upper``; below the lower limit (when lower
+  limits are on) → ``below_lower``;
+* **spike** — the order's total above ``ratio`` × the mean of the previous
+  ``cycles`` orders (ordering cycles) of the retailer; orders under
+  ``min_quantity`` cartons and retailers with fewer than ``min_history``
+  earlier orders are exempt (with fewer than ``cycles`` but at least
+  ``min_history`` earlier orders, the mean is over those);
+* **month jump** — the month's running total above ``ratio`` × the previous
+  calendar month's total (which must be > 0): reported once, on the order
+  that crossed the line.
+
+Orders are attributed to the customer manager in charge on the order's day
+(``management.manager_on``), so a retailer that changed manager mid-month
+shows under each for their own days. Files:
+``<yyyy-mm>/abnormal/<manager>.yaml`` (:class:`AbnormalFile`), items grouped
+by ISO week and sorted by date, retailer, rule, brand.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
+
+from .. import sales as S
+from .limits import limits_at
+from .retail import fast_model, r2, retail
 
 NAME = "abnormal"
 
 
+def _fmt(x: float) -> str:
+    v = r2(x)
+    return str(int(v)) if v == int(v) else f"{v:g}"
+
+
+def find(ctx) -> list[dict]:
+    """Every abnormal order as a plain dict (date, retailer, manager, rule, …)."""
+    R = retail(ctx)
+    pa = ctx.policy.abnormal
+    sales = R.sales
+    sel = np.flatnonzero(R.row_r >= 0)
+    if not len(sel) or R.day0 is None:
+        return []
+    d0 = np.datetime64(R.day0.isoformat(), "D")
+    dayoff = (sales.day[sel] - d0).astype(np.int64)
+    D = int(dayoff.max()) + 1
+    r = R.row_r[sel].astype(np.int64)
+    mgr_rows, mgr_ids = S.managers(sales, {rid: rec for rid, rec in zip(R.ids, R.records)})
+    # orders: (retailer, day), sorted by retailer then day
+    flat = r * D + dayoff
+    cells = len(R.ids) * D
+    if cells <= 60_000_000:
+        # dense (retailer × day) grid: no sort needed, keys come out ordered
+        o_qall = np.bincount(flat, weights=sales.quantity[sel], minlength=cells)
+        okey = np.flatnonzero(np.bincount(flat, minlength=cells))
+        pos = np.full(cells, -1, np.int64)
+        pos[okey] = np.arange(len(okey))
+        o_inv = pos[flat]
+        o_q = np.rint(o_qall[okey]).astype(np.int64)
+        mgr_cell = np.full(cells, -1, np.int32)
+        mgr_cell[flat] = mgr_rows[sel]
+        o_mgr = mgr_cell[okey]
+        del o_qall, pos, mgr_cell
+    else:
+        okey, o_first, o_inv = np.unique(flat, return_index=True, return_inverse=True)
+        o_q = np.bincount(o_inv, weights=sales.quantity[sel]).astype(np.int64)
+        o_mgr = mgr_rows[sel][o_first]
+    o_r = okey // D
+    o_day = okey % D
+    o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int64)
+    found: list[dict] = []
+
+    def day_of(off: int) -> dt.date:
+        return R.day0 + dt.timedelta(days=int(off))
+
+    def add(o: int, rule: str, quantity: int, message: str, **extra) -> None:
+        found.append({
+            "date": day_of(o_day[o]), "retailer": R.ids[o_r[o]], "name": R.records[o_r[o]].basic.shop_name,
+            "manager": mgr_ids[o_mgr[o]] if o_mgr[o] >= 0 else "",
+            "rule": rule, "quantity": int(quantity), "message": message, **extra,
+        })
+
+    # ------------------------------------------------------------ outside limits
+    if pa.outside_limits.enabled:
+        pairs = R.pairs()
+        row_pair = pairs.pair[sel]
+        lkey, l_first, l_inv = np.unique(row_pair.astype(np.int64) * D + dayoff, return_index=True, return_inverse=True)
+        l_pair = lkey // D
+        l_q = np.bincount(l_inv, weights=sales.quantity[sel]).astype(np.int64)
+        l_order = o_inv[l_first]
+        l_week = o_week[l_order]
+        for week in np.unique(o_week):
+            L = limits_at(ctx, int(week))
+            ow = np.flatnonzero(o_week == week)
+            i, q = o_r[ow], o_q[ow]
+            above = q > L.upper[i]
+            below = ~above & (L.lower[i] >= 0) & (q < L.lower[i])
+            for o in ow[above | below]:
+                i, q = o_r[o], o_q[o]
+                if q > L.upper[i]:
+                    add(o, "above_upper", q,
+                        f"订购总量 {q} 条，超过上限 {L.upper[i]} 条（周转数 {_fmt(L.turnover[i])} × 上限系数 "
+                        f"{_fmt(L.upper_f[i])} × 调整系数 {_fmt(L.k[i])}，向上取整）(above the upper limit)",
+                        limit=int(L.upper[i]))
+                else:
+                    add(o, "below_lower", q,
+                        f"订购总量 {q} 条，低于下限 {L.lower[i]} 条（周转数 {_fmt(L.turnover[i])} × 下限系数 "
+                        f"{_fmt(L.lower_f[i])}，向下取整）(below the lower limit)",
+                        limit=int(L.lower[i]))
+            lw = np.flatnonzero(l_week == week)
+            p, q = l_pair[lw], l_q[lw]
+            limited = L.p_upper[p] >= 0
+            above = limited & (q > L.p_upper[p])
+            below = limited & ~above & (L.p_lower[p] >= 0) & (q < L.p_lower[p])
+            for ln in lw[above | below]:
+                p, q, o = l_pair[ln], l_q[ln], l_order[ln]
+                brand = sales.brand_ids[pairs.brand[p]]
+                if q > L.p_upper[p]:
+                    add(o, "above_upper", q,
+                        f"{brand} 订购 {q} 条，超过该品牌上限 {L.p_upper[p]} 条（周转数 {_fmt(L.p_turnover[p])}）"
+                        f"(above the brand's upper limit)", brand=brand, limit=int(L.p_upper[p]))
+                else:
+                    add(o, "below_lower", q,
+                        f"{brand} 订购 {q} 条，低于该品牌下限 {L.p_lower[p]} 条（周转数 {_fmt(L.p_turnover[p])}）"
+                        f"(below the brand's lower limit)", brand=brand, limit=int(L.p_lower[p]))
+
+    # ------------------------------------------------------------ spike
+    sp = pa.spike
+    n = len(okey)
+    start = np.r_[True, o_r[1:] != o_r[:-1]]
+    first_of = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    n_prev = np.arange(n) - first_of
+    if sp.enabled and n:
+        cs = np.r_[0, np.cumsum(o_q)]
+        c = np.minimum(n_prev, sp.cycles)
+        idx = np.arange(n)
+        mean = np.where(c > 0, (cs[idx] - cs[idx - c]) / np.maximum(c, 1), 0.0)
+        hit = (n_prev >= sp.min_history) & (c > 0) & (o_q >= sp.min_quantity) & (o_q > sp.ratio * mean + 1e-9)
+        for o in np.flatnonzero(hit):
+            add(o, "spike", o_q[o],
+                f"本次订购 {o_q[o]} 条，是前 {c[o]} 次订货平均 {_fmt(mean[o])} 条的 {_fmt(o_q[o] / mean[o])} 倍"
+                f"（超过 {_fmt(sp.ratio)} 倍）(above {_fmt(sp.ratio)} × the mean of earlier cycles)",
+                mean=r2(mean[o]), ratio=r2(o_q[o] / mean[o]))
+
+    # ------------------------------------------------------------ month jump
+    mj = pa.month_jump
+    if mj.enabled and n:
+        o_month = np.asarray(S.month_of(d0 + o_day.astype("timedelta64[D]")), np.int64)
+        m0 = int(o_month.min())
+        width = int(o_month.max()) - m0 + 1
+        mkey = o_r * width + (o_month - m0)
+        tot = np.bincount(mkey, weights=o_q, minlength=len(R.ids) * width).astype(np.int64)
+        prev = np.where(o_month > m0, tot[np.maximum(mkey - 1, 0)], 0)
+        mstart = np.r_[True, mkey[1:] != mkey[:-1]]
+        cum = np.cumsum(o_q)
+        base = np.maximum.accumulate(np.where(mstart, cum - o_q, 0))
+        running = cum - base
+        thr = mj.ratio * prev
+        hit = (prev > 0) & (running > thr + 1e-9) & (running - o_q <= thr + 1e-9)
+        for o in np.flatnonzero(hit):
+            add(o, "month_jump", running[o],
+                f"本月累计订购 {running[o]} 条，是上月 {prev[o]} 条的 {_fmt(running[o] / prev[o])} 倍"
+                f"（超过 {_fmt(mj.ratio)} 倍）(month above {_fmt(mj.ratio)} × last month)",
+                previous=int(prev[o]), ratio=r2(running[o] / prev[o]))
+    return found
+
+
 def compute(ctx) -> dict:
-    return {}
+    items = find(ctx)
+    groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for it in items:
+        it = dict(it)
+        day: dt.date = it["date"]
+        mkey = f"{day.year:04d}-{day.month:02d}"
+        manager = it.pop("manager") or "unassigned"
+        week = S.iso_week_label(S.week_of(day))
+        groups.setdefault((mkey, manager), {}).setdefault(week, []).append(it)
+    out: dict = {}
+    for (mkey, manager), weeks in sorted(groups.items()):
+        for lst in weeks.values():
+            lst.sort(key=lambda x: (x["date"], x["retailer"], x["rule"], x.get("brand") or ""))
+        out[f"{mkey}/abnormal/{manager}.yaml"] = fast_model(AbnormalFile, {
+            "month": mkey, "manager": manager, "count": sum(len(v) for v in weeks.values()),
+            "weeks": {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())},
+        })
+    ctx.shared["abnormal"] = items
+    return out

@@ -44,17 +44,11 @@ import datetime as dt
 
 import numpy as np
 
-from crmdocs.schemas.computed_retailers import (
-    BaseClassResult,
-    ClassDerivation,
-    ClassesFile,
-    OwnParts,
-    Window,
-)
+from crmdocs.schemas.computed_retailers import BaseClassResult, ClassDerivation, ClassesFile, OwnParts, Window
 from crmdocs.schemas.retailer import FORMAT_ZH, Network, Status
 
 from .. import sales as S
-from .retail import add_months, months_to_evaluate, pct_rank, r2, r4, retail
+from .retail import add_months, fast_model, months_to_evaluate, pct_rank, r4, retail
 
 NAME = "classes"
 
@@ -114,6 +108,8 @@ def compute(ctx) -> dict:
     had_history = np.zeros(R.n, bool)
     prev_pos = np.full(R.n, -1, np.int64)
     shared: dict[str, dict[str, str]] = {}
+    details: dict[str, dict] = {}
+    weights: dict[str, float] = {}
     out: dict = {}
     composite_mode = rule.mode == "composite"
     if composite_mode:
@@ -177,51 +173,109 @@ def compute(ctx) -> dict:
         scale = np.where((qty > 0) | (amt > 0), scale, 2)
 
         mkey = S.month_key(month)
-        shared[mkey] = {}
-        files: dict[str, dict[str, ClassDerivation]] = {}
-        for i in np.flatnonzero(R.active):
-            rec = R.records[i]
-            rid = R.ids[i]
-            cid = ids[capped_pos[i]]
-            shared[mkey][rid] = cid
-            base = BaseClassResult.model_construct(
-                market=MARKET_ZH[rec.basic.network], format=FORMAT_ZH[rec.basic.format], scale=SCALE_ZH[scale[i]],
-                quantity_share=r4(q_share[i]), amount_share=r4(a_share[i]), ahead=int(ahead[i]), of=int(of[i]),
+        detail = {
+            "first": first, "window": window, "raw": raw, "capped_pos": capped_pos, "prev_pos": prev_pos.copy(),
+            "history": history, "scale": scale, "q_share": q_share, "a_share": a_share, "ahead": ahead, "of": of,
+        }
+        if composite_mode:
+            detail.update(
+                amount=amount, before=before, peers=peers, below=below, contribution=contribution, n_v=n_v, n_l=n_l,
+                integrity=integrity, parts=parts, own=own, growth=growth, has_base=has_base,
+                development=development, composite=composite,
             )
-            fields = dict(
-                name=rec.basic.shop_name, manager=rec.management.manager_on(first), history=bool(history[i]),
-                raw_class=ids[raw[i]], previous_class=ids[prev_pos[i]] if prev_pos[i] >= 0 else None,
-                capped=bool(capped_pos[i] != raw[i]), class_=cid, key=cid in pc.key_classes, base=base,
-            )
-            if composite_mode:
-                fields.update(
-                    amount=r2(amount[i]), amount_before=r2(before[i]), peers=int(peers[i]), peers_below=int(below[i]),
-                    contribution=r2(contribution[i]), violations=int(n_v[i]), late_payments=int(n_l[i]),
-                    integrity=r2(integrity[i]),
-                    own_parts=OwnParts.model_construct(
-                        floor_area=r2(parts[i, 0]), format=r2(parts[i, 1]), location=r2(parts[i, 2]), image=r2(parts[i, 3])
-                    ),
-                    own=r2(own[i]), growth=r4(growth[i]) if has_base[i] else None,
-                    development=r2(development[i]), composite=r2(composite[i]),
-                )
-            else:
-                fields.update(volume=r2(volume[i]))
-            files.setdefault(rec.management.department, {})[rid] = _construct(ClassDerivation, fields)
-        for dep, items in sorted(files.items()):
-            out[f"{mkey}/classes/{dep}.yaml"] = ClassesFile.model_construct(
-                kind="retailer_classes", month=mkey, department=dep, rule=rule.mode, window=window,
-                weights={k: r4(v) for k, v in weights.items()} if composite_mode else {},
-                retailers=dict(sorted(items.items())),
-            )
+        else:
+            detail["volume"] = volume
+        details[mkey] = detail
+        act = np.flatnonzero(R.active)
+        cls = [ids[p] for p in capped_pos[act].tolist()]
+        rids = [R.ids[i] for i in act]
+        shared[mkey] = dict(zip(rids, cls))
+        by_dep: dict[str, dict[str, str]] = {}
+        for rid, dep, c in zip(rids, R.department[act].tolist(), cls):
+            by_dep.setdefault(R.departments[dep], {})[rid] = c
+        current = month == S.month_of(ctx.as_of)
+        full = derivations(ctx, mkey, act, detail) if current else {}
+        for dep, listed in sorted(by_dep.items()):
+            out[f"{mkey}/classes/{dep}.yaml"] = fast_model(ClassesFile, {
+                "month": mkey, "department": dep, "rule": rule.mode, "window": window,
+                "weights": {k: r4(v) for k, v in weights.items()} if composite_mode else {},
+                "classes": listed,
+                "retailers": {rid: full[rid] for rid in listed} if current else {},
+            })
         had_history = np.where(R.active, history, had_history)
         prev_pos = np.where(R.active, capped_pos, prev_pos)
     ctx.shared["classes"] = shared
     ctx.shared["class_index"] = (class_idx, m_first)
+    ctx.shared["class_detail"] = details
     return out
 
 
-def _construct(model, fields: dict):
-    """``model_construct`` with every field present (defaults filled) so the
-    dump matches a validated model."""
-    obj = model.model_construct(**fields)
-    return obj
+def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> dict[str, ClassDerivation]:
+    """The full derivation of the retailers at positions ``idx`` for the
+    evaluation of month ``mkey`` (from ``ctx.shared["class_detail"]``)."""
+    R = retail(ctx)
+    pc = ctx.policy.classes
+    ids = pc.ids()
+    detail = detail if detail is not None else ctx.shared["class_detail"][mkey]
+    composite_mode = "composite" in detail
+    first = detail["first"]
+    idx = np.asarray(idx, np.int64)
+    L = lambda name, nd=2: _rounded(detail[name][idx], nd)  # noqa: E731 - column → rounded Python list
+    T = lambda name: detail[name][idx].tolist()  # noqa: E731
+    key_classes = set(pc.key_classes)
+    cols = {
+        "raw": T("raw"), "cap": T("capped_pos"), "prev": T("prev_pos"), "history": T("history"),
+        "scale": T("scale"), "q_share": L("q_share", 4), "a_share": L("a_share", 4), "ahead": T("ahead"), "of": T("of"),
+    }
+    if composite_mode:
+        parts = detail["parts"][idx]
+        cols.update(
+            amount=L("amount"), before=L("before"), peers=T("peers"), below=T("below"), contribution=L("contribution"),
+            n_v=T("n_v"), n_l=T("n_l"), integrity=L("integrity"), own=L("own"), growth=L("growth", 4),
+            has_base=T("has_base"), development=L("development"), composite=L("composite"),
+            p0=_rounded(parts[:, 0], 2), p1=_rounded(parts[:, 1], 2), p2=_rounded(parts[:, 2], 2), p3=_rounded(parts[:, 3], 2),
+        )
+    else:
+        cols["volume"] = L("volume")
+    out: dict[str, ClassDerivation] = {}
+    for j, i in enumerate(idx.tolist()):
+        rec = R.records[i]
+        mg = rec.management
+        cid = ids[cols["cap"][j]] if cols["cap"][j] >= 0 else ids[-1]
+        item = {
+            "name": rec.basic.shop_name,
+            "manager": mg.manager_on(first) if mg.manager_history else mg.manager,
+            "history": cols["history"][j],
+        }
+        if composite_mode:
+            item.update({
+                "amount": cols["amount"][j], "amount_before": cols["before"][j], "peers": cols["peers"][j],
+                "peers_below": cols["below"][j], "contribution": cols["contribution"][j],
+                "violations": cols["n_v"][j], "late_payments": cols["n_l"][j], "integrity": cols["integrity"][j],
+                "own_parts": fast_model(OwnParts, {
+                    "floor_area": cols["p0"][j], "format": cols["p1"][j], "location": cols["p2"][j], "image": cols["p3"][j],
+                }),
+                "own": cols["own"][j], "development": cols["development"][j], "composite": cols["composite"][j],
+            })
+            if cols["has_base"][j]:
+                item["growth"] = cols["growth"][j]
+        else:
+            item["volume"] = cols["volume"][j]
+        item.update({
+            "raw_class": ids[cols["raw"][j]], "capped": cols["cap"][j] != cols["raw"][j],
+            "class_": cid, "key": cid in key_classes,
+            "base": fast_model(BaseClassResult, {
+                "market": MARKET_ZH[rec.basic.network], "format": FORMAT_ZH[rec.basic.format],
+                "scale": SCALE_ZH[cols["scale"][j]], "quantity_share": cols["q_share"][j],
+                "amount_share": cols["a_share"][j], "ahead": cols["ahead"][j], "of": cols["of"][j],
+            }),
+        })
+        if cols["prev"][j] >= 0:
+            item["previous_class"] = ids[cols["prev"][j]]
+        out[R.ids[i]] = fast_model(ClassDerivation, item)
+    return out
+
+
+def _rounded(arr: np.ndarray, nd: int) -> list:
+    """Rounded Python floats (no negative zero) for byte-stable output."""
+    return (np.round(arr.astype(float), nd) + 0.0).tolist()

@@ -1,9 +1,284 @@
-"""Rule module `limits` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``limits``: turnover (周转数) and order limits (上下限).
+
+**When limits are in force.** The limits of ISO week w (Monday to Sunday)
+are set on its Monday from the ``limits.turnover_weeks`` (W) complete ISO
+weeks before it, w−W … w−1, and the class in force that Monday
+(``ctx.class_on``). Every order of week w is checked against them
+(module ``abnormal``). The file ``<yyyy-mm>/limits/<department>.yaml``
+(month of ``as_of``) shows the limits in force now: those of the ISO week
+that contains ``as_of``. (Past limits are not kept as files; every
+abnormal order carries the limit it crossed, and ``limits_for(ctx, retailer,
+day)`` gives the limits of any day.)
+
+Per retailer, with weeks without orders counting 0:
+
+* turnover T of a brand = its quantity in the W weeks ÷ W; total T = all
+  brands' quantity ÷ W;
+* main brands (主销品牌) = the fewest brands covering ``main_brand_share`` of
+  the quantity (largest first; ties by brand id);
+* lower = floor(T × lower_factor), upper = ceil(T × upper_factor × k), factors
+  by class (``limits.factors``), per main brand and in total;
+* k = the archive's adjustment coefficient in force that Monday
+  (``sales.adjustment``, from ``since``), held within ``coefficient.min`` …
+  ``max``; else ``coefficient.default``;
+* no purchases in the W weeks (no history, or zero turnover) → T = the
+  class's ``default_turnover``, total limits only; before the first monthly
+  evaluation the first evaluation's class is used, and a retailer never
+  classed (not active) uses the lowest class;
+* ``lower_limits: false`` → no lower limits; ``brand_limits: false`` → only
+  the total is limited.
+
+(floor/ceil allow 1e-9 of rounding noise: 10 ÷ 8 × 0.8 is 1, not 0.)
+
+Files: ``<yyyy-mm>/limits/<department>.yaml`` (:class:`LimitsFile`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from crmdocs.schemas.computed_retailers import BrandLine, LimitLine, LimitsDerivation, LimitsFile, Window
+
+from .. import sales as S
+from .retail import Retail, fast_model, r4, retail
+
 NAME = "limits"
+
+EPS = 1e-9
+
+
+def floor_(x):
+    return np.floor(np.asarray(x) + EPS).astype(np.int64)
+
+
+def ceil_(x):
+    return np.ceil(np.asarray(x) - EPS).astype(np.int64)
+
+
+@dataclass
+class WeekLimits:
+    """Limits in force in ISO week ``week`` for every retailer (index i) and
+    every pair (retailer × brand, index p of ``sales.pairs``)."""
+
+    week: int
+    monday: dt.date
+    covered: int  # window weeks the sales data covers (the divisor)
+    class_pos: np.ndarray  # per retailer, class position used
+    classed: np.ndarray  # per retailer: had a class that Monday
+    lower_f: np.ndarray
+    upper_f: np.ndarray
+    k: np.ndarray
+    k_req: np.ndarray  # NaN when no adjustment in force
+    history: np.ndarray  # bool per retailer
+    quantity: np.ndarray  # per retailer, W weeks
+    turnover: np.ndarray
+    lower: np.ndarray  # per retailer; -1 = none
+    upper: np.ndarray
+    p_quantity: np.ndarray  # per pair
+    p_share: np.ndarray
+    p_main: np.ndarray  # bool: main brand (and brand limits apply)
+    p_turnover: np.ndarray
+    p_lower: np.ndarray  # -1 = none
+    p_upper: np.ndarray  # -1 = none
+
+
+def class_positions(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Class position in force on ``day`` per retailer (lowest when never classed)."""
+    n_classes = len(ctx.policy.classes.ids())
+    idx = ctx.shared.get("class_index")
+    pos = np.full(R.n, -1, np.int64)
+    if idx is not None and idx[0].shape[1]:
+        mat, m0 = idx
+        # before the first evaluation: the first evaluation's class
+        col = min(max(S.month_of(day) - m0, 0), mat.shape[1] - 1)
+        if True:
+            # latest evaluation at or before that month with a class
+            for c in range(col, -1, -1):
+                pos = np.where(pos < 0, mat[:, c], pos)
+                if (pos >= 0).all():
+                    break
+    classed = pos >= 0
+    return np.where(classed, pos, n_classes - 1), classed
+
+
+def coefficients(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    co = ctx.policy.limits.coefficient
+    if "adjust" not in R._cache:
+        coef = np.full(R.n, np.nan)
+        since = np.full(R.n, np.datetime64("NaT"), dtype="datetime64[D]")
+        for i, rec in enumerate(R.records):
+            adj = rec.sales.adjustment
+            if adj is not None:
+                coef[i] = adj.coefficient
+                since[i] = np.datetime64(adj.since.isoformat(), "D")
+        R._cache["adjust"] = (coef, since)
+    coef, since = R._cache["adjust"]
+    in_force = ~np.isnat(since) & (since <= np.datetime64(day.isoformat(), "D"))
+    req = np.where(in_force, coef, np.nan)
+    k = np.where(np.isnan(req), co.default, np.clip(np.nan_to_num(req, nan=co.default), co.min, co.max))
+    return k, req
+
+
+def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np.ndarray, share: float) -> np.ndarray:
+    """Bool per pair: among the fewest brands covering ``share`` of the
+    retailer's quantity (largest first, ties by brand code)."""
+    main = np.zeros(len(q), bool)
+    sel = np.flatnonzero((pair_r >= 0) & (q > 0))
+    if not len(sel):
+        return main
+    qsel = q[sel].astype(np.int64)
+    if len(sel) and pair_r.max() < (1 << 19) and brand.max(initial=0) < (1 << 12) and qsel.max() < (1 << 32):
+        # one int64 key (retailer, larger quantity first, brand): a plain argsort
+        key = (pair_r[sel].astype(np.int64) << 44) | (((1 << 32) - 1 - qsel) << 12) | brand[sel].astype(np.int64)
+        order = sel[np.argsort(key, kind="stable")]
+    else:
+        order = sel[np.lexsort((brand[sel], -q[sel], pair_r[sel]))]
+    r = pair_r[order]
+    qs = q[order].astype(np.float64)
+    cum = np.cumsum(qs)
+    start = np.r_[True, r[1:] != r[:-1]]
+    base = np.maximum.accumulate(np.where(start, cum - qs, 0))
+    before = cum - qs - base  # quantity of the brands ahead within the retailer
+    main[order] = before < share * totals[r] - EPS
+    return main
+
+
+def limits_at(ctx, week: int) -> WeekLimits:
+    cache = ctx.shared.setdefault("_limits_at", {})
+    if week in cache:
+        return cache[week]
+    R = retail(ctx)
+    pl = ctx.policy.limits
+    W = pl.turnover_weeks
+    monday = S.week_start(week)
+    ids = ctx.policy.classes.ids()
+    lower_tab = np.array([pl.factors[c].lower for c in ids])
+    upper_tab = np.array([pl.factors[c].upper for c in ids])
+    default_tab = np.array([pl.default_turnover[c] for c in ids], float)
+    pos, classed = class_positions(ctx, R, monday)
+    lf, uf = lower_tab[pos], upper_tab[pos]
+    k, req = coefficients(ctx, R, monday)
+    pairs = R.pairs()
+    pair_r = R.pair_r()
+    pq = R.pair_window(week - W, week) if len(pairs) else np.zeros(0, np.int64)
+    valid = pair_r >= 0
+    rq = np.bincount(pair_r[valid], weights=pq[valid], minlength=R.n).astype(np.int64) if R.n else np.zeros(0, np.int64)
+    # weeks before the sales data begins are unknown, not zero: divide by the
+    # window weeks the data covers (all W once the data is W weeks old)
+    first_week = R.week_range()[0]
+    covered = int(min(max(week - first_week, 0), W)) if R.day0 is not None else 0
+    history = (rq > 0) & (covered > 0)
+    turnover = np.where(history, rq / max(covered, 1), default_tab[pos])
+    lower = np.where(pl.lower_limits, floor_(turnover * lf), -1)
+    upper = ceil_(turnover * uf * k)
+    p_share = np.where(valid & (rq[np.maximum(pair_r, 0)] > 0), pq / np.maximum(rq[np.maximum(pair_r, 0)], 1), 0.0)
+    p_main = main_brands(pair_r, pairs.brand if len(pairs) else np.zeros(0, np.int64), pq, rq, pl.main_brand_share)
+    p_turn = pq / max(covered, 1)
+    pr = np.maximum(pair_r, 0)
+    limited = p_main & pl.brand_limits
+    p_lower = np.where(limited & pl.lower_limits, floor_(p_turn * lf[pr]) if len(pr) else 0, -1)
+    p_upper = np.where(limited, ceil_(p_turn * uf[pr] * k[pr]) if len(pr) else 0, -1)
+    out = WeekLimits(
+        week, monday, covered, pos, classed, lf, uf, k, req, history, rq, turnover, lower, upper,
+        pq, p_share, p_main, p_turn, p_lower, p_upper,
+    )
+    cache[week] = out
+    return out
 
 
 def compute(ctx) -> dict:
-    return {}
+    """The limits in force now: the ISO week that contains ``as_of``."""
+    R = retail(ctx)
+    pl = ctx.policy.limits
+    ids = ctx.policy.classes.ids()
+    co = pl.coefficient
+    W = pl.turnover_weeks
+    week = int(S.week_of(ctx.as_of))
+    L = limits_at(ctx, week)
+    pairs = R.pairs()
+    pair_r = R.pair_r()
+    brand_ids = R.sales.brand_ids
+    brands_of: dict[int, dict] = {}
+    if len(pairs):
+        sel = np.flatnonzero((pair_r >= 0) & (L.p_quantity > 0) & L.p_main)  # main brands only
+        cols = zip(
+            pair_r[sel].tolist(), [brand_ids[b] for b in pairs.brand[sel].tolist()], L.p_quantity[sel].tolist(),
+            _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(), _rounded(L.p_turnover[sel], 2),
+            L.p_lower[sel].tolist(), L.p_upper[sel].tolist(),
+        )
+        for i, brand, q, share, main, turn, lo, up in cols:
+            line = {"quantity": q, "share": share, "main": main, "turnover": turn}
+            if lo >= 0:
+                line["lower"] = lo
+            if up >= 0:
+                line["upper"] = up
+            brands_of.setdefault(i, {})[brand] = fast_model(BrandLine, line)
+    act = np.flatnonzero(R.active)
+    req_l = L.k_req[act].tolist()
+    cols2 = zip(
+        act.tolist(), L.class_pos[act].tolist(), L.classed[act].tolist(), _rounded(L.lower_f[act], 4),
+        _rounded(L.upper_f[act], 4), _rounded(L.k[act], 4), req_l, L.history[act].tolist(),
+        L.quantity[act].tolist(), _rounded(L.turnover[act], 2), L.lower[act].tolist(), L.upper[act].tolist(),
+    )
+    files: dict[str, dict] = {}
+    for i, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in cols2:
+        rec = R.records[i]
+        item = {
+            "name": rec.basic.shop_name, "lower_factor": lf, "upper_factor": uf, "k": k,
+            "basis": "history" if hist else "class_default", "weeks": L.covered,
+        }
+        if classed:
+            item["class_"] = ids[pos]
+        if req != req:  # NaN: no adjustment in force
+            item["k_source"] = "default"
+        else:
+            item["k_requested"] = r4(req)
+            item["k_source"] = "adjustment" if co.min <= req <= co.max else "adjustment_bounded"
+        total = {"quantity": q, "turnover": turn, "upper": up}
+        if lo >= 0:
+            total["lower"] = lo
+        item["total"] = fast_model(LimitLine, total)
+        if hist and i in brands_of:
+            item["brands"] = dict(sorted(brands_of[i].items()))
+        files.setdefault(rec.management.department, {})[R.ids[i]] = fast_model(LimitsDerivation, item)
+    mkey = S.month_key(S.month_of(ctx.as_of))
+    out: dict = {}
+    for dep, items in sorted(files.items()):
+        out[f"{mkey}/limits/{dep}.yaml"] = fast_model(LimitsFile, {
+            "month": mkey, "department": dep, "week": S.iso_week_label(week),
+            "window": Window(start=S.week_start(week - W), end=L.monday - dt.timedelta(days=1)),
+            "weeks": W, "lower_limits": pl.lower_limits, "brand_limits": pl.brand_limits,
+            "retailers": dict(sorted(items.items())),
+        })
+    return out
+
+
+def _rounded(arr: np.ndarray, nd: int) -> list:
+    return (np.round(np.asarray(arr, dtype=float), nd) + 0.0).tolist()
+
+
+def limits_for(ctx, retailer: str, day: dt.date) -> Optional[dict]:
+    """The limits in force for one retailer on ``day`` (for explain and tests):
+    {"total": (lower, upper), "brands": {brand: (lower, upper)}, ...}."""
+    R = retail(ctx)
+    try:
+        i = R.ids.index(retailer)
+    except ValueError:
+        return None
+    L = limits_at(ctx, int(S.week_of(day)))
+    out = {
+        "total": (int(L.lower[i]) if L.lower[i] >= 0 else None, int(L.upper[i])),
+        "turnover": float(L.turnover[i]), "history": bool(L.history[i]), "k": float(L.k[i]), "brands": {},
+    }
+    pairs = R.pairs()
+    pair_r = R.pair_r()
+    for p in np.flatnonzero(pair_r == i):
+        if L.p_main[p] and L.p_upper[p] >= 0:
+            out["brands"][R.sales.brand_ids[pairs.brand[p]]] = (
+                int(L.p_lower[p]) if L.p_lower[p] >= 0 else None, int(L.p_upper[p]),
+            )
+    return out

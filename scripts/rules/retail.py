@@ -231,3 +231,41 @@ def add_months(day: dt.date, months: int) -> dt.date:
     import calendar
 
     return dt.date(y, mo + 1, min(day.day, calendar.monthrange(y, mo + 1)[1]))
+
+
+_FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]] = {}
+
+
+def fast_model(cls, data: dict):
+    """Build a computed-record model from values the rules produced
+    themselves (already of the right types), without validation: ~1 µs
+    instead of ~50 µs, which matters for 20,000 retailers × 12 months.
+    Keys are field names (``class_``, not the alias); missing fields take
+    their defaults. Only for trusted, rule-made values."""
+    spec = _FIELDS.get(cls)
+    if spec is None:
+        fields = cls.__pydantic_fields__
+        values_d, factories = {}, {}
+        for name, f in fields.items():
+            if f.default_factory is not None:
+                factories[name] = f.default_factory
+            elif not f.is_required():
+                values_d[name] = f.default
+        spec = _FIELDS[cls] = (tuple(fields), values_d, factories)
+    names, plain_defaults, factories = spec
+    values = {}
+    for name in names:
+        if name in data:
+            values[name] = data[name]
+        elif name in plain_defaults:
+            values[name] = plain_defaults[name]
+        elif name in factories:
+            values[name] = factories[name]()
+        else:
+            raise KeyError(f"{cls.__name__}.{name} missing")
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(data))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj

@@ -1,9 +1,184 @@
-"""Rule module `tiers` (see crmdocs.scripts.rules): not written yet."""
+"""Rule module ``tiers``: supply tiers (货源档位), published per period.
+
+Periods: months (or quarters, ``tiers.period``) from the first with sales
+to the one containing ``as_of``.
+
+**Locked.** A period's tiers stand only on the purchases of the
+``tiers.weeks`` × 7 days *before the period starts* (and the archive's floor
+area), so once a period has begun its tiers are final: sales that arrive
+later — the period's own orders — never change them; recalculation gives
+the same list (公示 = published on the period's first day). A change by hand
+is a separate, reviewed record ``records/tier-overrides/<period>/<retailer>.yaml``
+(tier, reason, approver = the department's market manager, date); the
+computed tier stays visible beside it.
+
+Score (active retailers that bought before the period, ranked within their
+county unit): percentile ranks (100 × peers strictly lower ÷ (peers − 1)) of
+purchase quantity, purchase amount and business capability (floor area),
+score = Σ weight × rank (policy ``tiers.weights``), 2 decimals.
+
+* ranking: score_rank = percentile rank of the score; tier =
+  min(count, 1 + floor(score_rank × count ÷ 100));
+* bands: the tier of the band with the highest ``min`` ≤ score, else 1.
+
+A new retailer (never bought before the period) starts at the tier of
+``tiers.new_retailer``: same network, the highest ``min_area`` ≤ its floor
+area (1 when none fits).
+
+Files: ``<period>/tiers/<department>.yaml`` (:class:`TiersFile`);
+``ctx.shared["tiers"]`` = period → retailer → tier in force.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, TiersFile, Window
+
+from .. import sales as S
+from ..kinds import path_for
+from .retail import fast_model, pct_rank, retail
 
 NAME = "tiers"
 
 
+def periods(ctx) -> list[tuple[str, dt.date, dt.date]]:
+    """(key, first day, day after) of every period to publish."""
+    R = retail(ctx)
+    last = S.month_of(ctx.as_of)
+    first = S.month_of(R.day0) if R.day0 is not None else last
+    out = []
+    quarterly = ctx.policy.tiers.period == "quarter"
+    seen = set()
+    for m in range(min(first, last), last + 1):
+        if quarterly:
+            q0 = m - m % 3
+            key = f"{q0 // 12:04d}-Q{(q0 % 12) // 3 + 1}"
+            start, end = S.month_first(q0), S.month_first(q0 + 3)
+        else:
+            key, start, end = S.month_key(m), S.month_first(m), S.month_first(m + 1)
+        if key not in seen:
+            seen.add(key)
+            out.append((key, start, end))
+    return out
+
+
+def new_retailer_tier(policy, network: str, area: float) -> int:
+    best = None
+    for entry in policy.tiers.new_retailer:
+        if entry.network == network and area >= entry.min_area and (best is None or entry.min_area > best.min_area):
+            best = entry
+    return best.tier if best is not None else 1
+
+
+def band_tier(policy, score: np.ndarray) -> np.ndarray:
+    bands = sorted(policy.tiers.bands, key=lambda b: b.min)
+    out = np.ones(len(score), np.int64)
+    for b in bands:  # ascending: the highest reached min wins
+        out = np.where(score >= b.min, b.tier, out)
+    return out
+
+
 def compute(ctx) -> dict:
-    return {}
+    R = retail(ctx)
+    pt = ctx.policy.tiers
+    w = pt.weights
+    out: dict = {}
+    shared: dict[str, dict[str, int]] = {}
+    details: dict[str, dict] = {}
+    area = np.array([float(r.basic.floor_area) for r in R.records])
+    new_tier = np.array([new_retailer_tier(ctx.policy, r.basic.network.value, r.basic.floor_area) for r in R.records], np.int64)
+    at = {rid: i for i, rid in enumerate(R.ids)}
+    current_key = None
+    for key, start, end in periods(ctx):
+        if start <= ctx.as_of < end:
+            current_key = key
+    for key, start, _end in periods(ctx):
+        wstart = start - dt.timedelta(days=7 * pt.weeks)
+        qty = R.window("quantity", wstart, start)
+        amt = R.window("amount", wstart, start)
+        new = R.active & ~R.bought_before(start)
+        ranked = R.active & ~new
+        q_rank, _, _ = pct_rank(qty, R.county, ranked)
+        a_rank, _, _ = pct_rank(amt, R.county, ranked)
+        c_rank, _, _ = pct_rank(area, R.county, ranked)
+        score = np.round(w.quantity * q_rank + w.amount * a_rank + w.capability * c_rank, 2)
+        if pt.mode == "ranking":
+            s_rank, _, _ = pct_rank(score, R.county, ranked)
+            tier = np.minimum(pt.count, 1 + np.floor(s_rank * pt.count / 100 + 1e-9)).astype(np.int64)
+        else:
+            s_rank = None
+            tier = band_tier(ctx.policy, score)
+        computed = np.where(new, new_tier, tier)
+        final = computed.copy()
+        for (period, rid), o in ctx.repo.tier_overrides.items():
+            if period == key and rid in at and R.active[at[rid]]:
+                final[at[rid]] = o.tier
+        detail = {
+            "start": start, "window": Window(start=wstart, end=start - dt.timedelta(days=1)), "new": new,
+            "qty": qty, "amt": amt, "area": area, "q_rank": q_rank, "a_rank": a_rank, "c_rank": c_rank,
+            "score": score, "s_rank": s_rank, "computed": computed, "final": final,
+        }
+        details[key] = detail
+        act = np.flatnonzero(R.active)
+        rids = [R.ids[i] for i in act]
+        tiers_l = final[act].tolist()
+        shared[key] = dict(zip(rids, tiers_l))
+        by_dep: dict[str, dict[str, int]] = {}
+        for rid, dep, t in zip(rids, R.department[act].tolist(), tiers_l):
+            by_dep.setdefault(R.departments[dep], {})[rid] = t
+        current = key == current_key
+        full = derivations(ctx, key, act, detail) if current else {}
+        for dep, listed in sorted(by_dep.items()):
+            out[f"{key}/tiers/{dep}.yaml"] = fast_model(TiersFile, {
+                "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
+                "window": detail["window"],
+                "weights": {"quantity": w.quantity, "amount": w.amount, "capability": w.capability},
+                "tiers": listed,
+                "retailers": {rid: full[rid] for rid in listed} if current else {},
+            })
+    ctx.shared["tiers"] = shared
+    ctx.shared["tier_detail"] = details
+    return out
+
+
+def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None) -> dict[str, TierDerivation]:
+    """The tier derivation of the retailers at positions ``idx`` for period ``key``."""
+    R = retail(ctx)
+    pt = ctx.policy.tiers
+    detail = detail if detail is not None else ctx.shared["tier_detail"][key]
+    idx = np.asarray(idx, np.int64)
+    rd = lambda name: (np.round(detail[name][idx].astype(float), 2) + 0.0).tolist()  # noqa: E731
+    s_rank = rd("s_rank") if detail["s_rank"] is not None else [None] * len(idx)
+    cols = zip(
+        idx.tolist(), detail["new"][idx].tolist(), detail["qty"][idx].astype(np.int64).tolist(), rd("amt"), rd("area"),
+        rd("q_rank"), rd("a_rank"), rd("c_rank"), rd("score"), s_rank, detail["computed"][idx].tolist(),
+        detail["final"][idx].tolist(),
+    )
+    out: dict[str, TierDerivation] = {}
+    for i, is_new, q, a, ar, qr, amr, cr, sc, sr, computed, final in cols:
+        rec = R.records[i]
+        rid = R.ids[i]
+        if is_new:
+            fields = {
+                "name": rec.basic.shop_name, "basis": "new_retailer", "network": rec.basic.network.value,
+                "floor_area": ar, "computed_tier": computed,
+            }
+        else:
+            fields = {
+                "name": rec.basic.shop_name, "basis": pt.mode, "quantity": q, "amount": a, "capability": ar,
+                "quantity_rank": qr, "amount_rank": amr, "capability_rank": cr, "score": sc, "computed_tier": computed,
+            }
+            if sr is not None:
+                fields["score_rank"] = sr
+        override = ctx.repo.tier_overrides.get((key, rid))
+        if override is not None:
+            fields["override"] = TierOverrideRef(
+                tier=override.tier, reason=override.reason, approver=override.approver, date=override.date,
+                source=ctx.repo.source("tier_override", (key, rid)) or f"records/{path_for('tier_override', override)}",
+            )
+        fields["tier"] = final
+        out[rid] = fast_model(TierDerivation, fields)
+    return out
