@@ -194,3 +194,16 @@ def test_record_outside_records_is_not_read(mini):
 def test_no_traceback_when_the_root_does_not_exist(tmp_path):
     code, out = run_cli("--root", str(tmp_path / "nowhere"), "validate")
     _assert_clean_failure(code, out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["recalc"], ["recalc", "--check"], ["explain", "manager", "cm-li"], ["explain", "retailer", "../r-0001"], ["export", "appraisals", "--out", "{tmp}/a.xlsx"]],
+    ids=lambda argv: "-".join(a for a in argv if "{" not in a),
+)
+def test_other_commands_refuse_the_corpus_cleanly(mini, tmp_path, argv):
+    for case in CASES:
+        _place(mini, case)
+    code, out = run_cli("--root", str(mini.root), *[a.format(tmp=tmp_path) for a in argv])
+    assert code != 0 and "Traceback" not in out, out
+    assert not (tmp_path / "a.xlsx").exists()  # nothing half-made from broken records
