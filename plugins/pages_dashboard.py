@@ -97,7 +97,7 @@ def pages(data: SiteData) -> list[Page]:
         y, w, _ = data.as_of.isocalendar()
         week = f"{y}-W{w:02d}"
         n = sum(len(f.weeks.get(week, [])) for f in idx.abnormal[idx.abnormal_months[-1]].values())
-        cards.append(_card("本周异常订单", fmt_num(n), week, h(ABNORMAL, f"w-{week}")))
+        cards.append(_card("本周异常订单", fmt_num(n), week, h(f"abnormal/{week}.md") if n else h(ABNORMAL)))
     else:
         cards.append(_card("异常订单", NOT_COMPUTED, "", h(ABNORMAL)))
     valuable = sum(1 for d, _, _, v in iter_market_items(data) if v and month and month_of(d.date) == month)

@@ -18,7 +18,7 @@ STATE_KIND = {"on_time": "good", "overdue": "warn", "open": "", "open_overdue": 
 
 
 def pages(data: SiteData) -> list[Page]:
-    return [complaints_page(data), abnormal_page(data), tiers_page(data)]
+    return [complaints_page(data), *abnormal_pages(data), tiers_page(data)]
 
 
 def complaint_state(data: SiteData, c: Any) -> Markup:
@@ -74,7 +74,10 @@ def complaints_page(data: SiteData) -> Page:
     return Page(here, "客户投诉", body, section="complaints", order=0)
 
 
-def abnormal_page(data: SiteData) -> Page:
+def abnormal_pages(data: SiteData) -> list[Page]:
+    """An index (weeks × rules, per manager this week) and one page per ISO
+    week with every order: a city flags thousands a month, one page would be
+    tens of MB."""
     here = ABNORMAL
     idx = results.index(data)
     body = [heading(1, "异常订单")]
@@ -89,28 +92,57 @@ def abnormal_page(data: SiteData) -> Page:
     body.append(block(Markup("<p>检查规则：") + esc("；".join(rules) or "全部关闭") + Markup("。异常订单推送给负责的客户经理核实。</p>")))
     if not data.rules_ran or not idx.abnormal_months:
         body.append(block(Markup(f'<p class="crm-note">异常订单{NOT_COMPUTED}。</p>')))
-        return Page(here, "异常订单", body, section="abnormal", order=0)
+        return [Page(here, "异常订单", body, section="abnormal", order=0)]
     by_week: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     for month in idx.abnormal_months:
         for mid, f in idx.abnormal[month].items():
             for week, orders in f.weeks.items():
                 by_week[week] += [(mid, o) for o in orders]
     weeks = sorted(by_week, reverse=True)
-    body.append(block(charts.bar_chart([(w, len(by_week[w])) for w in weeks[:12]][::-1], caption="最近 12 周异常订单数", unit=" 笔")))
+    body.append(block(charts.bar_chart([(w, len(by_week[w])) for w in weeks[:12]][::-1], caption="最近 12 周异常订单数", unit=" 笔",
+                                       hrefs=[data.href(here, abnormal_week_page(w)) for w in weeks[:12]][::-1])))
+    rule_keys = list(results.RULE_ZH)
+    body.append(heading(2, "按周", "weeks"))
+    body.append(block(table(["周", "合计", *[results.RULE_ZH[k] for k in rule_keys]], [
+        [link(data.href(here, abnormal_week_page(w)), w), len(by_week[w])] + [sum(1 for _, o in by_week[w] if o.rule == k) for k in rule_keys]
+        for w in weeks
+    ])))
+    latest = weeks[0]
+    body.append(heading(2, f"{latest} 各客户经理", f"w-{latest}"))
+    per = defaultdict(int)
+    for mid, _ in by_week[latest]:
+        per[mid] += 1
+    body.append(block(table(["客户经理", "异常订单"], [
+        [link(data.href(here, abnormal_week_page(latest), f"m-{mid}"), data.person_name(mid)), n] for mid, n in sorted(per.items(), key=lambda kv: -kv[1])
+    ])))
+    out = [Page(here, "异常订单", body, section="abnormal", order=0)]
     for i, week in enumerate(weeks):
-        items = sorted(by_week[week], key=lambda mo: (mo[0], mo[1].date, mo[1].retailer, mo[1].rule))
-        body.append(heading(2, f"{week}（{len(items)} 笔）", f"w-{week}"))
-        rows = []
-        for mid, o in items:
-            rows.append([
-                o.date.isoformat(), link(data.retailer_href(here, o.retailer), o.name or data.shop(o.retailer)),
-                link(data.href(here, manager_page(mid)), data.person_name(mid)), RULE_ZH_get(o.rule),
-                data.brand_name(o.brand) if o.brand else "合计", fmt_num(o.quantity),
-                "—" if o.limit is None else o.limit, o.message,
-            ])
-        body.append(block(table(["日期", "零售户", "客户经理", "规则", "品牌", "订购量（条）", "限量", "说明"], rows,
-                                filters=["", "text", "select", "select", "select", "", "", ""] if i < 4 else None)))
-    return Page(here, "异常订单", body, section="abnormal", order=0)
+        out.append(abnormal_week(data, week, by_week[week], i))
+    return out
+
+
+def abnormal_week_page(week: str) -> str:
+    return f"abnormal/{week}.md"
+
+
+def abnormal_week(data: SiteData, week: str, orders: list[tuple[str, Any]], order: int) -> Page:
+    here = abnormal_week_page(week)
+    body = [heading(1, f"异常订单 {week}（{len(orders)} 笔）")]
+    by_manager: dict[str, list[Any]] = defaultdict(list)
+    for mid, o in orders:
+        by_manager[mid].append(o)
+    for mid in sorted(by_manager):
+        items = sorted(by_manager[mid], key=lambda o: (o.date, o.retailer, o.rule, o.brand or ""))
+        body.append(heading(2, f"{data.person_name(mid)}（{len(items)} 笔）", f"m-{mid}"))
+        rows = [[
+            o.date.isoformat(), link(data.retailer_href(here, o.retailer), o.name or data.shop(o.retailer)),
+            RULE_ZH_get(o.rule), data.brand_name(o.brand) if o.brand else "合计", fmt_num(o.quantity),
+            "—" if o.limit is None else o.limit, o.message,
+        ] for o in items]
+        body.append(block(table(["日期", "零售户", "规则", "品牌", "订购量（条）", "限量", "说明"], rows,
+                                filters=["select", "text", "select", "select", "", "", ""])))
+    # tables of numbers: nothing a reader searches for, and the biggest pages of a city
+    return Page(here, f"异常订单 {week}", body, section="abnormal", in_nav=False, search=False, order=order + 1)
 
 
 def RULE_ZH_get(rule: str) -> str:

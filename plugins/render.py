@@ -168,6 +168,7 @@ class Links:
 
     def __init__(self, use_directory_urls: bool = True):
         self.use_directory_urls = use_directory_urls
+        self._cache: dict[tuple[str, str], str] = {}
 
     def url(self, path: str) -> str:
         """Site-relative URL of a page path (``a/b.md`` → ``a/b/``)."""
@@ -188,10 +189,14 @@ class Links:
 
     def href(self, from_path: str, to_path: str, anchor: Optional[str] = None) -> str:
         """Relative URL from page ``from_path`` to page ``to_path`` (+ ``#anchor``)."""
-        target = self.url(to_path).rstrip("/") or "."
-        rel = posixpath.relpath(target, self._base(from_path))
-        if self.use_directory_urls:
-            rel = "./" if rel == "." else rel + "/"
+        key = (from_path, to_path)
+        rel = self._cache.get(key)
+        if rel is None:  # pages link to the same few pages thousands of times
+            target = self.url(to_path).rstrip("/") or "."
+            rel = posixpath.relpath(target, self._base(from_path))
+            if self.use_directory_urls:
+                rel = "./" if rel == "." else rel + "/"
+            self._cache[key] = rel
         return rel + (f"#{anchor}" if anchor else "")
 
     def asset(self, from_path: str, asset: str) -> str:

@@ -129,6 +129,8 @@ class SiteData:
             self.diaries_by_manager[mid][month_of(day)].append(diary)
             for v in diary.visits:
                 self.visits_by_retailer[v.retailer].append(VisitRef(day, mid, v))
+        for refs in self.visits_by_retailer.values():
+            refs.sort(key=lambda ref: (ref.day, ref.visit.time, ref.manager))  # diaries come by manager
         self.complaints_by_retailer: dict[str, list[Any]] = defaultdict(list)
         for cid in sorted(repo.complaints):
             c = repo.complaints[cid]
