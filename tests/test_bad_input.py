@@ -207,3 +207,20 @@ def test_other_commands_refuse_the_corpus_cleanly(mini, tmp_path, argv):
     code, out = run_cli("--root", str(mini.root), *[a.format(tmp=tmp_path) for a in argv])
     assert code != 0 and "Traceback" not in out, out
     assert not (tmp_path / "a.xlsx").exists()  # nothing half-made from broken records
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"format": 1, "version": "x", "files": 7}', b"\x00\xff" * 100, b"[]"])
+def test_a_corrupt_validation_cache_is_ignored(mini, garbage):
+    mini.edit("plans/cm-li/2026/2026-09-01.yaml", lambda d: d["visits"][1].update(retailer="r-9999"))
+    first = mini.cli("validate")
+    cache = mini.root / ".cache" / "crmdocs" / "validate.json"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(garbage)
+    again = mini.cli("validate")
+    assert again == first and again[0] == 1 and "Traceback" not in again[1]
+
+
+def test_cache_directory_where_the_cache_file_should_be(mini):
+    (mini.root / ".cache" / "crmdocs" / "validate.json").mkdir(parents=True)
+    code, out = mini.cli("validate")
+    assert code == 0 and "Traceback" not in out
