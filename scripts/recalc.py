@@ -324,8 +324,8 @@ def compare(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], everythi
     only the reviewer's fields unless ``everything``."""
     out: list[Change] = []
     for rel in sorted(set(old) | set(new)):
-        a = flatten(old[rel].model_dump(mode="json")) if rel in old else {}
-        b = flatten(new[rel].model_dump(mode="json")) if rel in new else {}
+        a = flatten(old[rel].model_dump(mode="json", by_alias=True)) if rel in old else {}
+        b = flatten(new[rel].model_dump(mode="json", by_alias=True)) if rel in new else {}
         if rel not in old or rel not in new:
             out.append(Change(rel, "（文件）", "有" if rel in old else None, "有" if rel in new else None))
             continue
@@ -339,14 +339,20 @@ def compare(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], everythi
     return out
 
 
-def diff(root: Path | str, rev: str, everything: bool = False, jobs: int = 1) -> list[Change]:
-    """Computed records at ``rev`` (old) against the working tree (new)."""
+def computations(root: Path | str, rev: str, jobs: int = 1):
+    """(old, new): the Computed at ``rev`` and of the working tree."""
     new = compute(root, jobs=jobs)
     with tree_at(root, rev) as there:
         try:
             old = compute(there, jobs=jobs)
         except CrmdocsError as exc:
             raise CrmdocsError(f"版本 {rev} 的记录无法计算：{exc} (records at {rev} have errors)", exc.diagnostics) from None
+    return old, new
+
+
+def diff(root: Path | str, rev: str, everything: bool = False, jobs: int = 1) -> list[Change]:
+    """Field-level changes of the computed records at ``rev`` (old) against the working tree (new)."""
+    old, new = computations(root, rev, jobs)
     return compare(old.records, new.records, everything)
 
 
@@ -357,3 +363,123 @@ def summary(changes: list[Change]) -> list[str]:
         last = re.sub(r"\[[^\]]*\]", "[]", c.field)
         kinds.setdefault(last, set()).add(f"{c.file}|{c.field}")
     return [f"{k}: {len(v)} 处变化" for k, v in sorted(kinds.items())]
+
+
+# ---------------------------------------------------------------- the reviewer's summary
+
+# per retailer (any computed file holding ``retailers.<id>.…``) and per manager
+RETAILER_FIELDS = {"class": "分类", "tier": "档位", "total.lower": "总量下限", "total.upper": "总量上限"}
+BRAND_LIMIT = re.compile(r"^brands\.[^.]+\.(lower|upper)$")
+MANAGER_FIELDS = {"appraisal.total": "考核总分", "grade.action": "等级建议", "grade.to": "建议等级"}
+_RETAILER_KEY = re.compile(r"^retailers\.([^.\[]+)\.(.+)$")
+_SUMMARY_KEY = re.compile(r"^(classes|tiers)\.([^.\[]+)$")
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "（无）"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _delta(a: Any, b: Any) -> str:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        d = b - a
+        return f"（{d:+g}）" if not math.isclose(d, 0) else ""
+    return ""
+
+
+def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_order: list[str],
+           everything: bool = False, limit: int = 60) -> list[str]:
+    """What a reviewer of a policy change reads: per period, how many retailers
+    change class (up/down), tier and limits, how many managers change score
+    and grade recommendation; then who, and by how much (managers for every
+    period, retailers for the latest month unless ``everything``)."""
+    # (period, "retailer"|"manager", id) -> label -> (old, new)
+    found: dict[tuple[str, str, str], dict[str, tuple[Any, Any]]] = {}
+    for rel in sorted(set(old) | set(new)):
+        parts = rel.split("/")
+        if len(parts) < 2:
+            continue
+        period = parts[0]
+        a = flatten(old[rel].model_dump(mode="json", by_alias=True)) if rel in old else {}
+        b = flatten(new[rel].model_dump(mode="json", by_alias=True)) if rel in new else {}
+        if len(parts) == 3 and parts[1] == "managers":
+            who = parts[2].removesuffix(".yaml")
+            for key, label in MANAGER_FIELDS.items():
+                if a.get(key) != b.get(key):
+                    found.setdefault((period, "manager", who), {})[label] = (a.get(key), b.get(key))
+            continue
+        brand_changes: dict[str, int] = {}
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) == b.get(key):
+                continue
+            short = _SUMMARY_KEY.match(key)  # e.g. classes.r-00001: c (a file's summary table)
+            if short:
+                label = RETAILER_FIELDS[{"classes": "class", "tiers": "tier"}[short.group(1)]]
+                found.setdefault((period, "retailer", short.group(2)), {})[label] = (a.get(key), b.get(key))
+                continue
+            m = _RETAILER_KEY.match(key)
+            if not m:
+                continue
+            rid, sub = m.groups()
+            if sub in RETAILER_FIELDS:
+                found.setdefault((period, "retailer", rid), {})[RETAILER_FIELDS[sub]] = (a.get(key), b.get(key))
+            elif BRAND_LIMIT.match(sub):
+                brand_changes[rid] = brand_changes.get(rid, 0) + 1
+        for rid, n in brand_changes.items():
+            found.setdefault((period, "retailer", rid), {})["品牌限量"] = (None, n)
+    if not found:
+        return []
+    rank = {c: i for i, c in enumerate(class_order)}
+    lines = ["各期变化（旧 → 新）："]
+    for period in sorted({k[0] for k in found}):
+        items = {k: v for k, v in found.items() if k[0] == period}
+        bits = []
+        moved = [v["分类"] for k, v in items.items() if k[1] == "retailer" and "分类" in v]
+        if moved:
+            up = sum(1 for a, b in moved if a in rank and b in rank and rank[b] < rank[a])
+            down = sum(1 for a, b in moved if a in rank and b in rank and rank[b] > rank[a])
+            bits.append(f"分类变化 {len(moved)} 户（升 {up}，降 {down}）")
+        tiers = [v["档位"] for k, v in items.items() if k[1] == "retailer" and "档位" in v]
+        if tiers:
+            ups = sum(1 for a, b in tiers if isinstance(a, int) and isinstance(b, int) and b > a)
+            bits.append(f"档位变化 {len(tiers)} 户（升 {ups}，降 {len(tiers) - ups}）")
+        limits = [k for k, v in items.items() if k[1] == "retailer" and ({"总量下限", "总量上限", "品牌限量"} & set(v))]
+        if limits:
+            bits.append(f"限量变化 {len(limits)} 户")
+        scores = [v for k, v in items.items() if k[1] == "manager" and "考核总分" in v]
+        if scores:
+            bits.append(f"考核总分变化 {len(scores)} 人")
+        grades = [v for k, v in items.items() if k[1] == "manager" and ("等级建议" in v or "建议等级" in v)]
+        if grades:
+            bits.append(f"等级建议变化 {len(grades)} 人")
+        lines.append(f"  {period}：" + ("；".join(bits) if bits else "（其他变化）"))
+
+    def detail(key, changes) -> str:
+        period, kind, who = key
+        what = "客户经理" if kind == "manager" else "零售户"
+        shown = []
+        for label, (a, b) in changes.items():
+            if label == "品牌限量":
+                shown.append(f"品牌限量 {b} 项变化")
+            else:
+                shown.append(f"{label} {_show(a)} → {_show(b)}{_delta(a, b)}")
+        return f"  {period} {what} {who}：" + "；".join(shown)
+
+    managers = sorted(k for k in found if k[1] == "manager")
+    if managers:
+        lines.append("客户经理：")
+        lines.extend(detail(k, found[k]) for k in managers)
+    retailer_keys = sorted(k for k in found if k[1] == "retailer")
+    if retailer_keys:
+        months = sorted({k[0] for k in retailer_keys})
+        keep = retailer_keys if everything else [k for k in retailer_keys if k[0] == months[-1]]
+        lines.append("零售户：" if everything else f"零售户（最近一期 {months[-1]}；--all 列出全部期间）：")
+        for i, k in enumerate(keep):
+            if not everything and i >= limit:
+                lines.append(f"  ……另有 {len(keep) - limit} 户（--all 列出全部）")
+                break
+            lines.append(detail(k, found[k]))
+    return lines

@@ -166,10 +166,11 @@ def test_diff_against_a_revision_whose_policy_differs(mini):
     status = git(mini.root, "status", "--porcelain")
     code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
     assert code == 0, out
-    assert "2026-09/managers/cm-li.yaml appraisal.total:" in out
-    line = next(li for li in out.splitlines() if li.startswith("2026-09/managers/cm-li.yaml appraisal.total"))
-    assert "（+0.9）" in line
-    assert "visits" not in out  # only what a reviewer of a policy change needs
+    # cm-wang sold 8 of 400 (2 %) → 30 × 2 % = 0.6 more, scaled up (indicators without input): both change
+    assert "2026-09：考核总分变化 2 人" in out
+    line = next(li for li in out.splitlines() if li.strip().startswith("2026-09 客户经理 cm-li："))
+    assert "考核总分" in line and "（+0.9）" in line
+    assert "覆盖" not in out and "visits" not in out  # only what a reviewer of a policy change needs
     assert git(mini.root, "status", "--porcelain") == status  # the working tree is left as it was
     assert not (mini.root / "records/computed").exists()
 
@@ -204,3 +205,30 @@ def test_compare_shows_grade_recommendation_changes_not_their_wording(mini):
         ("2026-Q3/managers/cm-li.yaml", "grade.action", "none", "promote"),
         ("2026-Q3/managers/cm-li.yaml", "grade.to", None, "level-2"),
     ]
+
+
+def test_review_counts_class_moves_up_and_down_and_names_who(mini):
+    import datetime as dt
+
+    from pydantic import BaseModel
+
+    class Table(BaseModel):
+        retailers: dict[str, dict]
+
+    old = {"2026-10/classes/d-east.yaml": Table(retailers={"r-0001": {"class": "c", "tier": 10}, "r-0002": {"class": "b"}}),
+           "2026-11/classes/d-east.yaml": Table(retailers={"r-0001": {"class": "c", "tier": 10}, "r-0002": {"class": "b"}})}
+    new = {"2026-10/classes/d-east.yaml": Table(retailers={"r-0001": {"class": "c", "tier": 10}, "r-0002": {"class": "b"}}),
+           "2026-11/classes/d-east.yaml": Table(retailers={"r-0001": {"class": "b", "tier": 12}, "r-0002": {"class": "d"}})}
+    ctx = context(mini, as_of=dt.date(2026, 9, 1))
+    before = run_rules(ctx, "visits", "complaints", "appraisals")
+    after = {k: v.model_copy(deep=True) for k, v in before.items()}
+    after["2026-Q3/managers/cm-li.yaml"].grade.action = "promote"
+    old.update(before)
+    new.update(after)
+    lines = recalc.review(old, new, ["a", "b", "c", "d", "e"])
+    text = "\n".join(lines)
+    assert "2026-11：分类变化 2 户（升 1，降 1）；档位变化 1 户（升 1，降 0）" in text
+    assert "2026-Q3：等级建议变化 1 人" in text
+    assert "2026-11 零售户 r-0001：分类 c → b；档位 10 → 12（+2）" in text
+    assert "2026-Q3 客户经理 cm-li：等级建议 none → promote" in text
+    assert "2026-10" not in text  # nothing changed there

@@ -21,7 +21,7 @@ def register(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="只检查 records/computed/ 是否与重新计算的结果一致 (check, write nothing)")
     mode.add_argument("--diff", metavar="REV", default=None, help="与 git 版本 REV 的计算结果比较 (compare with a revision)")
-    p.add_argument("--all", action="store_true", help="--diff 时列出所有变化的字段 (show every changed field)")
+    p.add_argument("--all", action="store_true", help="--diff 时列出全部期间、全部零售户 (list every period and retailer)")
     p.add_argument("--jobs", type=int, default=None, help="读取记录的并行进程数 (worker processes)")
     p.set_defaults(func=run)
 
@@ -32,15 +32,14 @@ def run(args) -> int:
     root = find_root(args.root)
     jobs = args.jobs or default_jobs()
     if args.diff:
-        changes = recalc.diff(root, args.diff, everything=args.all, jobs=jobs)
-        if not changes:
-            print(f"与 {args.diff} 相比，分类、档位、限量、得分和等级建议都没有变化 (no changes)")
+        old, new = recalc.computations(root, args.diff, jobs=jobs)
+        lines = recalc.review(old.records, new.records, new.ctx.policy.classes.ids(), everything=args.all)
+        if not lines:
+            print(f"与 {args.diff} 相比，分类、档位、限量、考核总分和等级建议都没有变化 (no changes against {args.diff})")
             return 0
-        for change in changes:
-            print(change.format())
-        print(f"与 {args.diff} 相比共 {len(changes)} 处变化 (changes against {args.diff}):")
-        for line in recalc.summary(changes):
-            print(f"  {line}")
+        print(f"与 {args.diff} 相比，按现在的记录和政策重新计算 (changes against {args.diff}):")
+        for line in lines:
+            print(line)
         return 0
     computed = recalc.compute(root, jobs=jobs)
     texts = recalc.render(computed)
