@@ -761,6 +761,7 @@ def import_sheet(
     update: bool = False,
     dry_run: bool = False,
     defaults: Optional[dict[str, Any]] = None,
+    sheet: Optional[str] = None,
 ) -> ImportResult:
     """Import one sheet; raise :class:`CrmdocsError` for problems with the
     mapping or the sheet as a whole, report row problems in the result."""
@@ -773,6 +774,8 @@ def import_sheet(
         raise CrmdocsError(
             f"{mapping_path}: 这个对照文件是给 {mapping.kind} 用的，现在导入的是 {what} (mapping is for another kind)"
         )
+    if sheet is not None:
+        mapping = mapping.model_copy(update={"sheet": sheet})
     grid = read_grid(sheet_path, mapping.sheet)
     importer = Importer(root, kind, mapping, grid, str(mapping_path), update, dry_run, defaults)
     if what == "targets":

@@ -473,3 +473,14 @@ def test_retailer_kept_under_another_id_is_matched_by_licence(mini, tmp_path, ca
     out = capsys.readouterr().out
     assert "records/retailers/d-east/r-0001.yaml: 与表格" in out and "basic.address" in out
     assert not list((mini.root / "records" / "retailers").rglob(f"r-{r.basic.licence_no}.yaml"))
+
+
+def test_sheet_chosen_on_the_command_line(repo, tmp_path, capsys):
+    xlsx = sheet(tmp_path / "a.xlsx", [row()], title="城关")
+    wb = openpyxl.load_workbook(xlsx)
+    wb.create_sheet("说明", 0).append(["这张表是说明"])
+    wb.save(xlsx)
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP) == 1  # the first sheet has no header
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP, "--sheet", "城关") == 0
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP, "--sheet", "乡村") == 1
+    assert "没有名为 “乡村” 的工作表，有：说明、城关" in capsys.readouterr().err

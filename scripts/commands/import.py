@@ -24,6 +24,7 @@ def register(sub) -> None:
     p.add_argument("what", choices=("retailers", "targets", "surveys"), help="导入什么 (what to import)")
     p.add_argument("file", metavar="FILE", help="表格文件 .xlsx 或 .csv (the spreadsheet)")
     p.add_argument("--map", dest="mapping", required=True, metavar="MAPPING", help="对照文件 .yaml (the mapping file)")
+    p.add_argument("--sheet", default=None, help="工作表名，覆盖对照文件里的 sheet (worksheet name)")
     p.add_argument("--update", action="store_true", help="改写与表格不同的已有记录 (rewrite existing records that differ)")
     p.add_argument("--dry-run", action="store_true", help="只报告，不写文件 (report only, write nothing)")
     p.add_argument("--period", default=None, help="表格没有期间列时用的期间，如 2026-09 (period, when the sheet has none)")
@@ -40,7 +41,8 @@ def run(args) -> int:
         raise CrmdocsError("--period 只用于 targets 和 surveys (--period is for targets and surveys)")
     defaults = {"period": args.period} if args.period else None
     result = import_sheet(
-        root, args.what, args.file, args.mapping, update=args.update, dry_run=args.dry_run, defaults=defaults
+        root, args.what, args.file, args.mapping, update=args.update, dry_run=args.dry_run, defaults=defaults,
+        sheet=args.sheet,
     )
     print(result.to_text(), file=sys.stdout)
     return 0 if result.ok else 1
