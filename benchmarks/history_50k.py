@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/history_50k.py [--files 50000] [--commits 250] [--dir /tmp/crm-hist]
 
-The repository is written with ``git fast-import`` (seconds): ``--commits``
-commits, each adding an equal share of the files (plans and diaries of 100
-managers), the way a year of daily hand-ins would look.
+The repository is written with ``git fast-import``: ``--commits`` commits,
+each adding an equal share of the files (plans and diaries of 100 managers)
+and adding a review to the previous commit's diaries, the way a year of
+daily hand-ins and reviews would look.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 
-def build(root: Path, files: int, commits: int) -> None:
+def build(root: Path, files: int, commits: int, reviews: bool = True) -> None:
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -25,8 +26,14 @@ def build(root: Path, files: int, commits: int) -> None:
     chunks: list[bytes] = []
     n = 0
     stamp = 1788220800  # 2026-09-01 00:00 UTC
+    yesterday: list[tuple[str, bytes]] = []
     for c in range(commits):
         lines = []
+        # the market managers review yesterday's diaries in the same commit (reviews=True)
+        for path, body in yesterday:
+            body = body + b"review:\n  reviewer: mm-1\n  at: \"2026-09-02 10:00\"\n  rating: 4\n"
+            lines.append(f"M 100644 inline {path}\ndata {len(body)}\n".encode() + body + b"\n")
+        yesterday = []
         for _ in range(per):
             if n >= files:
                 break
@@ -34,6 +41,8 @@ def build(root: Path, files: int, commits: int) -> None:
             path = f"records/{kind}/cm-{n % 100:03d}/2026/{n:05d}.yaml"
             body = f"manager: cm-{n % 100:03d}\nnote: file {n}\n".encode()
             lines.append(f"M 100644 inline {path}\ndata {len(body)}\n".encode() + body + b"\n")
+            if kind == "diaries" and reviews:
+                yesterday.append((path, body))
             n += 1
         message = f"day {c}".encode()
         when = stamp + c * 86400
@@ -52,17 +61,22 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=50_000)
     parser.add_argument("--commits", type=int, default=250)
     parser.add_argument("--dir", default="/tmp/crm-hist")
+    parser.add_argument("--no-reviews", action="store_true", help="diaries are never modified")
     args = parser.parse_args()
     root = Path(args.dir)
     t0 = time.perf_counter()
-    build(root, args.files, args.commits)
+    build(root, args.files, args.commits, not args.no_reviews)
     t1 = time.perf_counter()
-    from crmdocs.scripts.history import handed_in_times
+    from crmdocs.scripts.history import first_commit_times, handed_in_times
 
-    times = handed_in_times(root)
+    first = first_commit_times(root)
     t2 = time.perf_counter()
+    times = handed_in_times(root)
+    t3 = time.perf_counter()
+    reviews = sum(1 for k in times or {} if k.endswith("#review"))
     print(f"built {args.files} files in {args.commits} commits: {t1 - t0:.2f} s")
-    print(f"handed_in_times: {len(times or {})} files in {t2 - t1:.2f} s")
+    print(f"first-commit times: {len(first or {})} files in {t2 - t1:.2f} s")
+    print(f"handed_in_times (files + {reviews} review times): {len(times or {})} keys in {t3 - t2:.2f} s")
 
 
 if __name__ == "__main__":

@@ -244,16 +244,52 @@ def read_handed_in_csv(root: Path | str) -> tuple[dict[str, dt.datetime], list[D
     return out, diags
 
 
-def handed_in_times(root: Path) -> Optional[dict[str, dt.datetime]]:
+REVIEW = "#review"
+
+
+def review_times(root: Path | str) -> Optional[dict[str, dt.datetime]]:
+    """When each diary's review (批阅) was first committed: key
+    ``<diary path>#review`` → the time of the oldest commit that added a
+    top-level ``review:`` line to it. One ``git log -G`` pass over
+    ``records/diaries`` (git searches the diffs itself). None without history."""
+    src = source(root)
+    if src is None:
+        return None
+    out = src.git(
+        "log", src.rev, "-z", "--no-renames", "-G^review[[:space:]]*:", "--diff-filter=AM", "--name-only",
+        "--format=%x01%H%x02%aI", "--", f"{src.prefix}{RECORDS}/diaries",
+    )
+    cut = len(src.prefix)
+    found: dict[str, dt.datetime] = {}
+    edge: set[str] = set()
+    for header, paths in _log_chunks(out):
+        sha, _, iso = header.partition("\x02")
+        when = _time(iso)
+        for path in paths:
+            key = path[cut:] + REVIEW
+            if sha in src.shallow:
+                edge.add(key)
+            elif key not in found or when < found[key]:
+                found[key] = when
+    for key in edge:  # at a shallow clone's edge the real commit is unknown
+        found.pop(key, None)
+    return found
+
+
+def handed_in_times(root: Path, reviews: bool = True) -> Optional[dict[str, dt.datetime]]:
     """First-commit time of each file under ``records/`` (path relative to
     ``root``, "/" separated, local office time, naive), merged with the times
     imported from the old system (``records/handed-in.csv``, which wins for
-    the paths it lists). None when there is no git history at all (a
-    tarball). Bad CSV rows are skipped here; ``read_handed_in_csv`` reports
-    them."""
+    the paths it lists). With ``reviews``, also ``<diary path>#review`` → when
+    the diary's review was first committed (see :func:`review_times`; the
+    rules fall back to ``review.at`` where it is missing). None when there is
+    no git history at all (a tarball). Bad CSV rows are skipped here;
+    ``read_handed_in_csv`` reports them."""
     found = first_commit_times(root)
     if found is None:
         return None
+    if reviews:
+        found.update(review_times(root) or {})
     imported, _ = read_handed_in_csv(root)
     found.update(imported)
     return found

@@ -230,3 +230,17 @@ def test_build_at_a_date_renders_the_past_records(two_months):
     assert f"版本 {first[:10]}（2026-09-30）" in (office.root / "build/site/index.html").read_text(encoding="utf-8")
     territory = (office.root / "build/site/retailers/d-east/cm-li/index.html").read_text(encoding="utf-8")
     assert "修改记录（共 1 次）" in territory and "建档" in territory
+
+
+def test_review_time_is_the_commit_that_added_the_review(git_office):
+    path = add_diary(git_office)
+    git_office.commit("cm-li", "日记", "2026-09-02 18:30")
+    git_office.edit(D2, lambda d: d.update(review={"reviewer": "mm-zhao", "at": "2026-09-03 09:00", "rating": 4}))
+    git_office.commit("mm-zhao", "批阅", "2026-09-07 16:00")  # review.at says 09-03: git knows better
+    git_office.edit(D2, lambda d: d["review"].update(comment="补充意见"))
+    git_office.commit("mm-zhao", "补充", "2026-09-08 10:00")
+    times = history.handed_in_times(git_office.root)
+    assert times[path + "#review"] == dt.datetime(2026, 9, 7, 16, 0)
+    assert times[path] == dt.datetime(2026, 9, 2, 18, 30)
+    assert times[f"records/{DIARY}#review"] == dt.datetime(2026, 8, 31, 18, 0)  # committed with its review
+    assert "records/diaries/cm-li/2026/2026-09-03.yaml#review" not in times
