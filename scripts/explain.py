@@ -15,6 +15,7 @@ import importlib
 from typing import Optional
 
 from crmdocs.schemas.computed_managers import IndicatorResult, ManagerPeriod
+from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
 from . import periods
 from .diagnostics import CrmdocsError
@@ -168,11 +169,14 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         fn = getattr(module, "explain_retailer", None)
         if fn is not None:
             lines.extend(fn(computed, retailer, period))
+    if not lines:
+        lines.extend(_computed_facts(computed, retailer, period))
     ctx = computed.ctx
-    lines.append(f"零售户 {retailer} {r.basic.shop_name}：{ctx.as_of} 由 {r.management.manager_on(ctx.as_of)} 负责")
+    day = min(periods.bounds(period)[1], ctx.as_of) if period else ctx.as_of
+    lines.append(f"零售户 {retailer} {r.basic.shop_name}：{day} 由 {r.management.manager_on(day)} 负责")
     for past in sorted(r.management.manager_history, key=lambda p: p.until):
         lines.append(f"  {past.until} 之前由 {past.manager} 负责")
-    cls = ctx.class_on(retailer, ctx.as_of)
+    cls = ctx.class_on(retailer, day)
     vp = ctx.policy.visits
     cycle = vp.cycle_days.get(cls) if cls else None
     if cycle is None:
@@ -180,23 +184,67 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         lines.append(f"  类别未知，按政策最长拜访周期 {cycle} 天")
     else:
         lines.append(f"  类别 {cls}，拜访周期 {cycle} 天")
-    visits = sorted((day, m) for (m, day), d in repo.diaries.items() if day <= ctx.as_of
+    visits = sorted((d_, m) for (m, d_), d in repo.diaries.items() if d_ <= day
                     for v in d.visits if v.retailer == retailer)
     if visits:
         last_day, last_by = visits[-1]
-        gap = (ctx.as_of - last_day).days
+        gap = (day - last_day).days
         state = f"逾期 {gap - cycle} 天" if gap > cycle else "在周期内"
-        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{last_by}），距 {ctx.as_of} {gap} 天，{state}")
+        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{last_by}），距 {day} {gap} 天，{state}")
     else:
         lines.append("  记录开始以来没有拜访")
     found = computed.ctx.shared.get("complaints") or {}
     mine = [s for s in found.values() if s.retailer == retailer]
     for s in sorted(mine, key=lambda s: s.received):
         state = {"on_time": "按时办结", "overdue": "超期办结", "open": "处理中", "open_overdue": "超期未办结"}[s.state]
-        lines.append(f"  投诉 {s.id}（{s.received:%Y-%m-%d %H:%M} 受理，{s.counted_as} {s.working_days} 个工作日，"
+        sev = SEVERITY_ZH.get(Severity(s.counted_as), s.counted_as) if s.counted_as in Severity.__members__ else s.counted_as
+        lines.append(f"  投诉 {s.id}（{s.received:%Y-%m-%d %H:%M} 受理，按{sev}投诉 {s.working_days} 个工作日，"
                      f"应在 {s.due} 前办结）：{state}" + (f"，超期 {s.days_overdue} 天" if s.days_overdue else ""))
     if not mine:
         lines.append("  没有投诉")
+    return lines
+
+
+# the fields shown from the retailer-side computed records when no rule module explains them
+_FACTS = {
+    "classes": (("class", "类别"), ("previous_class", "上期类别"), ("composite", "综合得分"), ("contribution", "贡献价值"),
+                ("integrity", "诚信价值"), ("own", "自身价值"), ("development", "发展价值")),
+    "tiers": (("tier", "档位"), ("score", "档位得分"), ("override", "人工调整")),
+    "limits": (("class", "类别"), ("k", "调整系数"), ("total.turnover", "周转数"), ("total.lower", "总量下限"),
+               ("total.upper", "总量上限")),
+}
+
+
+_TOPIC_ZH = {"classes": "分类", "tiers": "档位", "limits": "订货限量"}
+
+
+def _computed_facts(computed, retailer: str, period: Optional[str]) -> list[str]:
+    """Class, tier and limits of the retailer from the latest computed records
+    (or those of ``period``) that list it under ``retailers``."""
+    by_topic: dict[str, list[tuple[str, str]]] = {}
+    for rel in computed.records:
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[1] in _FACTS and (period is None or parts[0] == period):
+            by_topic.setdefault(parts[1], []).append((parts[0], rel))
+    lines = []
+    for topic in _FACTS:
+        for when, rel in sorted(by_topic.get(topic, []), reverse=True):
+            rec = computed.records[rel]
+            table = getattr(rec, "retailers", None)
+            if not isinstance(table, dict) or retailer not in table:
+                continue
+            entry = table[retailer]
+            data = entry.model_dump(mode="json", by_alias=True) if hasattr(entry, "model_dump") else entry
+            shown = []
+            for key, label in _FACTS[topic]:
+                value: object = data
+                for part in key.split("."):
+                    value = value.get(part) if isinstance(value, dict) else None
+                if value is not None:
+                    shown.append(f"{label} {num(value, 2) if isinstance(value, (int, float)) and not isinstance(value, bool) else value}")
+            if shown:
+                lines.append(f"{when} {_TOPIC_ZH[topic]}：" + "，".join(shown) + f"（records/computed/{rel}）")
+            break
     return lines
 
 

@@ -60,7 +60,28 @@ def test_retailer_explanation_tells_visits_and_complaints(office):
     assert code == 0, out
     assert "零售户 r-0001 李记便利店" in out
     assert "最近一次 2026-09-01（cm-li）" in out
-    assert "投诉 c-2026-0001" in out and "按时办结" in out
+    assert "投诉 c-2026-0001" in out and "按一般投诉 1 个工作日" in out and "按时办结" in out
+
+
+def test_retailer_explanation_knows_the_hand_over_and_the_period(office):
+    from manager_fixtures import add_manager
+
+    from conftest import RETAILER_2
+
+    add_manager(office, "cm-zhou", "周杰")
+    office.edit(RETAILER_2, lambda d: d["management"].update(
+        manager="cm-zhou", manager_history=[{"manager": "cm-li", "until": "2026-09-15"}]))
+    office.write("complaints/2026/c-2026-0009.yaml", {
+        "id": "c-2026-0009", "received": "2026-09-20 10:00", "retailer": "r-0002", "content": "态度差",
+        "severity": "general", "handler": "cm-zhou"})  # the records now reach 09-20
+    code, out = explain(office, "retailer", "r-0002")
+    assert code == 0, out
+    assert "零售户 r-0002 王家食杂店：2026-09-20 由 cm-zhou 负责" in out
+    assert "2026-09-15 之前由 cm-li 负责" in out
+    # last visit 09-01, 19 days before 09-20; class unknown → longest cycle 30 days
+    assert "最近一次 2026-09-01（cm-li），距 2026-09-20 19 天，在周期内" in out
+    # received on the make-up Sunday 09-20; 1 working day → Mon 09-21; as of 09-20 still open
+    assert "投诉 c-2026-0009（2026-09-20 10:00 受理，按一般投诉 1 个工作日，应在 2026-09-21 前办结）：处理中" in out
 
 
 @pytest.mark.parametrize("args, needle", [
