@@ -276,13 +276,16 @@ def review_times(root: Path | str) -> Optional[dict[str, dt.datetime]]:
     return found
 
 
-def handed_in_times(root: Path, reviews: bool = True) -> Optional[dict[str, dt.datetime]]:
+def handed_in_times(root: Path, reviews: bool = False) -> Optional[dict[str, dt.datetime]]:
     """First-commit time of each file under ``records/`` (path relative to
     ``root``, "/" separated, local office time, naive), merged with the times
     imported from the old system (``records/handed-in.csv``, which wins for
     the paths it lists). With ``reviews``, also ``<diary path>#review`` → when
-    the diary's review was first committed (see :func:`review_times`; the
-    rules fall back to ``review.at`` where it is missing). None when there is
+    the diary's review was first committed (see :func:`review_times`); off by
+    default: the rules take a review's time from ``review.at``, and a
+    repository whose records were imported in one commit (the demo office)
+    would otherwise show every review late unless its CSV lists
+    ``…#review`` rows. None when there is
     no git history at all (a tarball). Bad CSV rows are skipped here;
     ``read_handed_in_csv`` reports them."""
     found = first_commit_times(root)

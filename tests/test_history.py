@@ -239,7 +239,8 @@ def test_review_time_is_the_commit_that_added_the_review(git_office):
     git_office.commit("mm-zhao", "批阅", "2026-09-07 16:00")  # review.at says 09-03: git knows better
     git_office.edit(D2, lambda d: d["review"].update(comment="补充意见"))
     git_office.commit("mm-zhao", "补充", "2026-09-08 10:00")
-    times = history.handed_in_times(git_office.root)
+    assert not any(k.endswith("#review") for k in history.handed_in_times(git_office.root))
+    times = history.handed_in_times(git_office.root, reviews=True)
     assert times[path + "#review"] == dt.datetime(2026, 9, 7, 16, 0)
     assert times[path] == dt.datetime(2026, 9, 2, 18, 30)
     assert times[f"records/{DIARY}#review"] == dt.datetime(2026, 8, 31, 18, 0)  # committed with its review
