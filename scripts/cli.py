@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -66,6 +67,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `crmdocs validate | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # a bug, not the user's records: one clear line, no traceback
+        if os.environ.get("CRMDOCS_DEBUG"):
+            raise
+        print(
+            f"crmdocs: 内部错误 {type(exc).__name__}: {exc}。这是 crmdocs 的缺陷，不是记录的问题；"
+            f"设置环境变量 CRMDOCS_DEBUG=1 再运行可看到出错位置 (internal error: set CRMDOCS_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

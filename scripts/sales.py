@@ -301,12 +301,22 @@ def _fast(data: bytes, month: str, file_no: int) -> Optional[_Chunk]:
     )
 
 
+MAX_ROW_PROBLEMS = 50  # per file; the rest are counted in one message
+MAX_QUANTITY = 10**12  # cartons; anything larger is a broken export, not a sale
+MAX_AMOUNT = 1e15  # yuan
+
+
 def _slow(data: bytes, rel: str, month: str, file_no: int, into: SalesData) -> list[Diagnostic]:
     """Row by row: every problem reported with its row and column."""
     diags: list[Diagnostic] = []
+    more = [0, 0]  # rows with problems beyond MAX_ROW_PROBLEMS, the first such line
 
     def err(line: int, column: int, fld: str, message: str, code: str) -> None:
-        diags.append(Diagnostic(rel, line, column, fld, message, "error", code))
+        if len(diags) < MAX_ROW_PROBLEMS:
+            diags.append(Diagnostic(rel, line, column, fld, message, "error", code))
+        else:  # a wrong export can have a million bad rows: list a few, count the rest
+            more[0] += 1
+            more[1] = more[1] or line
 
     try:
         text = data.decode("utf-8-sig")
@@ -370,8 +380,11 @@ def _slow(data: bytes, rel: str, month: str, file_no: int, into: SalesData) -> l
         except ValueError:
             err(lineno, 5, "amount", f"金额 {amount!r} 应为数字 (amount must be a number)", "csv_value")
             continue
-        if quantity < 0 or value < 0 or value != value or value in (float("inf"),):
+        if quantity < 0 or value < 0:
             err(lineno, 4, "quantity", "数量和金额不能为负数 (negative quantity or amount)", "csv_value")
+            continue
+        if quantity > MAX_QUANTITY or not value <= MAX_AMOUNT:  # also nan and inf
+            err(lineno, 4, "quantity", f"数量或金额大得不可能（{qty}，{amount}）(quantity or amount out of range)", "csv_value")
             continue
         if not retailer or not brand:
             err(lineno, 2, "retailer", "零售户和品牌不能为空 (retailer and brand are required)", "csv_value")
@@ -382,6 +395,11 @@ def _slow(data: bytes, rel: str, month: str, file_no: int, into: SalesData) -> l
         qtys.append(quantity)
         amts.append(value)
         lines.append(lineno)
+    if more[0]:
+        diags.append(Diagnostic(
+            rel, more[1], 0, "", f"从这一行起还有 {more[0]} 行有错，不再一一列出；请检查导出设置 ({more[0]} more rows with problems)",
+            "error", "csv_more",
+        ))
     r_ids = sorted(set(rets))
     b_ids = sorted(set(brands))
     r_at = {v: i for i, v in enumerate(r_ids)}

@@ -56,6 +56,7 @@ def _place(mini, case: str) -> str:
 def _assert_clean_failure(code: int, out: str) -> None:
     assert code == 1, out
     assert "Traceback" not in out and "Error:" not in out.replace("错误 error:", ""), out
+    assert "内部错误" not in out, out  # the CLI's last-resort handler hides a bug, never bad input
 
 
 def test_every_corpus_file_has_a_case():
@@ -205,7 +206,7 @@ def test_other_commands_refuse_the_corpus_cleanly(mini, tmp_path, argv):
     for case in CASES:
         _place(mini, case)
     code, out = run_cli("--root", str(mini.root), *[a.format(tmp=tmp_path) for a in argv])
-    assert code != 0 and "Traceback" not in out, out
+    assert code != 0 and "Traceback" not in out and "内部错误" not in out, out
     assert not (tmp_path / "a.xlsx").exists()  # nothing half-made from broken records
 
 
@@ -224,3 +225,46 @@ def test_cache_directory_where_the_cache_file_should_be(mini):
     (mini.root / ".cache" / "crmdocs" / "validate.json").mkdir(parents=True)
     code, out = mini.cli("validate")
     assert code == 0 and "Traceback" not in out
+
+
+def test_sales_numbers_too_large_for_any_shop(mini):
+    rel = mini.write(
+        "sales/2026-09.csv",
+        "date,retailer,brand,quantity,amount\n2026-09-02,r-0001,b-yunyan,99999999999999999999,100.0\n"
+        "2026-09-02,r-0001,b-yunyan,3,1e999\n2026-09-02,r-0001,b-yunyan,3,nan\n",
+    )
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    for line in (2, 3, 4):
+        assert f"{rel}:{line}:4: 错误 error: quantity: 数量或金额大得不可能" in out
+
+
+def test_a_million_bad_sales_rows_give_a_short_report(mini):
+    row = "2026-09-02,r-0001,b-yunyan,lots,100.0\n"
+    rel = mini.write("sales/2026-09.csv", "date,retailer,brand,quantity,amount\n" + row * 200_000)
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert len(out.splitlines()) < 100
+    assert f"{rel}:2:4: 错误 error: quantity:" in out
+    assert "还有 199950 行有错" in out
+
+
+def test_an_unexpected_bug_is_one_line_not_a_traceback(mini, monkeypatch):
+    from crmdocs.scripts import cli
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero")
+
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), boom))
+    code, out = mini.cli("validate")
+    assert code == 70 and "内部错误 ZeroDivisionError" in out and "CRMDOCS_DEBUG" in out and "Traceback" not in out
+    monkeypatch.setenv("CRMDOCS_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        mini.cli("validate")
+
+
+def _with_func(parser, func):
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    sub.choices["validate"].set_defaults(func=func)
+    return parser
