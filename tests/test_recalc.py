@@ -232,3 +232,31 @@ def test_review_counts_class_moves_up_and_down_and_names_who(mini):
     assert "2026-11 零售户 r-0001：分类 c → b；档位 10 → 12（+2）" in text
     assert "2026-Q3 客户经理 cm-li：等级建议 none → promote" in text
     assert "2026-10" not in text  # nothing changed there
+
+
+def test_hand_in_times_come_from_git_and_the_imported_csv(mini):
+    from manager_fixtures import diary
+
+    def commit(when, *paths):
+        env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+        subprocess.run(["git", "add", *paths], cwd=mini.root, check=True)
+        subprocess.run(["git", "-c", "user.name=李明", "-c", "user.email=cm-li@example.com", "-c", "commit.gpgsign=false",
+                        "commit", "-q", "-m", "x"], cwd=mini.root, check=True, env=env)
+
+    git(mini.root, "init", "-q")
+    commit("2026-09-01T08:00:00+08:00", "records")  # plan and diary of 09-01: on time
+    diary(mini, "cm-li", "2026-09-02", ["r-0001"])
+    commit("2026-09-03T10:00:00+08:00", "records")  # due 09-03 09:00 → 1 hour late
+    code, out = mini.cli("recalc")
+    assert code == 0, out
+    data = mini.read("computed/2026-09/managers/cm-li.yaml")
+    diaries = data["visits"]["diaries"]
+    assert (diaries["on_time"], diaries["late"], diaries["unknown"]) == (1, 1, 0)
+    late = diaries["items"][0]
+    assert (late["date"], late["status"], late["hours_late"]) == ("2026-09-02", "late", 1.0)
+    assert data["visits"]["plans"]["on_time"] == 1
+    # a time imported from the old system wins over the commit time
+    mini.write("handed-in.csv", "path,time\nrecords/plans/cm-li/2026/2026-09-01.yaml,2026-09-01 08:45\n")
+    assert mini.cli("recalc")[0] == 0
+    plans = mini.read("computed/2026-09/managers/cm-li.yaml")["visits"]["plans"]
+    assert (plans["late"], plans["items"][0]["hours_late"]) == (1, 0.25)

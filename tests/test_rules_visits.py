@@ -111,6 +111,13 @@ def test_reviews_within_two_working_days(mini):
     assert (r.late, r.missing) == (1, 1)
 
 
+def test_review_time_from_the_history_wins_over_review_at(mini):
+    # review.at says 09-01 18:00, but the history says the review was handed in Fri 09-04 → late
+    handed = {"records/diaries/cm-li/2026/2026-09-01.yaml#review": T(2026, 9, 4, 9, 0)}
+    r = visits(mini, D(2026, 9, 4), handed_in=handed).reviews
+    assert (r.late, r.items[0].handed_in) == (1, T(2026, 9, 4, 9, 0))
+
+
 def test_review_before_the_holiday_counts_working_days_after_it(mini):
     diary(mini, "cm-li", "2026-09-24", ["r-0001"], review={"at": "2026-09-29 10:00"})  # 09-28, 09-29
     r = visits(mini, D(2026, 9, 30)).reviews

@@ -31,6 +31,7 @@ from crmdocs.schemas.retailer import Status
 from .. import periods
 
 NAME = "visits"
+REVIEW = "#review"  # key suffix of a review's hand-in time (crmdocs.scripts.history.REVIEW)
 
 
 # ---------------------------------------------------------------- what is appraised
@@ -205,8 +206,10 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date])
             review_due = due.review(day)
             review_deadline = dt.datetime.combine(review_due, dt.time(23, 59))
             if diary.review is not None:
-                # the review's own time (review.at) is its hand-in time
-                reviews.handed(day, review_deadline, diary.review.at)
+                # when the review was handed in: the history's "<diary path>#review"
+                # (records/handed-in.csv, or git when asked), else the review's own time
+                at = handed.get(repo.source("diary", (manager, day)) + REVIEW) if handed is not None else None
+                reviews.handed(day, review_deadline, at or diary.review.at)
             else:
                 # missing once the whole due day has passed before as_of
                 reviews.absent(day, review_deadline, ctx.as_of - dt.timedelta(days=1))
