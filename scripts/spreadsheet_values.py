@@ -15,6 +15,7 @@ import enum
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Optional
 
 from crmdocs.schemas import daily, retailer, service
@@ -82,14 +83,24 @@ def _number_text(value: float | int) -> str:
 
 def _digits_problem(value: float | int, kind: FieldKind, spec: Optional[ColumnSpec]) -> Optional[Problem]:
     """A number cell for a number-like text field: did Excel eat digits?"""
+    codeish = kind.category != "text" or bool(spec and spec.digits)
     if isinstance(value, float) and not value.is_integer():
+        if not codeish:
+            return None
         return Problem(
             f"单元格是带小数的数字 {value}，这里应是号码；请把这一列设为“文本”格式后重新输入 "
             "(a number with decimals where a code is expected: format the column as text)",
             "number_for_text",
         )
-    digits = str(abs(int(value)))
-    if len(digits.rstrip("0")) > 0 and len(digits) > EXCEL_DIGITS:
+    if isinstance(value, float):
+        # what Excel shows: 15 significant digits, then zeros
+        digits = str(abs(int(Decimal(format(value, ".15g")))))
+        lost = len(digits) > EXCEL_DIGITS
+    else:
+        # a program-written exact integer keeps its digits; Excel's come back with zeros
+        digits = str(abs(value))
+        lost = len(digits) > EXCEL_DIGITS and not digits[EXCEL_DIGITS:].strip("0")
+    if lost:
         return Problem(
             f"单元格是数字 {digits}，超过 15 位：Excel 只保留 15 位有效数字，后面几位已经变成 0，"
             "无法还原。请把这一列设为“文本”格式后重新输入 (Excel keeps 15 digits: the last digits are lost)",
@@ -187,8 +198,6 @@ def convert(value: Any, kind: FieldKind, spec: Optional[ColumnSpec], markers: se
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, (int, float)):
-            if category == "text" and not (spec and spec.digits):
-                return _number_text(value)
             problem = _digits_problem(value, kind, spec)
             return problem if problem else _number_text(value)
         if isinstance(value, dt.datetime):

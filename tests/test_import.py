@@ -484,3 +484,15 @@ def test_sheet_chosen_on_the_command_line(repo, tmp_path, capsys):
     assert run_import(repo, "retailers", str(xlsx), "--map", MAP, "--sheet", "城关") == 0
     assert run_import(repo, "retailers", str(xlsx), "--map", MAP, "--sheet", "乡村") == 1
     assert "没有名为 “乡村” 的工作表，有：说明、城关" in capsys.readouterr().err
+
+
+def test_id_number_stored_as_a_number_lost_its_last_digits(repo, tmp_path, capsys):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(Path(MAP).read_text(encoding="utf-8").replace("columns:\n", "columns:\n  身份证号: personal.id_number\n", 1),
+                       encoding="utf-8")
+    xlsx = sheet(tmp_path / "a.xlsx", [row() + [5.11523199001012e17], row(licence="510802104569") + ["51152319900101123X"]],
+                 headers=HEADERS + ["身份证号"])
+    assert run_import(repo, "retailers", str(xlsx), "--map", str(mapping)) == 1
+    out = capsys.readouterr().out
+    assert "档案!N2: 错误 error: personal.id_number: 单元格是数字 511523199001012000，超过 15 位" in out
+    assert load(repo)[0].retailers["r-510802104569"].personal.id_number == "51152319900101123X"
