@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,19 +124,30 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
         if rel_dir == f"{RECORDS}/{COMPUTED}":
             dirnames[:] = []
             continue
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # hidden: not records
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
             rel = f"{rel_dir}/{name}"
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # a loop, or pointing at nothing
+                    diags.append(Diagnostic(rel, 0, 0, "", "链接指向不存在的文件或自身，读不了 (broken symlink)", "error", "symlink"))
+                    continue
                 if not target.is_relative_to(real_root):
                     diags.append(
                         Diagnostic(rel, 0, 0, "", f"链接指向仓库之外的 {target}，不读取 (symlink out of the repository)", "error", "symlink")
                     )
                     continue
+            try:
+                regular = stat.S_ISREG(path.stat().st_mode)
+            except OSError:
+                regular = False
+            if not regular:  # a FIFO or device would block or never end when read
+                diags.append(Diagnostic(rel, 0, 0, "", "这不是普通文件，不读取 (not a regular file)", "error", "not_a_file"))
+                continue
             found.append(rel)
         for name in list(dirnames):
             if name.endswith((".yaml", ".yml", ".csv", ".csv.gz")) and not name.startswith("."):

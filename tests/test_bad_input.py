@@ -268,3 +268,25 @@ def _with_func(parser, func):
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     sub.choices["validate"].set_defaults(func=func)
     return parser
+
+
+def test_symlink_loop_and_dangling_symlink(mini):
+    mini.path("people/loop.yaml").symlink_to(mini.path("people/loop.yaml"))
+    mini.path("people/dangling.yaml").symlink_to(mini.path("people/nobody.yaml"))
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/people/loop.yaml: 错误 error: 链接指向不存在的文件或自身" in out
+    assert "records/people/dangling.yaml: 错误 error: 链接指向不存在的文件或自身" in out
+
+
+def test_a_fifo_is_not_read(mini):
+    os.mkfifo(mini.path("brands/b-fifo.yaml"))  # reading it would block for ever
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    assert "records/brands/b-fifo.yaml: 错误 error: 这不是普通文件" in out
+
+
+def test_hidden_directories_are_not_records(mini):
+    mini.write(".trash/r-0001.yaml", "garbage: [")
+    mini.write("people/.old/cm-x.yaml", "garbage: [")
+    assert mini.cli("validate")[0] == 0
