@@ -28,14 +28,18 @@ ignored, never run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import multiprocessing
 import os
+import stat
 import sys
+import time
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from . import checks
 from .diagnostics import Diagnostic, Report
@@ -103,17 +107,42 @@ def _is_universe(rel: str) -> bool:
     return match[0].name not in DAILY_KINDS
 
 
-def _digest(root: Path, rel: str) -> Optional[str]:
-    """SHA-1 of the file's bytes; None when it cannot be cached (unreadable,
-    too large, not a file): such a file is loaded every time."""
-    path = root / rel
-    try:
-        if os.stat(path).st_size > MAX_FILE_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            return hashlib.sha1(fh.read()).hexdigest()
-    except OSError:
-        return None
+def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tuple[dict[str, Optional[str]], dict[str, str], int]:
+    """SHA-1 of each file's bytes (None when it cannot be cached: unreadable,
+    too large, not a file — such a file is loaded every time).
+
+    Like git's index, a file whose size, modification time and inode are
+    those recorded with its hash last time is not read again — unless it was
+    modified less than 2 s before that record was made (a change in the same
+    clock tick would not show)."""
+    known = old.get("stat") if old is not None else None
+    known = known if isinstance(known, dict) else {}
+    stamp = old.get("stamp") if old is not None else None
+    trusted_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
+    hashes: dict[str, Optional[str]] = {}
+    seen: dict[str, str] = {}
+    reads = 0
+    for rel in rels:
+        path = root / rel
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                hashes[rel] = None
+                continue
+            sig = f"{st.st_size} {st.st_mtime_ns} {st.st_ino} "
+            prev = known.get(rel)
+            if st.st_mtime_ns < trusted_before and isinstance(prev, str) and prev.startswith(sig) and len(prev) == len(sig) + 40:
+                digest = prev[len(sig) :]
+            else:
+                reads += 1
+                with open(path, "rb") as fh:
+                    digest = hashlib.sha1(fh.read()).hexdigest()
+        except OSError:
+            hashes[rel] = None
+            continue
+        hashes[rel] = digest
+        seen[rel] = sig + digest
+    return hashes, seen, reads
 
 
 def _key_text(key: Any) -> Optional[str]:
@@ -261,24 +290,47 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
 _TODAY = dt.date.today()
 
 
-def _run_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int) -> list[tuple]:
+def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int) -> Callable[[], list[tuple]]:
+    """Start checking daily files; the returned function waits for the rows.
+
+    With ``jobs`` > 1 the files go to forked workers at once, so the caller
+    can read the sales and run the universe checks meanwhile. Objects alive
+    at the fork are frozen out of the garbage collector (it would walk the
+    whole universe after every chunk) and the workers never collect: what a
+    chunk makes is freed by reference counting."""
     global _UNIVERSE, _TODAY
     _UNIVERSE, _TODAY = universe, today
-    try:
-        if jobs <= 1 or len(rels) < 400 or isinstance(universe.retailers, _LazyRetailers):
-            return _check_daily(rels)
-        try:
+    context = None
+    if jobs > 1 and len(rels) >= 400 and not isinstance(universe.retailers, _LazyRetailers):
+        with contextlib.suppress(ValueError):  # no fork on this platform: one process
             context = multiprocessing.get_context("fork")
-        except ValueError:  # pragma: no cover - no fork on this platform
-            return _check_daily(rels)
-        from concurrent.futures import ProcessPoolExecutor
+    if context is None:
+        def run_here() -> list[tuple]:
+            global _UNIVERSE
+            try:
+                return _check_daily(rels)
+            finally:
+                _UNIVERSE = None
 
-        size = max(100, len(rels) // (jobs * 6))
-        chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            return [row for part in pool.map(_check_daily, chunks) for row in part]
-    finally:
-        _UNIVERSE = None
+        return run_here
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(100, len(rels) // (jobs * 6))
+    chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+    gc.freeze()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable)
+    parts = pool.map(_check_daily, chunks)
+
+    def collect() -> list[tuple]:
+        global _UNIVERSE
+        try:
+            return [row for part in parts for row in part]
+        finally:
+            pool.shutdown(cancel_futures=True)
+            gc.unfreeze()
+            _UNIVERSE = None
+
+    return collect
 
 
 # ------------------------------------------------------------ the two runs
@@ -303,12 +355,13 @@ def validate_report(
         stats.update(mode="plain")
         return validate(root, today=today, jobs=jobs)[1]
     version = code_version()
-    rels, discover_diags = discover(root)
-    hashes = {rel: _digest(root, rel) for rel in rels}
-    universe = [rel for rel in rels if _is_universe(rel)]
-    signature = _signature(universe, hashes, today)
+    stamp = time.time_ns()
     cache_path = root / CACHE_FILE
     old = _read_cache(cache_path, version) if use_cache else None
+    rels, discover_diags = discover(root)
+    hashes, seen, stats["hashed"] = _digests(root, rels, old)
+    universe = [rel for rel in rels if _is_universe(rel)]
+    signature = _signature(universe, hashes, today)
     report = None
     if old is not None and signature is not None and old.get("universe") == signature:
         try:
@@ -317,26 +370,45 @@ def validate_report(
         except (_Stale, TypeError, ValueError, KeyError, IndexError, AttributeError):
             report = None  # a cache that does not fit: start afresh
     if report is None:
-        data, universe_diags = _full(root, rels, hashes, universe, signature, today, jobs, stats)
+        try:
+            data, universe_diags = _full(root, rels, hashes, universe, signature, today, jobs, stats)
+        except _Stale:  # a daily check spoke about another file: the plain run only
+            from .validate import validate
+
+            stats.update(mode="plain")
+            return validate(root, today=today, jobs=jobs)[1]
         report = _report(rels, discover_diags, universe_diags, data, root)
     if use_cache:
-        data.update(format=FORMAT, version=version)
-        _write_cache(cache_path, data)
+        data.update(format=FORMAT, version=version, stat=seen)
+        unchanged = old is not None and all(old.get(k) == v for k, v in data.items())
+        if not unchanged:
+            data["stamp"] = stamp
+            _write_cache(cache_path, data)
     return report
 
 
 def _full(root, rels, hashes, universe, signature, today, jobs, stats):
     uni_set = set(universe)
-    loaded = load_files(root, universe, jobs)
+    sales = [rel for rel in universe if SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
+    records = [rel for rel in universe if rel not in set(sales)]
+    loaded = load_files(root, records, 1)
     with gc_paused():
         repo, ureport = assemble(root, loaded)
-        ctx = checks.Context(today=today, calendar=WorkCalendar(repo.calendars))
-        universe_diags = list(ureport.diagnostics)
-        for check in checks.CHECKS:
-            if check in UNIVERSE_CHECKS:
-                universe_diags.extend(check(repo, ctx))
     daily = [rel for rel in rels if rel not in uni_set]
-    rows = _run_daily(repo, today, daily, jobs)
+    wait = _start_daily(repo, today, daily, jobs)
+    try:
+        with gc_paused():  # while the workers check daily files: sales, universe checks
+            sales_repo, sales_report = assemble(root, load_files(root, sales, 1))
+            repo.sales = sales_repo.sales
+            ureport.extend(sales_report.diagnostics)
+            ureport.files += sales_report.files
+            ctx = checks.Context(today=today, calendar=WorkCalendar(repo.calendars))
+            universe_diags = list(ureport.diagnostics)
+            for check in checks.CHECKS:
+                if check in UNIVERSE_CHECKS:
+                    universe_diags.extend(check(repo, ctx))
+    finally:
+        rows = wait()
     files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check in rows}
     stats.update(mode="full", parsed=len(daily))
     data = {
@@ -375,7 +447,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
             for item in load_files(root, small, 1):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])
-        for rel, kind, key, load, check in _run_daily(repo, today, misses, 1):
+        for rel, kind, key, load, check in _start_daily(repo, today, misses, 1)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
     stats.update(mode="cached", parsed=len(misses))
     data = {
