@@ -27,8 +27,14 @@ class Diagnostic:
             if self.column:
                 where += f":{self.column}"
         label = "错误 error" if self.severity == "error" else "提醒 warning"
-        field_part = f" {self.field}:" if self.field else ""
-        return f"{where}: {label}:{field_part} {self.message}"
+        field_part = f" {_one_line(self.field)}:" if self.field else ""
+        return f"{where}: {label}:{field_part} {_one_line(self.message)}"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """One problem, one line: newlines shown as ⏎, a pasted novel cut short."""
+    text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass

@@ -128,3 +128,13 @@ def test_the_installed_command(mini):
 def test_a_path_that_does_not_exist_is_an_error_not_silence(mini):
     code, out = mini.cli("validate", str(mini.records / "plans" / "cm-lii"))
     assert code == 1 and "找不到要检查的文件或目录" in out and "cm-lii" in out and "Traceback" not in out
+
+
+def test_each_problem_is_one_line_even_when_the_value_is_not(mini):
+    mini.replace(PLAN, "retailer: r-0002", 'retailer: "r-0002\\nsecond line"')
+    mini.replace(DIARY, "manager: cm-li", "manager: " + "x" * 5000)
+    code, out = mini.cli("validate")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 3, out
+    assert lines[0].startswith("records/diaries/") and len(lines[0]) < 600
+    assert lines[1].startswith(f"records/{PLAN}:") and "⏎" in lines[1]
