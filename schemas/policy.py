@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .common import Fraction, NonNeg, NonNegInt, PosInt, Record, Slug, Text, desc
@@ -149,10 +149,12 @@ class CompositeClassRule(Record):
     development: Development = Field(default_factory=Development)
     classes: list[ClassStep] = Field(default_factory=_default_classes, min_length=2, description=desc("类别及分数下限，从高到低", "classes, best first"))
 
-    @model_validator(mode="after")
-    def _weights(self):
-        _check_weights(self.weights.model_dump(), "零售户四项价值")
-        return self
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, weights: ValueWeights) -> ValueWeights:
+        # on the field, so the error points at `weights:` in policy.yaml
+        _check_weights(weights.model_dump(), "零售户四项价值")
+        return weights
 
 
 class VolumeClassRule(Record):
@@ -236,9 +238,14 @@ class Tiers(Record):
         description=desc("新户起始档位（按城网/农网和面积）", "starting tier of a new retailer"),
     )
 
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, weights: TierWeights) -> TierWeights:
+        _check_weights(weights.model_dump(), "档位得分")
+        return weights
+
     @model_validator(mode="after")
     def _check(self):
-        _check_weights(self.weights.model_dump(), "档位得分")
         if self.mode == "bands" and not self.bands:
             raise PydanticCustomError("tier_bands", "mode 为 bands 时要写分数段 bands (bands mode needs bands)")
         for item in [*self.bands, *self.new_retailer]:

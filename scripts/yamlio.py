@@ -345,6 +345,9 @@ def locate(root: Node | None, loc: Sequence[Any]) -> Located:
                     node = value_node
                     break
             else:
+                nxt = loc[index + 1] if not last else None
+                if not last and any(isinstance(k, ScalarNode) and k.value == nxt for k, _ in node.value):
+                    continue  # a union's tag (e.g. `composite`) between two written keys
                 if last or _is_field_name(part):
                     shown.append(part)
                 continue
