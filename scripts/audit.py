@@ -117,7 +117,8 @@ class State:
         if self.src is None:
             raise CrmdocsError(f"{root} 不是 git 仓库，无法审核提交 (not a git repository)")
         self.reader = BlobReader(self.src)
-        self._people: dict[str, People] = {}
+        self._people: dict[str, People] = {}  # by tree id of records/people
+        self._people_at: dict[str, People] = {}  # by commit
         self._retailers: dict[str, dict[str, str]] = {}
         self._parents: dict[str, list[str]] = {}
 
@@ -144,6 +145,12 @@ class State:
         return parents[0] if parents else commit.sha
 
     def people(self, sha: str) -> People:
+        if sha in self._people_at:
+            return self._people_at[sha]
+        self._people_at[sha] = found = self._people_of(sha)
+        return found
+
+    def _people_of(self, sha: str) -> People:
         tree = self._subtree(sha, "people")
         key = tree.hexsha if tree is not None else ""
         if key not in self._people:
@@ -214,10 +221,12 @@ class Checker:
     def __init__(self, state: State):
         self.state = state
         self.found: list[Violation] = []
+        self._seen: set[Violation] = set()
 
     def add(self, commit: CommitInfo, path: str, field: str, rule: str, detail: str = "") -> None:
         v = Violation(commit, path, field, rule, detail)
-        if v not in self.found:
+        if v not in self._seen:
+            self._seen.add(v)
             self.found.append(v)
 
     def check(self, change: RawChange) -> None:
