@@ -59,13 +59,23 @@ class Source:
     shallow: frozenset[str] = frozenset()
 
     def git(self, *args: str) -> str:
-        # core.quotepath=off: paths come back as written, Chinese included
-        return self.repo.git.execute(["git", "-c", "core.quotepath=off", *args], strip_newline_in_stdout=False)
+        import git
+
+        try:
+            # core.quotepath=off: paths come back as written, Chinese included
+            return self.repo.git.execute(["git", "-c", "core.quotepath=off", *args], strip_newline_in_stdout=False)
+        except git.GitCommandError as exc:
+            detail = (exc.stderr or "").strip().splitlines()
+            raise CrmdocsError(
+                f"git {args[0]} 失败：{detail[-1] if detail else exc} (git failed in {self.repo.working_tree_dir})"
+            ) from None
 
 
 def _open(path: Path) -> Any:
-    import git
-
+    try:
+        import git
+    except ImportError:  # GitPython without a git executable: no history
+        return None
     try:
         return git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -194,8 +204,10 @@ def first_commit_times(root: Path | str, under: str = RECORDS) -> Optional[dict[
                 found[rel] = when
     for rel in edge:
         found.pop(rel, None)
-    if src.shallow and not found:
-        return None  # a depth-1 clone: nothing is known
+    if not found:
+        # nothing under records/ was ever committed here (a depth-1 clone, or a
+        # tarball unpacked inside some other repository): nothing is known
+        return None
     return found
 
 

@@ -245,3 +245,13 @@ def test_review_time_is_the_commit_that_added_the_review(git_office):
     assert times[path] == dt.datetime(2026, 9, 2, 18, 30)
     assert times[f"records/{DIARY}#review"] == dt.datetime(2026, 8, 31, 18, 0)  # committed with its review
     assert "records/diaries/cm-li/2026/2026-09-03.yaml#review" not in times
+
+
+def test_records_unpacked_inside_an_unrelated_repository_have_no_history(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.name=a", "-c", "user.email=a@x", "commit", "-qm", "dotfiles")
+    office = tmp_path / "unpacked"
+    build_mini_repo(office)
+    assert history.handed_in_times(office) is None
