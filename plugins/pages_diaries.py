@@ -161,6 +161,15 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
         f"本月日记 {len(diaries)} 篇，已批阅 {reviewed} 篇，"
         f"未批阅 {len(diaries) - reviewed} 篇。</p>"
     )))
+    months = sorted(data.diaries_by_manager.get(person.id, {}))
+    at = months.index(month)
+    nav = []
+    if at > 0:
+        nav.append(link(data.href(here, diary_month_page(person.id, months[at - 1])), f"← {months[at - 1]}"))
+    if at + 1 < len(months):
+        nav.append(link(data.href(here, diary_month_page(person.id, months[at + 1])), f"{months[at + 1]} →"))
+    if nav:
+        body.append(block(Markup('<p class="crm-note">') + Markup(" · ").join(nav) + Markup("</p>")))
     for diary in diaries:
         title = day_label(diary.date) + ("" if diary.review else " 未批阅")
         body.append(heading(2, title, f"d-{diary.date.isoformat()}"))

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import charts
 from .pages import Page
-from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, fmt_pct, heading, link, table
+from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, fmt_pct, heading, kv, link, table
 from .sitedata import (
     DIARIES,
     MANAGERS,
@@ -146,7 +146,7 @@ def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
         was = f"{data.grade_name(change.old)} → " if change.old else "定为 "
         info.append(["等级变动", f"{change.commit.time:%Y-%m-%d}：{was}{data.grade_name(change.new)}"
                                   f"（{data.author_name(change.commit)} 提交 {change.commit.short}）"])
-    body.append(block(table(["项目", "内容"], info, search=True)))
+    body.append(block(kv(info)))
 
     # grade recommendation
     body.append(heading(2, "等级建议", "grade"))

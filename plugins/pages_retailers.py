@@ -17,7 +17,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, LOCATION_ZH, NETWORK_ZH, STATUS_
 
 from . import charts, results
 from .pages import Page
-from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, heading, link, table
+from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, heading, kv, link, table
 from .sitedata import RETAILERS, SiteData, department_page, diary_month_page, manager_page, month_of, territory_page
 
 VIOLATION_ZH = {"illegal_cigarettes": "假烟私烟", "cross_region": "跨区域经营", "price": "价格违规", "licence": "证照违规", "other": "其他"}
@@ -70,6 +70,9 @@ def department(data: SiteData, dept: Any, order: int) -> Page:
     retailers = data.retailers_by_dept.get(dept.id, [])
     body = [heading(1, f"{dept.name} 零售户")]
     body.append(block(Markup(f"<p>共 {len(retailers)} 户。在表头下方的输入框和下拉框中筛选；点店名查看经营档案。</p>")))
+    dist = results.class_distribution(data, dept.id)
+    if dist:
+        body.append(block(charts.bar_chart(dist, caption=f"{dept.name} 按类别（最新一期）", unit=" 户")))
     rows, attrs_ = [], []
     for r in retailers:
         cls = results.class_of(data, r.id)
@@ -138,8 +141,7 @@ def territory(data: SiteData, dept: Any, mid: str, retailers: list[Any], sales: 
 
 
 def _kv(rows: list[tuple[str, Any]], title: str) -> Markup:
-    items = Markup("").join(Markup("<dt>") + esc(k) + Markup("</dt><dd>") + esc(v) + Markup("</dd>") for k, v in rows)
-    return Markup(f'<div class="crm-card"><p class="crm-label">{esc(title)}</p><dl class="crm-kv">') + items + Markup("</dl></div>")
+    return kv(rows, title)
 
 
 def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Markup:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Optional, Sequence
 from markupsafe import Markup, escape
 
 __all__ = [
-    "Markup", "Block", "esc", "md", "attrs", "tag", "link", "table", "badge", "block",
+    "Markup", "Block", "esc", "md", "attrs", "tag", "link", "table", "kv", "badge", "block",
     "heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED",
 ]
 
@@ -127,6 +127,13 @@ def table(
 
 class Block(str):
     """A raw HTML block of a page (trusted HTML: built from escaped parts)."""
+
+
+def kv(rows: Iterable[Sequence[Any]], title: str = "") -> Markup:
+    """Label → value pairs as a definition list (smaller than a table)."""
+    items = Markup("").join(Markup("<dt>") + esc(k) + Markup("</dt><dd>") + esc(v) + Markup("</dd>") for k, v in rows)
+    head = Markup('<p class="crm-label">') + esc(title) + Markup("</p>") if title else Markup("")
+    return Markup('<div class="crm-card">') + head + Markup('<dl class="crm-kv">') + items + Markup("</dl></div>")
 
 
 def block(html: Any) -> Block:

@@ -215,6 +215,16 @@ def test_search_finds_a_shop_by_name(demo_site):
     assert hit and r.basic.shop_name == hit[0]["title"].replace("\u200b", "").split("（")[0]
 
 
+def test_search_finds_words_of_a_diary(demo_site):
+    """Diaries are indexed by review and market information (search_diaries: summary)."""
+    repo = demo_records()
+    diary = next(d for d in repo.diaries.values() if d.market_info)
+    words = diary.market_info[0].content
+    docs = [d for d in search_docs(demo_site) if d["location"].endswith(f"#d-{diary.date.isoformat()}")
+            and f"/{diary.manager}/" in d["location"]]
+    assert docs and words in docs[0]["text"].replace("\u200b", "")
+
+
 def test_search_index_stays_small(demo_site):
     size = (demo_site / "search" / "search_index.json").stat().st_size
     repo = demo_records()
