@@ -104,6 +104,10 @@ def dump_record(record: BaseModel, header: str = "") -> str:
     return dumps(record, header)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def write_atomic(path: Path | str, text: str | bytes) -> bool:
     """Write ``path`` via a temporary file and rename; return False when the
     content was already the same (the file is then not touched)."""
@@ -117,6 +121,7 @@ def write_atomic(path: Path | str, text: str | bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a record is an ordinary file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
