@@ -71,13 +71,33 @@ def regime_start(repo) -> Optional[dt.date]:
 
 def territory_on(repo, day: dt.date) -> dict[str, list[str]]:
     """manager → active retailers they are responsible for on ``day`` (sorted)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for rid in sorted(repo.retailers):
-        r = repo.retailers[rid]
-        if r.status is not Status.active:
-            continue
-        out[r.management.manager_on(day)].append(rid)
-    return dict(out)
+    return Territories(repo).on(day)
+
+
+class Territories:
+    """Territories on any day: retailers that never changed hands are grouped
+    once; only those with a manager history are looked at per day."""
+
+    def __init__(self, repo) -> None:
+        self.fixed: dict[str, list[str]] = defaultdict(list)
+        self.moving: list[tuple[str, object]] = []
+        for rid in sorted(repo.retailers):
+            r = repo.retailers[rid]
+            if r.status is not Status.active:
+                continue
+            if r.management.manager_history:
+                self.moving.append((rid, r.management))
+            else:
+                self.fixed[r.management.manager].append(rid)
+
+    def on(self, day: dt.date) -> dict[str, list[str]]:
+        out = {m: list(rs) for m, rs in self.fixed.items()}
+        for rid, management in self.moving:
+            out.setdefault(management.manager_on(day), []).append(rid)  # type: ignore[attr-defined]
+        for m, rs in out.items():
+            if self.moving:
+                rs.sort()
+        return out
 
 
 def class_lookup(ctx, day: dt.date) -> Callable[[str], Optional[str]]:
@@ -342,9 +362,10 @@ def summarise(ctx) -> VisitsResult:
     by_key: dict[tuple[str, str], Visits] = {}
     managers: dict[str, set[str]] = defaultdict(set)
     territories: dict[dt.date, dict[str, list[str]]] = {}
+    teams = Territories(repo)
     for month in months:
         ref = min(periods.bounds(month)[1], ctx.as_of)
-        terr = territory_on(repo, ref)
+        terr = teams.on(ref)
         territories[ref] = terr
         lookup = class_lookup(ctx, ref)
         for manager in people:
