@@ -263,6 +263,19 @@ class Checker:
         readable = _UNREADABLE not in (old, new)
         # a change of comments or layout only still counts as touching the file
         leaves = (diff_fields(old, new) or [""]) if readable else [""]
+        if change.olds and readable:
+            # a merge commit answers only for what differs from every parent
+            # (what it resolved or added itself), the rest came from its parents
+            for sha in change.olds[1:]:
+                other = self.state.reader.data(sha)
+                if other is _UNREADABLE:
+                    continue
+                theirs = set(diff_fields(other, new) or [""])
+                leaves = [leaf for leaf in leaves if leaf in theirs]
+                if old is None and other is not None:
+                    old = other
+            if not leaves:
+                return
         if kind in ("plan", "diary"):
             self._daily(commit, path, kind, match[1], author, people, old, new, leaves)
         elif kind == "retailer":

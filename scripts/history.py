@@ -367,8 +367,9 @@ class RawChange:
     commit: CommitInfo
     path: str  # relative to root
     status: str  # A, M, D
-    old: Optional[str]  # blob sha
+    old: Optional[str]  # blob sha (a merge: in the first parent)
     new: Optional[str]
+    olds: tuple[Optional[str], ...] = ()  # a merge: the blob in each parent
 
 
 _ZERO = "0" * 40
@@ -403,13 +404,11 @@ def raw_changes(
             fields = meta.lstrip(":").split()
             parents = meta.count(":")  # 1 normally, n for a combined (merge) diff
             shas = fields[parents + 1 : parents + 1 + parents + 1]
-            status = fields[-1]
-            old = shas[0] if shas and shas[0] != _ZERO else None
+            olds = tuple(None if sha == _ZERO else sha for sha in shas[:-1])
+            old = olds[0] if olds else None
             new = shas[-1] if shas and shas[-1] != _ZERO else None
             letter = "A" if old is None else "D" if new is None else "M"
-            if parents > 1 and "A" in status and old is None:
-                letter = "A"
-            found.append(RawChange(commit, path[cut:], letter, old, new))
+            found.append(RawChange(commit, path[cut:], letter, old, new, olds if parents > 1 else ()))
     return found
 
 

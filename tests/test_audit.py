@@ -297,3 +297,23 @@ def test_unknown_record_files_and_sales_are_the_admins(git_office):
     git_office.write("sales/2026-10.csv", "date,retailer,brand,quantity,amount\n")
     git_office.commit("mm-zhao")
     assert [r[2] for r in rules(git_office, base)] == ["admin_only", "admin_only"]
+
+
+def test_a_change_made_inside_a_merge_commit_is_checked(git_office):
+    from conftest import git, git_env
+
+    base = git_office.head()
+    git(git_office.root, "checkout", "-q", "-b", "diary")
+    rel = new_diary(git_office)
+    git_office.commit("cm-li", "日记", "2026-09-02 18:00")
+    git(git_office.root, "checkout", "-q", "main")
+    git_office.edit(POLICY, lambda d: d["visits"].update(plan_max=30))
+    git_office.commit("ad-sun", "政策", "2026-09-02 19:00")
+    who = ["-c", "user.name=mm-zhao", "-c", "user.email=mm-zhao@example.com"]
+    git(git_office.root, *who, "merge", "-q", "--no-commit", "--no-ff", "diary")
+    git_office.edit(rel, lambda d: d.update(business_analysis="合并时顺手改的"))
+    env = git_env()
+    env.update(GIT_AUTHOR_DATE="2026-09-03T09:00:00+08:00", GIT_COMMITTER_DATE="2026-09-03T09:00:00+08:00")
+    git(git_office.root, "add", "-A", env=env)
+    git(git_office.root, *who, "commit", "-qm", "merge", env=env)
+    assert rules(git_office, base) == [(f"records/{rel}", "business_analysis", "market_manager_scope", "mm-zhao")]
