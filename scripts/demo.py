@@ -126,6 +126,7 @@ class Shop:
     opened: Optional[dt.date] = None
     stop: Optional[dt.date] = None  # no orders after this day (suspended/closed)
     status: str = "active"
+    first_order: Optional[dt.date] = None  # default: the day it opened
     record: dict = field(default_factory=dict)
 
     def manager_on(self, day: dt.date) -> str:
@@ -519,6 +520,7 @@ class Office:
         monday = end - dt.timedelta(days=end.weekday())
         opened = monday - dt.timedelta(days=5)  # Wednesday of last week
         s.opened = opened
+        s.first_order = opened + dt.timedelta(days=14)  # its first order is still to come
         s.record["basic"]["opened"] = opened
         s.record["basic"]["licence_expiry"] = D(opened.year + 5, opened.month, opened.day)
         self.special["new"] = s.id
@@ -529,8 +531,10 @@ class Office:
             s.opened = shape.sales_start + dt.timedelta(days=rng.randint(30, 80))
             s.record["basic"]["opened"] = s.opened
         # one with a sudden month jump (a wedding hall opened next door)
-        self.special["month_jump"] = chosen[5].id
-        self.jump_shop = chosen[5].idx
+        steady = [x for x in plain if x.weekly > 12 and x not in chosen and x.opened and x.opened.year < 2026]
+        jumper = rng.choice(steady) if steady else chosen[5]
+        self.special["month_jump"] = jumper.id
+        self.jump_shop = jumper.idx
         for s in self.shops:
             if s.status != "active":
                 s.record["status"] = s.status
@@ -570,7 +574,7 @@ class Office:
         growth = rng.uniform(-0.35, 0.35, size=n)
         p_order = np.where(big, shape.order_rate[1], shape.order_rate[0])
         order_day = np.array([s.order_day for s in self.shops])
-        first = np.array([((s.opened or shape.sales_start) - epoch).days for s in self.shops])
+        first = np.array([((s.first_order or s.opened or shape.sales_start) - epoch).days for s in self.shops])
         last = np.array([((s.stop or shape.sales_end) - epoch).days for s in self.shops])
         jump = np.zeros(n)
         jump[self.jump_shop] = 1.0
@@ -635,8 +639,10 @@ class Office:
             season = 1.0 + 0.25 * (month == 9 and monday.day >= 14) + 0.1 * (month == 12) + 0.2 * (month == 1)
             mean = weekly * (1 + growth * (t - 0.5)) * season
             if monday.month == jump_month:
-                mean = mean * np.where(jump > 0, 2.8, 1.0)
+                mean = mean * np.where(jump > 0, 3.2, 1.0)
             ordered = (rng.random(n) < p_order) & (days >= first) & (days <= last) & (days >= 0)
+            if monday.month == jump_month:
+                ordered = ordered | ((jump > 0) & (days >= 0))
             lam = mean[:, None] * share
             qty = rng.poisson(lam)
             qty = np.where(stocked & (rng.random((n, nb)) < shape.line_rate), np.maximum(qty, 1), 0)
