@@ -181,3 +181,15 @@ def test_quarter_and_year_add_up_their_months(mini):
     assert by[("cm-li", "2026-Q4")].execution.ratio == 0.0
     # September: 22 weekdays − Fri 09-25 (中秋节) + make-up Sunday 09-20 = 22 working days
     assert by[("cm-li", "2026-09")].working_days == 22
+
+
+def test_a_manager_who_left_is_not_expected_to_write_after_the_last_diary(mini):
+    mini.edit("people/cm-li.yaml", lambda d: d.update(active=False))
+    v = visits(mini, D(2026, 9, 8))
+    assert (v.working_days, v.plans.missing, v.diaries.missing) == (1, 0, 0)  # only 09-01
+
+
+def test_a_new_manager_is_expected_from_the_hire_date(mini):
+    mini.edit("people/cm-li.yaml", lambda d: d.update(hire_date="2026-09-07"))
+    v = visits(mini, D(2026, 9, 8))
+    assert v.working_days == 2  # 09-07, 09-08

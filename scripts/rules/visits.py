@@ -195,7 +195,9 @@ def _expected_days(ctx, person, month: str, start0: Optional[dt.date], last_reco
     first, last = periods.bounds(month)
     lo = max(d for d in (first, start0, person.hire_date) if d is not None)
     hi = min(last, ctx.as_of)
-    if not person.active and last_record is not None:
+    if not person.active:  # left: expected up to the last plan or diary they wrote
+        if last_record is None:
+            return []
         hi = min(hi, last_record)
     if start0 is None or hi < lo:
         return []
