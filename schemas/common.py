@@ -267,13 +267,14 @@ PosInt = Annotated[int, Field(gt=0)]
 NonNegInt = Annotated[int, Field(ge=0)]
 
 
-def unique_list(items: list) -> list:
+def unique_list(items: list, field: tuple = ()) -> list:
+    """``items`` unchanged, or an error at the repeated item (``at``: its place)."""
     seen = set()
-    for item in items:
+    for index, item in enumerate(items):
         key = item if isinstance(item, (str, int)) else repr(item)
         if key in seen:
             raise PydanticCustomError(
-                "duplicate_item", "“{found}” 出现了两次 (listed twice)", {"found": item}
+                "duplicate_item", "“{found}” 出现了两次 (listed twice)", {"found": item, "at": (index, *field)}
             )
         seen.add(key)
     return items

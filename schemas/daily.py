@@ -51,12 +51,12 @@ class Approval(Record):
 
 def _no_repeat_retailer(visits: list) -> list:
     seen = set()
-    for visit in visits:
+    for index, visit in enumerate(visits):
         if visit.retailer in seen:
             raise PydanticCustomError(
                 "visit_twice",
                 "零售户 {found} 在计划里出现了两次 (retailer listed twice)",
-                {"found": visit.retailer},
+                {"found": visit.retailer, "at": (index, "retailer")},
             )
         seen.add(visit.retailer)
     return visits
@@ -172,14 +172,15 @@ class Diary(Record):
                 "no_visits",
                 "没有拜访记录时要写明原因 absence（sick 病假 / leave 请假 / training 培训 / meeting 会议）"
                 " (a diary without visits needs an absence reason)",
+                {"at": ("absence",)},
             )
         if self.review is not None:
-            for number in self.review.valuable:
+            for index, number in enumerate(self.review.valuable):
                 if number > len(self.market_info):
                     raise PydanticCustomError(
                         "valuable_out_of_range",
                         "批阅标记的第 {n} 条市场信息不存在（日记只有 {count} 条）"
                         " (review marks an item that does not exist)",
-                        {"n": number, "count": len(self.market_info)},
+                        {"n": number, "count": len(self.market_info), "at": ("review", "valuable", index)},
                     )
         return self

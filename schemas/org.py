@@ -31,7 +31,7 @@ class OrgUnit(Record):
 
         if self.kind is not UnitKind.city and self.parent is None:
             raise PydanticCustomError(
-                "parent_missing", "县区公司和客户服务部必须写上级单位 parent (parent is required)"
+                "parent_missing", "县区公司和客户服务部必须写上级单位 parent (parent is required)", {"at": ("parent",)}
             )
         return self
 
@@ -97,11 +97,11 @@ class Person(Record):
 
         if self.role is Role.customer_manager and self.grade is None:
             raise PydanticCustomError(
-                "grade_missing", "客户经理必须写等级 grade (a customer manager needs a grade)"
+                "grade_missing", "客户经理必须写等级 grade (a customer manager needs a grade)", {"at": ("grade",)}
             )
         if self.role is not Role.customer_manager and self.grade is not None:
             raise PydanticCustomError(
-                "grade_not_allowed", "只有客户经理有等级 grade (only customer managers have a grade)"
+                "grade_not_allowed", "只有客户经理有等级 grade (only customer managers have a grade)", {"at": ("grade",)}
             )
         return self
 

@@ -58,7 +58,7 @@ class Complaint(Record):
             raise PydanticCustomError(
                 "resolved_before_received",
                 "办结时间 {resolved} 早于受理时间 {received} (resolved before received)",
-                {"resolved": str(self.resolved), "received": str(self.received)},
+                {"resolved": str(self.resolved), "received": str(self.received), "at": ("resolved",)},
             )
         return self
 
@@ -92,7 +92,7 @@ class ManagerTarget(Record):
 
 
 def _unique_managers(targets: list) -> list:
-    return unique_list([t.manager for t in targets]) and targets
+    return unique_list([t.manager for t in targets], ("manager",)) and targets
 
 
 class Targets(Record):
@@ -115,7 +115,7 @@ class Holiday(Record):
     def _order(self):
         if self.end < self.start:
             raise PydanticCustomError(
-                "holiday_order", "放假结束日早于开始日 (holiday ends before it starts)"
+                "holiday_order", "放假结束日早于开始日 (holiday ends before it starts)", {"at": ("to",)}
             )
         return self
 
@@ -137,11 +137,14 @@ class Calendar(Record):
 
     @model_validator(mode="after")
     def _in_year(self):
-        for day in [*self.workdays, *(h.start for h in self.holidays), *(h.end for h in self.holidays)]:
+        places = [(d, ("workdays", i)) for i, d in enumerate(self.workdays)]
+        for i, h in enumerate(self.holidays):
+            places += [(h.start, ("holidays", i, "from")), (h.end, ("holidays", i, "to"))]
+        for day, at in places:
             if day.year != self.year:
                 raise PydanticCustomError(
                     "calendar_year", "日期 {day} 不在 {year} 年 (date outside the calendar's year)",
-                    {"day": str(day), "year": self.year},
+                    {"day": str(day), "year": self.year, "at": at},
                 )
         return self
 

@@ -171,7 +171,8 @@ def validation_diagnostics(rel: str, text: str, exc: ValidationError) -> list[Di
     tree = yamlio.compose(text)
     out = []
     for error in exc.errors(include_url=False):
-        where = yamlio.locate(tree, error["loc"])
+        # a rule over several fields names the one to fix in its context ("at")
+        where = yamlio.locate(tree, (*error["loc"], *(error.get("ctx") or {}).get("at", ())))
         out.append(Diagnostic(rel, where.line, where.column, where.field, explain(error), "error", error["type"]))
     return out
 

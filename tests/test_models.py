@@ -109,7 +109,6 @@ CASES = [
     (RETAILER, ("image",), {"level": 4}, "image.level", "level: 4", "3"),
     (RETAILER, ("status",), "gone", "status", "status: gone", "active"),
     # plan
-    (PLAN, ("visits", 1, "retailer"), "r-0001", "visits", "visits:", "两次"),
     (PLAN, ("visits", 0, "purpose"), "chat", "visits[0].purpose", "purpose: chat", "routine"),
     (PLAN, ("approval", "at"), "tomorrow", "approval.at", "at: tomorrow", "HH:MM"),
     (PLAN, ("visits",), "r-0001", "visits", "visits: r-0001", "列表"),
@@ -133,11 +132,11 @@ CASES = [
     (SURVEY, ("period",), "2026-13", "period", "period:", "2026-Q3"),
     # targets
     (TARGETS, ("targets", 0, "sales"), -1, "targets[0].sales", "sales: -1", "0"),
-    (TARGETS, ("targets", 1, "manager"), "cm-li", "targets", "targets:", "两次"),
     (TARGETS, ("targets",), ..., "targets", "period:", "缺少"),
     # calendar
     (CALENDAR, ("weekend",), [6, 8], "weekend[1]", "- 8", "7"),
-    (CALENDAR, ("holidays", 0, "to"), "2026-09-24", "holidays[0]", "name: 中秋节", "早于"),
+    (CALENDAR, ("holidays", 0, "to"), "2026-09-24", "holidays[0].to", "2026-09-24", "早于"),
+    (CALENDAR, ("workdays", 1), "2027-10-10", "workdays[1]", "2027-10-10", "不在 2026 年"),
     (CALENDAR, ("workdays", 0), "2026-02-30", "workdays[0]", "2026-02-30", "日期"),
     (CALENDAR, ("year",), 1999, "year", "year: 1999", "2000"),
     # tier override
@@ -163,6 +162,22 @@ def test_bad_value_names_file_line_and_field(mini, rel, path, value, field, need
     assert d.field == field
     assert d.line == mini.line_of(rel, needle), mini.text(rel)
     assert words in d.message, d.message
+
+
+@pytest.mark.parametrize(
+    "rel, path, value, field, needle",
+    [
+        (PLAN, ("visits", 1, "retailer"), "r-0001", "visits[1].retailer", "retailer: r-0001"),
+        (TARGETS, ("targets", 1, "manager"), "cm-li", "targets[1].manager", "manager: cm-li"),
+        (DIARY, ("visits", 0, "findings", "stock_outs"), ["b-yunyan", "b-yunyan"], "visits[0].findings.stock_outs[1]", "- b-yunyan"),
+        (CM_LI, ("emails",), ["a@example.com", "A@example.com"], "emails[1]", "example.com"),
+    ],
+)
+def test_a_repeated_entry_is_reported_where_it_repeats(mini, rel, path, value, field, needle):
+    mini.edit(rel, _set(path, value))
+    d = error_in(mini, rel)
+    assert (d.field, d.line) == (field, mini.line_of(rel, needle, nth=2))
+    assert "两次" in d.message
 
 
 def test_mutations_cover_every_kind():
@@ -231,25 +246,25 @@ def test_target_period_as_a_plain_year(mini):
 def test_department_without_parent(mini):
     mini.edit(ORG, _set(("parent",), ...))
     d = error_in(mini, ORG)
-    assert "parent" in d.message and d.line == 1
+    assert "parent" in d.message and (d.line, d.field) == (1, "parent")
 
 
 def test_customer_manager_without_grade(mini):
     mini.edit(CM_LI, _set(("grade",), ...))
     d = error_in(mini, CM_LI)
-    assert "grade" in d.message and "客户经理" in d.message
+    assert "grade" in d.message and "客户经理" in d.message and d.field == "grade"
 
 
 def test_market_manager_with_a_grade(mini):
     mini.edit("people/mm-zhao.yaml", _set(("grade",), "level-1"))
     d = error_in(mini, "people/mm-zhao.yaml")
-    assert "grade" in d.message
+    assert "grade" in d.message and (d.field, d.line) == ("grade", mini.line_of("people/mm-zhao.yaml", "grade:"))
 
 
 def test_diary_without_visits_needs_an_absence_reason(mini):
     mini.edit(DIARY, lambda d: d.update(visits=[], market_info=[], review={"reviewer": "mm-zhao", "at": "2026-09-01 18:00", "rating": 3}))
     d = error_in(mini, DIARY)
-    assert "absence" in d.message
+    assert "absence" in d.message and d.field == "absence"
     mini.edit(DIARY, lambda d: d.update(absence="sick"))
     assert mini.load()[1].diagnostics == []
 
@@ -257,13 +272,13 @@ def test_diary_without_visits_needs_an_absence_reason(mini):
 def test_review_marks_an_item_that_does_not_exist(mini):
     mini.edit(DIARY, lambda d: d["review"].update(valuable=[1, 2]))
     d = error_in(mini, DIARY)
-    assert "第 2 条" in d.message
+    assert "第 2 条" in d.message and d.field == "review.valuable[1]"
 
 
 def test_complaint_resolved_before_received(mini):
     mini.edit(COMPLAINT, _set(("resolved",), "2026-08-31 10:00"))
     d = error_in(mini, COMPLAINT)
-    assert "早于" in d.message
+    assert "早于" in d.message and (d.field, d.line) == ("resolved", mini.line_of(COMPLAINT, "resolved:"))
 
 
 def test_calendar_date_outside_its_year(mini):
