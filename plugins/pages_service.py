@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
@@ -103,8 +103,9 @@ def abnormal_pages(data: SiteData) -> list[Page]:
                                        hrefs=[data.href(here, abnormal_week_page(w)) for w in weeks[:12]][::-1])))
     rule_keys = list(results.RULE_ZH)
     body.append(heading(2, "按周", "weeks"))
+    rule_counts = {w: Counter(o.rule for _, o in by_week[w]) for w in weeks}
     body.append(block(table(["周", "合计", *[results.RULE_ZH[k] for k in rule_keys]], [
-        [link(data.href(here, abnormal_week_page(w)), w), len(by_week[w])] + [sum(1 for _, o in by_week[w] if o.rule == k) for k in rule_keys]
+        [link(data.href(here, abnormal_week_page(w)), w), len(by_week[w])] + [rule_counts[w].get(k, 0) for k in rule_keys]
         for w in weeks
     ])))
     latest = weeks[0]

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -40,6 +41,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.root: Optional[Path] = None
         self.pages: list = []
         self.blocks: dict[str, list[str]] = {}  # page path → its raw HTML blocks
+        self.timings: dict[str, float] = {}
         # placeholder paragraphs for the blocks; random so record text cannot forge one
         self.token = f"CRMBLOCK{secrets.token_hex(8)}"
 
@@ -74,7 +76,9 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         from .pages import generate, navigation
 
         data = self._site_data(config)
+        computed = time.perf_counter()
         self.pages = generate(data)
+        self.timings["pages"] = time.perf_counter() - computed
         replaced = []
         self.blocks = {}
         for page in self.pages:
@@ -96,7 +100,14 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
                 f.src_uri for f in files.documentation_pages() if f.src_uri not in generated
             )
             config.nav = navigation(self.pages, hand_written)
-        log.info("生成 %d 个页面（%s版）", len(self.pages), "公开" if self.config.profile == "public" else "内部")
+        t = self.timings
+        log.info(
+            "生成 %d 个页面（%s版）：读取与检查 %.1f 秒，计算 %.1f 秒，生成页面 %.1f 秒",
+            len(self.pages), "公开" if self.config.profile == "public" else "内部",
+            t.get("validate", 0), t.get("compute", 0), t["pages"],
+        )
+        if self.config.profile == "internal":
+            log.info("内部版含零售户个人信息：只在单位内部使用，不要公开发布 (internal build: do not publish)")
         return files
 
     # First (high priority): put the raw HTML blocks back before any other
@@ -142,6 +153,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             from crmdocs.scripts.validate import default_jobs
 
             jobs = default_jobs()
+        started = time.perf_counter()
         try:
             repo, report = validate(root, jobs=jobs)
         except CrmdocsError as exc:
@@ -153,6 +165,8 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             raise error("检查记录", str(root / "records"), f"{text}\n共 {len(report.errors)} 个错误；请先运行 crmdocs validate 并改正 (fix the records first)")
         if report.warnings:
             log.info("记录检查：%d 个提醒（crmdocs validate 查看）", len(report.warnings))
+        self.timings["validate"] = time.perf_counter() - started
+        started = time.perf_counter()
         computed = None
         as_of = None
         if self.config.compute:
@@ -172,6 +186,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             from crmdocs.scripts.rules import last_day
 
             as_of = last_day(repo)
+        self.timings["compute"] = time.perf_counter() - started
         commit = None
         if self.config.commit:
             from .sitedata import Commit
