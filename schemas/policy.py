@@ -180,13 +180,14 @@ class RetailerClasses(Record):
         ids = [c.id for c in self.rule.classes]
         mins = [c.min for c in self.rule.classes]
         if len(set(ids)) != len(ids):
-            raise PydanticCustomError("class_ids", "类别编号重复 (class ids repeat)")
+            raise PydanticCustomError("class_ids", "类别编号重复 (class ids repeat)", {"at": ("rule", "classes")})
         if mins != sorted(mins, reverse=True):
-            raise PydanticCustomError("class_order", "类别要从高到低排列，下限逐级变小 (classes best first)")
+            raise PydanticCustomError("class_order", "类别要从高到低排列，下限逐级变小 (classes best first)", {"at": ("rule", "classes")})
         for key in self.key_classes:
             if key not in ids:
                 raise PydanticCustomError(
-                    "unknown_class", "重点客户类别 {key} 不在类别表里 {ids} (unknown class)", {"key": key, "ids": ids}
+                    "unknown_class", "重点客户类别 {key} 不在类别表里 {ids} (unknown class)",
+                    {"key": key, "ids": ids, "at": ("key_classes", self.key_classes.index(key))},
                 )
         return self
 
@@ -247,7 +248,7 @@ class Tiers(Record):
     @model_validator(mode="after")
     def _check(self):
         if self.mode == "bands" and not self.bands:
-            raise PydanticCustomError("tier_bands", "mode 为 bands 时要写分数段 bands (bands mode needs bands)")
+            raise PydanticCustomError("tier_bands", "mode 为 bands 时要写分数段 bands (bands mode needs bands)", {"at": ("bands",)})
         for item in [*self.bands, *self.new_retailer]:
             if item.tier > self.count:
                 raise PydanticCustomError(
@@ -382,12 +383,12 @@ class Appraisal(Record):
         if not math.isclose(total, 100):
             raise PydanticCustomError(
                 "points_sum", "考核指标满分合计应为 100（百分制），现在是 {total} (indicator points must sum to 100)",
-                {"total": total},
+                {"total": total, "at": ("indicators",)},
             )
         for name, ind in self.indicators.items():
             if ind.floor >= ind.full:
                 raise PydanticCustomError(
-                    "indicator_floor", "指标 {name} 的 0 分线应低于满分线 (floor below full)", {"name": name}
+                    "indicator_floor", "指标 {name} 的 0 分线应低于满分线 (floor below full)", {"name": name, "at": ("indicators", name, "floor")}
                 )
         return self
 
@@ -445,11 +446,11 @@ class Policy(Record):
                 raise PydanticCustomError(
                     "class_table",
                     "{name} 要为每个类别写一项：缺少 {missing}，多出 {extra} (expected one entry per class {ids})",
-                    {"name": name, "missing": missing, "extra": extra, "ids": ids},
+                    {"name": name, "missing": missing, "extra": extra, "ids": ids, "at": tuple(name.split("."))},
                 )
         for sev in self.complaints.needs_approver + [self.complaints.fallback]:
             if sev not in self.complaints.working_days:
                 raise PydanticCustomError(
-                    "severity", "投诉性质 {sev} 没有处理时限 (no deadline for severity)", {"sev": sev}
+                    "severity", "投诉性质 {sev} 没有处理时限 (no deadline for severity)", {"sev": sev, "at": ("complaints", "working_days")}
                 )
         return self

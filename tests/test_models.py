@@ -304,6 +304,13 @@ def test_policy_per_class_table_must_cover_every_class(mini):
     mini.edit(POLICY, lambda d: d["visits"].update(cycle_days={"a": 7}))
     d = error_in(mini, POLICY)
     assert "visits.cycle_days" in d.message and "b" in d.message
+    assert (d.field, d.line) == ("visits.cycle_days", mini.line_of(POLICY, "cycle_days:"))
+
+
+def test_policy_appraisal_points_must_sum_to_100(mini):
+    mini.edit(POLICY, lambda d: d.update(appraisal={"indicators": {"sales": {"points": 50, "floor": 0.6}}}))
+    d = error_in(mini, POLICY)
+    assert d.field.startswith("appraisal") and d.line >= 2
 
 
 def test_empty_policy_file_means_defaults(mini):
