@@ -1,0 +1,130 @@
+"""Abnormal orders (异常订单). Orders on Tuesdays from 2026-08-04; the order
+checked is on Tuesday 2026-10-20 (ISO week 2026-W43, Monday 10-19), whose
+limits stand on the 8 weeks 2026-08-24 … 10-18. Limit factors 0.5 / 1.5
+for every class, so the numbers do not depend on the class."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from retail_fixtures import repo, retailer, run, weekly
+
+START = dt.date(2026, 8, 4)
+DAY = dt.date(2026, 10, 20)
+AS_OF = dt.date(2026, 10, 21)
+UNIFORM = {"limits": {"factors": {c: {"lower": 0.5, "upper": 1.5} for c in "abcde"}}}
+
+
+def found(c, day=DAY, rid=None):
+    """(rule, brand, quantity, limit/mean/previous, ratio) of the abnormal orders on ``day``."""
+    out = []
+    for path, f in c.records.items():
+        if "/abnormal/" not in path:
+            continue
+        for week, items in f.weeks.items():
+            for it in items:
+                if it.date == day and (rid is None or it.retailer == rid):
+                    out.append((it.rule, it.brand, it.quantity, it.limit or it.mean or it.previous, it.ratio))
+    return sorted(out, key=lambda x: (x[0], x[1] or ""))
+
+
+def steady(rid: str, quantity: int, last: int, weeks: int = 11) -> list[tuple]:
+    """``weeks`` weekly orders of ``quantity`` from START, then ``last`` on DAY."""
+    return weekly(rid, "b-1", START, weeks, quantity) + [(DAY, rid, "b-1", last, last * 100.0)]
+
+
+def check(sales, policy=UNIFORM, retailers=None, as_of=AS_OF):
+    rs = retailers or [retailer(r) for r in sorted({s[1] for s in sales})]
+    return run(repo(rs, sales, policy=policy), as_of)
+
+
+def test_above_the_upper_limit_but_exactly_twice_the_mean_is_no_spike():
+    c = check(steady("r-1", 100, 200))
+    # turnover 8 × 100 / 8 = 100 → upper ⌈100 × 1.5⌉ = 150 for the total and for b-1 (the only main brand)
+    # spike: 200 is not above 2 × mean(100, 100, 100) = 200 → exactly on the line, not flagged
+    assert found(c) == [("above_upper", None, 200, 150, None), ("above_upper", "b-1", 200, 150, None)]
+
+
+def test_a_spike_above_twice_the_last_three_cycles():
+    c = check(steady("r-1", 100, 201))
+    # 201 > 2 × 100 → spike, ratio 201 / 100 = 2.01
+    assert ("spike", None, 201, 100.0, 2.01) in found(c)
+
+
+def test_spike_ratio_is_policy():
+    policy = {**UNIFORM, "abnormal": {"spike": {"ratio": 1.5}}}
+    c = check(steady("r-1", 100, 149), policy=policy)
+    # 149 > 1.5 × 100 = 150? no; 151 would be
+    assert [x[0] for x in found(c)] == []
+    c = check(steady("r-1", 100, 151), policy=policy)
+    assert ("spike", None, 151, 100.0, 1.51) in found(c)
+
+
+def test_below_the_lower_limit():
+    c = check(steady("r-1", 100, 40))
+    # lower ⌊100 × 0.5⌋ = 50
+    assert found(c) == [("below_lower", None, 40, 50, None), ("below_lower", "b-1", 40, 50, None)]
+    policy = {"limits": {**UNIFORM["limits"], "lower_limits": False}}
+    assert found(check(steady("r-1", 100, 40), policy=policy)) == []
+
+
+def test_small_orders_are_exempt_from_the_spike_rule():
+    c = check(steady("r-2", 5, 15))
+    # 15 > 2 × 5 but 15 < 20 cartons: no spike; still above the upper limit ⌈5 × 1.5⌉ = 8
+    assert [x[0] for x in found(c)] == ["above_upper", "above_upper"]
+
+
+def test_retailers_with_fewer_than_three_cycles_are_exempt():
+    sales = weekly("r-3", "b-1", dt.date(2026, 10, 6), 2, 10) + [(DAY, "r-3", "b-1", 50, 5000.0)]
+    c = check(sales)
+    # only 2 earlier orders (10-06, 10-13): no spike although 50 > 2 × 10
+    assert "spike" not in [x[0] for x in found(c)]
+    policy = {**UNIFORM, "abnormal": {"spike": {"min_history": 2}}}
+    # with min_history 2 the mean is over the 2 there are: 50 / 10 = 5 times
+    assert ("spike", None, 50, 10.0, 5.0) in found(check(sales, policy=policy))
+
+
+def test_month_jump_fires_once_on_the_order_that_crosses_twice_last_month():
+    sales = [
+        (dt.date(2026, 9, 15), "r-4", "b-1", 100, 10000.0),  # September: 100
+        (dt.date(2026, 10, 6), "r-4", "b-1", 100, 10000.0),
+        (dt.date(2026, 10, 13), "r-4", "b-1", 100, 10000.0),  # running 200 = 2 × 100: not above
+        (DAY, "r-4", "b-1", 1, 100.0),  # running 201 > 200
+    ]
+    policy = {**UNIFORM, "abnormal": {"outside_limits": {"enabled": False}, "spike": {"enabled": False}}}
+    c = check(sales, policy=policy)
+    assert found(c) == [("month_jump", None, 201, 100, 2.01)]
+    assert found(c, dt.date(2026, 10, 13)) == []
+
+
+def test_each_rule_can_be_switched_off():
+    off = {"enabled": False}
+    policy = {**UNIFORM, "abnormal": {"outside_limits": off, "spike": off, "month_jump": off}}
+    c = check(steady("r-1", 100, 500), policy=policy)
+    assert [p for p in c.records if "/abnormal/" in p] == []
+
+
+def test_orders_go_to_the_manager_in_charge_on_the_day_grouped_by_iso_week():
+    # r-5 was cm-li's until 2026-10-15, cm-wang's from then on
+    r5 = retailer("r-5", manager="cm-wang", manager_history=[{"manager": "cm-li", "until": "2026-10-15"}])
+    sales = weekly("r-5", "b-1", START, 10, 100) + [
+        (dt.date(2026, 10, 13), "r-5", "b-1", 400, 40000.0),
+        (DAY, "r-5", "b-1", 400, 40000.0),
+    ]
+    c = check(sales, retailers=[r5])
+    li, wang = c.records["2026-10/abnormal/cm-li.yaml"], c.records["2026-10/abnormal/cm-wang.yaml"]
+    assert {it.date for items in li.weeks.values() for it in items} == {dt.date(2026, 10, 13)}
+    assert list(wang.weeks) == ["2026-W43"]
+    assert {it.date for it in wang.weeks["2026-W43"]} == {DAY}
+    assert wang.count == len(wang.weeks["2026-W43"])
+    item = wang.weeks["2026-W43"][0]
+    assert "超过上限" in item.message and str(item.limit) in item.message
+
+
+def test_limits_in_force_are_those_of_the_orders_week():
+    # the same 300-carton order is fine after weeks of 300 and abnormal after weeks of 100:
+    # each week's limits come from the 8 weeks before that week's Monday
+    c = check(weekly("r-1", "b-1", START, 11, 300) + [(DAY, "r-1", "b-1", 300, 30000.0)])
+    assert found(c) == []
+    c = check(steady("r-1", 100, 300))
+    assert ("above_upper", None, 300, 150, None) in found(c)
