@@ -110,6 +110,11 @@ class ComplaintStatus(Computed):
     state: ComplaintState
     overdue: bool
     days_overdue: int = 0
+    # key customers (重点客户, policy.classes.key_classes): first answer within key_response_hours
+    key_customer: bool = False
+    respond_by: Optional[dt.datetime] = None
+    first_response: Optional[dt.datetime] = None  # the first action, else the resolution
+    response_late: bool = False
     note: str = ""
 
 

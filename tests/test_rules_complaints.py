@@ -96,3 +96,25 @@ def test_the_mini_complaint_resolved_the_same_day_is_on_time(mini):
     s = statuses(mini)["c-2026-0001"]
     assert (s.due, s.state) == (dt.date(2026, 9, 2), "on_time")
     assert mini.path(COMPLAINT).is_file()
+
+
+def test_key_customer_must_be_answered_within_24_hours(mini):
+    # r-0001 is class a (a key customer) in September; received Wed 09-02 10:00 → answer by Thu 09-03 10:00
+    mini.write("complaints/2026/c-2026-0002.yaml", {
+        "id": "c-2026-0002", "received": "2026-09-02 10:00", "retailer": "r-0001", "content": "断货",
+        "severity": "major", "handler": "cm-li",
+        "actions": [{"at": "2026-09-03 10:01", "by": "cm-li", "text": "回访"}]})
+    mini.write("complaints/2026/c-2026-0003.yaml", {
+        "id": "c-2026-0003", "received": "2026-09-02 10:00", "retailer": "r-0002", "content": "断货",
+        "severity": "major", "handler": "cm-li"})
+    mini.write("complaints/2026/c-2026-0004.yaml", {
+        "id": "c-2026-0004", "received": "2026-09-02 10:00", "retailer": "r-0001", "content": "断货",
+        "severity": "major", "handler": "cm-li",
+        "actions": [{"at": "2026-09-03 10:00", "by": "cm-li", "text": "回访"}]})  # exactly 24 hours
+    ctx = context(mini, as_of=dt.date(2026, 9, 4), classes={"2026-09": {"r-0001": "a", "r-0002": "b"}})
+    run_rules(ctx, "complaints")
+    assert ctx.shared["complaints"]["c-2026-0004"].response_late is False
+    key, other = ctx.shared["complaints"]["c-2026-0002"], ctx.shared["complaints"]["c-2026-0003"]
+    assert (key.key_customer, key.respond_by, key.response_late) == (True, dt.datetime(2026, 9, 3, 10, 0), True)
+    assert key.overdue is False  # major: 3 working days → 09-07; the late answer is only flagged
+    assert (other.key_customer, other.response_late) == (False, False)

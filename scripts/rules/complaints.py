@@ -12,6 +12,11 @@ still open on as_of although the due day has passed.
 Writes ``<month>/complaints.yaml`` for every month with complaints received;
 ``ctx.shared["complaints"]`` maps complaint id → :class:`ComplaintStatus` for
 the appraisal (whose deduction counts a complaint in the month of its due day).
+
+A key customer's complaint (class in ``policy.classes.key_classes`` on the day
+received) must also be answered — its first action, or its resolution —
+within ``key_response_hours``; a late answer is flagged (``response_late``)
+but does not change the due day or the deduction.
 """
 
 from __future__ import annotations
@@ -65,7 +70,19 @@ def status(ctx, complaint) -> ComplaintStatus:
     else:
         late = (ctx.as_of - due).days
         state = "open_overdue" if late > 0 else "open"
+    key = ctx.class_on(complaint.retailer, complaint.received.date()) in policy.classes.key_classes
+    respond_by = first = None
+    response_late = False
+    if key:
+        respond_by = complaint.received + dt.timedelta(hours=policy.classes.key_response_hours)
+        times = [a.at for a in complaint.actions] + ([complaint.resolved] if complaint.resolved else [])
+        first = min(times) if times else None
+        if first is not None:
+            response_late = first > respond_by
+        else:
+            response_late = ctx.as_of > respond_by.date()
     return ComplaintStatus(
+        key_customer=key, respond_by=respond_by, first_response=first, response_late=response_late,
         id=complaint.id, retailer=complaint.retailer, handler=complaint.handler,
         manager=responsible_manager(ctx.repo, complaint), severity=complaint.severity.value,
         counted_as=sev, working_days=days, approver=complaint.approver, received=complaint.received,
