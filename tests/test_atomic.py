@@ -61,9 +61,14 @@ WRITER = textwrap.dedent(
     import sys
     from pathlib import Path
     from crmdocs.scripts.yamlwrite import write_atomic
-    base, tag, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    for i in range(n):
-        write_atomic(base / f"f{i:03d}.yaml", f"# {tag} {i}\\n" + ("x: " + tag * 4000 + "\\n") * 16)
+    base, n, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    i = 0
+    while rounds == 0 or i < n * rounds:  # rounds 0: for ever, new and old in turn
+        tag = "new" if (i // n) % 2 == 0 else "old"
+        write_atomic(base / f"f{i % n:03d}.yaml", f"# {tag} {i % n}\\n" + ("x: " + tag * 4000 + "\\n") * 16)
+        if i == 3:
+            print("writing", flush=True)
+        i += 1
     """
 )
 
@@ -72,22 +77,32 @@ def _content(tag: str, i: int) -> bytes:
     return (f"# {tag} {i}\n" + ("x: " + tag * 4000 + "\n") * 16).encode()
 
 
-def test_write_atomic_killed_at_a_random_moment(tmp_path):
-    n = 40  # each write is fsynced (~50 ms here)
-    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "old", str(n)], check=True)
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "new", str(n)], stdout=subprocess.PIPE, text=True)
-    _wait_for(lambda: (tmp_path / "f008.yaml").read_bytes() == _content("new", 8), proc)
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
+def test_write_atomic_killed_at_any_moment(tmp_path, delay):
+    """A writer rewriting files for ever (new, old, new, …) is SIGKILLed: each file is whole."""
+    n = 20
+    for i in range(n):
+        (tmp_path / f"f{i:03d}.yaml").write_bytes(_content("old", i))
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n), "0"], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
+    time.sleep(delay)
     _kill(proc)
     files = {rel: data for rel, data in _files(tmp_path).items() if not rel.startswith(".")}
     assert sorted(files) == [f"f{i:03d}.yaml" for i in range(n)]
-    states = [("new" if data == _content("new", i) else "old" if data == _content("old", i) else "torn") for i, data in enumerate(files.values())]
-    assert "torn" not in states
-    assert states[0] == "new" and states[-1] == "old", "the kill did not land halfway"
-    assert states == sorted(states, key=lambda s: s != "new")  # new ones first, in writing order
-    # a leftover temporary file (if the kill hit one) is hidden
+    torn = [rel for i, (rel, data) in enumerate(files.items()) if data not in (_content("old", i), _content("new", i))]
+    assert torn == []
+    assert files["f000.yaml"] == _content("new", 0) or files["f000.yaml"] == _content("old", 0)
+    # a leftover temporary file (when the kill hit one) is hidden
     assert all(rel.startswith(".f") and rel.endswith(".tmp") for rel in _hidden(tmp_path))
-    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "new", str(n)], check=True)
-    assert all(_files(tmp_path)[f"f{i:03d}.yaml"] == _content("new", i) for i in range(n))
+
+
+def test_write_atomic_twice_changes_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "5", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    first = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "5", "1"], check=True, capture_output=True)
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == first
+    assert sorted(first) == [f"f{i:03d}.yaml" for i in range(5)]  # and no temporary file left
 
 
 # ---------------------------------------------------------------- crmdocs recalc / crmdocs demo
