@@ -200,6 +200,10 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         sev = SEVERITY_ZH.get(Severity(s.counted_as), s.counted_as) if s.counted_as in Severity.__members__ else s.counted_as
         lines.append(f"  投诉 {s.id}（{s.received:%Y-%m-%d %H:%M} 受理，按{sev}投诉 {s.working_days} 个工作日，"
                      f"应在 {s.due} 前办结）：{state}" + (f"，超期 {s.days_overdue} 天" if s.days_overdue else ""))
+        if s.key_customer and s.respond_by is not None:
+            answer = f"{s.first_response:%Y-%m-%d %H:%M} 首次答复" if s.first_response else "尚未答复"
+            lines.append(f"    重点客户：应在 {s.respond_by:%Y-%m-%d %H:%M} 前答复，{answer}"
+                         + ("，答复超时" if s.response_late else ""))
     if not mine:
         lines.append("  没有投诉")
     return lines
