@@ -138,3 +138,11 @@ def test_each_problem_is_one_line_even_when_the_value_is_not(mini):
     assert code == 1 and len(lines) == 3, out
     assert lines[0].startswith("records/diaries/") and len(lines[0]) < 600
     assert lines[1].startswith(f"records/{PLAN}:") and "⏎" in lines[1]
+
+
+def test_paths_relative_to_the_root_given_with_root(mini, monkeypatch, tmp_path_factory):
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    code, out = mini.cli("validate", "records/plans")
+    assert code == 1 and "r-9999" in out
+    assert mini.cli("validate", "records/diaries")[0] == 0

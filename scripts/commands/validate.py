@@ -41,10 +41,10 @@ def run(args) -> int:
 
     from ..diagnostics import CrmdocsError
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    root = find_root(args.root or (args.paths[0] if args.paths else None))
+    missing = [p for p in args.paths if not (Path(p).exists() or (root / p).exists())]
     if missing:
         raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)} (no such path)")
-    root = find_root(args.root or (args.paths[0] if args.paths else None))
     report = validate_report(root, today=args.today, jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
     report = restrict(report, root, args.paths)
     out = report.to_json() if args.format == "json" else report.to_text()
