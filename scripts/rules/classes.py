@@ -279,3 +279,11 @@ def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> 
 def _rounded(arr: np.ndarray, nd: int) -> list:
     """Rounded Python floats (no negative zero) for byte-stable output."""
     return (np.round(arr.astype(float), nd) + 0.0).tolist()
+
+
+def explain_retailer(computed, retailer: str, period=None) -> list[str]:
+    """Hook for ``crmdocs explain retailer``: the retailer-side derivation
+    (class, base class, tier, limits, abnormal orders) as lines."""
+    from .explain_retailer import explain_retailer as text
+
+    return text(computed, retailer, period).rstrip("\n").splitlines()

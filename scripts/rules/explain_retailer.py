@@ -12,6 +12,7 @@ computed. Raises ``CrmdocsError`` for an unknown retailer or month.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Optional
 
 import numpy as np
@@ -38,6 +39,24 @@ def _pct(x: float) -> str:
     return f"{_n(x * 100, 1)}%"
 
 
+def _month_of_period(period: Optional[str], as_of: dt.date) -> str:
+    """``YYYY-MM`` as given; a quarter ``YYYY-Qn`` or a year ``YYYY`` → its
+    last month, but not after the month of ``as_of``; none → ``as_of``'s month."""
+    now = S.month_of(as_of)
+    if not period:
+        return S.month_key(now)
+    p = period.strip()
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", p):
+        return p
+    m = re.fullmatch(r"(\d{4})(?:-Q([1-4]))?", p)
+    if not m:
+        raise CrmdocsError(f"期间 {period} 不对，应为月 2026-09、季度 2026-Q3 或年 2026 (expected a period)")
+    year = int(m.group(1))
+    last = year * 12 + (int(m.group(2)) * 3 - 1 if m.group(2) else 11)
+    first = year * 12 + ((int(m.group(2)) - 1) * 3 if m.group(2) else 0)
+    return S.month_key(max(first, min(last, now)))
+
+
 def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[str] = None) -> str:
     ctx = getattr(computed_or_ctx, "ctx", computed_or_ctx)
     R = retail(ctx)
@@ -45,12 +64,10 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
         raise CrmdocsError(f"找不到零售户 {retailer_id} (no such retailer)")
     i = R.ids.index(retailer_id)
     rec = R.records[i]
-    mkey = period or S.month_key(S.month_of(ctx.as_of))
-    if len(mkey) != 7 or mkey[4] != "-" or not mkey[:4].isdigit() or not mkey[5:].isdigit():
-        raise CrmdocsError(f"期间 {mkey} 不对，应为月份 YYYY-MM (expected a month)")
+    mkey = _month_of_period(period, ctx.as_of)
     policy = ctx.policy
     names = {c.id: c.name for c in policy.classes.rule.classes}
-    first = S.month_first(S.month_index(mkey)) if len(mkey) == 7 and mkey[4] == "-" else ctx.as_of
+    first = S.month_first(S.month_index(mkey))
     lines = [
         f"零售户 {retailer_id} {rec.basic.shop_name}（{rec.management.department}，"
         f"客户经理 {rec.management.manager_on(first)}，状态 {rec.status.value}）— {mkey}",
