@@ -205,22 +205,18 @@ def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
 def tree_at(root: Path | str, rev: str) -> Iterator[Path]:
     """The repository as it stood at ``rev``, extracted into a temporary folder
     (``git archive``; the working tree and index are not touched)."""
-    root = Path(root).resolve()
-    try:
-        from . import history
+    import inspect
 
-        at = getattr(history, "tree_at", None)
-    except ImportError:  # pragma: no cover
-        at = None
-    if at is not None:
-        try:
-            with at(root, rev, keep_current=()) as path:
-                yield Path(path)
-            return
-        except CrmdocsError:
-            raise
-        except TypeError:  # another signature: fall back to plain git archive
-            pass
+    from . import history
+
+    root = Path(root).resolve()
+    at = getattr(history, "tree_at", None)
+    if at is not None and "keep_current" in inspect.signature(at).parameters:
+        # the history module's extraction: it also marks the tree with its
+        # commit, so hand-in times there are those known at that revision
+        with at(root, rev, keep_current=()) as path:
+            yield Path(path)
+        return
     yield from _archive(root, rev)
 
 

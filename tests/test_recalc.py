@@ -260,3 +260,18 @@ def test_hand_in_times_come_from_git_and_the_imported_csv(mini):
     assert mini.cli("recalc")[0] == 0
     plans = mini.read("computed/2026-09/managers/cm-li.yaml")["visits"]["plans"]
     assert (plans["late"], plans["items"][0]["hours_late"]) == (1, 0.25)
+
+
+def test_diff_works_with_plain_git_archive_too(mini, monkeypatch):
+    from crmdocs.scripts import history
+
+    monkeypatch.delattr(history, "tree_at", raising=False)
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    mini.edit("targets/2026-09.yaml", lambda d: d["targets"][0].update(sales=15))  # cm-li: 15 of 15 → full marks
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
+    assert code == 0, out
+    assert "2026-09 客户经理 cm-li：考核总分" in out
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "nope")
+    assert code == 1 and "找不到版本 'nope'" in out
