@@ -193,3 +193,13 @@ def test_a_new_manager_is_expected_from_the_hire_date(mini):
     mini.edit("people/cm-li.yaml", lambda d: d.update(hire_date="2026-09-07"))
     v = visits(mini, D(2026, 9, 8))
     assert v.working_days == 2  # 09-07, 09-08
+
+
+def test_make_up_saturday_needs_a_plan_and_takes_fridays_diary_deadline(mini):
+    path = diary(mini, "cm-li", "2026-10-09", ["r-0001"])  # Fri; Sat 10-10 is a make-up working day
+    v = visits(mini, D(2026, 10, 12), period="2026-10", handed_in={path: T(2026, 10, 12, 8, 0)})
+    [late] = [i for i in v.diaries.items if i.date == D(2026, 10, 9)]
+    assert (late.due, late.hours_late) == (T(2026, 10, 10, 9, 0), 47.0)  # Sat 09:00 → Mon 08:00
+    # October up to Mon 10-12: 10-08, 10-09, 10-10 (Sat), 10-12 = 4 working days (10-01 … 10-07 off)
+    assert v.working_days == 4
+    assert D(2026, 10, 10) in [i.date for i in v.plans.items]
