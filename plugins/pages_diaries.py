@@ -105,9 +105,10 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
         parts.append(Markup('<p class="crm-review crm-review-missing">') + badge("未批阅", "warn") + Markup("</p>"))
     else:
         stars = "★" * review.rating + "☆" * (5 - review.rating)
+        # <header> (never nested) keeps who/when/stars out of the search index; the comment stays in
         parts.append(Markup(
-            f'<div class="crm-review"><p><span class="crm-label">批阅</span> {esc(data.person_name(review.reviewer))} '
-            f'{esc(review.at.strftime("%Y-%m-%d %H:%M"))} <span class="crm-stars" title="评分 {review.rating}/5">{esc(stars)}</span></p>'
+            f'<div class="crm-review"><header data-search-exclude="1"><p><span class="crm-label">批阅</span> {esc(data.person_name(review.reviewer))} '
+            f'{esc(review.at.strftime("%Y-%m-%d %H:%M"))} <span class="crm-stars" title="评分 {review.rating}/5">{esc(stars)}</span></p></header>'
             f'{Markup("<p>") + esc(review.comment) + Markup("</p>") if review.comment else ""}</div>'
         ))
     if diary.absence is not None:

@@ -76,6 +76,8 @@ def ranking_page(data: SiteData) -> Page:
         body.append(block(Markup(f'<p class="crm-note">考核结果{NOT_COMPUTED}。</p>')))
     else:
         body.append(heading(2, f"考核排名（{month}）", "ranking"))
+        if rows and not rows[0][1].appraisal.complete:
+            body.append(block(Markup('<p class="crm-note">') + esc(f"{month} 尚未结束：得分截至 {rows[0][1].as_of.isoformat()}，月底前会变化。") + Markup("</p>")))
         table_rows = []
         for rank, (person, mp) in enumerate(rows, start=1):
             a = mp.appraisal

@@ -18,7 +18,7 @@ STATE_KIND = {"on_time": "good", "overdue": "warn", "open": "", "open_overdue": 
 
 
 def pages(data: SiteData) -> list[Page]:
-    return [complaints_page(data), *abnormal_pages(data), tiers_page(data)]
+    return [complaints_page(data), *abnormal_pages(data), *tiers_pages(data)]
 
 
 def complaint_state(data: SiteData, c: Any) -> Markup:
@@ -150,7 +150,7 @@ def RULE_ZH_get(rule: str) -> str:
     return results.RULE_ZH.get(rule, rule)
 
 
-def tiers_page(data: SiteData) -> Page:
+def tiers_pages(data: SiteData) -> list[Page]:
     here = TIERS
     idx = results.index(data)
     t = data.policy.tiers
@@ -163,25 +163,47 @@ def tiers_page(data: SiteData) -> Page:
     )))
     if not data.rules_ran or not idx.tier_periods:
         body.append(block(Markup(f'<p class="crm-note">档位{NOT_COMPUTED}。</p>')))
-        return Page(here, "档位公示", body, section="tiers", order=0)
+        return [Page(here, "档位公示", body, section="tiers", order=0)]
     period = idx.tier_periods[-1]
     body.append(block(Markup(f"<p>本期：<strong>{esc(period)}</strong>。往期：{esc('、'.join(idx.tier_periods[:-1][::-1]) or '无')}。</p>")))
     dist = results.tier_distribution(data)
     if dist:
         body.append(block(charts.bar_chart(dist, caption=f"{period} 档位分布", unit=" 户")))
-    for dept in data.departments:
+    rows = []
+    out: list[Page] = []
+    for i, dept in enumerate(data.departments):
         f = idx.tiers[period].get(dept.id)
         if f is None:
             continue
-        body.append(heading(2, f"{dept.name}（{len(f.retailers)} 户）", f"d-{dept.id}"))
-        prev_period = idx.tier_periods[-2] if len(idx.tier_periods) > 1 else None
-        prev = idx.tiers[prev_period].get(dept.id) if prev_period else None
-        rows = []
-        for rid, d in sorted(f.retailers.items(), key=lambda kv: (-kv[1].tier, kv[0])):
-            before = prev.retailers.get(rid).tier if prev and rid in prev.retailers else None
-            change = "新" if before is None else ("—" if before == d.tier else f"{'+' if d.tier > before else ''}{d.tier - before}")
-            note = results.BASIS_ZH.get(d.basis, d.basis) + (f"；人工调整（{d.override.reason}）" if d.override else "")
-            rows.append([link(data.retailer_href(here, rid), d.name or data.shop(rid)), rid, d.tier, change, fmt_num(d.score, 2), note])
-        body.append(block(table(["零售户", "编号", "档位", "较上期", "得分", "说明"], rows,
-                                filters=["text", "text", "select", "", "", "select"])))
-    return Page(here, "档位公示", body, section="tiers", order=0)
+        overrides = sum(1 for d in f.retailers.values() if d.override is not None)
+        rows.append([link(data.href(here, tiers_dept_page(dept.id)), dept.name), len(f.retailers), overrides])
+        out.append(tiers_department(data, dept, period, f, i))
+    body.append(block(table(["客户服务部", "零售户", "人工调整"], rows, search=True)))
+    return [Page(here, "档位公示", body, section="tiers", order=0), *out]
+
+
+def tiers_dept_page(dept: str) -> str:
+    return f"tiers/{dept}.md"
+
+
+def tiers_department(data: SiteData, dept: Any, period: str, f: Any, order: int) -> Page:
+    """One department's tier list: a page each, so a city's 20,000 rows are
+    25 readable pages, not one of several MB."""
+    here = tiers_dept_page(dept.id)
+    idx = results.index(data)
+    body = [heading(1, f"{dept.name} 档位公示 {period}")]
+    prev_period = idx.tier_periods[-2] if len(idx.tier_periods) > 1 else None
+    prev = idx.tiers[prev_period].get(dept.id) if prev_period else None
+    body.append(block(Markup(
+        f"<p>共 {len(f.retailers)} 户；订购期 {esc(f.window.start.isoformat())} 至 {esc(f.window.end.isoformat())}"
+        f"{('；与 ' + esc(prev_period) + ' 相比') if prev_period else ''}。</p>"
+    )))
+    rows = []
+    for rid, d in sorted(f.retailers.items(), key=lambda kv: (-kv[1].tier, kv[0])):
+        before = prev.retailers[rid].tier if prev and rid in prev.retailers else None
+        change = "新" if before is None else ("—" if before == d.tier else f"{'+' if d.tier > before else ''}{d.tier - before}")
+        note = results.BASIS_ZH.get(d.basis, d.basis) + (f"；人工调整（{d.override.reason}）" if d.override else "")
+        rows.append([link(data.retailer_href(here, rid), d.name or data.shop(rid)), rid, d.tier, change, fmt_num(d.score, 2), note])
+    body.append(block(table(["零售户", "编号", "档位", "较上期", "得分", "说明"], rows,
+                            filters=["text", "text", "select", "select", "", "select"])))
+    return Page(here, f"{dept.name} 档位", body, section="tiers", order=order + 1)
