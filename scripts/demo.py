@@ -885,7 +885,8 @@ class Office:
                 findings: dict[str, Any] = {}
                 r = rng.random()
                 findings["price_tags"] = "ok" if r < 0.86 else ("partial" if r < 0.96 else "missing")
-                findings["display"] = rng.choices(("good", "fair", "poor"), (55, 38, 7))[0]
+                r = rng.random()
+                findings["display"] = "good" if r < 0.55 else ("fair" if r < 0.93 else "poor")
                 if rng.random() < 0.004:
                     findings["suspected_illegal"] = True
                 if rng.random() < 0.08:
@@ -958,16 +959,19 @@ class Office:
 
     def _handed_diary(self, rng: random.Random, day: dt.date) -> Optional[dt.datetime]:
         r = rng.random()
+        evening = dt.datetime.combine(day, dt.time(17, 0)) + dt.timedelta(minutes=rng.randint(0, 299))
         if r < 0.04:
-            return None
+            return None  # not in the old system's log
         if r < 0.62:
-            return dt.datetime.combine(day, dt.time(17, 0)) + dt.timedelta(minutes=rng.randint(0, 299))
-        nxt = self.after(day, 1)
+            return evening
         if r < 0.91:
-            return dt.datetime.combine(nxt, dt.time(7, 20)) + dt.timedelta(minutes=rng.randint(0, 99))
-        if r < 0.97:
-            return dt.datetime.combine(nxt, dt.time(9, 5)) + dt.timedelta(minutes=rng.randint(0, 180))
-        return dt.datetime.combine(self.after(day, 2), dt.time(10, 0)) + dt.timedelta(minutes=rng.randint(0, 300))
+            at = dt.datetime.combine(self.after(day, 1), dt.time(7, 20)) + dt.timedelta(minutes=rng.randint(0, 99))
+        elif r < 0.97:
+            at = dt.datetime.combine(self.after(day, 1), dt.time(9, 5)) + dt.timedelta(minutes=rng.randint(0, 180))
+        else:
+            at = dt.datetime.combine(self.after(day, 2), dt.time(10, 0)) + dt.timedelta(minutes=rng.randint(0, 300))
+        # nothing is known after the last day of the records
+        return at if at.date() <= self.shape.daily_end else evening
 
     def prepare_daily(self) -> None:
         self._candidates: dict[str, list[Shop]] = {m.id: [] for m in self.managers}

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import demo_fast
 from .demo import CALENDAR_HEADER, Office, Shape, Summary, build, policy_text
-from .demo_county import handed_in_csv
+from .demo_county import MARKER, check_target, handed_in_csv
 from .diagnostics import CrmdocsError
 from .kinds import BY_NAME, RECORDS
 from .sales import COLUMNS
@@ -167,6 +167,7 @@ def write_city(out: Path, seed: int, shape: Shape, jobs: int = 2, progress: Opti
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     out = Path(out)
+    check_target(out)
     stage = out.parent / f".{out.name}.demo-partial"
     if stage.exists():
         shutil.rmtree(stage)
@@ -174,6 +175,7 @@ def write_city(out: Path, seed: int, shape: Shape, jobs: int = 2, progress: Opti
     office = build(seed, shape)
     say(f"建档完成：{len(office.shops)} 户，{len(office.managers)} 名客户经理，{time.perf_counter() - started:.1f} 秒")
     files = Files(stage)
+    (stage / MARKER).write_text(f"crmdocs demo --seed {seed} --scale {shape.scale}\n", encoding="utf-8")
     files.write("policy.yaml", policy_text())
     for cal in office.calendars:
         files.write(f"calendar/{cal['year']}.yaml", demo_fast.dumps(cal, CALENDAR_HEADER))

@@ -21,12 +21,44 @@ from .yamlwrite import dump_record, write_atomic
 EPOCH = dt.date(1970, 1, 1)
 
 
+MARKER = ".crmdocs-demo"  # in a folder the generator wrote; discovery skips dot files
+OWNED = ("policy.yaml", "handed-in.csv", "calendar", "org", "people", "brands", "retailers", "sales",
+         "plans", "diaries", "complaints", "surveys", "targets")
+
+
+def check_target(out: Path) -> None:
+    """Write only into an empty folder or one the generator wrote before."""
+    if out.exists() and not out.is_dir():
+        raise CrmdocsError(f"{out} 不是目录 (not a folder)")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise CrmdocsError(
+            f"{out} 里已有记录，而且不是演示数据生成的：为防止覆盖真实记录，请换一个空目录"
+            f" (the folder holds records the demo generator did not write; use an empty folder)"
+        )
+
+
+def prune(out: Path, written: set[str]) -> list[str]:
+    """Remove files of an earlier demo run that this run did not write
+    (only in the generator's own folders; records/computed is never touched)."""
+    removed = []
+    for name in OWNED:
+        top = out / name
+        paths = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for path in paths:
+            rel = path.relative_to(out).as_posix()
+            if rel not in written and not path.name.startswith("."):
+                path.unlink()
+                removed.append(rel)
+    return removed
+
+
 class Writer:
     """Validate a record with its model, write it where ``path_for`` says."""
 
     def __init__(self, out: Path):
         self.out = out
         self.files = 0
+        self.written: set[str] = set()
 
     def record(self, kind: str, data: dict, header: str = "") -> str:
         model = BY_NAME[kind].model
@@ -37,11 +69,13 @@ class Writer:
         rel = path_for(kind, rec)
         write_atomic(self.out / rel, dump_record(rec, header))
         self.files += 1
+        self.written.add(rel)
         return rel
 
     def text(self, rel: str, text: str) -> None:
         write_atomic(self.out / rel, text)
         self.files += 1
+        self.written.add(rel)
 
 
 def handed_in_csv(rows: list[tuple[str, dt.datetime]]) -> str:
@@ -68,9 +102,11 @@ def daily_records(office) -> tuple[list[dict], list[dict], list[tuple[str, dt.da
 def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable[[str], None]] = None) -> Summary:
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    check_target(out)
     office = build(seed, shape)
     office.build_sales()
     w = Writer(out)
+    write_atomic(out / MARKER, f"crmdocs demo --seed {seed} --scale {shape.scale}\n")
     w.text("policy.yaml", policy_text())
     for cal in office.calendars:
         w.record("calendar", cal, CALENDAR_HEADER)
@@ -110,6 +146,9 @@ def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable
     if shape.handed_in:
         w.text("handed-in.csv", handed_in_csv(handed))
     say(f"计划 {len(plans)} 份，日记 {len(diaries)} 篇 (plans, diaries)")
+    removed = prune(out, w.written)
+    if removed:
+        say(f"删除上次生成、这次不再有的 {len(removed)} 个文件 (removed files of an earlier run)")
     return Summary(
         scale=shape.scale, files=w.files, retailers=len(office.shops), managers=len(office.managers),
         plans=len(plans), diaries=len(diaries), sales_rows=rows_total, complaints=len(office.complaints),

@@ -184,6 +184,7 @@ def test_execution_reviews_approvals_and_hand_in_times_vary(county):
     assert all((root / p).is_file() for p in paths)
     files = {f"records/{p.relative_to(root / 'records').as_posix()}" for p in (root / "records").glob("*/*/*/*.yaml")}
     assert paths < files  # some hand-ins are missing from the log
+    assert max(r["time"] for r in rows) <= f"{END} 23:59"  # nothing after the records' last day
     late_plans = [r for r in rows if "/plans/" in r["path"] and r["time"][11:] > "08:30"]
     assert 0 < len(late_plans) < 0.2 * len(repo.plans)
 
@@ -294,3 +295,25 @@ def test_command_refuses_size_overrides_for_a_county(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and "city" in err
     assert not (tmp_path / "records").exists()
+
+
+def test_refuses_a_folder_of_real_records(tmp_path, capsys):
+    out = tmp_path / "records"
+    (out / "people").mkdir(parents=True)
+    (out / "people" / "cm-real.yaml").write_text("id: cm-real\n", encoding="utf-8")
+    code = main(["demo", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "空目录" in err and "Traceback" not in err
+    assert (out / "people" / "cm-real.yaml").read_text(encoding="utf-8") == "id: cm-real\n"
+
+
+def test_regenerating_removes_files_of_an_earlier_run_only_in_its_folders(county):
+    root, *_ = county
+    stale = root / "records" / "surveys" / "2026" / "s-2026-09-r-99999.yaml"
+    stale.write_text("id: s-2026-09-r-99999\n", encoding="utf-8")
+    computed = root / "records" / "computed" / "x.yaml"
+    computed.parent.mkdir(parents=True, exist_ok=True)
+    computed.write_text("a: 1\n", encoding="utf-8")
+    demo.generate(root / "records", seed=1)
+    assert not stale.exists() and computed.exists()
+    computed.unlink()
