@@ -341,7 +341,7 @@ class Checker:
             self.add(commit, path, "", "not_allowed", _role(author))
             return
         managers = {_get(v, "management", "manager") for v in versions}
-        if not readable or managers != {author.id}:
+        if not versions or managers != {author.id}:
             others = sorted(str(x) for x in managers if x != author.id)
             self.add(commit, path, "", "territory", f"零售户的客户经理是 {'、'.join(others) or '未知'}，提交人是 {author.id}")
             return

@@ -317,3 +317,13 @@ def test_a_change_made_inside_a_merge_commit_is_checked(git_office):
     git(git_office.root, "add", "-A", env=env)
     git(git_office.root, *who, "commit", "-qm", "merge", env=env)
     assert rules(git_office, base) == [(f"records/{rel}", "business_analysis", "market_manager_scope", "mm-zhao")]
+
+
+def test_broken_yaml_in_own_archive_is_not_taken_for_a_territory_breach(git_office):
+    base = git_office.head()
+    git_office.write(RETAILER, git_office.text(RETAILER) + "basic: [\n")  # validate reports the YAML error
+    git_office.commit("cm-li")
+    assert rules(git_office, base) == []
+    git_office.write(RETAILER_WEST, git_office.text(RETAILER_WEST) + "basic: [\n")
+    git_office.commit("cm-li")
+    assert [r[2] for r in rules(git_office, base)] == ["territory"]
