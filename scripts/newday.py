@@ -20,7 +20,6 @@ as ``crmdocs recalc``.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import importlib
 import re
