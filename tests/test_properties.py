@@ -177,3 +177,22 @@ def test_writer_round_trips_what_the_reader_reads(data):
                 assert got == value and type(got) is type(value), (key, value, got)
     else:
         assert back in ({}, None)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_cached_validation_reports_what_plain_validation_reports(base_repo, data):
+    """The CLI's cached, split run (crmdocs.scripts.cache) and the plain library run agree,
+    cold and warm, whatever one record says."""
+    from crmdocs.scripts.cache import validate_report
+
+    rel = data.draw(st.sampled_from([DIARY, PLAN, RETAILER, COMPLAINT]))
+    record = data.draw(mutated(rel))
+    original = base_repo.path(rel).read_bytes()
+    try:
+        base_repo.path(rel).write_bytes(_dump(record))
+        plain = validate(base_repo.root, today=TODAY)[1].to_text()
+        assert validate_report(base_repo.root, today=TODAY, use_cache=True).to_text() == plain
+        assert validate_report(base_repo.root, today=TODAY, use_cache=True).to_text() == plain  # warm
+    finally:
+        base_repo.path(rel).write_bytes(original)
