@@ -26,11 +26,18 @@ class Page:
     search: bool = True  # False: left out of the search index
     hide: tuple[str, ...] = ()  # Material: navigation, toc
     order: int = 0  # position inside its section
+    # what search should index, given directly: (anchor, title, text) in plain
+    # text. A renderer may index these instead of parsing the page (parsing a
+    # city's big pages dominates the build); None = parse the page.
+    search_entries: Optional[list[tuple[str, str, str]]] = None
 
     @property
     def front_matter(self) -> str:
+        return self._front_matter(direct_search=False)
+
+    def _front_matter(self, direct_search: bool) -> str:
         meta: dict = {"title": _plain(self.title)}
-        if not self.search:
+        if not self.search or (direct_search and self.search_entries is not None):
             meta["search"] = {"exclude": True}
         if self.hide:
             meta["hide"] = list(self.hide)
@@ -43,10 +50,12 @@ class Page:
         """The whole page as Markdown (raw HTML blocks inline)."""
         return self.front_matter + "".join(f"\n\n{p}\n\n" if isinstance(p, Block) else p for p in self.body).strip() + "\n"
 
-    def with_placeholders(self, token: str) -> tuple[str, list[str]]:
+    def with_placeholders(self, token: str, direct_search: bool = False) -> tuple[str, list[str]]:
         """Markdown where each raw HTML block is a paragraph ``token-N``, and the
         blocks: a renderer converts the small Markdown, then puts the blocks
-        back (``<p>token-N</p>`` → block N) without parsing them."""
+        back (``<p>token-N</p>`` → block N) without parsing them. With
+        ``direct_search`` a page that has ``search_entries`` is marked for the
+        search plugin to skip (the renderer adds the entries itself)."""
         blocks: list[str] = []
         out = []
         for part in self.body:
@@ -55,7 +64,7 @@ class Page:
                 blocks.append(str(part))
             else:
                 out.append(part)
-        return self.front_matter + "".join(out).strip() + "\n", blocks
+        return self._front_matter(direct_search) + "".join(out).strip() + "\n", blocks
 
 
 def _plain(title: str) -> str:

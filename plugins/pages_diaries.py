@@ -171,11 +171,24 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
         nav.append(link(data.href(here, diary_month_page(person.id, months[at + 1])), f"{months[at + 1]} →"))
     if nav:
         body.append(block(Markup('<p class="crm-note">') + Markup(" · ").join(nav) + Markup("</p>")))
+    entries = [("", f"{person.name} 的日记 {month}", f"{person.name}（{data.unit_name(person.unit)}）本月日记 {len(diaries)} 篇。")]
     for diary in diaries:
         title = day_label(diary.date) + ("" if diary.review else " 未批阅")
         body.append(heading(2, title, f"d-{diary.date.isoformat()}"))
         body.append(block(diary_html(data, here, diary, mode)))
-    return Page(here, f"{person.name} {month}", body, section="diaries", in_nav=False, search=(mode != "none"))
+        entries.append((f"d-{diary.date.isoformat()}", title, search_text(diary, mode)))
+    return Page(here, f"{person.name} {month}", body, section="diaries", in_nav=False, search=(mode != "none"),
+                search_entries=None if mode == "full" else entries)
+
+
+def search_text(diary: Any, mode: str) -> str:
+    """What search indexes of a diary in ``summary`` mode: the reviewer's
+    comment and the market information items; nothing in ``headings`` mode."""
+    if mode != "summary":
+        return ""
+    parts = [diary.review.comment] if diary.review and diary.review.comment else []
+    parts += [f"{INFO_CATEGORY_ZH.get(i.category, i.category.value)}：{i.content}" for i in diary.market_info]
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- market information

@@ -134,10 +134,17 @@ def territory(data: SiteData, dept: Any, mid: str, retailers: list[Any], sales: 
         f"<p>客户经理 {link(mlink, name)}，共 {len(retailers)} 户。"
         f"{link(data.href(here, department_page(dept.id)), '返回' + dept.name + '零售户表')}</p>"
     )))
+    entries = [("", f"{name} 辖区零售户（{dept.name}）", f"客户经理 {name}，共 {len(retailers)} 户。")]
     for r in retailers:
         body.append(heading(2, f"{r.basic.shop_name}（{r.id}）", r.id))
         body.append(block(retailer_html(data, here, r, sales)))
-    return Page(here, f"{name} 辖区", body, section="retailers", in_nav=False)
+        entries.append((r.id, f"{r.basic.shop_name}（{r.id}）", summary_text(r)))
+    return Page(here, f"{name} 辖区", body, section="retailers", in_nav=False, search_entries=entries)
+
+
+def summary_text(r: Any) -> str:
+    """What search knows of a retailer besides its name: format, district, address."""
+    return f"{FORMAT_ZH[r.basic.format]} · {r.basic.district} · {r.basic.address}"
 
 
 def _kv(rows: list[tuple[str, Any]], title: str) -> Markup:
@@ -151,7 +158,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     b, m = r.basic, r.management
     status = STATUS_ZH[r.status] + (f"（{r.status_reason}）" if r.status_reason else "")
     summary = Markup(
-        f'<p class="crm-summary">{esc(FORMAT_ZH[b.format])} · {esc(b.district)} · {esc(b.address)}'
+        f'<p class="crm-summary">{esc(summary_text(r))}'
         f'{" · " + str(badge(status, "warn")) if r.status.value != "active" else ""}</p>'
     )
     basic = _kv([

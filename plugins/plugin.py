@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .config import CrmdocsConfig
@@ -81,11 +81,15 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.timings["pages"] = time.perf_counter() - computed
         replaced = []
         self.blocks = {}
+        self.files = files
+        # Material's search parses every page's HTML (~1 MB/s): for the big
+        # grouped pages we hand it their entries instead (see on_post_build)
+        direct = _material_search(config) is not None
         for page in self.pages:
             if files.get_file_from_path(page.path) is not None:
                 replaced.append(page.path)  # a hand-written page in docs_dir wins
                 continue
-            markdown, self.blocks[page.path] = page.with_placeholders(self.token)
+            markdown, self.blocks[page.path] = page.with_placeholders(self.token, direct_search=direct)
             inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
         for name in ASSET_FILES:
@@ -123,11 +127,21 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             html,
         )
 
+    # Before search's own on_post_build (default 0), which writes the index:
+    # add the entries of pages that give them directly (Page.search_entries).
+    @event_priority(50)
+    def _add_search_entries(self, *, config) -> None:
+        if not self.config.enabled:
+            return
+        search = _material_search(config)
+        if search is not None:
+            add_entries(search, self.pages, self.files)
+
     # Last (below search's default 0): search writes search_index.json in its
     # own on_post_build; rewrite it as UTF-8 instead of \u escapes, which
     # halves the file a reader's browser downloads (Chinese text, U+200B).
     @event_priority(-100)
-    def on_post_build(self, *, config) -> None:
+    def _rewrite_index(self, *, config) -> None:
         if not self.config.enabled:
             return
         path = Path(config.site_dir) / "search" / "search_index.json"
@@ -135,6 +149,8 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             return
         data = json.loads(path.read_text(encoding="utf-8"))
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    on_post_build = CombinedEvent(_add_search_entries, _rewrite_index)
 
     # ------------------------------------------------------------ helpers
 
@@ -203,6 +219,41 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             commit=commit,
             search_diaries=self.config.search_diaries,
         )
+
+
+def _material_search(config):
+    """Material's search plugin when it is enabled and has the index we know
+    (``search_index.entries``, ``_segment_chinese``); else None — the pages are
+    then parsed as usual."""
+    for name in ("material/search", "search"):
+        plugin = config.plugins.get(name)
+        index = getattr(plugin, "search_index", None)
+        if plugin is not None and getattr(getattr(plugin, "config", None), "enabled", False) \
+                and isinstance(getattr(index, "entries", None), list) and hasattr(index, "_segment_chinese"):
+            return plugin
+    return None
+
+
+def add_entries(search, pages, files: Files) -> None:
+    """Index the pages that give their entries directly, the way Material
+    indexes a section: title and text HTML-escaped, Chinese segmented."""
+    from markupsafe import escape
+
+    index = search.search_index
+    segment = index._segment_chinese
+    for page in pages:
+        if page.search_entries is None or not page.search:
+            continue
+        file = files.get_file_from_path(page.path)
+        if file is None or not file.generated_by:
+            continue  # a hand-written page replaced it: Material indexed that one
+        for anchor, title, text in page.search_entries:
+            entry = {
+                "location": file.url + (f"#{anchor}" if anchor else ""),
+                "title": segment(str(escape(title))),
+                "text": segment(f"<p>{escape(text)}</p>") if text else "",
+            }
+            index.entries.append(entry)
 
 
 logging.getLogger("jieba").setLevel(logging.WARNING)  # its "Building prefix dict" chatter

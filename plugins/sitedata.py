@@ -187,7 +187,8 @@ class SiteData:
 
             root = self.repo.root
             try:
-                self._git_history = {"retailers": history.retailer_history(root), "grades": history.grade_history(root)}
+                # field diffs only for the changes a retailer's page lists (pages_retailers.CHANGES_SHOWN)
+                self._git_history = {"retailers": history.retailer_history(root, fields_for=5), "grades": history.grade_history(root)}
             except Exception:  # noqa: BLE001 - no usable history: the pages say so
                 self._git_history = {"retailers": {}, "grades": {}}
         return self._git_history

@@ -331,6 +331,15 @@ def test_record_text_is_escaped(hostile_site):
     assert "javascript:alert(1)" in text  # the words are there, as text
 
 
+def test_search_index_escapes_record_text(hostile_site):
+    """The search UI inserts titles and texts as HTML: they must be escaped there too."""
+    docs = search_docs(hostile_site)
+    raw = json.dumps(docs, ensure_ascii=False).replace("\u200b", "")
+    assert "<b>" not in raw and "<script>" not in raw and "<iframe" not in raw
+    shop = next(d for d in docs if d["location"].endswith("#r-0001"))
+    assert "&lt;b&gt;" in shop["title"].replace("\u200b", "")
+
+
 def test_hostile_shop_name_keeps_its_anchor(hostile_site):
     text = page(hostile_site, "retailers/d-east/cm-li")
     assert 'id="r-0001"' in text and 'id="evil"' not in text
