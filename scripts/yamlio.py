@@ -112,6 +112,8 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         hint = ""
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows Notepad's "Unicode"
+            raise YamlProblem("文件是 UTF-16 编码：请用 UTF-8 另存 (file is UTF-16, not UTF-8)", 1, 0, "encoding") from None
         try:
             data.decode("gbk")
             hint = "，看起来是 GBK 编码：请用 UTF-8 另存"

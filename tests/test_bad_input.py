@@ -25,6 +25,7 @@ CASES: dict[str, tuple[str, int | None, str]] = {
     "tabs.yaml": ("people/cm-tab.yaml", 7, "Tab"),
     "bom-with-error.yaml": ("brands/b-bom.yaml", 3, "price_class"),
     "gbk.yaml": ("retailers/d-east/r-0100.yaml", 5, "GBK"),
+    "utf16.yaml": ("brands/b-utf16.yaml", 1, "UTF-16"),
     "duplicate-keys.yaml": ("brands/b-dup.yaml", 4, "写了两次"),
     "billion-laughs.yaml": ("org/d-lol.yaml", 2, "锚点"),
     "empty.yaml": ("brands/b-empty.yaml", 1, "文件是空的"),
