@@ -23,6 +23,7 @@ The office (county shape): 江州市 → 云溪县 → 3 customer service depart
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -773,14 +774,15 @@ class Office:
         self.sick.add((sick_mgr.id, sick_day))
         self.special["sick"] = f"{sick_mgr.id}/{sick_day}"
         n_missing = max(3, len(mgrs) * len(days) // 180)
+        middle = days[5:-3] or days
         for _ in range(n_missing):
             m = rng.choice(mgrs)
-            day = rng.choice(days[5:-3])
+            day = rng.choice(middle)
             if (m.id, day) not in self.sick and day >= m.starts:
                 self.no_diary.add((m.id, day))
         for _ in range(max(2, n_missing // 2)):
             m = rng.choice(mgrs)
-            day = rng.choice(days[5:-3])
+            day = rng.choice(middle)
             if (m.id, day) not in self.sick and (m.id, day) not in self.no_diary and day >= m.starts:
                 self.no_plan.add((m.id, day))
 
@@ -1085,16 +1087,25 @@ def generate(
     managers: Optional[int] = None,
     jobs: int = 1,
     progress: Optional[Callable[[str], None]] = None,
+    until: Optional[dt.date] = None,
 ) -> Summary:
-    """Write the demo office into ``out`` (the ``records/`` folder)."""
+    """Write the demo office into ``out`` (the ``records/`` folder).
+
+    ``retailers``, ``managers`` and ``until`` (last day of plans and diaries)
+    shrink the city shape for tests and county-sized benchmarks."""
     if scale == "county":
-        if retailers or managers:
-            raise ValueError("--retailers/--managers only apply to --scale city")
+        if retailers or managers or until:
+            raise ValueError("--retailers/--managers/--until only apply to --scale city")
         from .demo_county import write_county
 
         return write_county(Path(out), seed, county_shape(), progress)
     if scale == "city":
         from .demo_city import write_city
 
-        return write_city(Path(out), seed, city_shape(retailers or 20_000, managers or 100), jobs, progress)
+        shape = city_shape(retailers or 20_000, managers or 100)
+        if until is not None:
+            if not shape.daily_start < until <= shape.daily_end:
+                raise ValueError(f"--until must lie in {shape.daily_start.year}")
+            shape = dataclasses.replace(shape, daily_end=until)
+        return write_city(Path(out), seed, shape, jobs, progress)
     raise ValueError(f"unknown scale {scale!r}")

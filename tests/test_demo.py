@@ -317,3 +317,14 @@ def test_regenerating_removes_files_of_an_earlier_run_only_in_its_folders(county
     demo.generate(root / "records", seed=1)
     assert not stale.exists() and computed.exists()
     computed.unlink()
+
+
+def test_command_writes_a_small_city(tmp_path, capsys):
+    out = tmp_path / "records"
+    code = main(["demo", "--scale", "city", "--seed", "4", "--out", str(out), "--retailers", "80",
+                 "--managers", "8", "--until", "2026-01-09", "--jobs", "1"])
+    assert code == 0
+    assert "零售户 80 户" in capsys.readouterr().out
+    assert len(list((out / "retailers").rglob("*.yaml"))) == 80
+    assert len(list((out / "sales").glob("*.csv.gz"))) == 12
+    assert sorted(p.name for p in (out / "diaries").glob("*/2026/*.yaml"))[-1] == "2026-01-09.yaml"

@@ -23,6 +23,7 @@ def register(sub) -> None:
     # size overrides for tests and benchmarks of a smaller city
     p.add_argument("--retailers", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--managers", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--until", default=None, help=argparse.SUPPRESS)  # last day of plans and diaries
     p.set_defaults(func=run)
 
 
@@ -31,10 +32,13 @@ def run(args) -> int:
     from ..diagnostics import CrmdocsError
     from ..validate import default_jobs
 
+    import datetime as dt
+
     try:
+        until = dt.date.fromisoformat(args.until) if args.until else None
         summary = generate(
             args.out, seed=args.seed, scale=args.scale, retailers=args.retailers, managers=args.managers,
-            jobs=args.jobs or default_jobs(), progress=lambda msg: print(msg, file=sys.stderr),
+            jobs=args.jobs or default_jobs(), progress=lambda msg: print(msg, file=sys.stderr), until=until,
         )
     except ValueError as exc:
         raise CrmdocsError(f"参数不对：{exc} (bad arguments)") from None
