@@ -475,15 +475,59 @@ def _record_id(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def retailer_history(root: Path | str) -> dict[str, list[Change]]:
+class FieldDiffs:
+    """Field diffs between two blobs, remembered in
+    ``.cache/crmdocs/history-fields.json`` of the work tree (git-ignored):
+    two blob ids always give the same diff, so a site build parses only the
+    versions committed since the last one."""
+
+    VERSION = 1
+
+    def __init__(self, src: Source):
+        self.reader = BlobReader(src)
+        top = Path(src.repo.working_tree_dir) / src.prefix
+        self.path = top / ".cache" / "crmdocs" / "history-fields.json"
+        self.known: dict[str, list[str]] = {}
+        self.added = False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == self.VERSION and isinstance(data.get("diffs"), dict):
+                self.known = data["diffs"]
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __call__(self, old: Optional[str], new: Optional[str]) -> tuple[str, ...]:
+        key = f"{old}:{new}"
+        found = self.known.get(key)
+        if not isinstance(found, list):
+            a, b = self.reader.data(old), self.reader.data(new)
+            found = ["?"] if _UNREADABLE in (a, b) else diff_fields(a, b)
+            self.known[key] = found
+            self.added = True
+        return tuple(found)
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        from .yamlwrite import write_atomic
+
+        try:
+            write_atomic(self.path, json.dumps({"version": self.VERSION, "diffs": self.known}, ensure_ascii=False, separators=(",", ":")))
+        except OSError:  # a read-only work tree: the next build parses again
+            pass
+
+
+def retailer_history(root: Path | str, fields_for: Optional[int] = None) -> dict[str, list[Change]]:
     """Changes of each retailer archive, by retailer id, newest first: who
     changed it, when, the commit and the fields. A move between departments
-    (delete + add of the same id in one commit) is one ``moved`` change."""
+    (delete + add of the same id in one commit) is one ``moved`` change.
+    ``fields_for``: diff the fields of only the newest so many changes of each
+    archive (what a page shows); older ones carry no field list."""
     base = f"{RECORDS}/retailers"
     raws = raw_changes(root, [base])
     if not raws:
         return {}
-    reader = BlobReader(source(root))  # type: ignore[arg-type]
+    diffs = FieldDiffs(source(root))  # type: ignore[arg-type]
     out: dict[str, list[Change]] = {}
     by_commit: dict[tuple[str, str], list[RawChange]] = {}
     order: list[tuple[str, str]] = []
@@ -497,19 +541,18 @@ def retailer_history(root: Path | str) -> dict[str, list[Change]]:
     for key in order:
         group = by_commit[key]
         rid = key[1]
+        mine = out.setdefault(rid, [])
+        wanted = fields_for is None or len(mine) < fields_for
         added = next((r for r in group if r.status == "A"), None)
         deleted = next((r for r in group if r.status == "D"), None)
         if added and deleted:
-            old, new = reader.data(deleted.old), reader.data(added.new)
-            names = ("?",) if _UNREADABLE in (old, new) else tuple(diff_fields(old, new))
-            out.setdefault(rid, []).append(Change(added.commit, added.path, "moved", names, deleted.path))
+            names = diffs(deleted.old, added.new) if wanted else ()
+            mine.append(Change(added.commit, added.path, "moved", names, deleted.path))
             continue
         for raw in group:
-            names = ()
-            if raw.status == "M":
-                old, new = reader.data(raw.old), reader.data(raw.new)
-                names = ("?",) if _UNREADABLE in (old, new) else tuple(diff_fields(old, new))
-            out.setdefault(rid, []).append(Change(raw.commit, raw.path, _STATUS[raw.status], names))
+            names = diffs(raw.old, raw.new) if raw.status == "M" and wanted else ()
+            mine.append(Change(raw.commit, raw.path, _STATUS[raw.status], names))
+    diffs.save()
     return out
 
 
