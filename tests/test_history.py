@@ -255,3 +255,17 @@ def test_records_unpacked_inside_an_unrelated_repository_have_no_history(tmp_pat
     office = tmp_path / "unpacked"
     build_mini_repo(office)
     assert history.handed_in_times(office) is None
+
+
+def test_archive_field_diffs_are_limited_and_cached(git_office):
+    for n, name in enumerate(("一店", "二店")):
+        git_office.edit(RETAILER, lambda d, name=name: d["basic"].update(shop_name=name))
+        git_office.commit("cm-li", name, f"2026-09-0{n + 2} 10:00")
+    changes = history.retailer_history(git_office.root, fields_for=1)["r-0001"]
+    assert [(c.status, c.fields) for c in changes] == [("modified", ("basic.shop_name",)), ("modified", ()), ("added", ())]
+    cache = git_office.root / ".cache/crmdocs/history-fields.json"
+    assert cache.is_file()
+    cache.write_text(cache.read_text(encoding="utf-8").replace("basic.shop_name", "basic.from_cache"), encoding="utf-8")
+    assert history.retailer_history(git_office.root)["r-0001"][0].fields == ("basic.from_cache",)
+    cache.write_text("not json", encoding="utf-8")  # a broken cache is ignored
+    assert history.retailer_history(git_office.root)["r-0001"][0].fields == ("basic.shop_name",)
