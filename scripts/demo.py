@@ -67,8 +67,8 @@ class Shape:
     surveys_per_month: int  # per customer manager
     complaints: int  # in the daily period, whole office
     handed_in: bool = True  # write records/handed-in.csv
-    order_rate: tuple[float, float] = (0.82, 0.95)  # chance a shop orders in a week: small, big shops
-    line_rate: float = 0.9  # chance a stocked brand is in a week's order
+    order_rate: tuple[float, float] = (0.985, 0.995)  # chance a shop orders in a week: small, big shops
+    line_rate: float = 0.995  # chance a stocked brand is in a week's order
 
 
 def county_shape() -> Shape:
@@ -637,15 +637,19 @@ class Office:
             days = eff[order_day]
             t = wi / max(1, n_weeks - 1)
             month = monday.month
-            season = 1.0 + 0.25 * (month == 9 and monday.day >= 14) + 0.1 * (month == 12) + 0.2 * (month == 1)
+            # a little more before the holidays (Mid-Autumn and National Day, New Year, Spring Festival)
+            season = 1.0 + 0.12 * (month == 9 and monday.day >= 14) + 0.06 * (month == 12) + 0.12 * (month == 1)
             mean = weekly * (1 + growth * (t - 0.5)) * season
             if monday.month == jump_month:
                 mean = mean * np.where(jump > 0, 3.2, 1.0)
             ordered = (rng.random(n) < p_order) & (days >= first) & (days <= last) & (days >= 0)
             if monday.month == jump_month:
                 ordered = ordered | ((jump > 0) & (days >= 0))
-            lam = mean[:, None] * share
-            qty = rng.poisson(lam)
+            # retailers order close to their usual quantities (a shop's week varies
+            # by ~5 %), each line rounded up or down to whole cartons at random
+            week_total = mean * rng.lognormal(0, 0.05, size=n)
+            lam = week_total[:, None] * share
+            qty = np.floor(lam + rng.random((n, nb))).astype(np.int64)
             qty = np.where(stocked & (rng.random((n, nb)) < shape.line_rate), np.maximum(qty, 1), 0)
             qty[~ordered] = 0
             for i, sw in spikes:
