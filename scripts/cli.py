@@ -52,7 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chinese_output() -> None:
+    """Messages are Chinese: a terminal declared ASCII/Latin-1 gets UTF-8 rather than a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "客户".encode(stream.encoding or "ascii")
+        except (LookupError, UnicodeEncodeError):
+            try:
+                stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            except (AttributeError, ValueError):  # not a text file stream (tests capture output)
+                pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _chinese_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -146,3 +146,15 @@ def test_paths_relative_to_the_root_given_with_root(mini, monkeypatch, tmp_path_
     code, out = mini.cli("validate", "records/plans")
     assert code == 1 and "r-9999" in out
     assert mini.cli("validate", "records/diaries")[0] == 0
+
+
+def test_a_terminal_that_is_not_utf8_still_gets_the_messages(mini):
+    exe = Path(sys.executable).with_name("crmdocs")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "crmdocs.scripts.cli"]
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    done = subprocess.run(
+        [*cmd, "--root", str(mini.root), "validate", "--today", TODAY.isoformat()],
+        capture_output=True, env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+    )
+    out = (done.stdout + done.stderr).decode("utf-8")
+    assert done.returncode == 1 and "找不到零售户 r-9999" in out and "内部错误" not in out
