@@ -544,3 +544,81 @@ def test_broken_calendar_does_not_flood_every_plan_and_diary(mini):
     rel = mini.write(CALENDAR, "year: 2026\nworkdays: [2026-02-30]\n")
     report = mini.validate()
     assert [d.path for d in report.errors] == [rel], report.to_text()
+
+
+# ---------------------------------------------------------------- the remaining references and rules
+
+
+def test_earlier_unit_that_does_not_exist(mini):
+    rel = mini.edit(CM_LI, lambda d: d.update(unit_history=[{"unit": "d-gone", "until": "2026-03-01"}]))
+    d = only(mini.validate(), "unknown_unit")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(CM_LI, "d-gone"), "unit_history[0].unit")
+
+
+def test_earlier_manager_of_a_retailer_that_does_not_exist(mini):
+    rel = mini.edit(RETAILER, lambda d: d["management"].update(manager_history=[{"manager": "cm-gone", "until": "2026-03-01"}]))
+    d = only(mini.validate(), "unknown_person")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(RETAILER, "cm-gone"), "management.manager_history[0].manager")
+
+
+def test_adjustment_approved_by_nobody(mini):
+    adj = {"coefficient": 1.2, "reason": "节日旺季", "approver": "mm-ghost", "since": "2026-09-01"}
+    rel = mini.edit(RETAILER, lambda d: d.update(sales={"adjustment": adj}))
+    d = only(mini.validate(), "unknown_person")
+    assert (d.path, d.field) == (rel, "sales.adjustment.approver")
+
+
+def test_too_many_customer_representatives_is_a_warning(mini):
+    for rel in (RETAILER, "retailers/d-east/r-0002.yaml"):
+        mini.edit(rel, lambda d: d.update(evaluation={"representative": True, "representative_criteria": ["A", "B"]}))
+    report = mini.validate()
+    d = only(report, "representative_share", "warning")
+    assert "20%" in d.message and report.ok
+
+
+def test_the_same_retailer_twice_in_a_diary_is_a_warning(mini):
+    rel = mini.edit(DIARY, lambda d: d["visits"][1].update(retailer="r-0001"))
+    report = mini.validate()
+    d = only(report, "visit_twice", "warning")
+    assert (d.path, d.field) == (rel, "visits[1].retailer") and report.ok
+    assert d.line == mini.line_of(DIARY, "retailer: r-0001", nth=2)
+
+
+def test_complaint_approver_that_does_not_exist(mini):
+    rel = mini.edit(COMPLAINT, lambda d: d.update(severity="special", approver="mm-ghost"))
+    d = only(mini.validate(), "unknown_person")
+    assert (d.path, d.field) == (rel, "approver")
+
+
+def test_sales_row_for_an_unknown_brand(mini):
+    lines = mini.text("sales/2026-09.csv").splitlines()
+    if lines[0].split(",") != ["date", "retailer", "brand", "quantity", "amount"]:
+        pytest.skip("sales columns changed")
+    lines.append("2026-09-03,r-0001,b-nowhere,2,300.0")
+    rel = mini.write("sales/2026-09.csv", "\n".join(lines) + "\n")
+    d = only(mini.validate(), "unknown_reference")
+    assert (d.path, d.line, d.column, d.field) == (rel, len(lines), 3, "brand") and "b-nowhere" in d.message
+
+
+TIER = "tier-overrides/2026-09/r-0001.yaml"
+
+
+def test_tier_override_above_the_highest_tier(mini):
+    rel = mini.edit(TIER, lambda d: d.update(tier=31))
+    d = only(mini.validate(), "tier_range")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(TIER, "tier: 31"), "tier") and "30" in d.message
+
+
+@pytest.mark.parametrize("approver, code", [("mm-qian", "approver_role"), ("cm-li", "approver_role"), ("mm-ghost", "unknown_person")])
+def test_tier_override_approved_by_the_wrong_person(mini, approver, code):
+    rel = mini.edit(TIER, lambda d: d.update(approver=approver))
+    d = only(mini.validate(), code)
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(TIER, f"approver: {approver}"), "approver")
+
+
+def test_tier_override_for_a_retailer_that_does_not_exist(mini):
+    data = valid_record(TIER)
+    data["retailer"] = "r-4040"
+    rel = mini.write("tier-overrides/2026-09/r-4040.yaml", data)
+    d = only(mini.validate(), "unknown_retailer")
+    assert (d.path, d.field) == (rel, "retailer")
