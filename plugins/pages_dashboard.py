@@ -96,7 +96,8 @@ def pages(data: SiteData) -> list[Page]:
     if idx.abnormal_months and data.as_of:
         y, w, _ = data.as_of.isocalendar()
         week = f"{y}-W{w:02d}"
-        n = sum(len(f.weeks.get(week, [])) for f in idx.abnormal[idx.abnormal_months[-1]].values())
+        # a week can straddle two months' files
+        n = sum(len(f.weeks.get(week, [])) for m in idx.abnormal_months[-2:] for f in idx.abnormal[m].values())
         cards.append(_card("本周异常订单", fmt_num(n), week, h(f"abnormal/{week}.md") if n else h(ABNORMAL)))
     else:
         cards.append(_card("异常订单", NOT_COMPUTED, "", h(ABNORMAL)))

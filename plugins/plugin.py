@@ -31,7 +31,7 @@ ASSET_DIR = "assets/crmdocs"
 
 def error(what: str, where: str, why: str) -> PluginError:
     """The one error shape of this plugin: what was being done, where, why."""
-    return PluginError(f"crmdocs：{what}失败 — {where}\n{why}")
+    return PluginError(f"{what}失败 — {where}\n{why}")  # MkDocs prints it after "crmdocs: "
 
 
 class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
