@@ -380,11 +380,17 @@ def new_plan(root: Path | str, manager: Optional[str] = None, day: Optional[dt.d
 
 def new_diary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
               today: Optional[dt.date] = None) -> Path:
-    """Write the diary for ``day`` (default: today) from that day's plan."""
+    """Write the diary for ``day`` from that day's plan. Default: today; when
+    today has no plan, the latest day of the past week whose plan has no
+    diary yet (a diary may be handed in the next morning)."""
     root = Path(root)
     repo = _load(root)
     who = pick_manager(repo, root, manager)
-    day = day or today or dt.date.today()
+    if day is None:
+        today = today or dt.date.today()
+        waiting = [d for (m, d) in repo.plans if m == who and today - dt.timedelta(days=7) < d <= today
+                   and (who, d) not in repo.diaries]
+        day = today if (who, today) in repo.plans or not waiting else max(waiting)
     _refuse_existing(root, f"{RECORDS}/diaries/{who}/{day.year}/{day.isoformat()}.yaml")
     rel, text = diary_text(repo, who, day)
     write_atomic(root / rel, text)

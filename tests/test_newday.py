@@ -127,3 +127,11 @@ def test_cli(office):
     assert code == 1 and "不是客户经理" in out
     code, out = run_cli("--root", str(office.root), "new", "plan", "--manager", "cm-li", "--date", "20-10-2026")
     assert code == 1 and "YYYY-MM-DD" in out
+
+
+def test_diary_default_day_is_today_or_the_latest_plan_without_diary(office):
+    new_plan(office.root, "cm-li", DAY)
+    path = new_diary(office.root, "cm-li", today=dt.date(2026, 10, 21))  # next morning: yesterday's plan waits
+    assert path.name == "2026-10-20.yaml"
+    with pytest.raises(CrmdocsError, match="没有 2026-10-21 的拜访计划"):
+        new_diary(office.root, "cm-li", today=dt.date(2026, 10, 21))  # that one is written now
