@@ -556,7 +556,15 @@ def pairs(sales: SalesData) -> Pairs:
     if "pairs" not in sales._cache:
         n_b = max(1, len(sales.brand_ids))
         key = sales.retailer.astype(np.int64) * n_b + sales.brand
-        uniq, inv = np.unique(key, return_inverse=True)
+        cells = len(sales.retailer_ids) * n_b
+        if cells <= 50_000_000:
+            # dense retailer × brand grid: O(rows), no sort; pairs come out ordered
+            uniq = np.flatnonzero(np.bincount(key, minlength=cells))
+            at = np.full(cells, -1, np.int32)
+            at[uniq] = np.arange(len(uniq), dtype=np.int32)
+            inv = at[key]
+        else:
+            uniq, inv = np.unique(key, return_inverse=True)
         sales._cache["pairs"] = Pairs(sales, (uniq // n_b).astype(np.int32), (uniq % n_b).astype(np.int32), inv.astype(np.int32))
     return sales._cache["pairs"]
 

@@ -128,3 +128,17 @@ def test_limits_in_force_are_those_of_the_orders_week():
     assert found(c) == []
     c = check(steady("r-1", 100, 300))
     assert ("above_upper", None, 300, 150, None) in found(c)
+
+
+def test_rows_of_one_brand_on_one_day_are_one_line_and_two_days_two_orders():
+    # two rows of b-1 on DAY (60 + 60 = 120) are one line and one order; a second order on
+    # Thursday 10-22 of 70 is checked on its own — same week, same limits (upper 150)
+    sales = weekly("r-1", "b-1", START, 11, 100) + [
+        (DAY, "r-1", "b-1", 60, 6000.0), (DAY, "r-1", "b-1", 60, 6000.0),
+        (dt.date(2026, 10, 22), "r-1", "b-1", 160, 16000.0),
+    ]
+    c = check(sales, as_of=dt.date(2026, 10, 22))
+    assert found(c) == []  # 120 is within 50 … 150 for the order and for b-1
+    assert found(c, dt.date(2026, 10, 22)) == [
+        ("above_upper", None, 160, 150, None), ("above_upper", "b-1", 160, 150, None),
+    ]

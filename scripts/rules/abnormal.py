@@ -35,7 +35,7 @@ from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
 
 from .. import sales as S
 from .limits import limits_at
-from .retail import fast_model, r2, retail
+from .retail import fast_model, r2, retail, without_gc
 
 NAME = "abnormal"
 
@@ -43,6 +43,33 @@ NAME = "abnormal"
 def _fmt(x: float) -> str:
     v = r2(x)
     return str(int(v)) if v == int(v) else f"{v:g}"
+
+
+def _lines(row_pair: np.ndarray, dayoff: np.ndarray, qty: np.ndarray, o_inv: np.ndarray, o_week: np.ndarray):
+    """Order lines (one brand of one order): pair, quantity and order of each.
+    A row alone in its (pair, week) cell — the usual case — is a line by
+    itself; only rows sharing a cell are summed by (pair, day) with a sort."""
+    row_week = o_week[o_inv]
+    w0 = int(row_week.min()) if len(row_week) else 0
+    n_w = int(row_week.max()) - w0 + 1 if len(row_week) else 1
+    cell = row_pair.astype(np.int64) * n_w + (row_week - w0)
+    if int(cell.max(initial=0)) >= 60_000_000:
+        single = np.zeros(len(cell), bool)
+    else:
+        counts = np.bincount(cell)
+        if counts.max(initial=0) <= 1:  # the usual export: each brand once a week
+            return row_pair.astype(np.int64), qty.astype(np.int64, copy=False), o_inv
+        single = counts[cell] == 1
+    rest = np.flatnonzero(~single)
+    one = np.flatnonzero(single)
+    pair, q, order = row_pair[one].astype(np.int64), qty[one].astype(np.int64), o_inv[one]
+    if len(rest):
+        D = int(dayoff.max()) + 1
+        key, first, inv = np.unique(row_pair[rest].astype(np.int64) * D + dayoff[rest], return_index=True, return_inverse=True)
+        pair = np.r_[pair, key // D]
+        q = np.r_[q, np.bincount(inv, weights=qty[rest]).astype(np.int64)]
+        order = np.r_[order, o_inv[rest][first]]
+    return pair, q, order
 
 
 def find(ctx) -> list[dict]:
@@ -53,6 +80,8 @@ def find(ctx) -> list[dict]:
     sel = np.flatnonzero(R.row_r >= 0)
     if not len(sel) or R.day0 is None:
         return []
+    if len(sel) == len(R.row_r):
+        sel = slice(None)  # every row has an archive: views, not copies
     d0 = np.datetime64(R.day0.isoformat(), "D")
     dayoff = (sales.day[sel] - d0).astype(np.int64)
     D = int(dayoff.max()) + 1
@@ -95,15 +124,18 @@ def find(ctx) -> list[dict]:
     # ------------------------------------------------------------ outside limits
     if pa.outside_limits.enabled:
         pairs = R.pairs()
-        row_pair = pairs.pair[sel]
-        lkey, l_first, l_inv = np.unique(row_pair.astype(np.int64) * D + dayoff, return_index=True, return_inverse=True)
-        l_pair = lkey // D
-        l_q = np.bincount(l_inv, weights=sales.quantity[sel]).astype(np.int64)
-        l_order = o_inv[l_first]
+        l_pair, l_q, l_order = _lines(pairs.pair[sel], dayoff, sales.quantity[sel], o_inv, o_week)
         l_week = o_week[l_order]
-        for week in np.unique(o_week):
+        w0 = int(o_week.min())
+        # orders and lines grouped by week once (radix sort of small ints), sliced per week
+        o_by_w = np.argsort((o_week - w0).astype(np.int16), kind="stable")
+        o_cut = np.searchsorted(o_week[o_by_w], np.unique(o_week), side="left")
+        l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
+        l_sorted_w = l_week[l_by_w]
+        for n_w, week in enumerate(np.unique(o_week)):
             L = limits_at(ctx, int(week))
-            ow = np.flatnonzero(o_week == week)
+            end = o_cut[n_w + 1] if n_w + 1 < len(o_cut) else len(o_by_w)
+            ow = o_by_w[o_cut[n_w]:end]
             i, q = o_r[ow], o_q[ow]
             above = q > L.upper[i]
             below = ~above & (L.lower[i] >= 0) & (q < L.lower[i])
@@ -119,7 +151,7 @@ def find(ctx) -> list[dict]:
                         f"订购总量 {q} 条，低于下限 {L.lower[i]} 条（周转数 {_fmt(L.turnover[i])} × 下限系数 "
                         f"{_fmt(L.lower_f[i])}，向下取整）(below the lower limit)",
                         limit=int(L.lower[i]))
-            lw = np.flatnonzero(l_week == week)
+            lw = l_by_w[np.searchsorted(l_sorted_w, week, "left"):np.searchsorted(l_sorted_w, week, "right")]
             p, q = l_pair[lw], l_q[lw]
             limited = L.p_upper[p] >= 0
             above = limited & (q > L.p_upper[p])
@@ -177,6 +209,7 @@ def find(ctx) -> list[dict]:
     return found
 
 
+@without_gc
 def compute(ctx) -> dict:
     items = find(ctx)
     groups: dict[tuple[str, str], dict[str, list[dict]]] = {}

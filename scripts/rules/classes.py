@@ -48,7 +48,7 @@ from crmdocs.schemas.computed_retailers import BaseClassResult, ClassDerivation,
 from crmdocs.schemas.retailer import FORMAT_ZH, Network, Status
 
 from .. import sales as S
-from .retail import add_months, fast_model, months_to_evaluate, pct_rank, r4, retail
+from .retail import add_months, fast_model, months_to_evaluate, pct_rank, r4, retail, without_gc
 
 NAME = "classes"
 
@@ -95,6 +95,7 @@ def _counts_in(dates_by_r: list[list[dt.date]], start: dt.date, end: dt.date) ->
     return np.array([sum(1 for d in ds if start <= d < end) for ds in dates_by_r], np.int64)
 
 
+@without_gc
 def compute(ctx) -> dict:
     R = retail(ctx)
     policy = ctx.policy

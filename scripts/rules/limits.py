@@ -44,7 +44,7 @@ import numpy as np
 from crmdocs.schemas.computed_retailers import BrandLine, LimitLine, LimitsDerivation, LimitsFile, Window
 
 from .. import sales as S
-from .retail import Retail, fast_model, r4, retail
+from .retail import Retail, fast_model, r4, retail, without_gc
 
 NAME = "limits"
 
@@ -123,9 +123,27 @@ def coefficients(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
     return k, req
 
 
-def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np.ndarray, share: float) -> np.ndarray:
+def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np.ndarray, share: float,
+                layout: tuple | None = None) -> np.ndarray:
     """Bool per pair: among the fewest brands covering ``share`` of the
-    retailer's quantity (largest first, ties by brand code)."""
+    retailer's quantity (largest first, ties by brand code).
+
+    A brand is main when the brands ahead of it (more quantity, or as much
+    and a smaller brand code) cover less than ``share``. With ``layout``
+    (pairs sorted by retailer then brand, each pair's row and column in a
+    retailers × K grid) this is one K × K comparison per retailer, no sort."""
+    if layout is not None:
+        rows, cols, K, n_rows = layout
+        M = np.zeros((n_rows, K), np.int64)
+        ok = rows >= 0
+        M[rows[ok], cols[ok]] = q[ok]
+        earlier = np.tri(K, K, -1, dtype=bool).T  # [q, p]: column q before column p
+        ahead = ((M[:, :, None] > M[:, None, :]) | ((M[:, :, None] == M[:, None, :]) & earlier[None])) * M[:, :, None]
+        before = ahead.sum(axis=1)  # [row, p]: quantity ahead of p
+        main = np.zeros(len(q), bool)
+        tot = M.sum(axis=1)
+        main[ok] = (q[ok] > 0) & (before[rows[ok], cols[ok]] < share * tot[rows[ok]] - EPS)
+        return main
     main = np.zeros(len(q), bool)
     sel = np.flatnonzero((pair_r >= 0) & (q > 0))
     if not len(sel):
@@ -145,6 +163,26 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
     before = cum - qs - base  # quantity of the brands ahead within the retailer
     main[order] = before < share * totals[r] - EPS
     return main
+
+
+def _layout(R: Retail, pair_r: np.ndarray):
+    """Row (retailer) and column of each pair in a retailers × K grid, when
+    retailers buy few brands (K ≤ 24); else None (main_brands sorts)."""
+    if "pair_layout" not in R._cache:
+        layout = None
+        if len(pair_r):
+            ok = pair_r >= 0
+            counts = np.bincount(pair_r[ok], minlength=R.n)
+            K = int(counts.max(initial=0))
+            if 0 < K <= 24 and np.all(np.diff(pair_r[ok]) >= 0):
+                starts = np.r_[0, np.cumsum(counts)[:-1]]
+                rows = np.where(ok, pair_r, -1)
+                cols = np.full(len(pair_r), -1, np.int64)
+                idx = np.flatnonzero(ok)
+                cols[idx] = np.arange(len(idx)) - starts[pair_r[idx]]
+                layout = (rows, cols, K, R.n)
+        R._cache["pair_layout"] = layout
+    return R._cache["pair_layout"]
 
 
 def limits_at(ctx, week: int) -> WeekLimits:
@@ -176,7 +214,8 @@ def limits_at(ctx, week: int) -> WeekLimits:
     lower = np.where(pl.lower_limits, floor_(turnover * lf), -1)
     upper = ceil_(turnover * uf * k)
     p_share = np.where(valid & (rq[np.maximum(pair_r, 0)] > 0), pq / np.maximum(rq[np.maximum(pair_r, 0)], 1), 0.0)
-    p_main = main_brands(pair_r, pairs.brand if len(pairs) else np.zeros(0, np.int64), pq, rq, pl.main_brand_share)
+    p_main = main_brands(pair_r, pairs.brand if len(pairs) else np.zeros(0, np.int64), pq, rq, pl.main_brand_share,
+                         _layout(R, pair_r))
     p_turn = pq / max(covered, 1)
     pr = np.maximum(pair_r, 0)
     limited = p_main & pl.brand_limits
@@ -190,6 +229,7 @@ def limits_at(ctx, week: int) -> WeekLimits:
     return out
 
 
+@without_gc
 def compute(ctx) -> dict:
     """The limits in force now: the ISO week that contains ``as_of``."""
     R = retail(ctx)

@@ -15,7 +15,10 @@ ending before day D is ``[D − 7N, D)``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -269,3 +272,29 @@ def fast_model(cls, data: dict):
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while the rules build hundreds of
+    thousands of small records (they make no reference cycles): with 20,000
+    retailer archives alive, each automatic full collection walks them all,
+    which made record building 5× slower."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def without_gc(fn):
+    """Decorator form of :func:`gc_paused` for a module's ``compute``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with gc_paused():
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -39,7 +39,7 @@ from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, 
 
 from .. import sales as S
 from ..kinds import path_for
-from .retail import fast_model, pct_rank, retail
+from .retail import fast_model, pct_rank, retail, without_gc
 
 NAME = "tiers"
 
@@ -81,6 +81,7 @@ def band_tier(policy, score: np.ndarray) -> np.ndarray:
     return out
 
 
+@without_gc
 def compute(ctx) -> dict:
     R = retail(ctx)
     pt = ctx.policy.tiers
