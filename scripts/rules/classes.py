@@ -285,6 +285,10 @@ def _rounded(arr: np.ndarray, nd: int) -> list:
 def explain_retailer(computed, retailer: str, period=None) -> list[str]:
     """Hook for ``crmdocs explain retailer``: the retailer-side derivation
     (class, base class, tier, limits, abnormal orders) as lines."""
+    from ..diagnostics import CrmdocsError
     from .explain_retailer import explain_retailer as text
 
-    return text(computed, retailer, period).rstrip("\n").splitlines()
+    try:
+        return text(computed, retailer, period).rstrip("\n").splitlines()
+    except CrmdocsError as exc:  # e.g. a month without sales: say so, let the rest print
+        return [str(exc)]
