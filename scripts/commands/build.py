@@ -109,5 +109,13 @@ def run(args) -> int:
     finally:
         logger.removeHandler(handler)
     if not args.quiet:
-        print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒）(site built)")
+        pages = size = 0
+        for path in out.rglob("*"):
+            if path.is_file():
+                size += path.stat().st_size
+                pages += path.suffix == ".html"
+        index = out / "search" / "search_index.json"
+        index_kb = index.stat().st_size // 1024 if index.is_file() else 0
+        print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒，{pages} 个页面，{size / 1e6:.1f} MB，"
+              f"搜索索引 {index_kb} KB）(site built)")
     return 0
