@@ -131,7 +131,9 @@ class ComplaintsMonth(Computed):
     """File ``<month>/complaints.yaml``: complaints received in the month."""
 
     period: str
-    as_of: dt.date
+    # the day open complaints were judged on; None when all are resolved (the
+    # file then no longer changes as the records move on)
+    as_of: Optional[dt.date] = None
     total: int = 0
     overdue: int = 0
     complaints: list[ComplaintStatus] = Field(default_factory=list)

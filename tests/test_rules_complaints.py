@@ -81,7 +81,7 @@ def test_monthly_file_lists_complaints_and_handlers(mini):
     out = run_rules(ctx, "complaints")
     month = out["2026-09/complaints.yaml"]
     assert [c.id for c in month.complaints] == ["c-2026-0001", "c-2026-0002", "c-2026-0003"]
-    assert (month.total, month.overdue) == (3, 2)
+    assert (month.total, month.overdue, month.as_of) == (3, 2, dt.date(2026, 9, 10))  # one is open: judged on as_of
     by = {h.handler: h for h in month.handlers}
     assert (by["cm-li"].total, by["cm-li"].resolved, by["cm-li"].overdue) == (2, 2, 1)
     assert (by["mm-zhao"].total, by["mm-zhao"].open, by["mm-zhao"].overdue, by["mm-zhao"].name) == (1, 1, 1, "赵强")
@@ -90,6 +90,11 @@ def test_monthly_file_lists_complaints_and_handlers(mini):
 def test_complaint_handled_by_a_market_manager_counts_against_the_retailers_manager(mini):
     complaint(mini, "c-2026-0003", "2026-09-03 10:00", handler="mm-zhao")
     assert statuses(mini)["c-2026-0003"].manager == "cm-li"
+
+
+def test_a_month_whose_complaints_are_all_resolved_does_not_depend_on_as_of(mini):
+    ctx = context(mini, as_of=dt.date(2026, 9, 10))
+    assert run_rules(ctx, "complaints")["2026-09/complaints.yaml"].as_of is None
 
 
 def test_the_mini_complaint_resolved_the_same_day_is_on_time(mini):

@@ -134,7 +134,7 @@ def compute(ctx) -> dict:
     for month in sorted(by_month):
         items = sorted(by_month[month], key=lambda s: (s.received, s.id))
         out[f"{month}/complaints.yaml"] = ComplaintsMonth(
-            period=month, as_of=ctx.as_of, total=len(items), overdue=sum(s.overdue for s in items),
+            period=month, as_of=ctx.as_of if any(s.resolved is None for s in items) else None, total=len(items), overdue=sum(s.overdue for s in items),
             complaints=items, handlers=handler_summaries(ctx.repo, items),
         )
     return out
