@@ -91,8 +91,17 @@ def class_position(mins: list[float], score: np.ndarray) -> np.ndarray:
     return np.minimum(pos, len(mins) - 1)
 
 
-def _counts_in(dates_by_r: list[list[dt.date]], start: dt.date, end: dt.date) -> np.ndarray:
-    return np.array([sum(1 for d in ds if start <= d < end) for ds in dates_by_r], np.int64)
+def _events(dates_by_r: list[list[dt.date]]) -> tuple[np.ndarray, np.ndarray]:
+    """(retailer index, day) of every dated event, flat."""
+    who = [i for i, ds in enumerate(dates_by_r) for _ in ds]
+    days = [d.isoformat() for ds in dates_by_r for d in ds]
+    return np.array(who, np.int64), np.array(days, dtype="datetime64[D]")
+
+
+def _counts_in(events: tuple[np.ndarray, np.ndarray], n: int, start: dt.date, end: dt.date) -> np.ndarray:
+    who, days = events
+    hit = (days >= np.datetime64(start.isoformat(), "D")) & (days < np.datetime64(end.isoformat(), "D"))
+    return np.bincount(who[hit], minlength=n).astype(np.int64)
 
 
 @without_gc
@@ -116,8 +125,8 @@ def compute(ctx) -> dict:
     if composite_mode:
         parts = np.array([own_parts(rule, r) for r in R.records], float).reshape(R.n, 4)
         own = parts.mean(axis=1)
-        violations = [[v.date for v in r.management.violations if v.confirmed] for r in R.records]
-        late = [[p.date for p in r.management.late_payments] for r in R.records]
+        violations = _events([[v.date for v in r.management.violations if v.confirmed] for r in R.records])
+        late = _events([[p.date for p in r.management.late_payments] for r in R.records])
         w = rule.weights
         weights = {"contribution": w.contribution, "integrity": w.integrity, "own": w.own, "development": w.development}
     fmt_code = np.array([list(FORMAT_ZH).index(r.basic.format) for r in R.records], np.int64)
@@ -131,8 +140,8 @@ def compute(ctx) -> dict:
             before = R.window("amount", first - dt.timedelta(days=2 * span), start)
             contribution, below, peers = pct_rank(amount, R.county, R.active)
             since = add_months(first, -rule.integrity.months)
-            n_v = _counts_in(violations, since, first)
-            n_l = _counts_in(late, since, first)
+            n_v = _counts_in(violations, R.n, since, first)
+            n_l = _counts_in(late, R.n, since, first)
             integrity = np.maximum(
                 rule.integrity.start - rule.integrity.per_violation * n_v - rule.integrity.per_late_payment * n_l, 0.0
             )
