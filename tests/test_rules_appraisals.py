@@ -219,3 +219,15 @@ def test_quarter_files_carry_the_recommendation_and_the_person_record_is_never_r
     assert rec.grade is not None and rec.grade.current == "level-3"
     assert appraise(office, period="2026-09").grade is None
     assert office.path(CM_LI).read_bytes() == before
+
+
+def test_a_survey_counts_in_the_period_it_is_about(office):
+    # the September survey written on 10-08 still scores September, not October
+    office.edit(SURVEY, lambda d: d.update(date="2026-10-08"))
+    office.write("targets/2026-10.yaml", {"period": "2026-10", "targets": [
+        {"manager": "cm-li", "sales": 300, "key_brands": 100}, {"manager": "cm-wang", "sales": 1, "key_brands": 1}]})
+    ctx = context(office, as_of=D(2026, 10, 8))
+    out = run_rules(ctx, "visits", "complaints", "appraisals")
+    assert points(out["2026-09/managers/cm-li.yaml"])["satisfaction"] == 8.83
+    assert points(out["2026-10/managers/cm-li.yaml"])["satisfaction"] is None
+    assert points(out["2026-Q3/managers/cm-li.yaml"])["satisfaction"] == 8.83

@@ -159,8 +159,7 @@ def appraise(ctx, manager: str, period: str, months: list[str], sales: SalesByMa
     policy = ctx.policy
     ap = policy.appraisal
     repo = ctx.repo
-    start, end = periods.bounds(period)
-    last = min(end, ctx.as_of)
+    end = periods.bounds(period)[1]
     actual, key_actual = sales.get(manager, months)
     target, key_target = _target(repo, manager, period, months)
     results = []
@@ -187,8 +186,11 @@ def appraise(ctx, manager: str, period: str, months: list[str], sales: SalesByMa
             results.append(_indicator(key, ind, (due - d.late - d.missing) if due else None, due or None,
                                       note if due else "没有到期的日记，本项不考核 (no diary due)"))
         elif key == "satisfaction":
+            # a survey is about its own period (调查期间): it counts in every
+            # appraisal period that holds all of its months
+            span = set(periods.months(period))
             scores = [_survey_score(policy, s) for s in surveys_by_manager.get(manager, [])
-                      if start <= s.date <= last]
+                      if set(periods.months(s.period)) <= span]
             if scores:
                 mean = sum(scores) / len(scores)
                 r = _indicator(key, ind, mean, 100.0, f"{len(scores)} 份走访报告单，三项得分平均 (surveys averaged)")
