@@ -136,6 +136,8 @@ def _task(task: tuple) -> dict[str, Any]:
                     files.write(rel, demo_fast.dumps(data))
                 if at is not None:
                     result["handed"].append((f"{RECORDS}/{rel}", at))
+                if "review" in data:
+                    result["handed"].append((f"{RECORDS}/{rel}#review", data["review"]["at"]))
             surveys = office.build_surveys(diaries)  # may mark a diary visit as a survey: write diaries after
             for data in diaries:
                 files.write(_daily_path("diary", data), demo_fast.dumps(data))

@@ -93,9 +93,12 @@ def daily_records(office) -> tuple[list[dict], list[dict], list[tuple[str, dt.da
     for m in sorted(office.managers, key=lambda m: m.id):
         for kind, data, at in office.daily_for(m):
             (plans if kind == "plan" else diaries).append(data)
+            folder = "plans" if kind == "plan" else "diaries"
+            rel = f"{RECORDS}/{folder}/{m.id}/{data['date'].year}/{data['date'].isoformat()}.yaml"
             if at is not None:
-                folder = "plans" if kind == "plan" else "diaries"
-                handed.append((f"{RECORDS}/{folder}/{m.id}/{data['date'].year}/{data['date'].isoformat()}.yaml", at))
+                handed.append((rel, at))
+            if "review" in data:  # the review was handed in when it says (history.REVIEW suffix)
+                handed.append((f"{rel}#review", data["review"]["at"]))
     return plans, diaries, handed
 
 

@@ -180,8 +180,13 @@ def test_execution_reviews_approvals_and_hand_in_times_vary(county):
     assert any(d.review and d.review.valuable for d in repo.diaries.values())
     assert 0.8 * len(repo.plans) < sum(p.approval is not None for p in repo.plans.values()) < len(repo.plans)
     rows = list(csv.DictReader(io.StringIO((root / "records" / "handed-in.csv").read_text())))
-    paths = {r["path"] for r in rows}
+    paths = {r["path"] for r in rows if not r["path"].endswith("#review")}
     assert all((root / p).is_file() for p in paths)
+    reviews = {r["path"]: r["time"] for r in rows if r["path"].endswith("#review")}
+    assert len(reviews) == reviewed
+    key, when = sorted(reviews.items())[0]
+    diary = repo.diaries[(key.split("/")[2], dt.date.fromisoformat(key.split("/")[4][:10]))]
+    assert diary.review.at.strftime("%Y-%m-%d %H:%M") == when
     files = {f"records/{p.relative_to(root / 'records').as_posix()}" for p in (root / "records").glob("*/*/*/*.yaml")}
     assert paths < files  # some hand-ins are missing from the log
     assert max(r["time"] for r in rows) <= f"{END} 23:59"  # nothing after the records' last day
