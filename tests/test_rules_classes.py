@@ -252,3 +252,11 @@ def test_explain_refuses_an_unknown_month(bad_month):
         explain_retailer(c, "r-1", bad_month)
     with pytest.raises(CrmdocsError):
         explain_retailer(c, "r-nobody")
+
+
+def test_a_retailer_alone_in_its_county_contributes_only_when_it_bought():
+    # alone: percentile rank 100 if it bought, 0 if it did not
+    c = run(repo([retailer("r-1"), retailer("r-far", dept="d-far")], [order("2026-09-01", "r-1", 100)]), AS_OF)
+    assert october(c).retailers["r-1"].contribution == 100.0
+    assert october(c, "d-far").retailers["r-far"].contribution == 0.0
+    assert "没有订购 → 0 分" in explain_retailer(c, "r-far")

@@ -7,8 +7,9 @@ M arrive:
 
 * composite mode (seed 000), N = ``classes.rule.weeks``:
   - contribution = percentile rank (100 × peers with a strictly lower amount
-    ÷ (peers − 1)) of the amount of the N×7 days before the 1st, among the
-    *active* retailers of the same county unit;
+    ÷ (peers − 1); 100 when alone) of the amount of the N×7 days before the
+    1st, among the *active* retailers of the same county unit; 0 without
+    purchases;
   - integrity = start − per_violation × confirmed violations − per_late_payment
     × late payments dated in the ``months`` months before the 1st, ≥ 0;
   - own value = mean of the points for floor area (highest band reached),
@@ -139,6 +140,7 @@ def compute(ctx) -> dict:
             amount = R.window("amount", start, first)
             before = R.window("amount", first - dt.timedelta(days=2 * span), start)
             contribution, below, peers = pct_rank(amount, R.county, R.active)
+            contribution = np.where(amount > 0, contribution, 0.0)  # no purchases, no contribution (even alone)
             since = add_months(first, -rule.integrity.months)
             n_v = _counts_in(violations, R.n, since, first)
             n_l = _counts_in(late, R.n, since, first)

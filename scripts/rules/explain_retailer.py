@@ -100,11 +100,15 @@ def _class_part(ctx, mkey: str, i: int, names: dict[str, str]) -> list[str]:
     out = [f"一、零售户分类（{mkey} 评定，当月 1 日起执行；统计期 {w.start} 至 {w.end}）"]
     if rule.mode == "composite":
         wt = rule.weights
-        out.append(
-            f"  贡献价值：统计期订购额 {_n(d.amount)} 元；同县区正常经营 {d.peers} 户中有 {d.peers_below} 户低于本户"
-            f" → 100 × {d.peers_below} ÷ ({d.peers} − 1) = {_n(d.contribution)} 分"
-            if d.peers and d.peers > 1 else f"  贡献价值：同县区只有本户 → {_n(d.contribution)} 分"
-        )
+        if not d.amount:
+            out.append("  贡献价值：统计期没有订购 → 0 分")
+        elif d.peers and d.peers > 1:
+            out.append(
+                f"  贡献价值：统计期订购额 {_n(d.amount)} 元；同县区正常经营 {d.peers} 户中有 {d.peers_below} 户低于本户"
+                f" → 100 × {d.peers_below} ÷ ({d.peers} − 1) = {_n(d.contribution)} 分"
+            )
+        else:
+            out.append(f"  贡献价值：统计期订购额 {_n(d.amount)} 元，同县区只有本户 → {_n(d.contribution)} 分")
         it = rule.integrity
         out.append(
             f"  诚信价值：{_n(it.start)} − {_n(it.per_violation)} × {d.violations} 次查实违规 − {_n(it.per_late_payment)}"

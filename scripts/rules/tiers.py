@@ -104,6 +104,8 @@ def compute(ctx) -> dict:
         ranked = R.active & ~new
         q_rank, _, _ = pct_rank(qty, R.county, ranked)
         a_rank, _, _ = pct_rank(amt, R.county, ranked)
+        q_rank = np.where(qty > 0, q_rank, 0.0)  # nothing bought in the window ranks 0, even alone
+        a_rank = np.where(amt > 0, a_rank, 0.0)
         c_rank, _, _ = pct_rank(area, R.county, ranked)
         score = np.round(w.quantity * q_rank + w.amount * a_rank + w.capability * c_rank, 2)
         if pt.mode == "ranking":
