@@ -142,6 +142,9 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
             name = entry.name
             if name.startswith("."):
                 continue
+            if not _printable_name(name):
+                diags.append(_bad_name(rel_dir, name))
+                continue
             rel = f"{rel_dir}/{name}"
             if entry.is_symlink():
                 path = Path(entry.path)
@@ -168,6 +171,9 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
             name = entry.name
             if name.startswith("."):  # hidden: not records
                 continue
+            if not _printable_name(name):
+                diags.append(_bad_name(rel_dir, name))
+                continue
             if name.endswith((".yaml", ".yml", ".csv", ".csv.gz")):
                 diags.append(
                     Diagnostic(f"{rel_dir}/{name}", 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file")
@@ -184,6 +190,22 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
 
     walk(str(base), base.relative_to(root).as_posix())
     return found, diags
+
+
+def _printable_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # the OS gives undecodable bytes of a name as surrogates
+        return False
+    return True
+
+
+def _bad_name(rel_dir: str, name: str) -> Diagnostic:
+    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return Diagnostic(
+        f"{rel_dir}/{shown}", 0, 0, "",
+        "名字不是 UTF-8 文字（可能是在 GBK 系统上起的名），请改名 (name is not UTF-8)", "error", "bad_name",
+    )
 
 
 def _yaml_diag(rel: str, problem: yamlio.YamlProblem) -> Diagnostic:

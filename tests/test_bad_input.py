@@ -291,3 +291,14 @@ def test_hidden_directories_are_not_records(mini):
     mini.write(".trash/r-0001.yaml", "garbage: [")
     mini.write("people/.old/cm-x.yaml", "garbage: [")
     assert mini.cli("validate")[0] == 0
+
+
+def test_file_and_folder_names_that_are_not_utf8(mini):
+    people = os.fsencode(mini.path("people"))
+    with open(people + b"/\xd5\xc5\xc8\xfd.yaml", "wb") as fh:  # 张三 in GBK
+        fh.write(b"id: x\n")
+    os.mkdir(people + b"/\xb3\xc7\xb6\xab")  # 城东 in GBK
+    for fmt in ("text", "json"):
+        code, out = mini.cli("validate", "--format", fmt)
+        _assert_clean_failure(code, out)
+        assert out.count("不是 UTF-8") == 2
