@@ -19,7 +19,10 @@ The data is columnar (numpy), so a city's year (20,000 retailers × ~12 brands
     only (``origin(i) -> (rel, line)``).
     Codes are assigned after all files are read (ids sorted), so they do not
     depend on file order. Rows are kept in file order.
-    ``retailer_code(id)`` / ``brand_code(id)``: the code or -1.
+    ``retailer_code(id)`` / ``brand_code(id)``: the code or -1;
+    ``last_day()``; ``rows_of(retailer)`` → ``SaleRow`` list (messages, tests);
+    ``SalesData.from_rows(rows)`` / ``from_arrays(...)``: build in memory
+    (tests, benchmarks); ``finish()`` merges files read so far (``load`` does it).
 
 Helpers over a ``SalesData`` (all vectorised):
 
@@ -34,6 +37,9 @@ Helpers over a ``SalesData`` (all vectorised):
                              occur, ``pair`` code per row, and
                              ``pairs.weekly(w0, w1)`` (n_pairs, weeks) quantities.
 ``monthly(sales, value)``    (n_retailers, n_months) totals, with ``month0``.
+``by_retailer(sales)``       row order grouped by retailer (then date) and the
+                             start offset of each retailer.
+``row_weeks`` / ``row_months``  week / month index of every row (cached).
 ``managers(sales, retailers)``  per-row customer manager (codes into a sorted
                              list of manager ids), using
                              ``Management.manager_on(day)`` so a retailer that
@@ -544,9 +550,13 @@ class Pairs:
         """(n_pairs, w1 - w0) totals per pair and week."""
         width = max(0, w1 - w0)
         w = row_weeks(self.sales) - w0
-        sel = (w >= 0) & (w < width)
-        flat = self.pair[sel].astype(np.int64) * width + w[sel]
-        out = np.bincount(flat, weights=getattr(self.sales, value)[sel].astype(np.float64), minlength=len(self) * width)
+        vals = getattr(self.sales, value)
+        if len(w) and w.min() >= 0 and w.max() < width:  # the usual call: every row in range, no copies
+            flat = self.pair.astype(np.int64) * width + w
+        else:
+            sel = (w >= 0) & (w < width)
+            flat, vals = self.pair[sel].astype(np.int64) * width + w[sel], vals[sel]
+        out = np.bincount(flat, weights=vals.astype(np.float64, copy=False), minlength=len(self) * width)
         out = out.reshape(len(self), width)
         return np.rint(out).astype(np.int64) if value == "quantity" else out
 
