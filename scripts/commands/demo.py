@@ -36,6 +36,9 @@ def run(args) -> int:
 
     try:
         until = dt.date.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        raise CrmdocsError(f"--until {args.until!r} 不是日期，应写成 YYYY-MM-DD (expected a date)") from None
+    try:
         summary = generate(
             args.out, seed=args.seed, scale=args.scale, retailers=args.retailers, managers=args.managers,
             jobs=args.jobs or default_jobs(), progress=lambda msg: print(msg, file=sys.stderr), until=until,
