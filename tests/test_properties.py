@@ -196,3 +196,59 @@ def test_cached_validation_reports_what_plain_validation_reports(base_repo, data
         assert validate_report(base_repo.root, today=TODAY, use_cache=True).to_text() == plain  # warm
     finally:
         base_repo.path(rel).write_bytes(original)
+
+
+# ---------------------------------------------------------------- the fast YAML path agrees with the reference loader
+
+
+def _canon(value: Any) -> Any:
+    """A comparable form keeping types (UnquotedDigits vs str, int vs float, nan)."""
+    if isinstance(value, dict):
+        return ("dict", sorted((repr(_canon(k)), _canon(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", [_canon(v) for v in value])
+    if isinstance(value, float) and value != value:
+        return ("float", "nan")
+    return (type(value).__name__, value)
+
+
+_YAML_CHARS = list(":- \n#'\"[]{},0\t?|>!%@`~.") + ["\n  ", "\n- ", ": ", "  ", "0832", "yes", "1e3", "2026-02-30", "「", "：", "\u3000"]
+
+
+@st.composite
+def yamlish(draw) -> str:
+    """Text the writer or a person could produce, then a few characters changed."""
+    data = draw(st.dictionaries(st.one_of(st.sampled_from(["id", "name", "visits", "a", "1", "0832"]), ODD_TEXT), VALUES, max_size=5))
+    text = yaml.safe_dump(
+        data, allow_unicode=True, sort_keys=False,
+        default_flow_style=draw(st.sampled_from([False, True, None])),
+        default_style=draw(st.sampled_from([None, None, '"', "'"])),
+    )
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        if draw(st.booleans()):
+            text = text[:at] + draw(st.sampled_from(_YAML_CHARS)) + text[at:]
+        else:
+            text = text[:at] + text[at + 1:]
+    return text
+
+
+def _outcome(read, text: str):
+    try:
+        return ("ok", _canon(read(text)))
+    except Exception:  # noqa: BLE001 - any refusal counts as "error"
+        return ("error",)
+
+
+@settings(max_examples=300, deadline=None)
+@given(yamlish())
+def test_fast_yaml_path_reads_what_the_reference_loader_reads(text):
+    """yamlio.parse (libyaml composer + own resolver, pure-Python shortcuts) must give
+    exactly what yaml.load with yamlio.Loader gives, or refuse when it refuses."""
+    from hypothesis import assume
+
+    from crmdocs.scripts import yamlio
+
+    assume("&" not in text and "*" not in text)  # aliases: parse refuses them on purpose
+    expected = _outcome(lambda t: yaml.load(t, Loader=yamlio.Loader), text)
+    assert _outcome(yamlio.parse, text) == expected, text
