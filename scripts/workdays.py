@@ -16,6 +16,9 @@ class NoCalendar(LookupError):
         super().__init__(f"没有 {year} 年的工作日历 records/calendar/{year}.yaml (no calendar for {year})")
         self.year = year
 
+    def __reduce__(self):  # rebuilt from the year when it crosses a process boundary
+        return (NoCalendar, (self.year,))
+
 
 class WorkCalendar:
     """Answers "is this a working day?" and counts working days."""
