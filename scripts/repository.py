@@ -212,13 +212,23 @@ def _yaml_diag(rel: str, problem: yamlio.YamlProblem) -> Diagnostic:
     return Diagnostic(rel, problem.line, problem.column, "", problem.message, "error", problem.code)
 
 
+MAX_FILE_PROBLEMS = 100  # a pasted list of 100,000 wrong items needs one line, not 100,000
+
+
 def validation_diagnostics(rel: str, text: str, exc: ValidationError) -> list[Diagnostic]:
     tree = yamlio.compose(text)
     out = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors[:MAX_FILE_PROBLEMS]:
         # a rule over several fields names the one to fix in its context ("at")
         where = yamlio.locate(tree, (*error["loc"], *(error.get("ctx") or {}).get("at", ())))
         out.append(Diagnostic(rel, where.line, where.column, where.field, explain(error), "error", error["type"]))
+    if len(errors) > MAX_FILE_PROBLEMS:
+        more = len(errors) - MAX_FILE_PROBLEMS
+        out.append(Diagnostic(
+            rel, out[-1].line, 0, "", f"这个文件还有 {more} 个问题没有一一列出，请先改正上面的 ({more} more problems)",
+            "error", "more",
+        ))
     return out
 
 

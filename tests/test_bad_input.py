@@ -302,3 +302,11 @@ def test_file_and_folder_names_that_are_not_utf8(mini):
         code, out = mini.cli("validate", "--format", fmt)
         _assert_clean_failure(code, out)
         assert out.count("不是 UTF-8") == 2
+
+
+def test_a_huge_list_of_wrong_items_gives_a_short_report(mini):
+    rel = mini.write("plans/cm-li/2026/2026-09-02.yaml", "manager: cm-li\ndate: 2026-09-02\nvisits: [" + ",".join(["1"] * 20_000) + "]\n")
+    code, out = mini.cli("validate")
+    _assert_clean_failure(code, out)
+    mine = [line for line in out.splitlines() if line.startswith(rel)]
+    assert 50 <= len(mine) <= 101 and "还有 19900 个问题没有一一列出" in mine[-1]
