@@ -265,9 +265,34 @@ def load_file(root: Path, rel: str) -> Loaded:
     return parse_record(rel, kind, m, data)
 
 
+MAX_ITEMS = 50_000  # values in one record; a diary has a few hundred. Validating (and
+# explaining) millions of pasted items would take minutes and gigabytes.
+
+
+def _count_items(raw: Any) -> int:
+    """Values in a parsed document, counting stops a little past MAX_ITEMS."""
+    count, stack = 0, [raw]
+    while stack and count <= MAX_ITEMS:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _too_many(rel: str, kind: Kind) -> Diagnostic:
+    return Diagnostic(
+        rel, 1, 1, "", f"文件里的条目超过 {MAX_ITEMS} 个，不像一条{kind.label}记录 (too many items)", "error", "too_many_items",
+    )
+
+
 def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
     try:
         text = yamlio.decode(data)
+        if len(data) > 100_000 and text.count(",") + text.count("\n") > 2 * MAX_ITEMS:
+            return Loaded(rel, kind.name, None, [_too_many(rel, kind)])  # before a parse costs gigabytes
         raw = yamlio.parse(text)
     except yamlio.YamlProblem as problem:
         return Loaded(rel, kind.name, None, [_yaml_diag(rel, problem)])
@@ -275,6 +300,8 @@ def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
         return Loaded(rel, kind.name, None, [Diagnostic(rel, 1, 1, "", f"文件是空的，应写一条{kind.label}记录 (empty file)", "error", "empty")])
     if not isinstance(raw, dict):
         return Loaded(rel, kind.name, None, [Diagnostic(rel, 1, 1, "", f"文件应是一组“字段: 值”，一条{kind.label}记录 (expected a mapping)", "error", "not_mapping")])
+    if len(data) > 100_000 and _count_items(raw) > MAX_ITEMS:  # only big files are counted
+        return Loaded(rel, kind.name, None, [_too_many(rel, kind)])
     try:
         record = kind.model.model_validate(raw)
     except ValidationError as exc:

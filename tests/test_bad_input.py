@@ -310,3 +310,19 @@ def test_a_huge_list_of_wrong_items_gives_a_short_report(mini):
     _assert_clean_failure(code, out)
     mine = [line for line in out.splitlines() if line.startswith(rel)]
     assert len(mine) == 101 and sum("还有 19900 个问题没有一一列出" in line for line in mine) == 1
+
+
+def test_millions_of_tiny_items_do_not_exhaust_memory(mini):
+    """Under 5 MB but 2.4 million list items (validating them all took 4 GB): refused early."""
+    rel = mini.write("plans/cm-li/2026/2026-09-02.yaml", "manager: cm-li\ndate: 2026-09-02\nvisits: [" + ",".join(["1"] * 2_400_000) + "]\n")
+    rel2 = mini.write("plans/cm-li/2026/2026-09-03.yaml", "manager: cm-li\ndate: 2026-09-03\nvisits:\n" + "- {retailer: r-1}\n" * 60_000)
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from crmdocs.scripts.cli import main\n"
+        f"sys.exit(main(['--root', {str(mini.root)!r}, 'validate', '--today', '2026-09-01']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = done.stdout + done.stderr
+    _assert_clean_failure(done.returncode, out)
+    assert f"{rel}:1:1: 错误 error: 文件里的条目超过" in out and f"{rel2}:1:1: 错误 error: 文件里的条目超过" in out
