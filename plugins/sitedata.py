@@ -203,10 +203,10 @@ class SiteData:
 
     def author_name(self, commit: Any) -> str:
         """The person behind a commit (by git e-mail), else the commit's name; never the e-mail."""
-        for p in self.repo.people.values():
-            if commit.email in p.emails:
-                return p.name
-        return commit.author
+        if not hasattr(self, "_by_email"):  # asked once per change of 20,000 archives: index once
+            self._by_email = {e: p.name for p in sorted(self.repo.people.values(), key=lambda p: p.id, reverse=True)
+                              for e in p.emails}
+        return self._by_email.get(commit.email, commit.author)
 
     # ------------------------------------------------------------ names
 
