@@ -128,6 +128,11 @@ def test_internal_links_resolve(demo_site):
     assert not broken, "\n".join(broken[:20])
 
 
+def test_every_block_placeholder_was_filled(demo_site):
+    leftovers = [p.relative_to(demo_site).as_posix() for p in html_files(demo_site) if "CRMBLOCK" in read(p)]
+    assert not leftovers, leftovers[:5]
+
+
 def test_dashboard_figures_link_to_their_pages(demo_site):
     text = page(demo_site, "")
     for target in ("retailers/", "managers/", "diaries/", "complaints/", "abnormal/", "market/"):
