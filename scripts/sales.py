@@ -287,8 +287,9 @@ def _fast(data: bytes, month: str, file_no: int) -> Optional[_Chunk]:
         return None
     quantity = table.column("quantity").to_numpy()
     amount = table.column("amount").to_numpy()
-    if n and (quantity.min() < 0 or amount.min() < 0 or not np.isfinite(amount).all()):
-        return None
+    if n and (quantity.min() < 0 or amount.min() < 0 or not np.isfinite(amount).all()
+              or quantity.max() > MAX_QUANTITY or amount.max() > MAX_AMOUNT):
+        return None  # the row reader names the row
     cols = {}
     for name in ("retailer", "brand"):
         enc = pc.dictionary_encode(table.column(name)).combine_chunks()

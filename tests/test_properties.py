@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import DIARY, PLAN, RETAILER, SURVEY, COMPLAINT, CM_LI, TODAY, MiniRepo, build_mini_repo, valid_record
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crmdocs.scripts import yamlwrite
@@ -252,3 +252,52 @@ def test_fast_yaml_path_reads_what_the_reference_loader_reads(text):
     assume("&" not in text and "*" not in text)  # aliases: parse refuses them on purpose
     expected = _outcome(lambda t: yaml.load(t, Loader=yamlio.Loader), text)
     assert _outcome(yamlio.parse, text) == expected, text
+
+
+# ---------------------------------------------------------------- sales: the pyarrow path agrees with the row-by-row reader
+
+_CELLS = {
+    "date": st.sampled_from(["2026-09-01", "2026-09-30", "2026-10-01", "2026-08-31", "2026-9-1", "2026-09-31", "", " 2026-09-02", "20260902"]),
+    "retailer": st.sampled_from(["r-0001", "r-0002", "", " r-0001", "r,1", "零售户"]),
+    "brand": st.sampled_from(["b-yunyan", "b-hongtashan", "", "b-x "]),
+    "quantity": st.one_of(st.integers(-3, 10**13).map(str), st.sampled_from(["", "1.5", "三", " 4", "9223372036854775808", "1e3"])),
+    "amount": st.one_of(
+        st.floats(min_value=-1, max_value=1e16, allow_nan=False).map(repr),
+        st.sampled_from(["", "nan", "inf", "-inf", "12", " 3.5", "1e400", "￥5"]),
+    ),
+}
+
+
+def _read(data: bytes, slow: bool):
+    from crmdocs.scripts import sales
+
+    into = sales.SalesData()
+    if slow:
+        into.files.append("records/sales/2026-09.csv")
+        diags = sales._slow(data, "records/sales/2026-09.csv", "2026-09", 0, into)
+    else:
+        diags = sales.read_sales_csv(data, "records/sales/2026-09.csv", "2026-09", into)
+    into.finish()
+    rows = sorted(
+        (str(into.day[i]), into.retailer_ids[into.retailer[i]], into.brand_ids[into.brand[i]],
+         int(into.quantity[i]), float(into.amount[i]), int(into.line[i]))
+        for i in range(len(into.day))
+    )
+    return rows, sorted(d.format() for d in diags)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries(_CELLS), min_size=1, max_size=8), st.booleans())
+@example([{"date": "2026-09-02", "retailer": "r-0001", "brand": "b-yunyan", "quantity": "10000000000000", "amount": "1.0"}], False)
+def test_sales_fast_reader_agrees_with_the_row_reader(rows, all_valid):
+    """Whatever the rows hold, reading a month gives the same rows and problems
+    whether pyarrow or the row-by-row reader does it."""
+    if all_valid:  # make sure the fast path is taken often
+        rows = [
+            dict(r, date="2026-09-02", retailer="r-0001", brand="b-yunyan",
+                 quantity=r["quantity"] if r["quantity"].isdigit() else str(i + 1), amount=f"{i * 1.5:.2f}")
+            for i, r in enumerate(rows)
+        ]
+    text = "date,retailer,brand,quantity,amount\n" + "".join(",".join(r[c] for c in _CELLS) + "\n" for r in rows)
+    data = text.encode("utf-8")
+    assert _read(data, slow=False) == _read(data, slow=True), text
