@@ -19,7 +19,11 @@ The valid office (``valid_records()``; paths relative to ``records/``):
 * retailers ``r-0001``, ``r-0002`` (d-east, cm-li, urban) and ``r-0003`` (d-west, cm-wang, rural),
   licences valid until 2028-12-31;
 * ``cm-li``'s plan and diary for Tuesday 2026-09-01 (the diary reviewed by ``mm-zhao``),
-  a complaint, a survey, targets for 2026-09, and ``sales/2026-09.csv``.
+  a complaint, a survey, targets for 2026-09, ``mm-zhao``'s tier override of ``r-0001``
+  for 2026-09, and ``sales/2026-09.csv``.
+
+The ``git_office`` fixture (a :class:`GitOffice`) is the same office under git, with
+``office.commit(who, message, when)`` to record changes as one person's commit.
 
 ``mini.validate()`` returns the :class:`~crmdocs.scripts.diagnostics.Report` with
 ``today`` = :data:`TODAY` (so licence warnings do not depend on the wall clock);
