@@ -154,3 +154,22 @@ def test_navigation_sections_in_reading_order():
         {"制度与规则": "rules.md"},
         {"使用帮助": ["guide/index.md", "guide/a.md"]},
     ]
+
+
+@pytest.mark.parametrize("mode", ["full", "summary", "headings", "none"])
+def test_search_diaries_option(mini, mode):
+    from crmdocs.plugins.pages import generate
+    from crmdocs.plugins.sitedata import SiteData
+
+    repo, _ = mini.load()
+    data = SiteData(repo=repo, computed=None, privacy=Privacy("public"), as_of=dt.date(2026, 9, 1), search_diaries=mode)
+    page = {p.path: p for p in generate(data)}["diaries/cm-li/2026-09.md"]
+    assert page.search is (mode != "none")
+    if mode == "full":
+        assert page.search_entries is None  # the whole page is parsed
+        return
+    entry = next(e for e in page.search_entries if e[0] == "d-2026-09-01")
+    if mode == "summary":
+        assert "红塔山零售价稳定" in entry[2] and "两户经营正常" not in entry[2]
+    else:
+        assert entry[2] == ""
