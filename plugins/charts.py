@@ -71,6 +71,19 @@ def _fmt(value: float) -> str:
     return f"{value:,.1f}"
 
 
+def _nice(raw: float) -> float:
+    """The smallest round step (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) not below ``raw``."""
+    import math
+
+    if raw <= 0:
+        return 1.0
+    base = 10 ** math.floor(math.log10(raw))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if raw <= m * base + 1e-12:
+            return m * base
+    return 10 * base
+
+
 def line_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[Optional[float]]]],
@@ -94,6 +107,9 @@ def line_chart(
     hi = y_max if y_max is not None else max(values + [1.0])
     if hi <= lo:
         hi = lo + 1
+    if y_max is None:  # round the top up so the four steps are round numbers
+        step = _nice((hi - lo) / 4)
+        hi = lo + step * 4
     n = max(len(labels), 1)
 
     def x(i: int) -> float:
