@@ -46,7 +46,7 @@ import datetime as dt
 import numpy as np
 
 from crmdocs.schemas.computed_retailers import BaseClassResult, ClassDerivation, ClassesFile, OwnParts, Window
-from crmdocs.schemas.retailer import FORMAT_ZH, Network, Status
+from crmdocs.schemas.retailer import FORMAT_ZH, Network
 
 from .. import sales as S
 from .retail import add_months, fast_model, months_to_evaluate, pct_rank, r4, retail, without_gc
