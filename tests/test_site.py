@@ -379,6 +379,16 @@ def test_build_command_exit_code_and_message(tmp_path):
     assert f"records/{DIARY}" in out and "Traceback" not in out
 
 
+def test_internal_build_goes_elsewhere_than_the_public_site(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    code, out = run_cli("--root", str(root), "build", "--profile", "internal", "--quiet")
+    assert code == 0, out
+    assert (root / "build" / "site-internal" / "index.html").is_file()
+    assert not (root / "build" / "site").exists()
+    assert "13812345678" in page(root / "build" / "site-internal", "retailers/d-east/cm-li")
+
+
 def test_build_without_mkdocs_yml_is_a_clear_error(tmp_path):
     root = build_mini_repo(tmp_path / "repo")
     code, out = run_cli("--root", str(root), "build")

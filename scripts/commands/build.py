@@ -22,7 +22,7 @@ def register(sub) -> None:
                    help="public 公开版：隐藏电话、生日、身份证号、关爱群体等个人信息（默认）；internal 内部版：显示")
     p.add_argument("--strict", action="store_true", help="有任何提醒就失败 (fail on warnings)")
     p.add_argument("--config", default=None, help="mkdocs.yml 的路径，默认为仓库根目录下的 mkdocs.yml")
-    p.add_argument("--site-dir", default=None, help="输出目录，默认 build/site")
+    p.add_argument("--site-dir", default=None, help="输出目录，默认 build/site（内部版 build/site-internal）")
     p.add_argument("--quiet", action="store_true", help="只显示警告和错误")
     p.add_argument("--at", default=None, metavar="REV|DATE",
                    help="按过去某个提交（哈希、标签、分支）或日期 YYYY-MM-DD 当天结束时的记录生成站点 (build the records as they stood then)")
@@ -90,6 +90,10 @@ def run(args) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     started = time.perf_counter()
+    if args.profile == "internal" and not args.site_dir:
+        # never where the public site is published from: an internal build
+        # holds personal data and must not be deployed by accident
+        args.site_dir = str(root / "build" / "site-internal")
     try:
         if args.at:
             from ..history import tree_at
