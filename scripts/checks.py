@@ -164,6 +164,14 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             f"客户代表 {representatives} 户，超过政策上限 {policy.classes.representative_share:.0%} (too many representatives)",
             "warning", "representative_share",
         )
+    others = sum(1 for r in repo.retailers.values() if r.basic.format.value == "other")
+    if repo.retailers and others > policy.base_class.other_format_cap * len(repo.retailers):
+        yield Diagnostic(
+            f"{RECORDS}/retailers", 0, 0, "",
+            f"业态为“其他”的零售户 {others} 户（{others / len(repo.retailers):.1%}），超过政策上限 "
+            f"{policy.base_class.other_format_cap:.0%}：请改为具体业态 (too many retailers of format 'other')",
+            "warning", "other_format_share",
+        )
 
 
 def _working_day(repo: Repository, ctx: Context, rel: str, day: dt.date, what: str) -> Iterator[Diagnostic]:

@@ -260,3 +260,16 @@ def test_a_retailer_alone_in_its_county_contributes_only_when_it_bought():
     assert october(c).retailers["r-1"].contribution == 100.0
     assert october(c, "d-far").retailers["r-far"].contribution == 0.0
     assert "没有订购 → 0 分" in explain_retailer(c, "r-far")
+
+
+def test_format_other_above_its_cap_is_a_warning(mini):
+    # 1 of the 3 mini retailers is "other": 33 % > 5 % → a warning, not an error
+    from conftest import RETAILER
+
+    mini.edit(RETAILER, lambda d: d["basic"].update(format="other"))
+    report = mini.validate()
+    assert report.errors == []
+    [w] = [d for d in report.warnings if d.code == "other_format_share"]
+    assert "33.3%" in w.message and "5%" in w.message
+    mini.write(POLICY, {"visits": {"daily_min": {"urban": 1, "rural": 1}}, "base_class": {"other_format_cap": 0.5}})
+    assert [d for d in mini.validate().warnings if d.code == "other_format_share"] == []
