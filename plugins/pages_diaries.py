@@ -178,8 +178,10 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
     if nav:
         body.append(block(Markup('<p class="crm-note">') + Markup(" · ").join(nav) + Markup("</p>")))
     entries = [("", f"{person.name} 的日记 {month}", f"{person.name}（{data.unit_name(person.unit)}）本月日记 {len(diaries)} 篇。")]
+    late_reviews = data.late_reviews(person.id)
     for diary in diaries:
-        title = day_label(diary.date) + ("" if diary.review else " 未批阅")
+        late = late_reviews.get(diary.date)
+        title = day_label(diary.date) + ("" if diary.review else " 未批阅") + (" 批阅超时" if late is not None and diary.review else "")
         body.append(heading(2, title, f"d-{diary.date.isoformat()}"))
         body.append(block(diary_html(data, here, diary, mode)))
         entries.append((f"d-{diary.date.isoformat()}", title, search_text(diary, mode)))

@@ -68,6 +68,18 @@ def complaints_page(data: SiteData) -> Page:
     body.append(block(table(headers, rows(groups["open_overdue"]), empty="没有超期未办结的投诉。", search=True)))
     body.append(heading(2, f"处理中（{len(groups['open'])}）", "open"))
     body.append(block(table(headers, rows(groups["open"]), empty="没有处理中的投诉。", search=True)))
+    handlers: dict[str, list[int]] = {}
+    for month in sorted(data.complaint_months):
+        for h_ in data.complaint_months[month].handlers:
+            row = handlers.setdefault(h_.handler, [0, 0, 0, 0])
+            for i, n in enumerate((h_.total, h_.resolved, h_.open, h_.overdue)):
+                row[i] += n
+    if handlers:
+        body.append(heading(2, "按处理人", "handlers"))
+        body.append(block(table(["处理人", "投诉", "已办结", "处理中", "超期"], [
+            [link(data.manager_href(here, hid), data.person_name(hid)), *counts]
+            for hid, counts in sorted(handlers.items(), key=lambda kv: (-kv[1][3], kv[0]))
+        ], search=True)))
     body.append(heading(2, f"已办结（{len(groups['closed'])}）", "closed"))
     body.append(block(table(headers, rows(groups["closed"]), empty="没有已办结的投诉。",
                             filters=["text", "", "text", "select", "text", "select", "", "", "select", ""])))

@@ -146,6 +146,7 @@ class SiteData:
     def _index_computed(self) -> None:
         self.manager_periods: dict[str, dict[str, Any]] = defaultdict(dict)  # manager → period → ManagerPeriod
         self.complaint_status: dict[str, Any] = {}  # complaint id → ComplaintStatus
+        self.complaint_months: dict[str, Any] = {}  # month → ComplaintsMonth
         self.retailer_results: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # kind → [(path, model)]
         for path, model in (self.computed or {}).items():
             name = type(model).__name__
@@ -154,6 +155,7 @@ class SiteData:
             elif _cm is not None and isinstance(model, _cm.ComplaintsMonth):
                 for c in model.complaints:
                     self.complaint_status[c.id] = c
+                self.complaint_months[model.period] = model
             else:
                 self.retailer_results[name].append((path, model))
 
@@ -172,6 +174,14 @@ class SiteData:
                     out.append(mp)
             except ValueError:
                 continue
+        return out
+
+    def late_reviews(self, mid: str) -> dict[dt.date, Any]:
+        """Diary day → LateItem of its review (late or missing), all months."""
+        out: dict[dt.date, Any] = {}
+        for mp in self.periods_of(mid, "month"):
+            for item in mp.visits.reviews.items:
+                out[item.date] = item
         return out
 
     def latest_month(self, mid: str) -> Optional[Any]:
