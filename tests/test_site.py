@@ -104,9 +104,25 @@ def test_every_retailer_has_an_anchor_on_its_territory_page(demo_site):
 
 def test_internal_links_resolve(demo_site):
     """Every relative link of every page points at a page (and anchor) that exists."""
+    broken = broken_links(demo_site)
+    assert not broken, "\n".join(broken[:20])
+
+
+def test_links_resolve_without_directory_urls(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("use_directory_urls: true", "use_directory_urls: false"), encoding="utf-8")
+    site = build(root, tmp_path / "out", strict=False)
+    assert (site / "retailers" / "d-east" / "cm-li.html").is_file()
+    broken = broken_links(site)
+    assert not broken, "\n".join(broken[:20])
+
+
+def broken_links(site: Path) -> list[str]:
     ids_cache: dict[Path, set[str]] = {}
     broken = []
-    for path in html_files(demo_site):
+    for path in html_files(site):
         if path.name == "404.html":  # absolute links by design (served at any depth)
             continue
         text = read(path)
@@ -118,14 +134,14 @@ def test_internal_links_resolve(demo_site):
             if dest.is_dir():
                 dest = dest / "index.html"
             if not dest.exists():
-                broken.append(f"{path.relative_to(demo_site)}: {href}")
+                broken.append(f"{path.relative_to(site)}: {href}")
                 continue
             if anchor and dest.suffix == ".html":
                 if dest not in ids_cache:
                     ids_cache[dest] = set(re.findall(r'id="([^"]+)"', read(dest)))
                 if anchor not in ids_cache[dest]:
-                    broken.append(f"{path.relative_to(demo_site)}: {href} (no anchor)")
-    assert not broken, "\n".join(broken[:20])
+                    broken.append(f"{path.relative_to(site)}: {href} (no anchor)")
+    return broken
 
 
 def test_every_block_placeholder_was_filled(demo_site):
