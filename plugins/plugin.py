@@ -42,6 +42,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.pages: list = []
         self.blocks: dict[str, list[str]] = {}  # page path → its raw HTML blocks
         self.timings: dict[str, float] = {}
+        self.files: Optional[Files] = None
         # placeholder paragraphs for the blocks; random so record text cannot forge one
         self.token = f"CRMBLOCK{secrets.token_hex(8)}"
 
