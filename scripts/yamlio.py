@@ -281,6 +281,147 @@ def _parse_fast(text: str) -> Any:
     return None if node is None else _build(node)
 
 
+# ---------------------------------------------------------------- the plainest files, faster still
+#
+# Records as the writer (and most people) write them use a small part of YAML:
+# block mappings and sequences, one scalar per line, plain or simply quoted.
+# :func:`_parse_simple` reads exactly that, line by line, and gives up
+# (:class:`_Unusual`) on anything else — comments after a value, block or flow
+# scalars, escapes, anchors, tags, tabs, odd indentation, unusual characters —
+# leaving it to libyaml. Where it answers, the answer is the one
+# :class:`Loader` gives (tests/test_yamlfast.py compares them on every record
+# of the demo office, the bad-input corpus and generated text).
+
+_SIMPLE_LINE = re.compile(r"( *)(?:(- +)|)(.*)")
+_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.\-]*):(?: +(.*)|)")
+# characters libyaml reads as plain text (no line breaks beyond \n, no BOM)
+_SIMPLE_TEXT = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_SEQ, _KEY, _VALUE = 0, 1, 2
+
+
+def _simple_scalar(text: str) -> Any:
+    if text[0] == '"':
+        if len(text) >= 2 and text[-1] == '"' and '"' not in text[1:-1] and "\\" not in text:
+            return text[1:-1]
+        raise _Unusual
+    if text[0] == "'":
+        if len(text) >= 2 and text[-1] == "'" and "'" not in text[1:-1]:
+            return text[1:-1]
+        raise _Unusual
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    first = text[0]
+    if first in _INDICATORS and not (first == "-" and len(text) > 1 and text[1] in "0123456789."):
+        raise _Unusual
+    if ": " in text or text[-1] == ":" or " #" in text or text[-1] == " ":
+        raise _Unusual
+    return _plain(text)
+
+
+def _simple_tokens(text: str) -> list[tuple[int, int, Any, Any]]:
+    """(kind, column, key, value) per piece of each line."""
+    tokens: list[tuple[int, int, Any, Any]] = []
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped[0] == "#":  # blank, or a comment line
+            continue
+        column = len(line) - len(stripped)
+        rest = stripped
+        while rest[:2] == "- " or rest == "-":
+            if rest == "-":
+                raise _Unusual  # an item that starts on the next line
+            dash = _SIMPLE_LINE.fullmatch(rest)
+            tokens.append((_SEQ, column, None, None))
+            width = len(dash.group(2))  # type: ignore[union-attr]
+            column += width
+            rest = rest[width:]
+        if rest.endswith(" "):
+            raise _Unusual
+        m = _SIMPLE_KEY.fullmatch(rest)
+        if m is not None:
+            value = m.group(2)
+            # _NODE_TAG: the value is on the next lines (or empty)
+            tokens.append((_KEY, column, m.group(1), _NODE_TAG if value is None else _simple_scalar(value)))
+        elif tokens and tokens[-1][0] == _SEQ and tokens[-1][1] < column:
+            tokens.append((_VALUE, column, None, _simple_scalar(rest)))
+        else:
+            raise _Unusual  # a continued line, a bare scalar, a key in quotes…
+    return tokens
+
+
+def _parse_simple(text: str) -> Any:
+    if not _SIMPLE_TEXT.fullmatch(text):
+        raise _Unusual
+    tokens = _simple_tokens(text)
+    if not tokens:
+        raise _Unusual  # empty or only comments: libyaml says None
+    value, end = _simple_block(tokens, 0, tokens[0][1])
+    if end != len(tokens) or tokens[0][1] != 0:
+        raise _Unusual
+    return value
+
+
+def _simple_block(tokens: list, i: int, column: int) -> tuple[Any, int]:
+    kind = tokens[i][0]
+    if kind == _SEQ:
+        return _simple_seq(tokens, i, column)
+    if kind == _KEY:
+        return _simple_map(tokens, i, column)
+    raise _Unusual
+
+
+def _simple_seq(tokens: list, i: int, column: int) -> tuple[list, int]:
+    out = []
+    n = len(tokens)
+    while i < n and tokens[i][0] == _SEQ and tokens[i][1] == column:
+        i += 1
+        if i >= n or tokens[i][1] <= column:
+            raise _Unusual
+        kind, inner = tokens[i][0], tokens[i][1]
+        if kind == _VALUE:
+            out.append(tokens[i][3])
+            i += 1
+        else:
+            item, i = _simple_block(tokens, i, inner)
+            out.append(item)
+    if i < n and tokens[i][1] > column:
+        raise _Unusual
+    return out, i
+
+
+def _simple_map(tokens: list, i: int, column: int) -> tuple[dict, int]:
+    out: dict = {}
+    raw = set()
+    n = len(tokens)
+    while i < n and tokens[i][0] == _KEY and tokens[i][1] == column:
+        _, _, key_text, value = tokens[i]
+        if key_text in raw:
+            raise _Unusual  # a duplicate: Loader names it
+        raw.add(key_text)
+        key = _plain(key_text)
+        if key.__class__ is not str:
+            raise _Unusual
+        i += 1
+        if value is _NODE_TAG:  # the value is on the next lines, or empty
+            if i < n and tokens[i][1] > column:
+                value, i = _simple_block(tokens, i, tokens[i][1])
+            elif i < n and tokens[i][1] == column and tokens[i][0] == _SEQ:
+                value, i = _simple_seq(tokens, i, column)
+            else:
+                value = None
+        out[key] = value
+    if len(out) != len(raw):
+        raise _Unusual
+    if i < n and tokens[i][1] > column:
+        raise _Unusual
+    if i < n and tokens[i][1] == column:
+        raise _Unusual  # a sequence item beside mapping keys
+    return out, i
+
+
 def parse(text: str) -> Any:
     """Parse one YAML document; raise :class:`YamlProblem` with a line on failure."""
     if "&" in text or "*" in text:
@@ -288,6 +429,10 @@ def parse(text: str) -> Any:
             _check_aliases(text)
         except yaml.YAMLError as exc:
             raise _problem_from(exc, text) from None
+    try:
+        return _parse_simple(text)
+    except Exception:  # noqa: BLE001 - not the plainest kind of file
+        pass
     try:
         return _parse_fast(text)
     except Exception:  # noqa: BLE001 - anything unusual or wrong: Loader says what
