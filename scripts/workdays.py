@@ -71,17 +71,27 @@ class WorkCalendar:
             out.extend(days[lo:hi])
         return out
 
+    def _counts_towards_deadline(self, day: dt.date) -> bool:
+        # A deadline may run past the last year that has a calendar (a diary of
+        # 31 December is due on the first working day of January, and next
+        # year's holiday notice may not be out yet): there, Monday to Friday.
+        # Days in or before a calendar year never guess.
+        if day.year not in self._years and self._years and day.year > max(self._years):
+            return day.isoweekday() <= 5
+        return self.is_working_day(day)
+
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
-        """The n-th working day after ``day`` (n=0: day itself if working, else the next)."""
+        """The n-th working day after ``day`` (n=0: day itself if working, else
+        the next). Past the last calendar year it counts Monday to Friday."""
         current = day
         if n == 0:
-            while not self.is_working_day(current):
+            while not self._counts_towards_deadline(current):
                 current += dt.timedelta(days=1)
             return current
         count = 0
         while count < n:
             current += dt.timedelta(days=1)
-            if self.is_working_day(current):
+            if self._counts_towards_deadline(current):
                 count += 1
         return current
 

@@ -622,3 +622,19 @@ def test_tier_override_for_a_retailer_that_does_not_exist(mini):
     rel = mini.write("tier-overrides/2026-09/r-4040.yaml", data)
     d = only(mini.validate(), "unknown_retailer")
     assert (d.path, d.field) == (rel, "retailer")
+
+
+def test_a_deadline_past_the_last_calendar_year_counts_monday_to_friday():
+    # a diary of Thursday 2026-12-31 is due the next working day; 2027 has no
+    # calendar record yet, so Friday 2027-01-01 counts (no guessing of holidays),
+    # while a day inside 2026 still follows the 2026 calendar
+    from crmdocs.schemas import Calendar
+    from crmdocs.scripts.workdays import NoCalendar, WorkCalendar
+
+    cal = WorkCalendar([Calendar(year=2026)])
+    assert cal.add_working_days(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 1)
+    assert cal.add_working_days(dt.date(2026, 12, 31), 2) == dt.date(2027, 1, 4)
+    with pytest.raises(NoCalendar):
+        cal.is_working_day(dt.date(2027, 1, 4))  # a record dated 2027 still needs its calendar
+    with pytest.raises(NoCalendar):
+        cal.add_working_days(dt.date(2025, 12, 30), 1)  # before the first year: never guessed
