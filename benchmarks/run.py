@@ -85,7 +85,26 @@ def has_command(name: str) -> bool:
 # ------------------------------------------------------------ data
 
 
-def ensure_data(base: Path, scale: str) -> Path:
+def snapshot(base: Path) -> Path:
+    """The committed code (git HEAD) unpacked under ``base``: commands run from
+    it, so edits made in the working tree during a long run change nothing."""
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    dst = base / f"code-{sha[:12]}"
+    if not (dst / "crmdocs" / "scripts" / "cli.py").is_file():
+        tmp = base / f"code-{sha[:12]}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "crmdocs").mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", "--format=tar", "HEAD", "schemas", "scripts", "plugins", "site", "mkdocs.yml"],
+                                 cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp / "crmdocs")], input=archive, check=True)
+        shutil.rmtree(dst, ignore_errors=True)
+        tmp.rename(dst)
+    ENV["PYTHONPATH"] = str(dst)
+    ENV["CRMDOCS_CODE"] = sha
+    return dst
+
+
+def ensure_data(base: Path, scale: str, code: Optional[Path] = None) -> Path:
     root = base / scale
     if not (root / "records" / "policy.yaml").is_file():
         from crmdocs.scripts.demo import generate
@@ -94,7 +113,7 @@ def ensure_data(base: Path, scale: str) -> Path:
         print(f"generating the {scale} office in {root} …", file=sys.stderr, flush=True)
         generate(root / "records", seed=1, scale="city", jobs=JOBS, **SCALES[scale])
     for name in ("mkdocs.yml", "site"):  # the report site's config and hand-written pages
-        src, dst = REPO / name, root / name
+        src, dst = (code / "crmdocs" if code else REPO) / name, root / name
         if src.exists():
             if dst.is_dir():
                 shutil.rmtree(dst)
@@ -399,16 +418,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 0
     table = Table()
     stages = args.stages.split(",")
+    code = snapshot(base)
     for scale in args.scales.split(","):
-        root = ensure_data(base, scale)
+        root = ensure_data(base, scale, code)
         if "validate" in stages:
             stage_validate(table, scale, root, args.runs)
         if "recalc" in stages:
             stage_recalc(table, scale, root, args.runs)
         if "build" in stages:
             stage_build(table, scale, root, args.runs, base)
-    print(f"crmdocs benchmark, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average at start {load:.1f}, "
-          f"--jobs {JOBS}, median of {args.runs} runs\n")
+    print(f"crmdocs benchmark, code {ENV['CRMDOCS_CODE'][:12]}, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+          f"load average at start {load:.1f} / at end {os.getloadavg()[0]:.1f}, --jobs {JOBS}, median of {args.runs} runs\n")
     print(table.render())
     return 0
 
