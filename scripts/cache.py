@@ -402,7 +402,7 @@ def validate_report(
 def _full(root, rels, hashes, universe, signature, today, jobs, stats):
     uni_set = set(universe)
     sales = [rel for rel in universe if SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
-    records = [rel for rel in universe if rel not in set(sales)]
+    records = [rel for rel in universe if rel not in sales]  # a dozen sales files
     loaded = load_files(root, records, 1)
     with gc_paused():
         repo, ureport = assemble(root, loaded)
