@@ -4,8 +4,10 @@ and a message — it never raises."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
+import signal
 import datetime as dt
 import shutil
 import string
@@ -251,7 +253,29 @@ def test_fast_yaml_path_reads_what_the_reference_loader_reads(text):
 
     assume("&" not in text and "*" not in text)  # aliases: parse refuses them on purpose
     expected = _outcome(lambda t: yaml.load(t, Loader=yamlio.Loader), text)
-    assert _outcome(yamlio.parse, text) == expected, text
+    with _time_limit(2.0, text):  # a runaway loop in a hand-written reader fails here, not by eating the machine
+        got = _outcome(yamlio.parse, text)
+    assert got == expected, text
+
+
+class _TooSlow(BaseException):
+    """Not an Exception, so the code under test cannot swallow it."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float, what: str):
+    def stop(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _TooSlow:
+        raise AssertionError(f"took more than {seconds} s on {what!r}") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ---------------------------------------------------------------- sales: the pyarrow path agrees with the row-by-row reader
