@@ -15,10 +15,8 @@ ending before day D is ``[D − 7N, D)``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -28,6 +26,7 @@ from crmdocs.schemas.org import UnitKind
 from crmdocs.schemas.retailer import Status
 
 from .. import sales as S
+from ..repository import gc_paused
 
 
 def r2(x: float) -> float:
@@ -274,23 +273,11 @@ def fast_model(cls, data: dict):
     return obj
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while the rules build hundreds of
-    thousands of small records (they make no reference cycles): with 20,000
-    retailer archives alive, each automatic full collection walks them all,
-    which made record building 5× slower."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def without_gc(fn):
-    """Decorator form of :func:`gc_paused` for a module's ``compute``."""
+    """Decorator form of :func:`crmdocs.scripts.repository.gc_paused` for a
+    module's ``compute``: the rules build hundreds of thousands of small
+    records, and with 20,000 archives alive each automatic collection walks
+    them all (record building was 5× slower)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
