@@ -69,7 +69,8 @@ def department(data: SiteData, dept: Any, order: int) -> Page:
     here = department_page(dept.id)
     retailers = data.retailers_by_dept.get(dept.id, [])
     body = [heading(1, f"{dept.name} 零售户")]
-    body.append(block(Markup(f"<p>共 {len(retailers)} 户。在表头下方的输入框和下拉框中筛选；点店名查看经营档案。</p>")))
+    intro = f"共 {len(retailers)} 户。在表头下方的输入框和下拉框中筛选；点店名查看经营档案。"
+    body.append(block(Markup("<p>") + esc(intro) + Markup("</p>")))
     dist = results.class_distribution(data, dept.id)
     if dist:
         body.append(block(charts.bar_chart(dist, caption=f"{dept.name} 按类别（最新一期）", unit=" 户")))
@@ -93,7 +94,10 @@ def department(data: SiteData, dept: Any, order: int) -> Page:
         filters=["text", "text", "select", "select", "select", "select", "select", "select", "select"],
         empty="这个客户服务部还没有零售户。",
     )))
-    return Page(here, dept.name, body, section="retailers", order=order + 1)
+    # the table is left out of search: give search the heading and intro
+    # directly instead of having it parse the page (a city's: 190 KB each)
+    return Page(here, dept.name, body, section="retailers", order=order + 1,
+                search_entries=[("", f"{dept.name} 零售户", intro)])
 
 
 class _SalesIndex:
@@ -148,7 +152,7 @@ def summary_text(r: Any) -> str:
 
 
 def _kv(rows: list[tuple[str, Any]], title: str) -> Markup:
-    return kv(rows, title)
+    return kv(rows, title, compact=True)  # territory pages give search their entries directly
 
 
 def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Markup:
@@ -188,7 +192,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     ]
     management = _kv(rows, "管理与评价")
     parts = [Markup('<div class="crm-cards">'), basic, personal, management, Markup("</div>")]
-    parts.append(results.retailer_results_html(data, here, r.id))
+    parts.append(results.retailer_results_html(data, here, r.id, compact=True))
     # visits
     visits = data.visits_by_retailer.get(r.id, [])
     shown = visits[-VISITS_SHOWN:][::-1]
@@ -212,7 +216,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(Markup('<p class="crm-label">投诉</p>'))
         parts.append(table(["编号", "受理时间", "内容", "处理状态"], [
             [c.id, c.received.strftime("%Y-%m-%d %H:%M"), c.content, complaint_state(data, c)] for c in complaints
-        ]))
+        ], compact=True))
     surveys = data.surveys_by_retailer.get(r.id, [])
     if surveys:
         sc = data.policy.survey_scores
@@ -220,11 +224,11 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(table(["期间", "日期", "产品质量", "服务", "品牌知名度", "意见"], [
             [s.period, s.date.isoformat(), f"{s.quality}（{sc.quality.get(s.quality, 0):g}）", f"{s.service}（{sc.service.get(s.service, 0):g}）",
              f"{s.brand_awareness}（{sc.brand_awareness.get(s.brand_awareness, 0):g}）", s.opinions] for s in surveys
-        ]))
+        ], compact=True))
     sales_rows = sales.rows(r.id)
     parts.append(Markup('<p class="crm-label">月销量（条 / 元）</p>'))
     if sales_rows:
-        parts.append(Markup('<p class="crm-compact">') + esc("；".join(f"{m_} {q} 条 / {a} 元" for m_, q, a in sales_rows)) + Markup("</p>"))
+        parts.append(Markup('<p class="crm-compact">') + esc("；".join(f"{m_} {q} / {a}" for m_, q, a in sales_rows)) + Markup("</p>"))
     else:
         parts.append(Markup('<p class="crm-empty">没有销售记录（新户或暂停）。</p>'))
     parts.append(_changes_html(data, r.id))
@@ -254,5 +258,5 @@ def _changes_html(data: SiteData, rid: str) -> Markup:
                      status.get(c.status, "修改"), fields])
     more = f"，最近 {CHANGES_SHOWN} 次" if len(changes) > CHANGES_SHOWN else ""
     return (Markup(f'<p class="crm-label">修改记录（共 {len(changes)} 次{more}）</p>')
-            + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows))
+            + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows, compact=True))
 

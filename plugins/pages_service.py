@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -147,15 +148,38 @@ def abnormal_week(data: SiteData, week: str, orders: list[tuple[str, Any]], orde
     for mid in sorted(by_manager):
         items = sorted(by_manager[mid], key=lambda o: (o.date, o.retailer, o.rule, o.brand or ""))
         body.append(heading(2, f"{data.person_name(mid)}（{len(items)} 笔）", f"m-{mid}"))
-        rows = [[
-            o.date.isoformat(), link(data.retailer_href(here, o.retailer), o.name or data.shop(o.retailer)),
-            RULE_ZH_get(o.rule), data.brand_name(o.brand) if o.brand else "合计", fmt_num(o.quantity),
-            "—" if o.limit is None else o.limit, o.message,
-        ] for o in items]
+        rows, before = [], None
+        for o in items:
+            name = o.name or data.shop(o.retailer)
+            # the link once per retailer and day: its other orders of the day follow it
+            shop = name if (o.date, o.retailer) == before else link(data.retailer_href(here, o.retailer), name)
+            before = (o.date, o.retailer)
+            rows.append([o.date.isoformat(), shop, RULE_ZH_get(o.rule), data.brand_name(o.brand) if o.brand else "合计",
+                         fmt_num(o.quantity), "—" if o.limit is None else o.limit, _explain(o)])
+        # compact: the page is not searched (search=False below)
         body.append(block(table(["日期", "零售户", "规则", "品牌", "订购量（条）", "限量", "说明"], rows,
-                                filters=["select", "text", "select", "select", "", "", ""])))
+                                filters=["select", "text", "select", "select", "", "", ""], compact=True)))
     # tables of numbers: nothing a reader searches for, and the biggest pages of a city
     return Page(here, f"异常订单 {week}", body, section="abnormal", in_nav=False, search=False, order=order + 1)
+
+
+# "… (above the upper limit)": the English gloss of a rule's message, the same on
+# every row of a week's tens of thousands (the 规则 column says it in Chinese)
+_ENGLISH_TAIL = re.compile(r"\s*\([A-Za-z][A-Za-z0-9 ,.'’-]*\)\s*$")
+
+
+_LAST_BRACKET = re.compile(r"（([^（）]*)）$")
+
+
+def _explain(o: Any) -> str:
+    """The 说明 cell: for a limit the way it was computed (the quantity and the
+    limit have their own columns), else the rule's message; no English gloss."""
+    message = _ENGLISH_TAIL.sub("", o.message)
+    if o.rule in ("above_upper", "below_lower") and o.limit is not None:
+        m = _LAST_BRACKET.search(message)
+        if m:
+            return m.group(1)
+    return message
 
 
 def RULE_ZH_get(rule: str) -> str:
