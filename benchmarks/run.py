@@ -44,14 +44,30 @@ class NA(Exception):
     """A stage that cannot be measured (not there yet, or it failed)."""
 
 
+CPU: dict[int, list[float]] = {}  # id(times list) -> CPU seconds of each run (this process + children)
+
+
+def _cpu() -> float:
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def timed(fn: Callable[[], Any], runs: int, before: Optional[Callable[[], Any]] = None) -> list[float]:
-    out = []
+    """Wall seconds of each run; the CPU seconds (user + system, this process
+    and its children) are kept in CPU — on a shared machine they are the
+    steadier figure."""
+    out: list[float] = []
+    cpu: list[float] = []
     for _ in range(runs):
         if before is not None:
             before()
-        start = time.perf_counter()
+        c0, start = _cpu(), time.perf_counter()
         fn()
         out.append(time.perf_counter() - start)
+        cpu.append(_cpu() - c0)
+    CPU[id(out)] = cpu
     return out
 
 
@@ -158,25 +174,31 @@ class Table:
         self.sizes: dict[str, int] = {}  # files per scale, for the growth table
 
     def add(self, scale: str, what: str, times: Optional[list[float]], base_name: str = "", base: Optional[float] = None,
-            target: str = "", extra: str = "", na: str = "") -> None:
+            target: str = "", extra: str = "", na: str = "", base_times: Optional[list[float]] = None) -> None:
+        base_cpu = med(CPU[id(base_times)]) if base_times is not None and id(base_times) in CPU else None
         self.rows.append(dict(scale=scale, what=what, times=times, base_name=base_name, base=base,
-                              target=target, extra=extra, na=na))
+                              target=target, extra=extra, na=na, base_cpu=base_cpu))
         row = self.rows[-1]
         print(self.line(row), file=sys.stderr, flush=True)
 
     @staticmethod
     def line(row: dict[str, Any]) -> str:
         if row["na"]:
-            return f"| {row['scale']} | {row['what']} | n/a | | | | {row['target']} | {row['na']} |"
+            return f"| {row['scale']} | {row['what']} | n/a | | | | | {row['target']} | {row['na']} |"
         m = med(row["times"])
+        cpu = CPU.get(id(row["times"]))
+        cpu_text = f"{med(cpu):.2f} s" if cpu else ""
         ratio = f"{m / row['base']:.2f}×" if row["base"] else ""
+        base_cpu = row.get("base_cpu")
+        if base_cpu and cpu:
+            ratio += f" (CPU {med(cpu) / base_cpu:.2f}×)"
         base = f"{row['base_name']} {row['base']:.2f} s" if row["base"] else row["base_name"]
-        return (f"| {row['scale']} | {row['what']} | {m:.2f} s | {noise(row['times'])} ({len(row['times'])} runs) | {base} | {ratio} "
-                f"| {row['target']} | {row['extra']} |")
+        return (f"| {row['scale']} | {row['what']} | {m:.2f} s | {noise(row['times'])} ({len(row['times'])} runs) | {cpu_text} "
+                f"| {base} | {ratio} | {row['target']} | {row['extra']} |")
 
     def render(self) -> str:
-        head = ["| scale | what | median | noise | baseline (same run) | ratio | target | notes |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        head = ["| scale | what | median wall | noise | median CPU | baseline (same run) | ratio | target | notes |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         lines = head + [self.line(r) for r in self.rows]
         growth = self.growth()
         if growth:
@@ -212,14 +234,14 @@ def stage_validate(t: Table, scale: str, root: Path, runs: int) -> None:
     try:
         cold = timed(lambda: crmdocs(root, *args), runs, before=lambda: clear_cache(root))
         out = crmdocs(root, *args).stdout.strip().splitlines()[-1:]
-        t.add(scale, "validate, cold (no cache)", cold, "parse", med(parse), "≤ 0.50×", extra=" ".join(out)[-90:])
+        t.add(scale, "validate, cold (no cache)", cold, "parse", med(parse), "≤ 0.50×", extra=" ".join(out)[-90:], base_times=parse)
         warm = timed(lambda: crmdocs(root, *args), runs)
-        t.add(scale, "validate, warm (nothing changed)", warm, "read", med(read), "≤ 3×")
+        t.add(scale, "validate, warm (nothing changed)", warm, "read", med(read), "≤ 3×", base_times=read)
         pr = timed(lambda: crmdocs(root, *args), runs, before=_pr_setup(root, args))
         t.add(scale, "validate, a PR adding one diary", pr, target="< 1 s")
         cjs_n, cjs_s, how = check_jsonschema_estimate(root)
-        t.add(scale, "check-jsonschema, retailers only (estimate)", [cjs_s], "our cold, all files", med(cold),
-              "ours ≥ 10× faster", extra=f"{cjs_n:,} retailers; {how}; ours {cjs_s / med(cold):.0f}× faster")
+        t.add(scale, "check-jsonschema, schema only, same files (estimate)", [cjs_s], "our cold", med(cold),
+              "ours ≥ 10× faster", extra=f"{cjs_n:,} YAML files; {how}; our cold run is {cjs_s / med(cold):.1f}× faster")
     except NA as exc:
         t.add(scale, "validate", None, na=str(exc))
 
@@ -244,19 +266,30 @@ def _pr_setup(root: Path, args: tuple[str, ...]) -> Callable[[], None]:
 
 
 def check_jsonschema_estimate(root: Path) -> tuple[int, float, str]:
-    """check-jsonschema's time for all retailers of this scale: measured on a
-    sample of 500 in a throwaway venv when there is one, else FACTS.md."""
-    retailers = sorted((root / "records" / "retailers").glob("*/*.yaml"))
-    if CHECK_JSONSCHEMA.exists() and retailers:
-        sample = retailers[:500]
-        schema = REPO / "schemas" / "retailer.schema.json"
+    """check-jsonschema's time for every YAML record of this scale: measured
+    per kind on a sample (retailers, plans, diaries: 300 each) in a throwaway
+    venv when there is one and scaled by the file counts; else FACTS.md's
+    120 s per 20,000 retailers, scaled the same way."""
+    records = root / "records"
+    kinds = {"retailer": sorted(records.glob("retailers/*/*.yaml")), "plan": sorted(records.glob("plans/*/*/*.yaml")),
+             "diary": sorted(records.glob("diaries/*/*/*.yaml"))}
+    total = sum(1 for p in record_files(root) if p.suffix == ".yaml")
+    if not CHECK_JSONSCHEMA.exists():
+        n, s = FACTS_CHECK_JSONSCHEMA
+        return total, s / n * total, "FACTS.md: 120 s per 20,000 retailers, scaled to all files"
+    rates = {}
+    for kind, files in kinds.items():
+        sample = files[:: max(1, len(files) // 300)][:300]
+        if not sample:
+            continue
         start = time.perf_counter()
-        subprocess.run([str(CHECK_JSONSCHEMA), "--schemafile", str(schema), *map(str, sample)],
+        subprocess.run([str(CHECK_JSONSCHEMA), "--schemafile", str(REPO / "schemas" / f"{kind}.schema.json"), *map(str, sample)],
                        capture_output=True, env=ENV, timeout=900)
-        per_file = (time.perf_counter() - start) / len(sample)
-        return len(retailers), per_file * len(retailers), f"check-jsonschema 0.39 measured on {len(sample)}, {per_file * 1000:.1f} ms/file"
-    n, s = FACTS_CHECK_JSONSCHEMA
-    return len(retailers), s * len(retailers) / n, "FACTS.md: 120 s per 20,000"
+        rates[kind] = (time.perf_counter() - start) / len(sample)
+    other = total - sum(len(f) for f in kinds.values())
+    estimate = sum(rates.get(k, 0) * len(f) for k, f in kinds.items()) + other * rates.get("retailer", 0)
+    how = ", ".join(f"{k} {r * 1000:.1f} ms" for k, r in rates.items())
+    return total, estimate, f"check-jsonschema 0.39 on 300 files per kind ({how} per file), scaled to all files"
 
 
 def stage_recalc(t: Table, scale: str, root: Path, runs: int) -> None:
@@ -284,7 +317,7 @@ def stage_recalc(t: Table, scale: str, root: Path, runs: int) -> None:
         if not (root / "records" / "computed").is_dir():
             crmdocs(root, "recalc", "--jobs", str(JOBS), ok=(0,))  # the first run writes records/computed/
         times = timed(lambda: crmdocs(root, "recalc", "--jobs", str(JOBS), ok=(0,)), runs)
-        t.add(scale, "recalc (nothing to rewrite)", times, "pyarrow", med(base), "≤ 3×, < 30 s")
+        t.add(scale, "recalc (nothing to rewrite)", times, "pyarrow", med(base), "≤ 3×, < 30 s", base_times=base)
     except (NA, subprocess.TimeoutExpired) as exc:
         t.add(scale, "recalc", None, na=str(exc)[:160])
 
@@ -346,7 +379,7 @@ def stage_build(t: Table, scale: str, root: Path, runs: int, base: Path) -> None
     per_page = med(times) / max(pages, 1) * 1000
     ratio = f", {per_page / (med(ptimes) / pages * 1000):.2f}× the plain page" if ptimes else ""
     t.add(scale, "crmdocs build", times, "plain site", med(ptimes) if ptimes else None,
-          "< 60 s, per page ≤ 1.5×, < 300 MB, index < 15 MB",
+          "< 60 s, per page ≤ 1.5×, < 300 MB, index < 15 MB", base_times=ptimes,
           extra=f"{pages:,} pages, {per_page:.1f} ms/page{ratio}, output {out_mb:.0f} MB, search index {index_mb:.1f} MB")
 
 
@@ -370,31 +403,36 @@ def ablation(base: Path, runs: int) -> str:
         yield
 
     steps = [
-        ("before: plain run, PyYAML constructor, GC on, 1 process", dict(fast=False, gc=False), lambda: validate(root, today, 1)),
-        ("before, 2 processes (models pickled back)", dict(fast=False, gc=False), lambda: validate(root, today, 2)),
-        ("+ fast YAML path (libyaml nodes, one resolving walk)", dict(fast=True, gc=False), lambda: validate(root, today, 1)),
-        ("+ GC paused while loading", dict(fast=True, gc=True), lambda: validate(root, today, 1)),
-        ("+ split run (universe, then daily files checked per file), 1 process", dict(fast=True, gc=True),
+        ("before: plain run, PyYAML constructor, GC on, 1 process", dict(fast=0, gc=False), lambda: validate(root, today, 1)),
+        ("before, 2 processes (models pickled back)", dict(fast=0, gc=False), lambda: validate(root, today, 2)),
+        ("+ libyaml composer and one resolving walk", dict(fast=1, gc=False), lambda: validate(root, today, 1)),
+        ("+ line reader for the plainest files", dict(fast=2, gc=False), lambda: validate(root, today, 1)),
+        ("+ GC paused while loading", dict(fast=2, gc=True), lambda: validate(root, today, 1)),
+        ("+ split run (universe, then daily files checked per file), 1 process", dict(fast=2, gc=True),
          lambda: validate_report(root, today, 1, use_cache=False)),
-        ("+ daily files in 2 forked workers, only problems sent back", dict(fast=True, gc=True),
+        ("+ daily files in 2 forked workers, only problems sent back", dict(fast=2, gc=True),
          lambda: validate_report(root, today, 2, use_cache=False)),
-        ("+ cache, nothing changed", dict(fast=True, gc=True), lambda: validate_report(root, today, 2)),
+        ("+ cache, nothing changed", dict(fast=2, gc=True), lambda: validate_report(root, today, 2)),
     ]
-    lines = ["| step (county, 1/5 city; in-process) | median | noise | vs. before |", "| --- | --- | --- | --- |"]
+    lines = ["| step (county, 1/5 city; in-process) | median wall | noise | median CPU | wall vs. before | CPU vs. before |",
+             "| --- | --- | --- | --- | --- | --- |"]
     first = None
     validate_report(root, today, 2)  # fill the cache for the last step
     for name, opts, fn in steps:
-        saved = (yamlio._parse_fast, repository.gc_paused, cache.gc_paused)
+        saved = (yamlio._parse_simple, yamlio._parse_fast, repository.gc_paused, cache.gc_paused)
         try:
-            if not opts["fast"]:
+            if opts["fast"] < 2:
+                yamlio._parse_simple = slow_yaml
+            if opts["fast"] < 1:
                 yamlio._parse_fast = slow_yaml
             if not opts["gc"]:
                 repository.gc_paused = cache.gc_paused = gc_on
             times = timed(fn, runs)
         finally:
-            yamlio._parse_fast, repository.gc_paused, cache.gc_paused = saved
-        first = first or med(times)
-        lines.append(f"| {name} | {med(times):.2f} s | {noise(times)} | {first / med(times):.1f}× faster |")
+            yamlio._parse_simple, yamlio._parse_fast, repository.gc_paused, cache.gc_paused = saved
+        cpu = med(CPU[id(times)])
+        first = first or (med(times), cpu)
+        lines.append(f"| {name} | {med(times):.2f} s | {noise(times)} | {cpu:.2f} s | {first[0] / med(times):.1f}× | {first[1] / cpu:.1f}× |")
         print(lines[-1], file=sys.stderr, flush=True)
     return "\n".join(lines)
 
