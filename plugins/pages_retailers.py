@@ -92,7 +92,7 @@ def department(data: SiteData, dept: Any, order: int) -> Page:
     body.append(block(table(
         ["编号", "店名", "客户经理", "类别", "档位", "业态", "城网/农网", "乡镇/街道", "状态"], rows,
         filters=["text", "text", "select", "select", "select", "select", "select", "select", "select"],
-        empty="这个客户服务部还没有零售户。",
+        empty="这个客户服务部还没有零售户。", compact=True,  # search gets this page's entries directly
     )))
     # the table is left out of search: give search the heading and intro
     # directly instead of having it parse the page (a city's: 190 KB each)
@@ -198,11 +198,13 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     shown = visits[-VISITS_SHOWN:][::-1]
     parts.append(Markup(f'<p class="crm-label">拜访记录（共 {len(visits)} 次{"，最近 " + str(VISITS_SHOWN) + " 次" if len(visits) > VISITS_SHOWN else ""}）</p>'))
     if shown:
+        # the visitor's name only when it is not the retailer's own manager; no
+        # </li> (optional in HTML5; search does not parse territory pages)
         lis = Markup("").join(
             Markup("<li>") + link(data.diary_href(here, v.manager, v.day), v.day.isoformat())
-            + esc(f" {data.person_name(v.manager)} {PURPOSE_ZH.get(v.visit.purpose, v.visit.purpose.value)}"
+            + esc(("" if v.manager == m.manager else f" {data.person_name(v.manager)}")
+                  + f" {PURPOSE_ZH.get(v.visit.purpose, v.visit.purpose.value)}"
                   + (f"：{v.visit.opinions or v.visit.follow_up}" if (v.visit.opinions or v.visit.follow_up) else ""))
-            + Markup("</li>")
             for v in shown
         )
         parts.append(Markup('<ul class="crm-compact">') + lis + Markup("</ul>"))

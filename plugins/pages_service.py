@@ -227,13 +227,13 @@ def tiers_department(data: SiteData, dept: Any, period: str, f: Any, order: int)
     25 readable pages, not one of several MB."""
     here = tiers_dept_page(dept.id)
     idx = results.index(data)
-    body = [heading(1, f"{dept.name} 档位公示 {period}")]
+    title = f"{dept.name} 档位公示 {period}"
+    body = [heading(1, title)]
     prev_period = idx.tier_periods[-2] if len(idx.tier_periods) > 1 else None
     prev = idx.tiers[prev_period].get(dept.id) if prev_period else None
-    body.append(block(Markup(
-        f"<p>共 {len(f.retailers)} 户；订购期 {esc(f.window.start.isoformat())} 至 {esc(f.window.end.isoformat())}"
-        f"{('；与 ' + esc(prev_period) + ' 相比') if prev_period else ''}。</p>"
-    )))
+    intro = (f"共 {len(f.retailers)} 户；订购期 {f.window.start.isoformat()} 至 {f.window.end.isoformat()}"
+             f"{('；与 ' + prev_period + ' 相比') if prev_period else ''}。")
+    body.append(block(Markup("<p>") + esc(intro) + Markup("</p>")))
     rows = []
     for rid, d in sorted(f.retailers.items(), key=lambda kv: (-kv[1].tier, kv[0])):
         before = prev.retailers[rid].tier if prev and rid in prev.retailers else None
@@ -241,5 +241,8 @@ def tiers_department(data: SiteData, dept: Any, period: str, f: Any, order: int)
         note = results.BASIS_ZH.get(d.basis, d.basis) + (f"；人工调整（{d.override.reason}）" if d.override else "")
         rows.append([link(data.retailer_href(here, rid), d.name or data.shop(rid)), rid, d.tier, change, fmt_num(d.score, 2), note])
     body.append(block(table(["零售户", "编号", "档位", "较上期", "得分", "说明"], rows,
-                            filters=["text", "text", "select", "select", "", "select"])))
-    return Page(here, f"{dept.name} 档位", body, section="tiers", order=order + 1)
+                            filters=["text", "text", "select", "select", "", "select"], compact=True)))
+    # the table is left out of search: search gets heading and intro directly
+    # (no parsing), so the table can be compact
+    return Page(here, f"{dept.name} 档位", body, section="tiers", order=order + 1,
+                search_entries=[("", title, intro)])

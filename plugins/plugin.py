@@ -267,7 +267,16 @@ def add_entries(search, pages, files: Files) -> None:
     from markupsafe import escape
 
     index = search.search_index
-    segment = index._segment_chinese
+    seen: dict[str, str] = {}
+
+    def segment(text: str) -> str:
+        # jieba is most of the cost; day titles and short review comments
+        # repeat thousands of times in a city
+        out = seen.get(text)
+        if out is None:
+            out = seen[text] = index._segment_chinese(text)
+        return out
+
     for page in pages:
         if page.search_entries is None or not page.search:
             continue

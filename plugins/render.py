@@ -45,9 +45,18 @@ def _h(value: Any) -> str:
         return value
     if value is None:
         return ""
-    text = value if value.__class__ is str else str(value)
+    return _escape_str(value if value.__class__ is str else str(value))
+
+
+def _escape_py(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+try:  # MarkupSafe's C escaper, ~8x faster (10 million cells in a city build)
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - pure-Python MarkupSafe
+    _escape_str = _escape_py
 
 
 def md(value: Any) -> str:
@@ -136,7 +145,8 @@ def table(
         body.append(f"<tr{extra}><td>" + cell.join([_h(c) for c in row]) + end)
     # on the <table> itself: Material's search parser compares elements by tag
     # name, so an excluded element must not contain one of its own tag
-    exclude = ' data-search-exclude="1"' if not search else ""
+    # (compact tables are on pages search does not parse: no need to say it)
+    exclude = ' data-search-exclude="1"' if not search and not compact else ""
     return Markup(
         f'<div class="crm-table-wrap">'
         f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
