@@ -151,6 +151,18 @@ def summary_text(r: Any) -> str:
     return f"{FORMAT_ZH[r.basic.format]} · {r.basic.district} · {r.basic.address}"
 
 
+def _personal_rows(data: SiteData, r: Any) -> list[tuple[str, str]]:
+    """The personal group; the masked fields on one row (``负责人、联系电话…
+    （已隐藏）``): a public city build says it 20,000 times."""
+    from .privacy import MASK
+
+    rows = data.privacy.rows(r)
+    masked = [label for label, value in rows if value == MASK]
+    if len(masked) < 2:
+        return rows
+    return [(label, value) for label, value in rows if value != MASK] + [("、".join(masked), MASK)]
+
+
 def _kv(rows: list[tuple[str, Any]], title: str) -> Markup:
     return kv(rows, title, compact=True)  # territory pages give search their entries directly
 
@@ -171,7 +183,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         ("经营面积", f"{b.floor_area:g} 平方米"), ("经营范围", b.business_scope or "—"),
         ("商圈", LOCATION_ZH[b.location]), ("开业日期", b.opened.isoformat() if b.opened else "—"), ("状态", status),
     ], "基本信息")
-    personal = _kv(data.privacy.rows(r), "个人信息")
+    personal = _kv(_personal_rows(data, r), "个人信息")
     violations = "；".join(
         f"{v.date.isoformat()} {VIOLATION_ZH.get(v.kind.value, v.kind.value)}{'' if v.confirmed else '（未查实）'}{(' ' + v.note) if v.note else ''}"
         for v in m.violations
