@@ -133,27 +133,30 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
     hashes: dict[str, Optional[str]] = {}
     seen: dict[str, str] = {}
     reads = 0
-    base = str(root)
-    for rel in rels:
-        path = f"{base}/{rel}"  # plain strings: pathlib costs more than the stat here
-        try:
-            st = os.stat(path)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+    fd = os.open(root, os.O_RDONLY)  # paths relative to the root: no joining per file
+    try:
+        for rel in rels:
+            try:
+                st = os.stat(rel, dir_fd=fd)
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                    hashes[rel] = None
+                    continue
+                mtime = st.st_mtime_ns
+                sig = f"{st.st_size} {mtime} {st.st_ino} "
+                prev = known.get(rel)
+                if mtime < trusted_before and prev.__class__ is str and len(prev) == len(sig) + 40 and prev.startswith(sig):
+                    digest = prev[-40:]
+                else:
+                    reads += 1
+                    with open(rel, "rb", opener=lambda p, flags: os.open(p, flags, dir_fd=fd)) as fh:
+                        digest = hashlib.sha1(fh.read()).hexdigest()
+            except OSError:
                 hashes[rel] = None
                 continue
-            sig = f"{st.st_size} {st.st_mtime_ns} {st.st_ino} "
-            prev = known.get(rel)
-            if st.st_mtime_ns < trusted_before and isinstance(prev, str) and prev.startswith(sig) and len(prev) == len(sig) + 40:
-                digest = prev[len(sig) :]
-            else:
-                reads += 1
-                with open(path, "rb") as fh:
-                    digest = hashlib.sha1(fh.read()).hexdigest()
-        except OSError:
-            hashes[rel] = None
-            continue
-        hashes[rel] = digest
-        seen[rel] = sig + digest
+            hashes[rel] = digest
+            seen[rel] = sig + digest
+    finally:
+        os.close(fd)
     return hashes, seen, reads
 
 
@@ -502,14 +505,15 @@ def _report(rels, discover_diags, universe_diags, data, root) -> Report:
         kind, key, load, check = entry[1], entry[2], entry[3], entry[4]
         if kind is not None:
             count += 1
-        report.extend(_diags(load))
+        if load:
+            report.extend(_diags(load))
         if key is not None:
             seen = first.get((kind, key))
             if seen is not None:
                 duplicates.append((rel, kind, key, seen))
                 continue
             first[(kind, key)] = rel
-        if check is not None:
+        if check:
             report.extend(_diags(check))
     if duplicates:
         repo = Repository(root=Path(root))  # only to find the lines
