@@ -79,7 +79,7 @@ LEGEND = "表中「目的」空着为例行拜访，「检查」空着为标价�
 def _findings(v: Any) -> str:
     """Short: a city writes 500,000 visits a year, every byte counts 500,000 times.
     Only what needs attention: 标价齐全 and 陈列好 are the empty cell
-    (``LEGEND``); not checked shows as 未查."""
+    (``LEGEND``); not checked shows as 未查. Constant words only: safe HTML."""
     f = v.findings
     parts = []
     if f.price_tags is None:
@@ -132,18 +132,18 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
         parts.append(f"<p>当天未拜访：{_h(ABSENCE_ZH.get(diary.absence, diary.absence.value))}</p>")
     if diary.visits:
         rows = []
-        for v in diary.visits:
-            stock = "、".join([data.brand_name(b) for b in v.findings.stock_outs])
-            rows.append([
-                v.time.strftime("%H:%M"),
-                Markup(_a(data.retailer_href(here, v.retailer), data.shop(v.retailer))),
-                "" if v.purpose.value == "routine" else PURPOSE_ZH.get(v.purpose, v.purpose.value),
+        for v in diary.visits:  # cells as escaped HTML (table(escaped=True))
+            purpose = v.purpose.value
+            rows.append((
+                f"{v.time.hour:02d}:{v.time.minute:02d}",
+                _a(data.retailer_href(here, v.retailer), data.shop(v.retailer)),
+                "" if purpose == "routine" else _h(PURPOSE_ZH.get(v.purpose, purpose)),
                 _findings(v),
-                stock,
-                Markup(_text_rows([("品牌反馈", v.brand_feedback), ("意见建议", v.opinions), ("帮助", v.help_given), ("跟进", v.follow_up)])),
-            ])
+                _h("、".join([data.brand_name(b) for b in v.findings.stock_outs])) if v.findings.stock_outs else "",
+                _text_rows([("品牌反馈", v.brand_feedback), ("意见建议", v.opinions), ("帮助", v.help_given), ("跟进", v.follow_up)]),
+            ))
         # compact (no optional end tags) unless search parses the page (full)
-        parts.append(table(["时间", "零售户", "目的", FINDINGS_HEADER, "断货", "记录"], rows,
+        parts.append(table(["时间", "零售户", "目的", FINDINGS_HEADER, "断货", "记录"], rows, escaped=True,
                            search=(mode == "full"), cls="crm-visits", compact=(mode != "full")))
     analyses = "".join([f"<p><b>{label}：</b>{_h(text)}</p>" for label, text in
                         (("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)) if text])

@@ -262,10 +262,17 @@ class SiteData:
         return self.links.href(here, page, anchor)
 
     def retailer_href(self, here: str, rid: str) -> Optional[str]:
+        key = (here, rid)
+        try:
+            return self._retailer_hrefs[key]  # a city's diaries link 700,000 visits
+        except KeyError:
+            pass
+        except AttributeError:
+            self._retailer_hrefs: dict[tuple[str, str], Optional[str]] = {}
         r = self.repo.retailers.get(rid)
-        if r is None:
-            return None
-        return self.href(here, territory_page(r.management.department, r.management.manager), rid)
+        href = None if r is None else self.href(here, territory_page(r.management.department, r.management.manager), rid)
+        self._retailer_hrefs[key] = href
+        return href
 
     def manager_href(self, here: str, mid: str) -> Optional[str]:
         p = self.repo.people.get(mid)
