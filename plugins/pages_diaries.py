@@ -116,6 +116,9 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
     25,000 diaries and 600,000 visit rows: Markup arithmetic was half the time)."""
     review = diary.review
     cls = "crm-diary" + ("" if review else " crm-unreviewed")
+    # the exclusions matter only when search parses the page (mode full);
+    # otherwise the page gives search its entries directly
+    exclude = ' data-search-exclude="1"' if mode == "full" else ""
     parts: list[str] = []
     if review is None:
         parts.append('<p class="crm-review crm-review-missing">' + str(badge("未批阅", "warn")) + "</p>")
@@ -124,7 +127,7 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
         comment = f"<p>{_h(review.comment)}</p>" if review.comment else ""
         # <header> (never nested) keeps who/when/stars out of the search index; the comment stays in
         parts.append(
-            f'<div class="crm-review"><header data-search-exclude="1"><p><span class="crm-label">批阅</span> {_h(data.person_name(review.reviewer))} '
+            f'<div class="crm-review"><header{exclude}><p><b>批阅</b> {_h(data.person_name(review.reviewer))} '
             f'{review.at.strftime("%Y-%m-%d %H:%M")} <span class="crm-stars" title="评分 {review.rating}/5">{stars}</span></p></header>'
             f"{comment}</div>"
         )
@@ -149,7 +152,7 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
                         (("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)) if text])
     if analyses and mode == "summary":
         # <aside>: never nested; keeps the long analyses out of the index
-        analyses = '<aside data-search-exclude="1">' + analyses + "</aside>"
+        analyses = f"<aside{exclude}>" + analyses + "</aside>"
     parts.append(analyses)
     if diary.market_info:
         valuable = set(review.valuable) if review else set()

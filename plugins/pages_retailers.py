@@ -138,6 +138,9 @@ def territory(data: SiteData, dept: Any, mid: str, retailers: list[Any], sales: 
         f"<p>客户经理 {link(mlink, name)}，共 {len(retailers)} 户。"
         f"{link(data.href(here, department_page(dept.id)), '返回' + dept.name + '零售户表')}</p>"
     )))
+    if not data._history()["retailers"]:
+        # said once here, not under each of the page's hundreds of archives
+        body.append(block(Markup('<p class="crm-note">没有 git 历史（或尚未提交）：各户的修改记录提交后显示。</p>')))
     entries = [("", f"{name} 辖区零售户（{dept.name}）", f"客户经理 {name}，共 {len(retailers)} 户。")]
     for r in retailers:
         body.append(heading(2, f"{r.basic.shop_name}（{r.id}）", r.id))
@@ -260,6 +263,8 @@ def _changes_html(data: SiteData, rid: str) -> Markup:
     """Who changed the archive, when, in which commit, which fields (git history)."""
     from crmdocs.scripts.history import top_fields
 
+    if not data._history()["retailers"]:
+        return Markup("")  # no history at all: the territory page says it once
     changes = data.archive_changes(rid)
     if not changes:
         return Markup('<p class="crm-label">修改记录</p><p class="crm-empty">没有 git 历史（或尚未提交）。</p>')
