@@ -17,7 +17,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, LOCATION_ZH, NETWORK_ZH, STATUS_
 
 from . import charts, results
 from .pages import Page
-from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, heading, kv, link, table
+from .render import NOT_COMPUTED, Markup, _h, badge, block, esc, fmt_num, heading, kv, link, table
 from .sitedata import RETAILERS, SiteData, department_page, diary_month_page, manager_page, month_of, territory_page
 
 VIOLATION_ZH = {"illegal_cigarettes": "假烟私烟", "cross_region": "跨区域经营", "price": "价格违规", "licence": "证照违规", "other": "其他"}
@@ -215,13 +215,13 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     if shown:
         # the visitor's name only when it is not the retailer's own manager; no
         # </li> (optional in HTML5; search does not parse territory pages)
-        lis = Markup("").join(
-            Markup("<li>") + link(data.diary_href(here, v.manager, v.day), v.day.isoformat())
-            + esc(("" if v.manager == m.manager else f" {data.person_name(v.manager)}")
-                  + f" {PURPOSE_ZH.get(v.visit.purpose, v.visit.purpose.value)}"
-                  + (f"：{v.visit.opinions or v.visit.follow_up}" if (v.visit.opinions or v.visit.follow_up) else ""))
+        lis = Markup("".join([
+            "<li>" + str(link(data.diary_href(here, v.manager, v.day), v.day.isoformat()))
+            + _h(("" if v.manager == m.manager else f" {data.person_name(v.manager)}")
+                 + f" {PURPOSE_ZH.get(v.visit.purpose, v.visit.purpose.value)}"
+                 + (f"：{v.visit.opinions or v.visit.follow_up}" if (v.visit.opinions or v.visit.follow_up) else ""))
             for v in shown
-        )
+        ]))
         parts.append(Markup('<ul class="crm-compact">') + lis + Markup("</ul>"))
     else:
         parts.append(Markup('<p class="crm-empty">没有拜访记录。</p>'))
@@ -251,7 +251,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     parts.append(_changes_html(data, r.id))
     # <section>: the one excluded wrapper tag, never nested (see render.table)
     return (Markup('<div class="crm-retailer">') + summary + Markup('<section data-search-exclude="1">')
-            + Markup("").join(parts) + Markup("</section></div>"))
+            + Markup("".join(parts)) + Markup("</section></div>"))  # parts: all Markup
 
 
 GROUP_ZH = {"basic": "基本信息", "personal": "个人信息", "management": "管理信息", "sales": "销售信息",

@@ -153,4 +153,4 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
                 rows.append([data.brand_name(bid), fmt_num(line.quantity), fmt_num(line.turnover, 1),
                              "—" if line.lower is None else line.lower, "—" if line.upper is None else line.upper])
         parts.append(table(["品牌", "统计期订购量（条）", "周转数（条/周）", "下限", "上限"], rows, compact=compact))
-    return Markup("").join(parts)
+    return Markup("".join(parts))  # parts: all Markup
