@@ -142,3 +142,14 @@ def test_rows_of_one_brand_on_one_day_are_one_line_and_two_days_two_orders():
     assert found(c, dt.date(2026, 10, 22)) == [
         ("above_upper", None, 160, 150, None), ("above_upper", "b-1", 160, 150, None),
     ]
+
+
+def test_orders_of_the_first_weeks_of_the_data_are_not_checked_against_limits():
+    # the data starts 2026-08-04; limits stand on the 8 weeks before a week, so
+    # up to week 8 of the data every retailer would look new (class default
+    # turnover) — 500 cartons in the third week is no "above the upper limit"
+    early = dt.date(2026, 8, 18)
+    sales = weekly("r-1", "b-1", START, 2, 100) + [(early, "r-1", "b-1", 500, 50000.0)]
+    assert [x[0] for x in found(check(sales), day=early) if x[0] in ("above_upper", "below_lower")] == []
+    # the same order after eight weeks of data is checked: turnover 100 → upper 150
+    assert ("above_upper", None, 200, 150, None) in found(check(steady("r-1", 100, 200)))

@@ -8,7 +8,8 @@ switched by the policy (``abnormal.*.enabled``):
   brand limits are on, against the limits *in force in the order's ISO
   week* (set on its Monday from the W weeks before — see module ``limits``):
   above the upper limit → ``above_upper``; below the lower limit (when lower
-  limits are on) → ``below_lower``;
+  limits are on) → ``below_lower``; orders of the first W weeks of the sales
+  data are not checked (their limits would stand on weeks without data);
 * **spike** — the order's total above ``ratio`` × the mean of the previous
   ``cycles`` orders (ordering cycles) of the retailer; orders under
   ``min_quantity`` cartons and retailers with fewer than ``min_history``
@@ -132,7 +133,14 @@ def find(ctx) -> list[dict]:
         o_cut = np.searchsorted(o_week[o_by_w], np.unique(o_week), side="left")
         l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
         l_sorted_w = l_week[l_by_w]
+        # Limits stand on the W weeks before a week; in the first W weeks of the
+        # sales data that window reaches before the data begins, so every retailer
+        # would look "without history" and get its class default: those weeks'
+        # orders are not checked against limits (not yet established).
+        established = w0 + ctx.policy.limits.turnover_weeks
         for n_w, week in enumerate(np.unique(o_week)):
+            if week < established:
+                continue
             L = limits_at(ctx, int(week))
             end = o_cut[n_w + 1] if n_w + 1 < len(o_cut) else len(o_by_w)
             ow = o_by_w[o_cut[n_w]:end]
