@@ -26,4 +26,5 @@ class CrmdocsConfig(Config):
     # what of the diaries search indexes: full (all text), summary (review, analyses,
     # market information; not the visit tables), headings (dates only), none
     search_diaries = opt.Choice(("full", "summary", "headings", "none"), default="summary")
+    downloads = opt.Type(bool, default=True)  # .xlsx of each table's latest period, linked beside it
     commit = opt.Optional(opt.Type(str))  # the commit to state on the dashboard; default: git's HEAD

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import charts
+from . import charts, downloads
 from .pages import Page
 from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, fmt_pct, heading, kv, link, table
 from .sitedata import (
@@ -92,6 +92,7 @@ def ranking_page(data: SiteData) -> Page:
                 grade_badge(data, latest_grade(data, person.id)),
             ])
         body.append(block(table(["名次", "客户经理", "客户服务部", "等级", "考核得分", "计划执行率", "拜访覆盖率", "等级建议"], table_rows, search=True)))
+        body.extend(downloads.links(data, here, "appraisals", "overdue-visits"))
         body.append(block(charts.bar_chart(
             [(p.name, mp.appraisal.total) for p, mp in rows],
             caption=f"{month} 考核得分", unit=" 分",

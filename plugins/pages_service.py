@@ -9,7 +9,7 @@ from typing import Any
 
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
-from . import charts, results
+from . import charts, downloads, results
 from .pages import Page
 from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, heading, link, table
 from .sitedata import ABNORMAL, COMPLAINTS, TIERS, SiteData, manager_page
@@ -42,6 +42,7 @@ def complaints_page(data: SiteData) -> Page:
     body.append(block(Markup("<p>处理时限：") + esc(f"{rule}。{needs}投诉延期须有批准人，否则按{fallback}投诉计时。") + Markup("</p>")))
     if not data.complaint_status and data.repo.complaints:
         body.append(block(Markup(f'<p class="crm-note">处理时限与超期{NOT_COMPUTED}。</p>')))
+    body.extend(downloads.links(data, here, "complaints"))
     groups = {"open_overdue": [], "open": [], "closed": []}
     for cid in sorted(data.repo.complaints, key=lambda i: (data.repo.complaints[i].received, i), reverse=True):
         c = data.repo.complaints[cid]
@@ -106,6 +107,7 @@ def abnormal_pages(data: SiteData) -> list[Page]:
     if not data.rules_ran or not idx.abnormal_months:
         body.append(block(Markup(f'<p class="crm-note">异常订单{NOT_COMPUTED}。</p>')))
         return [Page(here, "异常订单", body, section="abnormal", order=0)]
+    body.extend(downloads.links(data, here, "abnormal"))
     by_week: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     for month in idx.abnormal_months:
         for mid, f in idx.abnormal[month].items():
@@ -200,6 +202,7 @@ def tiers_pages(data: SiteData) -> list[Page]:
     if not data.rules_ran or not idx.tier_periods:
         body.append(block(Markup(f'<p class="crm-note">档位{NOT_COMPUTED}。</p>')))
         return [Page(here, "档位公示", body, section="tiers", order=0)]
+    body.extend(downloads.links(data, here, "tiers"))
     period = idx.tier_periods[-1]
     body.append(block(Markup(f"<p>本期：<strong>{esc(period)}</strong>。往期：{esc('、'.join(idx.tier_periods[:-1][::-1]) or '无')}。</p>")))
     dist = results.tier_distribution(data)

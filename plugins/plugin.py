@@ -93,6 +93,10 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             markdown, self.blocks[page.path] = page.with_placeholders(self.token, direct_search=direct)
             inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
+        from .downloads import files as download_files
+
+        for path, content in download_files(data).items():  # the spreadsheets linked beside tables
+            files.append(File.generated(config, path, content=content))
         for name in ASSET_FILES:
             path = f"{ASSET_DIR}/{name}"
             if files.get_file_from_path(path) is None:
@@ -229,6 +233,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             as_of=as_of,
             commit=commit,
             search_diaries=self.config.search_diaries,
+            downloads=self.config.downloads,
         )
 
 

@@ -106,6 +106,7 @@ class SiteData:
     as_of: Optional[dt.date] = None
     commit: Optional[Commit] = None
     search_diaries: str = "summary"  # full | summary | headings | none
+    downloads: bool = True  # offer each table's spreadsheet (plugins/downloads.py)
 
     def __post_init__(self) -> None:
         repo = self.repo
