@@ -134,8 +134,7 @@ def _task(task: tuple) -> dict[str, Any]:
                 result["plans" if k == "plan" else "diaries"] += 1
                 if k == "plan":
                     files.write(rel, demo_fast.dumps(data))
-                if at is not None:
-                    result["handed"].append((f"{RECORDS}/{rel}", at))
+                result["handed"].append((f"{RECORDS}/{rel}", at))  # None: listed, time unknown
                 if "review" in data:
                     result["handed"].append((f"{RECORDS}/{rel}#review", data["review"]["at"]))
             surveys = office.build_surveys(diaries)  # may mark a diary visit as a survey: write diaries after

@@ -83,7 +83,7 @@ def handed_in_csv(rows: list[tuple[str, dt.datetime]]) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(("path", "time"))
     for path, at in sorted(rows):
-        w.writerow((path, at.strftime("%Y-%m-%d %H:%M")))
+        w.writerow((path, at.strftime("%Y-%m-%d %H:%M") if at else ""))
     return out.getvalue()
 
 
@@ -95,8 +95,7 @@ def daily_records(office) -> tuple[list[dict], list[dict], list[tuple[str, dt.da
             (plans if kind == "plan" else diaries).append(data)
             folder = "plans" if kind == "plan" else "diaries"
             rel = f"{RECORDS}/{folder}/{m.id}/{data['date'].year}/{data['date'].isoformat()}.yaml"
-            if at is not None:
-                handed.append((rel, at))
+            handed.append((rel, at))  # None: listed without a time (unknown, never late)
             if "review" in data:  # the review was handed in when it says (history.REVIEW suffix)
                 handed.append((f"{rel}#review", data["review"]["at"]))
     return plans, diaries, handed

@@ -218,15 +218,18 @@ def _csv_path(value: str) -> str:
     return value if value.startswith(f"{RECORDS}/") else f"{RECORDS}/{value}"
 
 
-def read_handed_in_csv(root: Path | str) -> tuple[dict[str, dt.datetime], list[Diagnostic]]:
+def read_handed_in_csv(root: Path | str) -> tuple[dict[str, Optional[dt.datetime]], list[Diagnostic]]:
     """``records/handed-in.csv`` (columns ``path,time``, time ``YYYY-MM-DD
     HH:MM``): hand-in times that predate the repository. Paths may be given
     relative to the root (``records/plans/…``) or to ``records/``; a
-    ``#review`` suffix is kept as written. Bad rows are reported, not raised."""
+    ``#review`` suffix is kept as written. A row with an empty time lists a
+    file whose hand-in time is not known (None: the rules say "unknown",
+    never late, even though git knows when the file was imported). Bad rows
+    are reported, not raised."""
     path = Path(root) / HANDED_IN_CSV
     if not path.is_file():
         return {}, []
-    out: dict[str, dt.datetime] = {}
+    out: dict[str, Optional[dt.datetime]] = {}
     diags: list[Diagnostic] = []
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -243,6 +246,9 @@ def read_handed_in_csv(root: Path | str) -> tuple[dict[str, dt.datetime], list[D
         raw_path, raw_time = (row.get("path") or "").strip(), (row.get("time") or "").strip()
         if not raw_path:
             diags.append(Diagnostic(HANDED_IN_CSV, number, 0, "path", "缺少文件路径 (path missing)", "error", "csv_path"))
+            continue
+        if not raw_time:  # listed without a time: not in the old system's log — unknown, never late
+            out[_csv_path(raw_path)] = None
             continue
         try:
             when = dt.datetime.strptime(raw_time.replace("T", " ")[:16], "%Y-%m-%d %H:%M")

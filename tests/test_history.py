@@ -269,3 +269,14 @@ def test_archive_field_diffs_are_limited_and_cached(git_office):
     assert history.retailer_history(git_office.root)["r-0001"][0].fields == ("basic.from_cache",)
     cache.write_text("not json", encoding="utf-8")  # a broken cache is ignored
     assert history.retailer_history(git_office.root)["r-0001"][0].fields == ("basic.shop_name",)
+
+
+def test_a_csv_row_without_a_time_means_unknown_even_where_git_knows_the_import(git_office):
+    # a diary migrated from the old system whose log had no time for it: git only
+    # knows the import commit, which must not make the diary look late
+    rel = f"records/{DIARY}"
+    assert history.handed_in_times(git_office.root)[rel] is not None  # git's import time
+    (git_office.root / "records" / "handed-in.csv").write_text(f"path,time\n{rel},\n", encoding="utf-8")
+    git_office.commit("ad-sun", "hand-in log")
+    times = history.handed_in_times(git_office.root)
+    assert rel in times and times[rel] is None
