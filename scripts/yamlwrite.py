@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -91,12 +91,108 @@ def plain(value: Any) -> Any:
     return value
 
 
-def dumps(data: Any, header: str = "") -> str:
+def _pyyaml_dumps(value: Any, header: str = "") -> str:
     text = yaml.dump(
-        plain(data), Dumper=Dumper, allow_unicode=True, sort_keys=False,
+        value, Dumper=Dumper, allow_unicode=True, sort_keys=False,
         default_flow_style=False, width=1000, indent=2,
     )
     return (header + text) if header else text
+
+
+# ---------------------------------------------------------------- fast path
+# PyYAML's representer costs ~5 µs a node: a city's computed records (millions
+# of nodes) took minutes. Records are plain block mappings, lists and scalars,
+# so they are laid out here directly; every scalar's (and key's) text that is
+# not trivially plain is asked from PyYAML itself once and cached, so quoting
+# never drifts. Anything else (multi-line or very long text, nested lists)
+# goes through PyYAML whole. Tests compare both paths byte for byte.
+
+_scalar_cache: dict[Any, str] = {}
+# text PyYAML writes plain for sure: starts with a Chinese character and holds
+# only Chinese, full-width punctuation, ASCII letters and digits; or a slug
+# with a hyphen (never a number, boolean or null)
+_PLAIN = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff\u3000-\u303f\uff01-\uff5eA-Za-z0-9]*|[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
+
+
+class _NotFast(ValueError):
+    """A shape the fast path leaves to PyYAML."""
+
+
+def _scalar(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        if _PLAIN.fullmatch(value):
+            return value
+        if value.isdigit() and value.isascii():  # phone, licence and ID numbers: quoted
+            return f'"{value}"'
+        if "\n" in value or len(value) > 400:  # block scalars and folding: PyYAML's
+            raise _NotFast(value[:20])
+    elif kind is int:
+        return str(value)
+    elif kind is dt.date:
+        return value.isoformat()
+    elif kind is dt.datetime:
+        return f'"{value:%Y-%m-%d %H:%M}"'
+    elif kind is dt.time:
+        return f'"{value:%H:%M}"'
+    elif kind not in (float, bool, type(None)):
+        raise _NotFast(kind.__name__)
+    key = (kind, value)
+    text = _scalar_cache.get(key)
+    if text is None:
+        text = _pyyaml_dumps({"x": value})[3:-1]
+        if len(_scalar_cache) < 500_000:
+            _scalar_cache[key] = text
+    return text
+
+
+def _emit_map(data: dict, indent: str, out: list[str], first_prefix: Optional[str] = None) -> None:
+    prefix = first_prefix
+    for key, value in data.items():
+        lead = prefix if prefix is not None else indent
+        prefix = None
+        name = _scalar(key)
+        if isinstance(value, dict):
+            if value:
+                out.append(f"{lead}{name}:\n")
+                _emit_map(value, indent + "  ", out)
+            else:
+                out.append(f"{lead}{name}: {{}}\n")
+        elif isinstance(value, list):
+            if value:
+                out.append(f"{lead}{name}:\n")
+                _emit_list(value, indent, out)
+            else:
+                out.append(f"{lead}{name}: []\n")
+        else:
+            out.append(f"{lead}{name}: {_scalar(value)}\n")
+
+
+def _emit_list(items: list, indent: str, out: list[str]) -> None:
+    for item in items:
+        if isinstance(item, dict):
+            if item:
+                _emit_map(item, indent + "  ", out, first_prefix=f"{indent}- ")
+            else:
+                out.append(f"{indent}- {{}}\n")
+        elif isinstance(item, list):
+            raise _NotFast("nested list")
+        else:
+            out.append(f"{indent}- {_scalar(item)}\n")
+
+
+def dumps(data: Any, header: str = "") -> str:
+    """YAML text of a record (a model or plain data), the same bytes whichever
+    path writes it."""
+    value = plain(data)
+    if isinstance(value, dict) and value:
+        out: list[str] = [header] if header else []
+        try:
+            _emit_map(value, "", out)
+            return "".join(out)
+        except _NotFast:
+            pass
+    return _pyyaml_dumps(value, header)
 
 
 def dump_record(record: BaseModel, header: str = "") -> str:

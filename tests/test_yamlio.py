@@ -174,3 +174,27 @@ def test_write_atomic_replaces_and_reports_unchanged(tmp_path):
     assert yamlwrite.write_atomic(target, "a: 2\n") is True
     assert target.read_text() == "a: 2\n"
     assert [p.name for p in target.parent.iterdir()] == ["x.yaml"]  # no temp file left
+
+
+TRICKY = {
+    "yes": "no", "1": "2026-09-01", "0832": 13812345678, "on": None, "a: b": "c #d", " lead": "trail ",
+    "中文": "中文，标点。", "slug-id": "r-00001", "f": 1.0, "g": 0.1, "h": -3.25, "t": True, "n": None,
+    "when": dt.datetime(2026, 9, 1, 14, 30), "day": dt.date(2026, 2, 28), "clock": dt.time(9, 5),
+    "list": [{"k": "v", "n": 1}, {}, "x", 2.5, None], "empty": [], "map": {}, 7: {0: 40, 3: 100},
+    "quote": "it's \"quoted\"", "star": "*alias", "amp": "&anchor", "pct": "95.8 %", "dash": "- item",
+}
+
+
+def test_the_fast_writer_writes_the_bytes_pyyaml_writes():
+    from crmdocs.scripts import yamlwrite
+
+    fast = yamlwrite.dumps(TRICKY, header="# h\n")
+    assert fast == yamlwrite._pyyaml_dumps(yamlwrite.plain(TRICKY), header="# h\n")
+    assert yamlio.parse(fast)["0832"] == 13812345678  # and it reads back
+
+
+def test_shapes_the_fast_writer_leaves_to_pyyaml_still_come_out_right():
+    from crmdocs.scripts import yamlwrite
+
+    for data in ({"text": "line 1\nline 2"}, {"nested": [[1, 2], [3]]}, {"long": "字 " * 600}):
+        assert yamlwrite.dumps(data) == yamlwrite._pyyaml_dumps(data)
