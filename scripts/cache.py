@@ -364,7 +364,7 @@ def validate_report(
     root = Path(root)
     today = today or dt.date.today()
     stats = stats if stats is not None else {}
-    if not split_possible():
+    if not split_possible() or not (root / "records").is_dir():  # nothing to cache: say what is missing
         from .validate import validate
 
         stats.update(mode="plain")
