@@ -175,16 +175,13 @@ def _log_chunks(out: str) -> Iterator[tuple[str, list[str]]]:
         yield header, [t.lstrip("\n") for t in tokens]
 
 
-def first_commit_times(root: Path | str, under: str = RECORDS) -> Optional[dict[str, dt.datetime]]:
-    """First-commit (author) time of every file under ``under`` (relative to
-    root) that git knows, in one ``git log`` pass; None without history.
-    Files whose first commit is the edge of a shallow clone are left out:
-    their real first commit is not in the clone."""
-    src = source(root)
-    if src is None:
-        return None
+def _oldest_commits(src: Source, selection: tuple[str, ...], under: str) -> dict[str, dt.datetime]:
+    """Path (relative to the root) → author time of the oldest commit that
+    ``git log <selection>`` names for it under ``under``, in one pass. Paths
+    whose oldest commit is the edge of a shallow clone are left out: their
+    real commit is not in the clone."""
     out = src.git(
-        "log", src.rev, "-z", "--no-renames", "--diff-filter=A", "--name-only",
+        "log", src.rev, "-z", "--no-renames", *selection, "--name-only",
         "--format=%x01%H%x02%aI", "--", f"{src.prefix}{under}",
     )
     cut = len(src.prefix)
@@ -198,12 +195,22 @@ def first_commit_times(root: Path | str, under: str = RECORDS) -> Optional[dict[
             rel = path[cut:]
             if at_edge:
                 edge.add(rel)
-                continue
-            before = found.get(rel)
-            if before is None or when < before:
+            elif rel not in found or when < found[rel]:
                 found[rel] = when
     for rel in edge:
         found.pop(rel, None)
+    return found
+
+
+def first_commit_times(root: Path | str, under: str = RECORDS) -> Optional[dict[str, dt.datetime]]:
+    """First-commit (author) time of every file under ``under`` (relative to
+    root) that git knows, in one ``git log`` pass; None without history.
+    Files whose first commit is the edge of a shallow clone are left out:
+    their real first commit is not in the clone."""
+    src = source(root)
+    if src is None:
+        return None
+    found = _oldest_commits(src, ("--diff-filter=A",), under)
     if not found:
         # nothing under records/ was ever committed here (a depth-1 clone, or a
         # tarball unpacked inside some other repository): nothing is known
@@ -273,25 +280,8 @@ def review_times(root: Path | str) -> Optional[dict[str, dt.datetime]]:
     src = source(root)
     if src is None:
         return None
-    out = src.git(
-        "log", src.rev, "-z", "--no-renames", "-G^review[[:space:]]*:", "--diff-filter=AM", "--name-only",
-        "--format=%x01%H%x02%aI", "--", f"{src.prefix}{RECORDS}/diaries",
-    )
-    cut = len(src.prefix)
-    found: dict[str, dt.datetime] = {}
-    edge: set[str] = set()
-    for header, paths in _log_chunks(out):
-        sha, _, iso = header.partition("\x02")
-        when = _time(iso)
-        for path in paths:
-            key = path[cut:] + REVIEW
-            if sha in src.shallow:
-                edge.add(key)
-            elif key not in found or when < found[key]:
-                found[key] = when
-    for key in edge:  # at a shallow clone's edge the real commit is unknown
-        found.pop(key, None)
-    return found
+    found = _oldest_commits(src, ("-G^review[[:space:]]*:", "--diff-filter=AM"), f"{RECORDS}/diaries")
+    return {rel + REVIEW: when for rel, when in found.items()}
 
 
 def handed_in_times(root: Path, reviews: bool = False) -> Optional[dict[str, dt.datetime]]:
