@@ -310,15 +310,6 @@ def csv_bytes(table: Table) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.header for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_value(row.get(c.key), c) for c in table.columns])
+        writer.writerow([_shown(row.get(c.key), c) for c in table.columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
-
-def _csv_value(value: Any, col: Column) -> str:
-    if value is None:
-        return ""
-    if col.kind == "percent" and isinstance(value, (int, float)):
-        return f"{value * 100:.{col.decimals}f}%"
-    if col.kind == "number" and isinstance(value, float):
-        return f"{value:.{col.decimals}f}"
-    return _shown(value, col)
