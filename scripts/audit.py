@@ -93,6 +93,21 @@ class Violation:
         detail = f"：{self.detail}" if self.detail else ""
         return f"{c.short} {c.author} <{c.email}>: {self.path}: {field_part}: {RULES[self.rule]}{detail} [{self.rule}]"
 
+    def as_dict(self) -> dict:
+        """One violation for ``crmdocs audit --format json`` (a CI bot, a review comment)."""
+        c = self.commit
+        return {
+            "commit": c.sha,
+            "author": c.author,
+            "email": c.email,
+            "time": c.time.isoformat(timespec="minutes"),
+            "path": self.path,
+            "field": self.field,
+            "rule": self.rule,
+            "message": RULES[self.rule],
+            "detail": self.detail,
+        }
+
 
 # ---------------------------------------------------------------- state before a commit
 

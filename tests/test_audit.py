@@ -327,3 +327,29 @@ def test_broken_yaml_in_own_archive_is_not_taken_for_a_territory_breach(git_offi
     git_office.write(RETAILER_WEST, git_office.text(RETAILER_WEST) + "basic: [\n")
     git_office.commit("cm-li")
     assert [r[2] for r in rules(git_office, base)] == ["territory"]
+
+
+def test_cli_json_lists_each_violation_with_commit_path_field_and_rule(git_office):
+    import json
+
+    base = git_office.head()
+    git_office.edit(DIARY, lambda d: d.update(business_analysis="x"))
+    git_office.commit("cm-wang", "改了别人的日记")
+    code, out = run_cli("--root", str(git_office.root), "audit", "--base", base, "--format", "json")
+    assert code == 1
+    found = json.loads(out)["violations"]
+    assert [(v["path"], v["field"], v["rule"], v["email"]) for v in found] == [
+        (f"records/{DIARY}", "business_analysis", "own_records", "cm-wang@example.com")
+    ]
+    assert found[0]["commit"] == git_office.head()
+    assert "自己的计划和日记" in found[0]["message"] and "cm-li" in found[0]["detail"]
+
+
+def test_cli_json_of_a_clean_range_is_an_empty_list_and_exit_0(git_office):
+    import json
+
+    base = git_office.head()
+    new_diary(git_office)
+    git_office.commit("cm-li")
+    code, out = run_cli("--root", str(git_office.root), "audit", "--base", base, "--format", "json")
+    assert code == 0 and json.loads(out) == {"violations": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from ..cli import find_root
@@ -19,6 +20,8 @@ def register(sub) -> None:
     )
     p.add_argument("--base", default=None, help="从这个提交之后开始审核，例如 origin/main (base revision)")
     p.add_argument("--head", default="HEAD", help="审核到这个提交，默认 HEAD (head revision)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="输出格式：text 每条一行，json 供 CI 机器人读取 (output format)")
     p.add_argument("--ci-email", action="store_true",
                    help="只打印 CI 身份（role: ci 的人员）的邮箱，供 CI 任务 git config 用 (print the CI identity's e-mail)")
     p.add_argument("--ci-name", action="store_true", help="只打印 CI 身份的姓名 (print the CI identity's name)")
@@ -37,6 +40,9 @@ def run(args) -> int:
     if not args.base:
         raise CrmdocsError("请用 --base 指定从哪个提交之后开始审核，例如 --base origin/main (--base is required)")
     found = audit(root, args.base, args.head)
+    if args.format == "json":
+        print(json.dumps({"violations": [v.as_dict() for v in found]}, ensure_ascii=False, indent=2))
+        return 1 if found else 0
     for v in found:
         print(v.format())
     if found:
