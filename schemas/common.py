@@ -48,7 +48,8 @@ class Record(BaseModel):
         # YAML: `price: "120"` is text. The editors' JSON Schema says number, so
         # validation refuses it too (with a clear message) instead of converting.
         if type(data) is dict:
-            hits = [name for name in _number_fields(cls) if type(data.get(name)) is str]
+            names = _number_fields(cls)
+            hits = [name for name in names if type(data.get(name)) is str] if names else None
             if hits:
                 data = dict(data)
                 for name in hits:
@@ -92,6 +93,8 @@ class UnquotedDigits(str):
 def _text_only(value: Any) -> Any:
     # YAML turns unquoted 13812345678 into an int and `yes` into a bool; a
     # text field must say so instead of accepting a mangled value.
+    if value.__class__ is str:  # the common case, first (not UnquotedDigits)
+        return value
     if isinstance(value, UnquotedDigits):
         raise PydanticCustomError(
             "text_needs_quotes",
@@ -122,6 +125,8 @@ OptText = Annotated[str, BeforeValidator(_text_only)]
 
 
 def _slug(value: Any) -> Any:
+    if value.__class__ is str and SLUG_RE.match(value):  # the common case, first
+        return value
     value = _text_only(value)
     if not isinstance(value, str) or not SLUG_RE.match(value):
         raise PydanticCustomError(

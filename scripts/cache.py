@@ -120,18 +120,21 @@ def _is_universe(rel: str) -> bool:
 
 def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tuple[dict[str, Optional[str]], dict[str, str], int]:
     """SHA-1 of each file's bytes (None when it cannot be cached: unreadable,
-    too large, not a file — such a file is loaded every time).
+    too large, not a file — such a file is loaded every time), and each
+    file's stat signature.
 
     Like git's index, a file whose size, modification time and inode are
     those recorded with its hash last time is not read again — unless it was
     modified less than 2 s before that record was made (a change in the same
-    clock tick would not show)."""
+    clock tick would not show). Without a usable cache (``old`` None) nothing
+    is read here: every file is loaded anyway, and the loading gives the hash
+    of the bytes it read (:data:`PENDING` until then)."""
     known = old.get("stat") if old is not None else None
     known = known if isinstance(known, dict) else {}
     stamp = old.get("stamp") if old is not None else None
     trusted_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
     hashes: dict[str, Optional[str]] = {}
-    seen: dict[str, str] = {}
+    sigs: dict[str, str] = {}
     reads = 0
     fd = os.open(root, os.O_RDONLY)  # paths relative to the root: no joining per file
     try:
@@ -146,6 +149,9 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
                 prev = known.get(rel)
                 if mtime < trusted_before and prev.__class__ is str and len(prev) == len(sig) + 40 and prev.startswith(sig):
                     digest = prev[-40:]
+                elif old is None:
+                    digest = PENDING
+                    reads += 1  # hashed when loaded
                 else:
                     reads += 1
                     with open(rel, "rb", opener=lambda p, flags: os.open(p, flags, dir_fd=fd)) as fh:
@@ -154,10 +160,24 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
                 hashes[rel] = None
                 continue
             hashes[rel] = digest
-            seen[rel] = sig + digest
+            sigs[rel] = sig
     finally:
         os.close(fd)
-    return hashes, seen, reads
+    return hashes, sigs, reads
+
+
+PENDING = ""  # a hash the loading will give
+
+
+def _hash_pending(root: Path, hashes: dict[str, Optional[str]]) -> None:
+    """Hash the files no loading read (sales, files that are not records)."""
+    for rel, digest in hashes.items():
+        if digest == PENDING:
+            try:
+                with open(root / rel, "rb") as fh:
+                    hashes[rel] = hashlib.sha1(fh.read()).hexdigest()
+            except OSError:
+                hashes[rel] = None
 
 
 def _key_text(key: Any) -> Optional[str]:
@@ -270,10 +290,11 @@ class _Stale(Exception):
 _UNIVERSE: Optional[Repository] = None  # set in the parent before forking workers
 
 
-def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list]]]:
+def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list], Optional[str]]]:
     """Load and check daily files against ``_UNIVERSE``: per file (rel, kind,
     key, load problems, check problems — None when the file was not indexed,
-    i.e. invalid or a duplicate within ``rels``)."""
+    i.e. invalid or a duplicate within ``rels`` —, SHA-1 of the bytes read
+    when ``_DIGEST``, else None)."""
     universe = _UNIVERSE
     assert universe is not None
     with gc_paused():
@@ -282,7 +303,7 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
             people=universe.people, brands=universe.brands, retailers=universe.retailers,
         )
         scratch = Report()
-        loaded = [load_file(universe.root, rel) for rel in rels]
+        loaded = [load_file(universe.root, rel, _DIGEST) for rel in rels]
         for item in loaded:
             if item.kind in DAILY_KINDS:
                 _index(repo, item, scratch)
@@ -296,16 +317,17 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
             key = record_key(item.kind, item.record) if item.record is not None and item.kind in DAILY_KINDS else None
             indexed = key is not None and repo.sources.get((item.kind, key)) == item.rel
             mine = found.pop(item.rel, []) if indexed else None
-            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine)))
+            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest))
         if found:  # a daily check spoke about a file it was not given
             raise _Stale
         return out
 
 
 _TODAY = dt.date.today()
+_DIGEST = False
 
 
-def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int) -> Callable[[], list[tuple]]:
+def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int, digest: bool = False) -> Callable[[], list[tuple]]:
     """Start checking daily files; the returned function waits for the rows.
 
     With ``jobs`` > 1 the files go to forked workers at once, so the caller
@@ -313,8 +335,8 @@ def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: in
     at the fork are frozen out of the garbage collector (it would walk the
     whole universe after every chunk) and the workers never collect: what a
     chunk makes is freed by reference counting."""
-    global _UNIVERSE, _TODAY
-    _UNIVERSE, _TODAY = universe, today
+    global _UNIVERSE, _TODAY, _DIGEST
+    _UNIVERSE, _TODAY, _DIGEST = universe, today, digest
     context = None
     if jobs > 1 and len(rels) >= 400 and not isinstance(universe.retailers, _LazyRetailers):
         with contextlib.suppress(ValueError):  # no fork on this platform: one process
@@ -374,9 +396,12 @@ def validate_report(
     cache_path = root / CACHE_FILE
     old = _read_cache(cache_path, version) if use_cache else None
     rels, discover_diags = discover(root)
-    hashes, seen, stats["hashed"] = _digests(root, rels, old)
+    if use_cache:
+        hashes, sigs, stats["hashed"] = _digests(root, rels, old)
+    else:  # nothing is written: no hash is needed
+        hashes, sigs = {}, {}
     universe = [rel for rel in rels if _is_universe(rel)]
-    signature = _signature(universe, hashes, today)
+    signature = _signature(universe, hashes, today) if old is not None else None
     report = None
     if old is not None and signature is not None and old.get("universe") == signature:
         try:
@@ -386,7 +411,7 @@ def validate_report(
             report = None  # a cache that does not fit: start afresh
     if report is None:
         try:
-            data, universe_diags = _full(root, rels, hashes, universe, signature, today, jobs, stats)
+            data, universe_diags = _full(root, rels, hashes, universe, today, jobs, stats, use_cache)
         except _Stale:  # a daily check spoke about another file: the plain run only
             from .validate import validate
 
@@ -394,6 +419,7 @@ def validate_report(
             return validate(root, today=today, jobs=jobs)[1]
         report = _report(rels, discover_diags, universe_diags, data, root)
     if use_cache:
+        seen = {rel: sig + hashes[rel] for rel, sig in sigs.items() if hashes.get(rel)}  # type: ignore[operator]
         data.update(format=FORMAT, version=version, stat=seen)
         unchanged = old is not None and all(old.get(k) == v for k, v in data.items())
         if not unchanged:
@@ -402,15 +428,18 @@ def validate_report(
     return report
 
 
-def _full(root, rels, hashes, universe, signature, today, jobs, stats):
+def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
     uni_set = set(universe)
     sales = [rel for rel in universe if SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
     records = [rel for rel in universe if rel not in sales]  # a dozen sales files
-    loaded = load_files(root, records, 1)
+    loaded = load_files(root, records, 1, digest=digest)
+    for item in loaded:
+        if item.digest is not None:
+            hashes[item.rel] = item.digest
     with gc_paused():
         repo, ureport = assemble(root, loaded)
     daily = [rel for rel in rels if rel not in uni_set]
-    wait = _start_daily(repo, today, daily, jobs)
+    wait = _start_daily(repo, today, daily, jobs, digest)
     try:
         with gc_paused():  # while the workers check daily files: sales, universe checks
             sales_repo, sales_report = assemble(root, load_files(root, sales, 1))
@@ -424,7 +453,13 @@ def _full(root, rels, hashes, universe, signature, today, jobs, stats):
                     universe_diags.extend(check(repo, ctx))
     finally:
         rows = wait()
-    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check in rows}
+    for row in rows:
+        if row[5] is not None:
+            hashes[row[0]] = row[5]
+    if digest:
+        _hash_pending(root, hashes)
+    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check, _ in rows}
+    signature = _signature(universe, hashes, today) if digest else None
     stats.update(mode="full", parsed=len(daily))
     data = {
         "universe": signature,
@@ -463,7 +498,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
             for item in load_files(root, small, 1):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])
-        for rel, kind, key, load, check in _start_daily(repo, today, misses, 1)():
+        for rel, kind, key, load, check, _ in _start_daily(repo, today, misses, 1)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
     stats.update(mode="cached", parsed=len(misses))
     data = {

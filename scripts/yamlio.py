@@ -321,34 +321,60 @@ def _simple_scalar(text: str) -> Any:
     return _plain(text)
 
 
+def _line_tokens(line: str) -> tuple:
+    """The pieces of one line: (kind, column, key, value) each; () for a
+    blank or comment line."""
+    stripped = line.lstrip(" ")
+    if not stripped or stripped[0] == "#":  # blank, or a comment line
+        return ()
+    column = len(line) - len(stripped)
+    rest = stripped
+    tokens: list[tuple[int, int, Any, Any]] = []
+    while rest[:2] == "- " or rest == "-":
+        if rest == "-":
+            raise _Unusual  # an item that starts on the next line
+        dash = _SIMPLE_LINE.fullmatch(rest)
+        tokens.append((_SEQ, column, None, None))
+        width = len(dash.group(2))  # type: ignore[union-attr]
+        column += width
+        rest = rest[width:]
+    if rest.endswith(" "):
+        raise _Unusual
+    m = _SIMPLE_KEY.fullmatch(rest)
+    if m is not None:
+        key, value = m.groups()
+        if _plain(key).__class__ is not str:
+            raise _Unusual  # 1, true, null or 0832 as a key: not text to Loader
+        # _NODE_TAG: the value is on the next lines (or empty)
+        tokens.append((_KEY, column, key, _NODE_TAG if value is None else _simple_scalar(value)))
+    elif tokens and tokens[-1][0] == _SEQ and tokens[-1][1] < column:
+        tokens.append((_VALUE, column, None, _simple_scalar(rest)))
+    else:
+        raise _Unusual  # a continued line, a bare scalar, a key in quotes…
+    return tuple(tokens)
+
+
+# Lines repeat across records (`  findings:`, `- retailer: r-0001`,
+# `    price_tags: ok`): each distinct line is read once. Values are immutable
+# (str, int, float, bool, None); a line whose value is a new [] or {} is not
+# remembered, so no two documents share a list or a mapping.
+_LINES: dict[str, tuple] = {}
+_LINES_MAX = 400_000
+
+
 def _simple_tokens(text: str) -> list[tuple[int, int, Any, Any]]:
     """(kind, column, key, value) per piece of each line."""
     tokens: list[tuple[int, int, Any, Any]] = []
+    memo = _LINES
     for line in text.split("\n"):
-        stripped = line.lstrip(" ")
-        if not stripped or stripped[0] == "#":  # blank, or a comment line
-            continue
-        column = len(line) - len(stripped)
-        rest = stripped
-        while rest[:2] == "- " or rest == "-":
-            if rest == "-":
-                raise _Unusual  # an item that starts on the next line
-            dash = _SIMPLE_LINE.fullmatch(rest)
-            tokens.append((_SEQ, column, None, None))
-            width = len(dash.group(2))  # type: ignore[union-attr]
-            column += width
-            rest = rest[width:]
-        if rest.endswith(" "):
-            raise _Unusual
-        m = _SIMPLE_KEY.fullmatch(rest)
-        if m is not None:
-            value = m.group(2)
-            # _NODE_TAG: the value is on the next lines (or empty)
-            tokens.append((_KEY, column, m.group(1), _NODE_TAG if value is None else _simple_scalar(value)))
-        elif tokens and tokens[-1][0] == _SEQ and tokens[-1][1] < column:
-            tokens.append((_VALUE, column, None, _simple_scalar(rest)))
-        else:
-            raise _Unusual  # a continued line, a bare scalar, a key in quotes…
+        pieces = memo.get(line)
+        if pieces is None:
+            pieces = _line_tokens(line)
+            if pieces and pieces[-1][3].__class__ not in (list, dict):
+                if len(memo) >= _LINES_MAX:
+                    memo.clear()
+                memo[line] = pieces
+        tokens += pieces
     return tokens
 
 
@@ -394,16 +420,15 @@ def _simple_seq(tokens: list, i: int, column: int) -> tuple[list, int]:
 
 def _simple_map(tokens: list, i: int, column: int) -> tuple[dict, int]:
     out: dict = {}
-    raw = set()
     n = len(tokens)
-    while i < n and tokens[i][0] == _KEY and tokens[i][1] == column:
-        _, _, key_text, value = tokens[i]
-        if key_text in raw:
+    while i < n:
+        token = tokens[i]
+        if token[0] != _KEY or token[1] != column:
+            break
+        key = token[2]  # resolved (always a str) by _line_tokens
+        if key in out:
             raise _Unusual  # a duplicate: Loader names it
-        raw.add(key_text)
-        key = _plain(key_text)
-        if key.__class__ is not str:
-            raise _Unusual
+        value = token[3]
         i += 1
         if value is _NODE_TAG:  # the value is on the next lines, or empty
             if i < n and tokens[i][1] > column:
@@ -413,12 +438,8 @@ def _simple_map(tokens: list, i: int, column: int) -> tuple[dict, int]:
             else:
                 value = None
         out[key] = value
-    if len(out) != len(raw):
-        raise _Unusual
-    if i < n and tokens[i][1] > column:
-        raise _Unusual
-    if i < n and tokens[i][1] == column:
-        raise _Unusual  # a sequence item beside mapping keys
+    if i < n and tokens[i][1] >= column:
+        raise _Unusual  # deeper than its key, or a sequence item beside mapping keys
     return out, i
 
 
