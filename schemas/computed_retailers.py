@@ -173,8 +173,10 @@ class LimitLine(Computed):
 
 class BrandLine(Computed):
     quantity: int = Field(description=_d("统计期订购量（条）", "quantity in the window"))
-    share: float = Field(description=_d("占本户订购量比例", "share of the retailer's quantity"))
-    main: bool = Field(description=_d("主销品牌", "main brand"))
+    # share and main are shown on the site but not written to the file: only
+    # main brands are listed, and the share is quantity ÷ the total quantity
+    share: float = Field(exclude=True, description=_d("占本户订购量比例（不写入文件）", "share of the retailer's quantity; not in the file"))
+    main: bool = Field(exclude=True, description=_d("主销品牌（文件只列主销品牌）", "main brand; the file lists main brands only"))
     turnover: float = Field(description=_d("周转数（条/周）", "turnover"))
     lower: Optional[int] = None
     upper: Optional[int] = None
@@ -224,7 +226,9 @@ class AbnormalOrder(Computed):
     mean: Optional[float] = Field(default=None, description=_d("前几个订货周期平均", "mean of earlier cycles"))
     previous: Optional[int] = Field(default=None, description=_d("上月订购量", "last month's quantity"))
     ratio: Optional[float] = Field(default=None, description=_d("倍数", "times"))
-    message: str
+    # the rule's explanation, shown on the site and in spreadsheets; the file
+    # keeps the numbers (rule, quantity, limit, mean, previous, ratio) only
+    message: str = Field(exclude=True, description=_d("说明（不写入文件）", "explanation; not in the file"))
 
 
 class AbnormalFile(Computed):

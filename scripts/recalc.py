@@ -84,8 +84,11 @@ def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] =
 
 
 def render_record(record: BaseModel) -> str:
-    data = record.model_dump(mode="python", by_alias=True)
-    return yamlwrite.dumps(data, header=HEADER)
+    """The file text of a computed record: empty (null) fields are left out —
+    a reader takes an absent field as empty, and a city's files carried
+    hundreds of thousands of ``…: null`` lines nobody reviews."""
+    data = record.model_dump(mode="python", by_alias=True, exclude_none=True)
+    return yamlwrite.dumps_plain(data, header=HEADER)
 
 
 def render(computed) -> dict[str, str]:

@@ -181,6 +181,114 @@ def _emit_list(items: list, indent: str, out: list[str]) -> None:
             out.append(f"{indent}- {_scalar(item)}\n")
 
 
+# ---------------------------------------------------------------- plain data, fastest
+# ``dumps_plain`` takes data that is already plain (``model_dump`` output:
+# dicts, lists, str, int, float, bool, None, dates) and skips the second walk
+# of :func:`plain`; each scalar's text is looked up by type in its own cache
+# (1 == 1.0 == True must not share an entry), keys included. A city's computed
+# records are ~7 million scalars: this is most of what ``recalc`` renders.
+
+_str_text: dict[str, str] = {}
+_float_text: dict[float, str] = {}
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")  # what PyYAML surely writes plain as a float
+
+
+def _plain_float(value: float) -> str:
+    text = _float_text.get(value)
+    if text is None:
+        if value == value and value not in (float("inf"), float("-inf")) and value == int(value) and abs(value) < 1e15:
+            text = f"{value:.1f}"
+        else:
+            text = repr(round(value, 6)) if value == value and abs(value) != float("inf") else ""
+        if not _DECIMAL.fullmatch(text):
+            text = _scalar(value)  # exponents, nan, inf: PyYAML's own text
+        if len(_float_text) < 500_000:
+            _float_text[value] = text
+    return text
+
+
+def _plain_str(value: str) -> str:
+    text = _str_text.get(value)
+    if text is None:
+        text = _scalar(value)  # may raise _NotFast (multi-line, long): PyYAML writes the record
+        if len(_str_text) < 500_000:
+            _str_text[value] = text
+    return text
+
+
+def _plain_scalar(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _plain_str(value)
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _plain_float(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return _scalar(value)
+
+
+def _emit_plain_map(data: dict, indent: str, out: list[str], lead: str) -> None:
+    deeper = indent + "  "
+    str_text = _str_text
+    for key, value in data.items():
+        name = str_text.get(key) if type(key) is str else None
+        if name is None:
+            name = _plain_scalar(key)
+        kind = type(value)
+        if kind is str:
+            text = str_text.get(value)
+            out.append(f"{lead}{name}: {text if text is not None else _plain_str(value)}\n")
+        elif kind is dict:
+            if value:
+                out.append(f"{lead}{name}:\n")
+                _emit_plain_map(value, deeper, out, deeper)
+            else:
+                out.append(f"{lead}{name}: {{}}\n")
+        elif kind is list:
+            if value:
+                out.append(f"{lead}{name}:\n")
+                _emit_plain_list(value, indent, out)
+            else:
+                out.append(f"{lead}{name}: []\n")
+        elif kind is int:
+            out.append(f"{lead}{name}: {value}\n")
+        else:
+            out.append(f"{lead}{name}: {_plain_scalar(value)}\n")
+        lead = indent
+
+
+def _emit_plain_list(items: list, indent: str, out: list[str]) -> None:
+    deeper = indent + "  "
+    for item in items:
+        kind = type(item)
+        if kind is dict:
+            if item:
+                _emit_plain_map(item, deeper, out, f"{indent}- ")
+            else:
+                out.append(f"{indent}- {{}}\n")
+        elif kind is list:
+            raise _NotFast("nested list")
+        else:
+            out.append(f"{indent}- {_plain_scalar(item)}\n")
+
+
+def dumps_plain(data: Any, header: str = "") -> str:
+    """:func:`dumps` of data that is already plain (``model_dump`` output),
+    the same bytes, without walking it twice."""
+    if type(data) is dict and data:
+        out: list[str] = [header] if header else []
+        try:
+            _emit_plain_map(data, "", out, "")
+            return "".join(out)
+        except _NotFast:
+            pass
+    return dumps(data, header)
+
+
 def dumps(data: Any, header: str = "") -> str:
     """YAML text of a record (a model or plain data), the same bytes whichever
     path writes it."""

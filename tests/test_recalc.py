@@ -275,3 +275,33 @@ def test_diff_works_with_plain_git_archive_too(mini, monkeypatch):
     assert "2026-09 客户经理 cm-li：考核总分" in out
     code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "nope")
     assert code == 1 and "找不到版本 'nope'" in out
+
+
+def test_written_files_leave_out_empty_fields_and_derivable_text_with_pyyaml_s_bytes():
+    import datetime as dt
+
+    from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder, BrandLine
+
+    order = AbnormalOrder(date=dt.date(2026, 9, 3), retailer="r-0001", name="李记", rule="above_upper", brand="b-1",
+                          quantity=12, limit=9, message="b-1 订购 12 条，超过该品牌上限 9 条")
+    record = AbnormalFile(month="2026-09", manager="cm-li", count=1, weeks={"2026-W36": [order]})
+    text = recalc.render_record(record)
+    assert "null" not in text and "mean" not in text  # empty fields are not written
+    assert "message" not in text and "超过" not in text  # the explanation stays on the site
+    assert "    quantity: 12\n    limit: 9\n" in text
+    assert text == yamlwrite._pyyaml_dumps(
+        record.model_dump(mode="python", by_alias=True, exclude_none=True), recalc.HEADER)
+    assert order.message.startswith("b-1 订购")  # still there for the site
+    line = BrandLine(quantity=10, share=0.5, main=True, turnover=1.25, lower=1, upper=2)
+    assert line.main and "share" not in recalc.render_record(line)
+
+
+def test_the_plain_writer_writes_pyyaml_s_bytes_for_awkward_scalars():
+    import datetime as dt
+
+    data = {"a": 1.0, "b": 0.1 + 0.2, "c": 1e-07, "d": float("nan"), "e": -2.5, "f": 1e16, "g": True, "h": None,
+            "i": "0832", "j": "yes", "k": "李记", "l": "", "m": dt.date(2026, 9, 1), "n": [1, "x: y", 3.25],
+            "o": {}, "p": [], "q": {"r": [{"s": 1, "t": {"u": "v"}}]}, 2: "two", "w": "a\nb"}
+    assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data)
+    del data["w"]
+    assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data)
