@@ -183,6 +183,11 @@ def _working_day(repo: Repository, ctx: Context, rel: str, day: dt.date, what: s
         yield repo.diag(rel, ("date",), f"{day}（{'一二三四五六日'[day.weekday()]}）不是工作日，不应有{what} (not a working day)", "not_working_day")
 
 
+def _owner(r, day: dt.date) -> str:
+    mg = r.management
+    return mg.manager_on(day) if mg.manager_history else mg.manager
+
+
 def _territory(repo: Repository, rel: str, loc: tuple, retailer: str, manager: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
     r = repo.retailers.get(retailer)
     if r is None:
@@ -219,15 +224,17 @@ def check_plans(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         yield from _customer_manager(repo, rel, ("manager",), manager)
         yield from _working_day(repo, ctx, rel, day, "拜访计划")
         networks: Counter[str] = Counter()
+        retailers = repo.retailers
         for i, visit in enumerate(plan.visits):
-            yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "列入计划")
-            r = repo.retailers.get(visit.retailer)
+            r = retailers.get(visit.retailer)
+            if r is None or _owner(r, day) != manager:
+                yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "列入计划")
             if r is not None:
-                networks[r.basic.network.value] += 1
+                networks[r.basic.network] += 1
         if len(plan.visits) > policy.plan_max:
             yield repo.diag(rel, ("visits",), f"计划拜访 {len(plan.visits)} 户，超过上限 {policy.plan_max} 户 (more than {policy.plan_max} visits)", "plan_max")
         if plan.visits and networks:
-            network = networks.most_common(1)[0][0]
+            network = networks.most_common(1)[0][0].value
             minimum = policy.daily_min.get(network, 0)
             if len(plan.visits) < minimum:
                 yield repo.diag(
@@ -245,8 +252,11 @@ def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         yield from _customer_manager(repo, rel, ("manager",), manager)
         yield from _working_day(repo, ctx, rel, day, "日记")
         seen: dict[str, int] = {}
+        retailers = repo.retailers
         for i, visit in enumerate(diary.visits):
-            yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "记入日记")
+            r = retailers.get(visit.retailer)
+            if r is None or _owner(r, day) != manager:
+                yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "记入日记")
             if visit.retailer in seen:
                 yield repo.diag(rel, ("visits", i, "retailer"), f"零售户 {visit.retailer} 已在第 {seen[visit.retailer] + 1} 条拜访里，同一天只记一次 (visited twice)", "visit_twice", "warning")
             seen.setdefault(visit.retailer, i)

@@ -263,7 +263,12 @@ def _fast(data: bytes, month: str, file_no: int) -> Optional[_Chunk]:
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=list(COLUMNS), block_size=1 << 24),
+            read_options=pacsv.ReadOptions(
+                skip_rows=1, column_names=list(COLUMNS), block_size=1 << 26,
+                # one thread: validation runs its workers meanwhile, and pyarrow's
+                # threads cost more CPU than they save on a busy machine
+                use_threads=False,
+            ),
             parse_options=pacsv.ParseOptions(),
             convert_options=pacsv.ConvertOptions(
                 column_types={
