@@ -7,6 +7,7 @@ Markdown; this module turns their output into MkDocs files and nav.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import logging
@@ -74,6 +75,16 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
     def on_files(self, files: Files, *, config) -> Files:
         if not self.config.enabled:
             return files
+        from crmdocs.scripts.repository import gc_paused
+
+        # The records, results and pages live for the whole build and hold no
+        # reference cycles: with the collector on, each full collection walked
+        # all of them (a city: 2 × 7 s). Paused while they are made, then
+        # frozen out of its reach (released again in on_post_build).
+        with gc_paused():
+            return self._files(files, config)
+
+    def _files(self, files: Files, config) -> Files:
         from .pages import generate, navigation
 
         data = self._site_data(config)
@@ -165,7 +176,13 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         data = json.loads(path.read_text(encoding="utf-8"))
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
-    on_post_build = CombinedEvent(_add_search_entries, _rewrite_index)
+    # Last: the objects frozen in on_files are the collector's again (`mkdocs
+    # serve` builds many times in one process; each build's data must be freed).
+    @event_priority(-100)
+    def _unfreeze(self, *, config) -> None:
+        gc.unfreeze()
+
+    on_post_build = CombinedEvent(_add_search_entries, _rewrite_index, _unfreeze)
 
     # ------------------------------------------------------------ helpers
 
