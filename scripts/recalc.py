@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import io
 import math
+import multiprocessing
 import os
 import re
 import shutil
@@ -133,8 +135,16 @@ def write(root: Path | str, texts: Mapping[str, str]) -> Written:
             result.written.append(rel)
         else:
             result.unchanged += 1
+    _tidy(root, texts, result)
+    return result
+
+
+def _tidy(root: Path | str, produced, result: Written) -> None:
+    """Remove computed files not in ``produced``, temporary files of killed
+    runs and emptied folders."""
+    base = computed_dir(root)
     for rel, path in on_disk(root).items():
-        if rel not in texts:
+        if rel not in produced:
             path.unlink()
             result.removed.append(rel)
     if base.is_dir():
@@ -145,7 +155,6 @@ def write(root: Path | str, texts: Mapping[str, str]) -> Written:
             here = Path(dirpath)
             if here != base and not any(here.iterdir()):
                 here.rmdir()
-    return result
 
 
 # ---------------------------------------------------------------- check
@@ -199,6 +208,90 @@ def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
         if rel not in texts:
             out.append(Difference(prefix + rel, "extra"))
     return sorted(out, key=lambda d: d.path)
+
+
+# ---------------------------------------------------------------- render and write/check at once
+
+_SHARED: Optional[Mapping[str, BaseModel]] = None  # the records, shared with forked workers
+_PARALLEL_FILES = 400  # fewer files are written in one process (forking costs more than it saves)
+
+
+def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], int, list[Difference]]:
+    """Render ``rels`` of the shared records and write them (or compare them
+    with the disk): (written, unchanged, differences)."""
+    base = computed_dir(root)
+    prefix = f"{RECORDS}/{COMPUTED}/"
+    written: list[str] = []
+    unchanged = 0
+    differences: list[Difference] = []
+    assert _SHARED is not None
+    for rel in rels:
+        text = render_record(_SHARED[rel])
+        if write_files:
+            if yamlwrite.write_atomic(base / rel, text):
+                written.append(rel)
+            else:
+                unchanged += 1
+            continue
+        try:
+            data = (base / rel).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            differences.append(Difference(prefix + rel, "missing"))
+            continue
+        if data != text.encode("utf-8"):
+            line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
+            differences.append(Difference(prefix + rel, "differs", line, found, expected))
+    return written, unchanged, differences
+
+
+def _settle_part(job: tuple[str, list[str], bool]) -> tuple[list[str], int, list[Difference]]:
+    root, rels, write_files = job
+    return _settle(Path(root), rels, write_files)
+
+
+def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
+    """Render every computed record and write it (``write_files``, returns
+    :class:`Written`, like :func:`write`) or compare it with the disk (returns
+    the differences, like :func:`check`). With ``jobs`` > 1 forked workers
+    render and write their share, sending back only names and differences —
+    the same files and bytes as ``write(root, render(computed))``."""
+    global _SHARED
+    root = Path(root)
+    records = computed.records
+    rels = [_safe(rel) for rel in sorted(records)]
+    _SHARED = records
+    parts: list[tuple[list[str], int, list[Difference]]]
+    try:
+        context = None
+        if jobs > 1 and len(rels) >= _PARALLEL_FILES:
+            with contextlib.suppress(ValueError):  # no fork on this platform: one process
+                context = multiprocessing.get_context("fork")
+        if context is None:
+            parts = [_settle(root, rels, write_files)]
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            # interleaved shares: each month's big files are spread over the chunks
+            n = min(len(rels), jobs * 8)
+            chunks = [(str(root), rels[i::n], write_files) for i in range(n)]
+            gc.freeze()  # the workers never walk the records the parent holds
+            try:
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+                    parts = list(pool.map(_settle_part, chunks))
+            finally:
+                gc.unfreeze()
+    finally:
+        _SHARED = None
+    produced = set(rels)
+    if not write_files:
+        prefix = f"{RECORDS}/{COMPUTED}/"
+        out = [d for part in parts for d in part[2]]
+        out.extend(Difference(prefix + rel, "extra") for rel in on_disk(root) if rel not in produced)
+        return sorted(out, key=lambda d: d.path)
+    done = {rel for part in parts for rel in part[0]}
+    result = Written(written=[rel for rel in rels if rel in done], unchanged=sum(part[1] for part in parts))
+    _tidy(root, produced, result)
+    return result
 
 
 # ---------------------------------------------------------------- diff against a revision

@@ -305,3 +305,23 @@ def test_the_plain_writer_writes_pyyaml_s_bytes_for_awkward_scalars():
     assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data)
     del data["w"]
     assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data)
+
+
+def test_forked_workers_write_and_check_the_same_bytes_as_one_process(mini, monkeypatch):
+    computed = recalc.compute(mini.root, handed_in=None)
+    texts = recalc.render(computed)
+    monkeypatch.setattr(recalc, "_PARALLEL_FILES", 1)
+    result = recalc.settle(mini.root, computed, write_files=True, jobs=2)
+    assert sorted(result.written) == sorted(texts) and result.unchanged == 0
+    assert recalc.check(mini.root, texts) == []
+    assert recalc.settle(mini.root, computed, write_files=True, jobs=2).unchanged == len(texts)
+    manager = mini.root / MANAGER_FILE
+    lines = manager.read_text(encoding="utf-8").splitlines(keepends=True)
+    manager.write_text("".join(lines[:4] + ["edited: by hand\n"] + lines[4:]), encoding="utf-8")
+    (manager.parent / "extra.yaml").write_text("x: 1\n", encoding="utf-8")
+    found = recalc.settle(mini.root, computed, write_files=False, jobs=2)
+    assert [(d.path, d.kind) for d in found] == [(d.path, d.kind) for d in recalc.check(mini.root, texts)]
+    assert [(d.path, d.kind) for d in found] == [
+        (MANAGER_FILE.rsplit("/", 1)[0] + "/cm-li.yaml", "differs"), (MANAGER_FILE.rsplit("/", 1)[0] + "/extra.yaml", "extra")]
+    assert found[0].line == 5 and found[0].found == "edited: by hand"
+    assert recalc.settle(mini.root, computed, write_files=True, jobs=2).removed == ["2026-09/managers/extra.yaml"]

@@ -42,9 +42,8 @@ def run(args) -> int:
             print(line)
         return 0
     computed = recalc.compute(root, jobs=jobs)
-    texts = recalc.render(computed)
     if args.check:
-        differences = recalc.check(root, texts)
+        differences = recalc.settle(root, computed, write_files=False, jobs=jobs)
         for d in differences:
             print(d.format(), file=sys.stdout)
         if differences:
@@ -53,9 +52,10 @@ def run(args) -> int:
                 f"计算结果不能手工修改，请运行 crmdocs recalc 并提交 (computed records out of date)",
             )
             return 1
-        print(f"records/computed/ 的 {len(texts)} 个文件与重新计算的结果一致 (all {len(texts)} computed files agree)")
+        n = len(computed.records)
+        print(f"records/computed/ 的 {n} 个文件与重新计算的结果一致 (all {n} computed files agree)")
         return 0
-    result = recalc.write(root, texts)
+    result = recalc.settle(root, computed, write_files=True, jobs=jobs)
     print(
         f"计算到 {computed.ctx.as_of}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，"
         f"删除 {len(result.removed)} 个过时的文件 (as of {computed.ctx.as_of}: {len(result.written)} written, "
