@@ -379,22 +379,27 @@ def validate_report(
     jobs: int = 1,
     use_cache: bool = True,
     stats: Optional[dict[str, Any]] = None,
-) -> Report:
+    cached_only: bool = False,
+) -> Optional[Report]:
     """The validation report of the whole repository, using and refreshing the
     cache when ``use_cache``. ``stats`` (when given) receives how the run went:
-    ``mode`` ("full", "cached" or "plain"), ``parsed`` (daily files loaded)."""
+    ``mode`` ("full", "cached" or "plain"), ``parsed`` (daily files loaded),
+    ``rels`` and ``hashes`` (the files and contents the report stands on).
+
+    ``cached_only``: answer only from the cache (checking the daily files it
+    lacks), never write it; None when that is not possible (no cache, another
+    code version or ``today``, a universe file changed)."""
     root = Path(root)
     today = today or dt.date.today()
     stats = stats if stats is not None else {}
     if not split_possible() or not (root / "records").is_dir():  # nothing to cache: say what is missing
-        from .validate import validate
-
-        stats.update(mode="plain")
-        return validate(root, today=today, jobs=jobs)[1]
+        return None if cached_only else _plain(root, today, jobs, stats)
     version = code_version()
     stamp = time.time_ns()
     cache_path = root / CACHE_FILE
     old = _read_cache(cache_path, version) if use_cache else None
+    if cached_only and old is None:
+        return None
     rels, discover_diags = discover(root)
     if use_cache:
         hashes, sigs, stats["hashed"] = _digests(root, rels, old)
@@ -409,22 +414,30 @@ def validate_report(
             report = _report(rels, discover_diags, universe_diags, data, root)
         except (_Stale, TypeError, ValueError, KeyError, IndexError, AttributeError):
             report = None  # a cache that does not fit: start afresh
+    if report is None and cached_only:
+        return None
     if report is None:
         try:
             data, universe_diags = _full(root, rels, hashes, universe, today, jobs, stats, use_cache)
         except _Stale:  # a daily check spoke about another file: the plain run only
-            from .validate import validate
-
-            stats.update(mode="plain")
-            return validate(root, today=today, jobs=jobs)[1]
+            return _plain(root, today, jobs, stats)
         report = _report(rels, discover_diags, universe_diags, data, root)
-    if use_cache:
+    stats.update(rels=rels, hashes=hashes)  # what the report stands on (validate() compares)
+    if use_cache and not cached_only:
         seen = {rel: sig + hashes[rel] for rel, sig in sigs.items() if hashes.get(rel)}  # type: ignore[operator]
         data.update(format=FORMAT, version=version, stat=seen)
         unchanged = old is not None and all(old.get(k) == v for k, v in data.items())
         if not unchanged:
             data["stamp"] = stamp
             _write_cache(cache_path, data)
+    return report
+
+
+def _plain(root: Path, today: dt.date, jobs: int, stats: dict[str, Any]) -> Report:
+    from .validate import validate_plain
+
+    repo, report = validate_plain(root, today=today, jobs=jobs)
+    stats.update(mode="plain", repo=repo)
     return report
 
 

@@ -8,6 +8,7 @@ the problems found file by file. Cross-record checks live in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 import os
@@ -15,7 +16,7 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pydantic import ValidationError
 
@@ -73,6 +74,8 @@ class Repository:
     # where each record came from: (kind, key) -> path relative to root
     sources: dict[tuple[str, Any], str] = field(default_factory=dict)
     files: int = 0
+    # SHA-1 of the bytes each file was loaded from (when the loader was asked for them)
+    digests: dict[str, str] = field(default_factory=dict, repr=False)
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def source(self, kind: str, key: Any) -> str:
@@ -320,6 +323,15 @@ def _too_many(rel: str, kind: Kind) -> Diagnostic:
 
 
 def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
+    parsed = parse_raw(rel, kind, data)
+    if parsed.__class__ is Loaded:
+        return parsed  # type: ignore[return-value]
+    raw, text = parsed  # type: ignore[misc]
+    return finish_record(rel, kind, m, raw, text)  # type: ignore[return-value]
+
+
+def parse_raw(rel: str, kind: Kind, data: bytes) -> Loaded | tuple[dict, str]:
+    """Bytes → the parsed mapping and its text, or a Loaded saying what is wrong."""
     try:
         text = yamlio.decode(data)
         if len(data) > 100_000 and text.count(",") + text.count("\n") > 2 * MAX_ITEMS:
@@ -333,9 +345,18 @@ def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
         return Loaded(rel, kind.name, None, [Diagnostic(rel, 1, 1, "", f"文件应是一组“字段: 值”，一条{kind.label}记录 (expected a mapping)", "error", "not_mapping")])
     if len(data) > 100_000 and _count_items(raw) > MAX_ITEMS:  # only big files are counted
         return Loaded(rel, kind.name, None, [_too_many(rel, kind)])
+    return raw, text
+
+
+def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Optional[Loaded]:
+    """Validate a parsed mapping into its model. Without ``text`` (a mapping
+    parsed in another process) a problem gives None: the caller loads the
+    file afresh, so that the messages can name lines."""
     try:
         record = kind.model.model_validate(raw)
     except ValidationError as exc:
+        if text is None:
+            return None
         return Loaded(rel, kind.name, None, validation_diagnostics(rel, text, exc))
     except RecursionError:
         return Loaded(rel, kind.name, None, [Diagnostic(rel, 0, 0, "", "嵌套太深，无法读取 (nesting too deep)", "error", "too_deep")])
@@ -344,6 +365,8 @@ def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
         in_name = m.group(agreement.group)
         in_file = agreement.get(record)
         if in_name != in_file:
+            if text is None:
+                return None
             tree = yamlio.compose(text)
             where = yamlio.locate(tree, agreement.field)
             diags.append(Diagnostic(
@@ -405,37 +428,78 @@ def _index(repo: Repository, loaded: Loaded, report: Report) -> None:
         getattr(repo, _TARGETS[kind])[key] = rec
 
 
-def load(root: Path | str, jobs: int = 1) -> tuple[Repository, Report]:
-    """Load every record under ``root/records``. Bad files are reported, not raised."""
+def load(root: Path | str, jobs: int = 1, digest: bool = False) -> tuple[Repository, Report]:
+    """Load every record under ``root/records``. Bad files are reported, not raised.
+    ``digest``: each Loaded's SHA-1 is kept in ``repo.digests`` (rel → hash)."""
     root = Path(root)
     rels, diags = discover(root)
-    repo, report = assemble(root, load_files(root, rels, jobs))
+    repo, report = load_rels(root, rels, jobs, digest)
     report.diagnostics[:0] = diags
     return repo, report
 
 
-def assemble(root: Path, loaded: list[Loaded]) -> tuple[Repository, Report]:
-    """Index loaded files into a Repository (duplicates reported, sales read)."""
+def _is_sales(rel: str) -> bool:
+    return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
+
+
+def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> tuple[Repository, Report]:
+    """Load and index these files (from :func:`discover`). With ``jobs`` > 1
+    one worker process reads the sales (their arrays come back whole, a
+    memory copy) while the others parse the records."""
+    sales = [rel for rel in rels if _is_sales(rel)]
+    others = [rel for rel in rels if not _is_sales(rel)] if sales else rels
+    side = functools.partial(read_sales_files, root, sales, digest) if sales else None
+    loaded, sales_read = load_files_and(root, others, jobs, digest, side)
+    return assemble(root, loaded, sales=sales_read)
+
+
+def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple[SalesData, list[Diagnostic], dict[str, str], int]:
+    """The monthly sales files, in order: their data, problems (two files for
+    one month among them), when ``digest`` each file's SHA-1, and how many
+    files there were."""
+    sales = SalesData()
+    diags: list[Diagnostic] = []
+    digests: dict[str, str] = {}
+    months: dict[str, str] = {}
+    for rel in rels:
+        month = SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]).group("month")  # type: ignore[union-attr]
+        if month in months:
+            diags.append(Diagnostic(
+                rel, 0, 0, "", f"{month} 月已有销售文件 {months[month]}，同一月份只能有一个文件（.csv 或 .csv.gz）"
+                f" (two sales files for one month)", "error", "duplicate",
+            ))
+            continue
+        months[month] = rel
+        data = (root / rel).read_bytes()
+        if digest:
+            digests[rel] = hashlib.sha1(data).hexdigest()
+        diags.extend(read_sales_csv(data, rel, month, sales))
+    sales.finish()
+    return sales, diags, digests, len(rels)
+
+
+def assemble(
+    root: Path, loaded: list[Loaded], sales: Optional[tuple[SalesData, list[Diagnostic], dict[str, str], int]] = None,
+) -> tuple[Repository, Report]:
+    """Index loaded files into a Repository (duplicates reported, sales read —
+    or taken from ``sales``, :func:`read_sales_files` of the sales files,
+    which are then not among ``loaded``)."""
     repo = Repository(root=root)
     report = Report()
-    sales_months: dict[str, str] = {}
+    if sales is None:
+        sales = read_sales_files(root, [item.rel for item in loaded if item.kind == "sales"])
+        sales = (*sales[:3], 0)  # counted below, among the loaded
+    repo.sales, sales_diags, sales_digests, repo.files = sales
+    repo.digests.update(sales_digests)
     for item in loaded:
         report.extend(item.diagnostics)
         if item.kind is not None:
             repo.files += 1
-        if item.kind == "sales":
-            month = SALES_PATTERN.fullmatch(item.rel[len(RECORDS) + 1 :]).group("month")  # type: ignore[union-attr]
-            if month in sales_months:
-                report.add(Diagnostic(
-                    item.rel, 0, 0, "", f"{month} 月已有销售文件 {sales_months[month]}，同一月份只能有一个文件（.csv 或 .csv.gz）"
-                    f" (two sales files for one month)", "error", "duplicate",
-                ))
-                continue
-            sales_months[month] = item.rel
-            report.extend(read_sales_csv((root / item.rel).read_bytes(), item.rel, month, repo.sales))
-        else:
+        if item.digest is not None:
+            repo.digests[item.rel] = item.digest
+        if item.kind != "sales":
             _index(repo, item, report)
-    repo.sales.finish()
+    report.extend(sales_diags)
     report.files = repo.files
     return repo, report
 
@@ -460,23 +524,93 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+POOL_MIN = 200  # fewer files are loaded in this process: starting workers costs more
+
+
 def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> list[Loaded]:
     """Parse and validate files, in ``jobs`` processes when asked.
 
-    Measured at city scale (70,000 files): worker processes gain little here,
-    because unpickling a returned Pydantic model costs about as much as
-    validating it; the validation cache (cache.py) runs its checks in the
-    workers and returns only problems instead."""
+    Worker processes (forked) read and parse; they send back the parsed
+    mappings — plain dicts and lists, which pickle about 20 times faster than
+    Pydantic models (unpickling a model costs as much as validating it) — and
+    this process validates them into models while the workers read on. A file
+    with any problem is loaded again here, in full, so that its messages name
+    lines. The outcome is the one ``jobs=1`` gives."""
+    return load_files_and(root, rels, jobs, digest)[0]
+
+
+def load_files_and(
+    root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
+) -> tuple[list[Loaded], Any]:
+    """:func:`load_files`, and the result of ``side()`` (a picklable call, run
+    in a worker process beside the parsing when there are workers)."""
     with gc_paused():
-        if jobs <= 1 or len(rels) < 200:
-            return [load_file(root, rel, digest) for rel in rels]
+        context = None
+        if jobs > 1 and len(rels) >= POOL_MIN:
+            import multiprocessing
+
+            try:
+                context = multiprocessing.get_context("fork")
+            except ValueError:  # no fork on this platform: one process
+                context = None
+        if context is None:
+            extra = side() if side is not None else None
+            return [load_file(root, rel, digest) for rel in rels], extra
         from concurrent.futures import ProcessPoolExecutor
 
-        chunk = max(50, len(rels) // (jobs * 8))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(_load_one, [(root, rel, digest) for rel in rels], chunksize=chunk))
+        global _RAW_JOB
+        _RAW_JOB = (root, digest)
+        size = max(50, min(1000, len(rels) // (jobs * 8)))
+        chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+        out: list[Loaded] = []
+        gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+                extra = pool.submit(side) if side is not None else None  # first: it is the longest task
+                for part in pool.map(_read_raw, chunks):
+                    for item in part:
+                        if item.__class__ is tuple:
+                            rel, raw, sha = item
+                            match = kind_of(rel[len(RECORDS) + 1 :])
+                            done = finish_record(rel, match[0], match[1], raw, None) if match is not None else None
+                            if done is None:  # a problem: load it here, with lines
+                                done = load_file(root, rel, digest)
+                            else:
+                                done.digest = sha
+                            out.append(done)
+                        else:
+                            out.append(item)
+                extra = extra.result() if extra is not None else None
+        finally:
+            gc.unfreeze()
+            _RAW_JOB = None
+        return out, extra
 
 
-def _load_one(args: tuple[Path, str, bool]) -> Loaded:
-    with gc_paused():
-        return load_file(*args)
+_RAW_JOB: Optional[tuple[Path, bool]] = None  # (root, digest) for forked workers
+
+
+def _read_raw(rels: list[str]) -> list[Any]:
+    """In a worker: per file (rel, parsed mapping, SHA-1 or None), or the
+    finished Loaded when there is nothing to validate (a problem, not a record)."""
+    assert _RAW_JOB is not None
+    root, digest = _RAW_JOB
+    out: list[Any] = []
+    for rel in rels:
+        match = kind_of(rel[len(RECORDS) + 1 :])
+        if match is None:
+            out.append(load_file(root, rel, digest))
+            continue
+        kind = match[0]
+        data = read_record_bytes(root, rel)
+        if data.__class__ is not bytes:
+            out.append(Loaded(rel, kind.name, None, [data]))  # type: ignore[list-item]
+            continue
+        sha = hashlib.sha1(data).hexdigest() if digest else None  # type: ignore[arg-type]
+        parsed = parse_raw(rel, kind, data)  # type: ignore[arg-type]
+        if parsed.__class__ is Loaded:
+            parsed.digest = sha  # type: ignore[union-attr]
+            out.append(parsed)
+        else:
+            out.append((rel, parsed[0], sha))  # type: ignore[index]
+    return out

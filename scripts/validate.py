@@ -9,7 +9,7 @@ from typing import Iterable, Optional
 
 from .checks import run_checks
 from .diagnostics import Report
-from .repository import Repository, load
+from .repository import Repository, load, load_rels
 
 
 def default_jobs() -> int:
@@ -20,8 +20,47 @@ def validate(
     root: Path | str,
     today: Optional[dt.date] = None,
     jobs: int = 1,
+    use_cache: bool = True,
 ) -> tuple[Repository, Report]:
-    """Load and check the whole repository under ``root``."""
+    """Load and check the whole repository under ``root``: every record (the
+    Repository the rules and the site read) and every problem.
+
+    When the validation cache (``crmdocs validate`` writes it) can answer —
+    same code, same ``today``, no universe file changed — the report comes
+    from it (new or changed daily files are checked) and the Repository from
+    :func:`load_rels` alone, without running the cross-record checks again.
+    Both must have seen the same bytes: every file loaded is compared with
+    the hash the report stands on; any difference (a file written in
+    between) means the plain run. Otherwise (or with ``use_cache`` False):
+    :func:`validate_plain`. The cache is read, never written here."""
+    from .cache import validate_report
+
+    root = Path(root)
+    today = today or dt.date.today()
+    if not use_cache:
+        return validate_plain(root, today, jobs)
+    stats: dict = {}
+    report = validate_report(root, today=today, jobs=jobs, stats=stats, cached_only=True)
+    rels = stats.get("rels")
+    hashes = stats.get("hashes")
+    if report is None or rels is None or hashes is None:
+        return validate_plain(root, today, jobs)
+    repo, loading = load_rels(root, rels, jobs, digest=True)
+    for rel, digest in repo.digests.items():
+        known = hashes.get(rel)
+        if known is not None and known != digest:
+            return validate_plain(root, today, jobs)
+    if not set(loading.diagnostics) <= set(report.diagnostics):  # e.g. a file unreadable since
+        return validate_plain(root, today, jobs)
+    return repo, report
+
+
+def validate_plain(
+    root: Path | str,
+    today: Optional[dt.date] = None,
+    jobs: int = 1,
+) -> tuple[Repository, Report]:
+    """Load everything and run every check, no cache: the reference answer."""
     repo, report = load(root, jobs=jobs)
     report.extend(run_checks(repo, today or dt.date.today()))
     return repo, report

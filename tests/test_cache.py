@@ -21,7 +21,9 @@ def run(mini: MiniRepo, today=TODAY, **kw):
 
 
 def plain(mini: MiniRepo, today=TODAY) -> str:
-    return mini.validate(today).to_text()
+    from crmdocs.scripts.validate import validate_plain
+
+    return validate_plain(mini.root, today=today)[1].to_text()
 
 
 def break_some(mini: MiniRepo) -> None:

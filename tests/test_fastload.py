@@ -1,0 +1,131 @@
+"""Loading the whole repository fast (scripts/repository.py, scripts/validate.py):
+parsed mappings from worker processes, sales read beside them, and
+``validate()`` taking its report from the validation cache — always the same
+Repository and the same report as the plain run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from conftest import DIARY, PLAN, RETAILER, TODAY, MiniRepo, codes
+from crmdocs.scripts import cache, repository
+from crmdocs.scripts.cache import CACHE_FILE, validate_report
+from crmdocs.scripts.repository import load
+from crmdocs.scripts.validate import validate, validate_plain
+
+FIELDS = ("policy", "calendars", "org", "people", "brands", "retailers", "plans", "diaries", "complaints",
+          "surveys", "targets", "tier_overrides", "sources", "files")
+
+
+def same_repo(a, b) -> None:
+    for name in FIELDS:
+        assert getattr(a, name) == getattr(b, name), name
+    for column in ("day", "retailer", "brand", "quantity", "amount", "file_of", "line"):
+        assert np.array_equal(getattr(a.sales, column), getattr(b.sales, column)), column
+    assert (a.sales.retailer_ids, a.sales.brand_ids, a.sales.files) == (b.sales.retailer_ids, b.sales.brand_ids, b.sales.files)
+
+
+def break_some(mini: MiniRepo) -> None:
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))  # a check problem
+    mini.write("plans/cm-li/2026/2026-09-02.yaml", "manager: cm-li\ndate: 2026-09-02\nvisits:\n- retailer: [\n")  # YAML
+    mini.write("complaints/2026/c-bad.yaml", "id: c-bad\n")  # fields missing: lines needed
+    mini.write("diaries/cm-li/2026/2026-09-07.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-08"))  # name ≠ content
+    mini.write("retailers/d-west/r-0001.yaml", mini.text(RETAILER))  # a duplicate id
+
+
+@pytest.fixture
+def pooled(monkeypatch):
+    monkeypatch.setattr(repository, "POOL_MIN", 1)  # workers even for a few files
+
+
+def test_workers_load_the_same_repository_as_one_process(mini, pooled):
+    break_some(mini)
+    one, one_report = load(mini.root, jobs=1)
+    two, two_report = load(mini.root, jobs=2)
+    same_repo(one, two)
+    assert two_report.to_text() == one_report.to_text()
+    assert {"yaml", "missing", "name_mismatch", "duplicate"} <= set(codes(two_report))
+    assert len(two.sales.day) > 0
+
+
+def test_loading_with_digests_keeps_each_file_s_hash(mini, pooled):
+    import hashlib
+
+    repo, _ = load(mini.root, jobs=2, digest=True)
+    for rel in (DIARY, PLAN, RETAILER, "records/sales/2026-09.csv"):
+        rel = rel if rel.startswith("records/") else f"records/{rel}"
+        assert repo.digests[rel] == hashlib.sha1((mini.root / rel).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_validate_with_a_warm_cache_equals_the_plain_run(mini, pooled, jobs):
+    break_some(mini)
+    validate_report(mini.root, today=TODAY)  # what `crmdocs validate` leaves behind
+    stats: dict = {}
+    assert validate_report(mini.root, today=TODAY, stats=stats, cached_only=True) is not None
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
+    same_repo(repo, plain_repo)
+    assert report.to_text() == plain_report.to_text()
+    assert "unknown_retailer" in codes(report)
+
+
+def test_validate_reads_the_cache_but_never_writes_it(mini):
+    validate(mini.root, today=TODAY)
+    assert not (mini.root / CACHE_FILE).exists()
+    validate_report(mini.root, today=TODAY)
+    before = (mini.root / CACHE_FILE).read_bytes()
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-0003"))
+    _, report = validate(mini.root, today=TODAY)
+    assert "territory" in codes(report)
+    assert (mini.root / CACHE_FILE).read_bytes() == before
+
+
+def test_a_cache_for_another_day_is_not_used(mini, monkeypatch):
+    validate_report(mini.root, today=TODAY)
+    calls = []
+    monkeypatch.setattr(cache, "_cached", lambda *a, **k: calls.append(1) or (_ for _ in ()).throw(AssertionError))
+    other = TODAY + dt.timedelta(days=400)  # licences expire in between: other warnings
+    repo, report = validate(mini.root, today=other)
+    assert not calls
+    assert report.to_text() == validate_plain(mini.root, today=other)[1].to_text()
+
+
+def test_a_file_written_between_report_and_loading_means_the_plain_run(mini, monkeypatch):
+    validate_report(mini.root, today=TODAY)
+    real = cache.validate_report
+
+    def then_someone_writes(*args, **kwargs):
+        report = real(*args, **kwargs)
+        mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))  # after the report, before loading
+        return report
+
+    monkeypatch.setattr(cache, "validate_report", then_someone_writes)
+    repo, report = validate(mini.root, today=TODAY)
+    assert "unknown_retailer" in codes(report)  # the plain run saw the new bytes
+    assert report.to_text() == validate_plain(mini.root, today=TODAY)[1].to_text()
+
+
+def test_a_file_unreadable_since_the_report_means_the_plain_run(mini, monkeypatch):
+    validate_report(mini.root, today=TODAY)
+    real = cache.validate_report
+
+    def then_it_breaks(*args, **kwargs):
+        report = real(*args, **kwargs)
+        (mini.root / "records" / PLAN).write_text("manager: cm-li\ndate: [\n", encoding="utf-8")
+        return report
+
+    monkeypatch.setattr(cache, "validate_report", then_it_breaks)
+    _, report = validate(mini.root, today=TODAY)
+    assert "yaml" in codes(report)
+
+
+def test_no_cache_means_the_plain_run(mini):
+    break_some(mini)
+    repo, report = validate(mini.root, today=TODAY, use_cache=False)
+    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
+    same_repo(repo, plain_repo)
+    assert report.to_text() == plain_report.to_text()
