@@ -614,9 +614,13 @@ def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray
             history.append((code, rec.management))
     out = current[sales.retailer]
     if history:
-        order, starts = by_retailer(sales)
-        for code, mgmt in history:
-            idx = order[starts[code]:starts[code + 1]]
+        # only the rows of retailers that changed hands (a few): no sort of every row
+        codes = np.array([code for code, _ in history], dtype=sales.retailer.dtype)
+        rows = np.flatnonzero(np.isin(sales.retailer, codes))
+        rows = rows[np.argsort(sales.retailer[rows], kind="stable")]
+        bounds = np.searchsorted(sales.retailer[rows], np.r_[codes, codes.max() + 1])
+        for n_h, (code, mgmt) in enumerate(history):
+            idx = rows[bounds[n_h]:bounds[n_h + 1]]
             days = sales.day[idx]
             # latest handover first, so the earliest matching one wins (manager_on)
             for past in sorted(mgmt.manager_history, key=lambda p: p.until, reverse=True):

@@ -153,3 +153,15 @@ def test_orders_of_the_first_weeks_of_the_data_are_not_checked_against_limits():
     assert [x[0] for x in found(check(sales), day=early) if x[0] in ("above_upper", "below_lower")] == []
     # the same order after eight weeks of data is checked: turnover 100 → upper 150
     assert ("above_upper", None, 200, 150, None) in found(check(steady("r-1", 100, 200)))
+
+
+def test_lines_are_the_same_whether_the_sales_rows_come_sorted_or_not():
+    # one line of b-1 split over two rows (60 + 100 = 160 > 150), once in date order
+    # (neighbours) and once shuffled with another retailer's rows between them
+    rows = weekly("r-1", "b-1", START, 11, 100) + weekly("r-2", "b-1", START, 11, 100) + [
+        (DAY, "r-1", "b-1", 60, 6000.0), (DAY, "r-2", "b-1", 100, 10000.0), (DAY, "r-1", "b-1", 100, 10000.0),
+    ]
+    expected = [("above_upper", None, 160, 150, None), ("above_upper", "b-1", 160, 150, None)]
+    assert found(check(sorted(rows)), rid="r-1") == expected
+    assert found(check(rows[::-1]), rid="r-1") == expected
+    assert found(check(rows[::-1]), rid="r-2") == []

@@ -46,31 +46,28 @@ def _fmt(x: float) -> str:
     return str(int(v)) if v == int(v) else f"{v:g}"
 
 
-def _lines(row_pair: np.ndarray, dayoff: np.ndarray, qty: np.ndarray, o_inv: np.ndarray, o_week: np.ndarray):
+def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: np.ndarray, n_orders: int):
     """Order lines (one brand of one order): pair, quantity and order of each.
-    A row alone in its (pair, week) cell — the usual case — is a line by
-    itself; only rows sharing a cell are summed by (pair, day) with a sort."""
-    row_week = o_week[o_inv]
-    w0 = int(row_week.min()) if len(row_week) else 0
-    n_w = int(row_week.max()) - w0 + 1 if len(row_week) else 1
-    cell = row_pair.astype(np.int64) * n_w + (row_week - w0)
-    if int(cell.max(initial=0)) >= 60_000_000:
-        single = np.zeros(len(cell), bool)
-    else:
-        counts = np.bincount(cell)
-        if counts.max(initial=0) <= 1:  # the usual export: each brand once a week
-            return row_pair.astype(np.int64), qty.astype(np.int64, copy=False), o_inv
-        single = counts[cell] == 1
-    rest = np.flatnonzero(~single)
-    one = np.flatnonzero(single)
-    pair, q, order = row_pair[one].astype(np.int64), qty[one].astype(np.int64), o_inv[one]
-    if len(rest):
-        D = int(dayoff.max()) + 1
-        key, first, inv = np.unique(row_pair[rest].astype(np.int64) * D + dayoff[rest], return_index=True, return_inverse=True)
-        pair = np.r_[pair, key // D]
-        q = np.r_[q, np.bincount(inv, weights=qty[rest]).astype(np.int64)]
-        order = np.r_[order, o_inv[rest][first]]
-    return pair, q, order
+    A line is every row of one brand in one order, summed; in the usual
+    export each row is a line by itself, found with one count over a dense
+    (order × brand) grid — no sort."""
+    nb = int(row_brand.max(initial=0)) + 1
+    if n_orders * nb <= 60_000_000:
+        key = o_inv.astype(np.int64, copy=False) * nb + row_brand
+        counts = np.bincount(key, minlength=n_orders * nb)
+        if counts.max(initial=0) <= 1:
+            return row_pair, qty, o_inv
+        # a few lines span rows: only those rows are sorted and summed
+        multi = counts[key] > 1
+        one, rest = np.flatnonzero(~multi), np.flatnonzero(multi)
+        _, first, line = np.unique(key[rest], return_index=True, return_inverse=True)
+        q = np.bincount(line.ravel(), weights=qty[rest])
+        return (np.r_[row_pair[one], row_pair[rest][first]], np.r_[qty[one], np.rint(q).astype(np.int64)],
+                np.r_[o_inv[one], o_inv[rest][first]])
+    key = o_inv.astype(np.int64) * nb + row_brand
+    uniq, first, line = np.unique(key, return_index=True, return_inverse=True)
+    q = np.bincount(line.ravel(), weights=qty, minlength=len(uniq))
+    return row_pair[first], np.rint(q).astype(np.int64), o_inv[first]
 
 
 def find(ctx) -> list[dict]:
@@ -78,18 +75,12 @@ def find(ctx) -> list[dict]:
     R = retail(ctx)
     pa = ctx.policy.abnormal
     sales = R.sales
-    sel = np.flatnonzero(R.row_r >= 0)
-    if not len(sel) or R.day0 is None:
+    if R.day0 is None or not (R.row_r >= 0).any():
         return []
-    if len(sel) == len(R.row_r):
-        sel = slice(None)  # every row has an archive: views, not copies
+    sel, dayoff, flat, D = R.row_cells()  # flat = retailer × D + day offset
     d0 = np.datetime64(R.day0.isoformat(), "D")
-    dayoff = (sales.day[sel] - d0).astype(np.int64)
-    D = int(dayoff.max()) + 1
-    r = R.row_r[sel].astype(np.int64)
     mgr_rows, mgr_ids = S.managers(sales, {rid: rec for rid, rec in zip(R.ids, R.records)})
     # orders: (retailer, day), sorted by retailer then day
-    flat = r * D + dayoff
     cells = len(R.ids) * D
     if cells <= 60_000_000:
         # dense (retailer × day) grid: no sort needed, keys come out ordered
@@ -125,7 +116,7 @@ def find(ctx) -> list[dict]:
     # ------------------------------------------------------------ outside limits
     if pa.outside_limits.enabled:
         pairs = R.pairs()
-        l_pair, l_q, l_order = _lines(pairs.pair[sel], dayoff, sales.quantity[sel], o_inv, o_week)
+        l_pair, l_q, l_order = _lines(pairs.pair[sel], sales.brand[sel], sales.quantity[sel], o_inv, len(okey))
         l_week = o_week[l_order]
         w0 = int(o_week.min())
         # orders and lines grouped by week once (radix sort of small ints), sliced per week

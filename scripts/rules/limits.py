@@ -251,11 +251,8 @@ def compute(ctx) -> dict:
             L.p_lower[sel].tolist(), L.p_upper[sel].tolist(),
         )
         for i, brand, q, share, main, turn, lo, up in cols:
-            line = {"quantity": q, "share": share, "main": main, "turnover": turn}
-            if lo >= 0:
-                line["lower"] = lo
-            if up >= 0:
-                line["upper"] = up
+            line = {"quantity": q, "share": share, "main": main, "turnover": turn,
+                    "lower": lo if lo >= 0 else None, "upper": up if up >= 0 else None}
             brands_of.setdefault(i, {})[brand] = fast_model(BrandLine, line)
     act = np.flatnonzero(R.active)
     req_l = L.k_req[act].tolist()

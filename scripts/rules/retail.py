@@ -99,19 +99,33 @@ class Retail:
 
     # ------------------------------------------------------------ day windows
 
+    def row_cells(self) -> tuple[Any, np.ndarray, np.ndarray, int]:
+        """(sel, dayoff, cell, days): the rows with an archive (a slice when
+        that is every row), their day offset from ``day0`` and their cell
+        ``retailer × days + dayoff`` in a (retailers × days) grid; computed
+        once for every rule that works per retailer and day."""
+        if "row_cells" not in self._cache:
+            days = 0 if self.day0 is None else (self.day1 - self.day0).days + 1
+            sel: Any = np.flatnonzero(self.row_r >= 0)
+            if len(sel) == len(self.row_r):
+                sel = slice(None)  # every row has an archive: views, not copies
+            dayoff = (self.sales.day[sel] - np.datetime64(self.day0.isoformat(), "D")).astype(np.int64) if days \
+                else np.zeros(0, np.int64)
+            cell = self.row_r[sel].astype(np.int64) * days + dayoff
+            self._cache["row_cells"] = (sel, dayoff, cell, days)
+        return self._cache["row_cells"]
+
     def daily_cum(self, value: str) -> np.ndarray:
         key = f"cum_{value}"
         if key not in self._cache:
-            days = 0 if self.day0 is None else (self.day1 - self.day0).days + 1
-            sel = self.row_r >= 0
+            sel, _, flat, days = self.row_cells()
             if days:
-                d = (self.sales.day[sel] - np.datetime64(self.day0.isoformat(), "D")).astype(np.int64)
-                flat = self.row_r[sel].astype(np.int64) * days + d
-                m = np.bincount(flat, weights=getattr(self.sales, value)[sel].astype(np.float64), minlength=self.n * days)
+                m = np.bincount(flat, weights=getattr(self.sales, value)[sel].astype(np.float64, copy=False), minlength=self.n * days)
                 m = m.reshape(self.n, days)
             else:
                 m = np.zeros((self.n, 0))
-            cum = np.zeros((self.n, days + 1))
+            # column-major: a window is two whole columns, read contiguously
+            cum = np.zeros((self.n, days + 1), order="F")
             np.cumsum(m, axis=1, out=cum[:, 1:])
             self._cache[key] = cum
         return self._cache[key]
@@ -136,7 +150,9 @@ class Retail:
     # ------------------------------------------------------------ pairs and weeks
 
     def pairs(self) -> S.Pairs:
-        return S.pairs(self.sales)
+        if "pairs" not in self._cache:
+            self._cache["pairs"] = S.pairs(self.sales)
+        return self._cache["pairs"]
 
     def pair_r(self) -> np.ndarray:
         """Retailer index of each pair (-1 without archive)."""
@@ -154,7 +170,7 @@ class Retail:
         if "pair_week_cum" not in self._cache:
             w0, w1 = self.week_range()
             m = self.pairs().weekly(w0, w1, "quantity")
-            cum = np.zeros((m.shape[0], m.shape[1] + 1), np.int64)
+            cum = np.zeros((m.shape[0], m.shape[1] + 1), np.int64, order="F")  # columns contiguous
             np.cumsum(m, axis=1, out=cum[:, 1:])
             self._cache["pair_week_cum"] = cum
         return self._cache["pair_week_cum"]
@@ -255,7 +271,11 @@ def fast_model(cls, data: dict):
                 values_d[name] = f.default
         spec = _FIELDS[cls] = (tuple(fields), values_d, factories)
     names, plain_defaults, factories = spec
-    values = {}
+    if tuple(data) == names:  # every field, in the model's order: the usual call
+        values = dict(data)
+        names = ()
+    else:
+        values = {}
     for name in names:
         if name in data:
             values[name] = data[name]
