@@ -43,6 +43,8 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.pages: list = []
         self.blocks: dict[str, list[str]] = {}  # page path → its raw HTML blocks
         self.timings: dict[str, float] = {}
+        self.site_started: Optional[float] = None  # perf_counter when compute was done
+        self.files_done = 0.0
         self.files: Optional[Files] = None
         # placeholder paragraphs for the blocks; random so record text cannot forge one
         self.token = f"CRMBLOCK{secrets.token_hex(8)}"
@@ -85,10 +87,14 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             return self._files(files, config)
 
     def _files(self, files: Files, config) -> Files:
+        from .downloads import files as download_files
         from .pages import generate, navigation
 
         data = self._site_data(config)
+        self.site_started = time.perf_counter()  # the site's own part starts here
+        spreadsheets = download_files(data)  # the .xlsx linked beside tables (made once, cached on data)
         computed = time.perf_counter()
+        self.timings["downloads"] = computed - self.site_started
         self.pages = generate(data)
         self.timings["pages"] = time.perf_counter() - computed
         replaced = []
@@ -104,9 +110,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             markdown, self.blocks[page.path] = page.with_placeholders(self.token, direct_search=direct)
             inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
-        from .downloads import files as download_files
-
-        for path, content in download_files(data).items():  # the spreadsheets linked beside tables
+        for path, content in spreadsheets.items():  # the spreadsheets linked beside tables
             files.append(File.generated(config, path, content=content))
         for name in ASSET_FILES:
             path = f"{ASSET_DIR}/{name}"
@@ -126,6 +130,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             len(self.pages), "公开" if self.config.profile == "public" else "内部",
             t.get("validate", 0), t.get("compute", 0), t["pages"],
         )
+        self.files_done = time.perf_counter()
         if self.config.profile == "internal":
             log.info("内部版含零售户个人信息：只在单位内部使用，不要公开发布 (internal build: do not publish)")
         return files
@@ -181,6 +186,14 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
     @event_priority(-100)
     def _unfreeze(self, *, config) -> None:
         gc.unfreeze()
+        if self.site_started is not None:
+            now = time.perf_counter()
+            t = self.timings
+            # the part of the build after the rules (what this plugin and MkDocs cost)
+            log.info(
+                "站点部分 %.1f 秒：生成页面 %.1f 秒（其中下载表格 %.1f 秒），MkDocs 与搜索 %.1f 秒 (site part after compute)",
+                now - self.site_started, self.files_done - self.site_started, t.get("downloads", 0), now - self.files_done,
+            )
 
     on_post_build = CombinedEvent(_add_search_entries, _rewrite_index, _unfreeze)
 
