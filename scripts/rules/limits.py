@@ -137,9 +137,12 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
         M = np.zeros((n_rows, K), np.int64)
         ok = rows >= 0
         M[rows[ok], cols[ok]] = q[ok]
-        earlier = np.tri(K, K, -1, dtype=bool).T  # [q, p]: column q before column p
-        ahead = ((M[:, :, None] > M[:, None, :]) | ((M[:, :, None] == M[:, None, :]) & earlier[None])) * M[:, :, None]
-        before = ahead.sum(axis=1)  # [row, p]: quantity ahead of p
+        # larger first, ties by column (a stable sort): what lies before a brand
+        # in that order is the quantity ahead of it
+        order = np.argsort(-M, axis=1, kind="stable")
+        ranked = np.take_along_axis(M, order, axis=1)
+        before = np.empty_like(M)
+        np.put_along_axis(before, order, np.cumsum(ranked, axis=1) - ranked, axis=1)  # [row, p]: quantity ahead of p
         main = np.zeros(len(q), bool)
         tot = M.sum(axis=1)
         main[ok] = (q[ok] > 0) & (before[rows[ok], cols[ok]] < share * tot[rows[ok]] - EPS)
