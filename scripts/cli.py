@@ -39,14 +39,37 @@ def find_root(start: Optional[str] = None) -> Path:
     return here
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> Optional[str]:
+    """The command named in ``argv`` (after the global options), if any."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--root":
+            skip = True
+        elif arg.startswith("--root=") or arg == "--":
+            continue
+        elif arg.startswith("-"):
+            return None  # --help, or an option this pre-scan does not know: the full parser decides
+        else:
+            return arg
+    return None
+
+
+_ONLY: Optional[str] = None  # the one command main() saw named
+
+
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The parser with every command — or, with ``only``, with that one alone
+    (importing one command module, not all of them: start-up time)."""
     parser = argparse.ArgumentParser(
         prog="crmdocs",
         description="客户经理制度：记录、规则与报告站点 (customer-manager records, rules and report site)",
     )
     parser.add_argument("--root", default=None, help="仓库根目录（含 records/），默认向上查找 (repository root)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in command_names():
+    only = only if only is not None else _ONLY
+    for name in [only] if only is not None else command_names():
         module = importlib.import_module(f"crmdocs.scripts.commands.{name}")
         module.register(sub)
     return parser
@@ -66,7 +89,13 @@ def _chinese_output() -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     _chinese_output()
-    parser = build_parser()
+    global _ONLY
+    command = _command_in(sys.argv[1:] if argv is None else argv)
+    _ONLY = command if command in command_names() else None
+    try:
+        parser = build_parser()
+    finally:
+        _ONLY = None
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

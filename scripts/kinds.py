@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from crmdocs.schemas import (
-    Brand,
-    Calendar,
-    Complaint,
-    Diary,
-    OrgUnit,
-    Person,
-    Plan,
-    Policy,
-    Record,
-    Retailer,
-    Survey,
-    Targets,
-    TierOverride,
-)
+if TYPE_CHECKING:
+    from crmdocs.schemas import Record
 
 RECORDS = "records"
 COMPUTED = "computed"  # records/computed/: written by `crmdocs recalc` only
@@ -45,11 +32,17 @@ class Agreement:
 class Kind:
     name: str
     label: str  # 中文
-    model: type[Record]
+    model_name: str  # the class in crmdocs.schemas, imported on first use (the layout alone is light)
     pattern: re.Pattern[str]
     example: str  # an example path, for messages and the README
     glob: str  # for editor settings (yaml.schemas)
     agreements: tuple[Agreement, ...] = field(default_factory=tuple)
+
+    @property
+    def model(self) -> type[Record]:
+        import crmdocs.schemas
+
+        return getattr(crmdocs.schemas, self.model_name)
 
     def match(self, rel: str) -> Optional[re.Match[str]]:
         return self.pattern.fullmatch(rel)
@@ -60,25 +53,25 @@ def _a(group: str, path: tuple, get: Callable[[Any], Any], label: str) -> Agreem
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("policy", "政策", Policy, re.compile(r"policy\.yaml"), "policy.yaml", "records/policy.yaml"),
+    Kind("policy", "政策", "Policy", re.compile(r"policy\.yaml"), "policy.yaml", "records/policy.yaml"),
     Kind(
-        "calendar", "工作日历", Calendar, re.compile(rf"calendar/{_YEAR}\.yaml"), "calendar/2026.yaml",
+        "calendar", "工作日历", "Calendar", re.compile(rf"calendar/{_YEAR}\.yaml"), "calendar/2026.yaml",
         "records/calendar/*.yaml", (_a("year", ("year",), lambda r: r.year, "年份"),),
     ),
     Kind(
-        "org", "组织单位", OrgUnit, re.compile(rf"org/{_ID}\.yaml"), "org/d-chengguan.yaml",
+        "org", "组织单位", "OrgUnit", re.compile(rf"org/{_ID}\.yaml"), "org/d-chengguan.yaml",
         "records/org/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
     ),
     Kind(
-        "person", "人员", Person, re.compile(rf"people/{_ID}\.yaml"), "people/cm-zhang-wei.yaml",
+        "person", "人员", "Person", re.compile(rf"people/{_ID}\.yaml"), "people/cm-zhang-wei.yaml",
         "records/people/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
     ),
     Kind(
-        "brand", "品牌", Brand, re.compile(rf"brands/{_ID}\.yaml"), "brands/b-hongtashan.yaml",
+        "brand", "品牌", "Brand", re.compile(rf"brands/{_ID}\.yaml"), "brands/b-hongtashan.yaml",
         "records/brands/*.yaml", (_a("id", ("id",), lambda r: r.id, "编号"),),
     ),
     Kind(
-        "retailer", "零售户档案", Retailer, re.compile(rf"retailers/(?P<department>[^/]+)/{_ID}\.yaml"),
+        "retailer", "零售户档案", "Retailer", re.compile(rf"retailers/(?P<department>[^/]+)/{_ID}\.yaml"),
         "retailers/d-chengguan/r-00001.yaml", "records/retailers/*/*.yaml",
         (
             _a("id", ("id",), lambda r: r.id, "编号"),
@@ -86,7 +79,7 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
-        "plan", "拜访计划", Plan, re.compile(rf"plans/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
+        "plan", "拜访计划", "Plan", re.compile(rf"plans/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
         "plans/cm-zhang-wei/2026/2026-09-01.yaml", "records/plans/*/*/*.yaml",
         (
             _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
@@ -95,7 +88,7 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
-        "diary", "客户经理日记", Diary, re.compile(rf"diaries/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
+        "diary", "客户经理日记", "Diary", re.compile(rf"diaries/(?P<manager>[^/]+)/{_YEAR}/{_DATE}\.yaml"),
         "diaries/cm-zhang-wei/2026/2026-09-01.yaml", "records/diaries/*/*/*.yaml",
         (
             _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
@@ -104,7 +97,7 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
-        "complaint", "客户投诉", Complaint, re.compile(rf"complaints/{_YEAR}/{_ID}\.yaml"),
+        "complaint", "客户投诉", "Complaint", re.compile(rf"complaints/{_YEAR}/{_ID}\.yaml"),
         "complaints/2026/c-2026-0001.yaml", "records/complaints/*/*.yaml",
         (
             _a("id", ("id",), lambda r: r.id, "编号"),
@@ -112,7 +105,7 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
-        "survey", "走访报告单", Survey, re.compile(rf"surveys/{_YEAR}/{_ID}\.yaml"),
+        "survey", "走访报告单", "Survey", re.compile(rf"surveys/{_YEAR}/{_ID}\.yaml"),
         "surveys/2026/s-2026-r-00001.yaml", "records/surveys/*/*.yaml",
         (
             _a("id", ("id",), lambda r: r.id, "编号"),
@@ -120,12 +113,12 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
-        "targets", "销售目标", Targets, re.compile(r"targets/(?P<period>[^/]+)\.yaml"),
+        "targets", "销售目标", "Targets", re.compile(r"targets/(?P<period>[^/]+)\.yaml"),
         "targets/2026-09.yaml", "records/targets/*.yaml",
         (_a("period", ("period",), lambda r: r.period, "期间"),),
     ),
     Kind(
-        "tier_override", "档位调整", TierOverride, re.compile(rf"tier-overrides/(?P<period>[^/]+)/{_ID}\.yaml"),
+        "tier_override", "档位调整", "TierOverride", re.compile(rf"tier-overrides/(?P<period>[^/]+)/{_ID}\.yaml"),
         "tier-overrides/2026-10/r-00001.yaml", "records/tier-overrides/*/*.yaml",
         (
             _a("period", ("period",), lambda r: r.period, "期间"),

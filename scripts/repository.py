@@ -16,30 +16,39 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
-from pydantic import ValidationError
-
-from crmdocs.schemas import (
-    Brand,
-    Calendar,
-    Complaint,
-    Diary,
-    OrgUnit,
-    Person,
-    Plan,
-    Policy,
-    Retailer,
-    Survey,
-    Targets,
-    TierOverride,
-)
-
-from . import yamlio
 from .diagnostics import Diagnostic, Report
 from .kinds import COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, kind_of
-from .messages import explain
-from .sales import SalesData, read_sales_csv
+
+# pydantic, the schemas, the YAML reader and numpy are imported where first
+# needed: a run answered from the validation cache needs none of them
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from crmdocs.schemas import (
+        Brand,
+        Calendar,
+        Complaint,
+        Diary,
+        OrgUnit,
+        Person,
+        Plan,
+        Policy,
+        Retailer,
+        Survey,
+        Targets,
+        TierOverride,
+    )
+
+    from .sales import SalesData
+
+
+def _no_sales() -> "SalesData":
+    from .sales import SalesData
+
+    return SalesData()
+
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a record is a few KB; a 5 MB one is a mistake
 
@@ -70,7 +79,7 @@ class Repository:
     surveys: dict[str, Survey] = field(default_factory=dict)
     targets: dict[str, Targets] = field(default_factory=dict)
     tier_overrides: dict[tuple[str, str], TierOverride] = field(default_factory=dict)  # (period, retailer)
-    sales: SalesData = field(default_factory=SalesData)
+    sales: SalesData = field(default_factory=_no_sales)
     # where each record came from: (kind, key) -> path relative to root
     sources: dict[tuple[str, Any], str] = field(default_factory=dict)
     files: int = 0
@@ -90,6 +99,8 @@ class Repository:
         severity: str = "error",
     ) -> Diagnostic:
         """A diagnostic pointing at ``loc`` inside file ``rel`` (line looked up lazily)."""
+        from . import yamlio
+
         loc = tuple(loc)
         if rel not in self._trees:
             try:
@@ -102,7 +113,11 @@ class Repository:
 
     @property
     def policy_or_default(self) -> Policy:
-        return self.policy if self.policy is not None else Policy()
+        if self.policy is not None:
+            return self.policy
+        from crmdocs.schemas import Policy
+
+        return Policy()
 
     def department_of_manager(self, manager: str, day: dt.date | None = None) -> Optional[str]:
         person = self.people.get(manager)
@@ -213,7 +228,7 @@ def _bad_name(rel_dir: str, name: str) -> Diagnostic:
     )
 
 
-def _yaml_diag(rel: str, problem: yamlio.YamlProblem) -> Diagnostic:
+def _yaml_diag(rel: str, problem: Any) -> Diagnostic:
     return Diagnostic(rel, problem.line, problem.column, "", problem.message, "error", problem.code)
 
 
@@ -221,6 +236,9 @@ MAX_FILE_PROBLEMS = 100  # a pasted list of 100,000 wrong items needs one line, 
 
 
 def validation_diagnostics(rel: str, text: str, exc: ValidationError) -> list[Diagnostic]:
+    from . import yamlio
+    from .messages import explain
+
     tree = yamlio.compose(text)
     out = []
     errors = exc.errors(include_url=False)
@@ -332,6 +350,8 @@ def parse_record(rel: str, kind: Kind, m, data: bytes) -> Loaded:
 
 def parse_raw(rel: str, kind: Kind, data: bytes) -> Loaded | tuple[dict, str]:
     """Bytes → the parsed mapping and its text, or a Loaded saying what is wrong."""
+    from . import yamlio
+
     try:
         text = yamlio.decode(data)
         if len(data) > 100_000 and text.count(",") + text.count("\n") > 2 * MAX_ITEMS:
@@ -352,6 +372,8 @@ def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Op
     """Validate a parsed mapping into its model. Without ``text`` (a mapping
     parsed in another process) a problem gives None: the caller loads the
     file afresh, so that the messages can name lines."""
+    from pydantic import ValidationError
+
     try:
         record = kind.model.model_validate(raw)
     except ValidationError as exc:
@@ -367,6 +389,8 @@ def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Op
         if in_name != in_file:
             if text is None:
                 return None
+            from . import yamlio
+
             tree = yamlio.compose(text)
             where = yamlio.locate(tree, agreement.field)
             diags.append(Diagnostic(
@@ -457,6 +481,8 @@ def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple
     """The monthly sales files, in order: their data, problems (two files for
     one month among them), when ``digest`` each file's SHA-1, and how many
     files there were."""
+    from .sales import SalesData, read_sales_csv
+
     sales = SalesData()
     diags: list[Diagnostic] = []
     digests: dict[str, str] = {}

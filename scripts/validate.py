@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .checks import run_checks
 from .diagnostics import Report
 from .repository import Repository, load, load_rels
 
@@ -61,6 +60,8 @@ def validate_plain(
     jobs: int = 1,
 ) -> tuple[Repository, Report]:
     """Load everything and run every check, no cache: the reference answer."""
+    from .checks import run_checks
+
     repo, report = load(root, jobs=jobs)
     report.extend(run_checks(repo, today or dt.date.today()))
     return repo, report
