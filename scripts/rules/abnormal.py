@@ -41,9 +41,17 @@ from .retail import fast_model, r2, retail, without_gc
 NAME = "abnormal"
 
 
+_FMT: dict[float, str] = {}
+
+
 def _fmt(x: float) -> str:
-    v = r2(x)
-    return str(int(v)) if v == int(v) else f"{v:g}"
+    text = _FMT.get(x)
+    if text is None:
+        v = r2(x)
+        text = str(int(v)) if v == int(v) else f"{v:g}"
+        if len(_FMT) < 100_000:
+            _FMT[float(x)] = text
+    return text
 
 
 def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: np.ndarray, n_orders: int):
@@ -102,14 +110,13 @@ def find(ctx) -> list[dict]:
     o_day = okey % D
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int64)
     found: list[dict] = []
-
-    def day_of(off: int) -> dt.date:
-        return R.day0 + dt.timedelta(days=int(off))
+    day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]
 
     def add(o: int, rule: str, quantity: int, message: str, **extra) -> None:
+        r, m = int(o_r[o]), int(o_mgr[o])
         found.append({
-            "date": day_of(o_day[o]), "retailer": R.ids[o_r[o]], "name": R.records[o_r[o]].basic.shop_name,
-            "manager": mgr_ids[o_mgr[o]] if o_mgr[o] >= 0 else "",
+            "date": day_list[o_day[o]], "retailer": R.ids[r], "name": R.records[r].basic.shop_name,
+            "manager": mgr_ids[m] if m >= 0 else "",
             "rule": rule, "quantity": int(quantity), "message": message, **extra,
         })
 
@@ -138,34 +145,42 @@ def find(ctx) -> list[dict]:
             i, q = o_r[ow], o_q[ow]
             above = q > L.upper[i]
             below = ~above & (L.lower[i] >= 0) & (q < L.lower[i])
-            for o in ow[above | below]:
-                i, q = o_r[o], o_q[o]
-                if q > L.upper[i]:
+            hit = ow[above | below]
+            ii = o_r[hit]
+            for o, q, up, lo, turn, uf, lf, k in zip(
+                hit.tolist(), o_q[hit].tolist(), L.upper[ii].tolist(), L.lower[ii].tolist(), L.turnover[ii].tolist(),
+                L.upper_f[ii].tolist(), L.lower_f[ii].tolist(), L.k[ii].tolist(),
+            ):
+                if q > up:
                     add(o, "above_upper", q,
-                        f"订购总量 {q} 条，超过上限 {L.upper[i]} 条（周转数 {_fmt(L.turnover[i])} × 上限系数 "
-                        f"{_fmt(L.upper_f[i])} × 调整系数 {_fmt(L.k[i])}，向上取整）(above the upper limit)",
-                        limit=int(L.upper[i]))
+                        f"订购总量 {q} 条，超过上限 {up} 条（周转数 {_fmt(turn)} × 上限系数 "
+                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the upper limit)",
+                        limit=up)
                 else:
                     add(o, "below_lower", q,
-                        f"订购总量 {q} 条，低于下限 {L.lower[i]} 条（周转数 {_fmt(L.turnover[i])} × 下限系数 "
-                        f"{_fmt(L.lower_f[i])}，向下取整）(below the lower limit)",
-                        limit=int(L.lower[i]))
+                        f"订购总量 {q} 条，低于下限 {lo} 条（周转数 {_fmt(turn)} × 下限系数 "
+                        f"{_fmt(lf)}，向下取整）(below the lower limit)",
+                        limit=lo)
             lw = l_by_w[np.searchsorted(l_sorted_w, week, "left"):np.searchsorted(l_sorted_w, week, "right")]
             p, q = l_pair[lw], l_q[lw]
             limited = L.p_upper[p] >= 0
             above = limited & (q > L.p_upper[p])
             below = limited & ~above & (L.p_lower[p] >= 0) & (q < L.p_lower[p])
-            for ln in lw[above | below]:
-                p, q, o = l_pair[ln], l_q[ln], l_order[ln]
-                brand = sales.brand_ids[pairs.brand[p]]
-                if q > L.p_upper[p]:
+            hit = lw[above | below]
+            pp = l_pair[hit]
+            for o, q, b, up, lo, turn in zip(
+                l_order[hit].tolist(), l_q[hit].tolist(), pairs.brand[pp].tolist(), L.p_upper[pp].tolist(),
+                L.p_lower[pp].tolist(), L.p_turnover[pp].tolist(),
+            ):
+                brand = sales.brand_ids[b]
+                if q > up:
                     add(o, "above_upper", q,
-                        f"{brand} 订购 {q} 条，超过该品牌上限 {L.p_upper[p]} 条（周转数 {_fmt(L.p_turnover[p])}）"
-                        f"(above the brand's upper limit)", brand=brand, limit=int(L.p_upper[p]))
+                        f"{brand} 订购 {q} 条，超过该品牌上限 {up} 条（周转数 {_fmt(turn)}）"
+                        f"(above the brand's upper limit)", brand=brand, limit=up)
                 else:
                     add(o, "below_lower", q,
-                        f"{brand} 订购 {q} 条，低于该品牌下限 {L.p_lower[p]} 条（周转数 {_fmt(L.p_turnover[p])}）"
-                        f"(below the brand's lower limit)", brand=brand, limit=int(L.p_lower[p]))
+                        f"{brand} 订购 {q} 条，低于该品牌下限 {lo} 条（周转数 {_fmt(turn)}）"
+                        f"(below the brand's lower limit)", brand=brand, limit=lo)
 
     # ------------------------------------------------------------ spike
     sp = pa.spike
@@ -212,12 +227,14 @@ def find(ctx) -> list[dict]:
 def compute(ctx) -> dict:
     items = find(ctx)
     groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    labels: dict[dt.date, tuple[str, str]] = {}
     for it in items:
         it = dict(it)
         day: dt.date = it["date"]
-        mkey = f"{day.year:04d}-{day.month:02d}"
+        if day not in labels:
+            labels[day] = (f"{day.year:04d}-{day.month:02d}", S.iso_week_label(S.week_of(day)))
+        mkey, week = labels[day]
         manager = it.pop("manager") or "unassigned"
-        week = S.iso_week_label(S.week_of(day))
         groups.setdefault((mkey, manager), {}).setdefault(week, []).append(it)
     out: dict = {}
     for (mkey, manager), weeks in sorted(groups.items()):
