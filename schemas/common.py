@@ -199,11 +199,19 @@ def _date(value: Any) -> Any:
 Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
+_MINUTE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
+
+
 def _datetime(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, str):
         text = value.strip().replace("T", " ")
+        if _MINUTE_RE.fullmatch(text):  # the common shape: fromisoformat is ~20x faster than strptime, same value
+            try:
+                return dt.datetime.fromisoformat(text)
+            except ValueError:
+                pass  # 2026-02-30 and the like: strptime below says no as well
         for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
             try:
                 return dt.datetime.strptime(text, fmt)

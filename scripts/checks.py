@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
@@ -26,6 +26,8 @@ from .workdays import WorkCalendar
 class Context:
     today: dt.date
     calendar: WorkCalendar
+    # market managers per (department, day), asked once per plan and diary
+    market_managers: dict[tuple[str, Optional[dt.date]], list[str]] = field(default_factory=dict)
 
 
 def _who(repo: Repository, pid: str) -> str:
@@ -203,9 +205,15 @@ def _territory(repo: Repository, rel: str, loc: tuple, retailer: str, manager: s
         )
 
 
-def _reviewer(repo: Repository, rel: str, loc: tuple, reviewer: str, manager: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
+def _reviewer(
+    repo: Repository, ctx: Context, rel: str, loc: tuple, reviewer: str, manager: str, day: dt.date, what: str,
+) -> Iterator[Diagnostic]:
     dept = repo.department_of_manager(manager, day)
-    allowed = market_managers(repo, dept, day) if dept else []
+    allowed = []
+    if dept:
+        allowed = ctx.market_managers.get((dept, day))  # type: ignore[assignment]
+        if allowed is None:
+            allowed = ctx.market_managers[(dept, day)] = market_managers(repo, dept, day)
     if reviewer not in repo.people:
         yield repo.diag(rel, loc, f"找不到{what}人 {reviewer} (no such person)", "unknown_person")
     elif reviewer not in allowed:
@@ -243,7 +251,7 @@ def check_plans(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
                     "plan_min", "warning",
                 )
         if plan.approval is not None:
-            yield from _reviewer(repo, rel, ("approval", "by"), plan.approval.by, manager, day, "审核计划")
+            yield from _reviewer(repo, ctx, rel, ("approval", "by"), plan.approval.by, manager, day, "审核计划")
 
 
 def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
@@ -269,7 +277,7 @@ def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             if item.brand is not None and item.brand not in repo.brands:
                 yield repo.diag(rel, ("market_info", i, "brand"), f"找不到品牌 {item.brand} (no such brand)", "unknown_brand")
         if diary.review is not None:
-            yield from _reviewer(repo, rel, ("review", "reviewer"), diary.review.reviewer, manager, day, "批阅")
+            yield from _reviewer(repo, ctx, rel, ("review", "reviewer"), diary.review.reviewer, manager, day, "批阅")
             if diary.review.at.date() < day:
                 yield repo.diag(rel, ("review", "at"), f"批阅时间 {diary.review.at} 早于日记日期 {day} (reviewed before the day)", "review_before")
 

@@ -105,7 +105,7 @@ class Repository:
         if rel not in self._trees:
             try:
                 text = yamlio.decode((self.root / rel).read_bytes())
-                self._trees[rel] = yamlio.compose(text)
+                self._trees[rel] = yamlio.compose_marks(text)
             except Exception:  # the file was readable moments ago; keep going without a line
                 self._trees[rel] = None
         where = yamlio.locate(self._trees[rel], loc)
@@ -239,7 +239,7 @@ def validation_diagnostics(rel: str, text: str, exc: ValidationError) -> list[Di
     from . import yamlio
     from .messages import explain
 
-    tree = yamlio.compose(text)
+    tree = yamlio.compose_marks(text)
     out = []
     errors = exc.errors(include_url=False)
     for error in errors[:MAX_FILE_PROBLEMS]:
@@ -391,7 +391,7 @@ def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Op
                 return None
             from . import yamlio
 
-            tree = yamlio.compose(text)
+            tree = yamlio.compose_marks(text)
             where = yamlio.locate(tree, agreement.field)
             diags.append(Diagnostic(
                 rel, where.line, where.column, where.field,

@@ -473,6 +473,21 @@ def compose(text: str) -> Node | None:
     return yaml.compose(text, Loader=Loader)
 
 
+def compose_marks(text: str) -> Node | None:
+    """The node tree for :func:`locate` alone (classes, values, line marks),
+    about 4x faster than :func:`compose`: libyaml's composer without PyYAML's
+    tag resolution (tags are left unresolved). Used to name the line of each
+    problem, for every warning of a city's files."""
+    try:
+        composer = _Composer(text)
+        try:
+            return composer.get_single_node()
+        finally:
+            composer.dispose()
+    except Exception:  # noqa: BLE001 - whatever it is, the full composer says the same or explains
+        return compose(text)
+
+
 @dataclass(frozen=True)
 class Located:
     line: int

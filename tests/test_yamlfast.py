@@ -149,3 +149,15 @@ def test_generated_trees_agree(tree, step, compact, where, insert):
     i = where % len(lines)
     lines[i] = insert + lines[i]  # one line shifted or broken
     agrees("\n".join(lines) + "\n")
+
+
+def test_the_fast_composer_locates_like_the_full_one():
+    from crmdocs.scripts.yamlio import compose, compose_marks, locate
+
+    text = (
+        'manager: cm-li\ndate: 2026-09-01\nvisits:\n- retailer: r-0001\n  time: "08:30"\n  findings:\n'
+        "    price_tags: ok\n    stock_outs: [b-a, b-b]\nmarket_info: []\nnote: |\n  line\n"
+    )
+    for loc in [("manager",), ("visits", 0, "time"), ("visits", 0, "findings", "stock_outs", 1), ("note",), ("nope",),
+                ("visits", 3), ("market_info", 0)]:
+        assert locate(compose_marks(text), loc) == locate(compose(text), loc), loc
