@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .render import Block
+from .render import Block, Heading
 from .sitedata import SiteData
 
 
@@ -65,6 +65,16 @@ class Page:
             else:
                 out.append(part)
         return self._front_matter(direct_search) + "".join(out).strip() + "\n", blocks
+
+
+    def html_parts(self) -> Optional[list]:
+        """The body as parts a renderer can write without Markdown: HTML
+        strings (the blocks) and :class:`Heading` objects; None when some part
+        is Markdown text (then the page must go through Markdown)."""
+        for part in self.body:
+            if not isinstance(part, Block) and not (isinstance(part, Heading) and part.html is not None):
+                return None
+        return self.body
 
 
 def _plain(title: str) -> str:

@@ -22,6 +22,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .config import CrmdocsConfig
+from .render import Heading
 
 log = get_plugin_logger(__name__)
 
@@ -42,6 +43,8 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.root: Optional[Path] = None
         self.pages: list = []
         self.blocks: dict[str, list[str]] = {}  # page path → its raw HTML blocks
+        self.direct: dict[str, object] = {}  # page path → Page written as HTML without Markdown
+        self.headings: Optional[HeadingStyle] = None  # how the toc extension writes headings
         self.timings: dict[str, float] = {}
         self.site_started: Optional[float] = None  # perf_counter when compute was done
         self.files_done = 0.0
@@ -64,6 +67,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             path = f"{ASSET_DIR}/{name}"
             if path not in [str(p) for p in target]:
                 target.append(path)
+        self.headings = HeadingStyle.from_config(config)
         if config.theme.get("font") is not False:
             log.warning("theme.font 应设为 false：否则页面从 Google Fonts 加载字体，离线时打不开 (set theme.font: false)")
         if "search" in config.plugins and importlib.util.find_spec("jieba") is None:
@@ -99,6 +103,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.timings["pages"] = time.perf_counter() - computed
         replaced = []
         self.blocks = {}
+        self.direct = {}
         self.files = files
         # Material's search parses every page's HTML (~1 MB/s): for the big
         # grouped pages we hand it their entries instead (see on_post_build)
@@ -107,7 +112,13 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             if files.get_file_from_path(page.path) is not None:
                 replaced.append(page.path)  # a hand-written page in docs_dir wins
                 continue
-            markdown, self.blocks[page.path] = page.with_placeholders(self.token, direct_search=direct)
+            if self.headings is not None and page.html_parts() is not None:
+                # all blocks and headings: written as HTML in on_page_content,
+                # Markdown gets only the front matter (it cost ~0.5 ms per heading)
+                markdown = page._front_matter(direct)
+                self.direct[page.path] = page
+            else:
+                markdown, self.blocks[page.path] = page.with_placeholders(self.token, direct_search=direct)
             inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
         for path, content in spreadsheets.items():  # the spreadsheets linked beside tables
@@ -139,6 +150,14 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
     # plugin reads the page's HTML — the search index in particular.
     @event_priority(100)
     def on_page_content(self, html: str, *, page, config, files) -> str:
+        generated = self.direct.get(page.file.src_uri)
+        if generated is not None and self.headings is not None:
+            from mkdocs.structure.toc import get_toc
+
+            html, tokens, ids = self.headings.render(generated.body)
+            page.toc = get_toc(tokens)
+            page.present_anchor_ids = ids
+            return html
         blocks = self.blocks.get(page.file.src_uri)
         if not blocks:
             return html
@@ -265,6 +284,57 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             search_diaries=self.config.search_diaries,
             downloads=self.config.downloads,
         )
+
+
+class HeadingStyle:
+    """Headings written the way Python-Markdown's ``toc`` extension writes them
+    (ids, permalink, the tokens of the table of contents), for pages made only
+    of raw HTML blocks and headings: Markdown is then skipped for them."""
+
+    SUPPORTED = {"permalink", "permalink_title", "permalink_class", "slugify", "separator", "title"}
+
+    def __init__(self, permalink, title: str, cls: str, slugify, separator: str) -> None:
+        self.permalink, self.title, self.cls = permalink, title, cls
+        self.slugify, self.separator = slugify, separator
+
+    @classmethod
+    def from_config(cls, config) -> Optional["HeadingStyle"]:
+        """None when the toc extension is set up in a way not reproduced here
+        (anchor links, toc_depth, baselevel …): such sites keep Markdown."""
+        from markdown.extensions.toc import slugify
+
+        names = [e if isinstance(e, str) else "" for e in config.markdown_extensions]
+        if "toc" not in names and "markdown.extensions.toc" not in names:
+            return None
+        options = dict(config.mdx_configs.get("toc") or config.mdx_configs.get("markdown.extensions.toc") or {})
+        if set(options) - cls.SUPPORTED:
+            return None
+        return cls(options.get("permalink", False), options.get("permalink_title", "Permanent link"),
+                   options.get("permalink_class", "headerlink"), options.get("slugify", slugify),
+                   options.get("separator", "-"))
+
+    def render(self, parts) -> tuple[str, list, set]:
+        """HTML of the parts, the nested toc tokens and the heading ids."""
+        import html as html_lib
+
+        from markdown.extensions.toc import nest_toc_tokens, unique
+
+        used = {p.anchor for p in parts if isinstance(p, Heading) and p.anchor}
+        ids = set(used)
+        counters: dict[str, int] = {}
+        symbol = "&para;" if self.permalink is True else self.permalink
+        title = f' title="{html_lib.escape(self.title)}"' if self.title else ""
+        out, tokens = [], []
+        for part in parts:
+            if not isinstance(part, Heading):
+                out.append(part)
+                continue
+            anchor = part.anchor or unique(self.slugify(html_lib.unescape(part.html), self.separator), used, counters)
+            ids.add(anchor)
+            mark = f'<a class="{self.cls}" href="#{anchor}"{title}>{symbol}</a>' if symbol not in (False, None) else ""
+            out.append(f'<h{part.level} id="{anchor}">{part.html}{mark}</h{part.level}>')
+            tokens.append({"level": part.level, "id": anchor, "name": part.html, "html": part.html, "data-toc-label": ""})
+        return "\n".join(out), nest_toc_tokens(tokens), ids
 
 
 _CONTENT_START = '<article class="md-content__inner'

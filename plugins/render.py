@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Markup", "Block", "esc", "md", "attrs", "tag", "link", "table", "kv", "badge", "block",
-    "heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED",
+    "heading", "Heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED",
 ]
 
 NOT_COMPUTED = "尚未计算"
@@ -180,12 +180,27 @@ def block(html: Any) -> Block:
     return Block(re.sub(r"\n\s*\n", "\n", text))
 
 
+class Heading(str):
+    """A heading part of a page: its Markdown text (what any Python-Markdown
+    renderer reads), plus what a renderer needs to write it as HTML directly:
+    ``level``, ``html`` (the escaped text) and ``anchor`` (None: derived from
+    the text, as the ``toc`` extension does)."""
+
+    level: int
+    html: str
+    anchor: Optional[str]
+
+
 def heading(level: int, text: Any, anchor: Optional[str] = None, *, raw: Optional[str] = None) -> str:
     """A Markdown heading (so it reaches the table of contents and search);
     ``text`` is escaped, ``raw`` is trusted Markdown (ours, not a record's)."""
     body = raw if raw is not None else md(text)
     suffix = f" {{ #{anchor} }}" if anchor else ""
-    return f"\n\n{'#' * level} {body}{suffix}\n\n"
+    out = Heading(f"\n\n{'#' * level} {body}{suffix}\n\n")
+    out.level, out.anchor = level, anchor
+    # raw Markdown cannot be written as HTML without a Markdown parser
+    out.html = None if raw is not None else _h(" ".join(("" if text is None else str(text)).split()))
+    return out
 
 
 def fmt_num(value: Optional[float], digits: int = 0) -> str:
