@@ -107,7 +107,10 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.files = files
         # Material's search parses every page's HTML (~1 MB/s): for the big
         # grouped pages we hand it their entries instead (see on_post_build)
-        direct = _material_search(config) is not None
+        search = _material_search(config)
+        direct = search is not None
+        if search is not None:
+            install_segmenter(search)
         for page in self.pages:
             if files.get_file_from_path(page.path) is not None:
                 replaced.append(page.path)  # a hand-written page in docs_dir wins
@@ -366,21 +369,56 @@ def _material_search(config):
     return None
 
 
+class CachedSegmenter:
+    """Material's ``_segment_chinese`` (each run of Han characters cut by
+    jieba, the words joined and surrounded by U+200B), same output, with each
+    run's cut remembered: jieba is most of a city's search indexing, and the
+    runs (shop names, review phrases, template clauses) repeat by the
+    thousand."""
+
+    def __init__(self, jieba) -> None:
+        from backrefs import bre
+
+        self.cut = jieba.cut
+        self.expr = bre.compile(r"(\p{script: Han}+)", bre.UNICODE)  # Material's own expression
+        self.runs: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+
+    def _run(self, match) -> str:
+        value = match.group(0)
+        out = self.runs.get(value)
+        if out is None:
+            out = self.runs[value] = "\u200b" + "\u200b".join(self.cut(value)) + "\u200b"
+        return out
+
+    def __call__(self, data: str) -> str:
+        out = self.texts.get(data)
+        if out is None:
+            out = self.texts[data] = self.expr.sub(self._run, data).strip("\u200b")
+        return out
+
+
+def install_segmenter(search) -> None:
+    """Give Material's search index the cached segmenter (when it segments
+    Chinese at all: jieba importable, the method we know there)."""
+    import sys
+
+    module = sys.modules.get(type(search).__module__)
+    jieba = getattr(module, "jieba", None)
+    index = getattr(search, "search_index", None)
+    if jieba is None or index is None or not hasattr(index, "_segment_chinese"):
+        return
+    if not isinstance(index.__dict__.get("_segment_chinese"), CachedSegmenter):
+        index._segment_chinese = CachedSegmenter(jieba)
+
+
 def add_entries(search, pages, files: Files) -> None:
     """Index the pages that give their entries directly, the way Material
     indexes a section: title and text HTML-escaped, Chinese segmented."""
     from markupsafe import escape
 
     index = search.search_index
-    seen: dict[str, str] = {}
-
-    def segment(text: str) -> str:
-        # jieba is most of the cost; day titles and short review comments
-        # repeat thousands of times in a city
-        out = seen.get(text)
-        if out is None:
-            out = seen[text] = index._segment_chinese(text)
-        return out
+    segment = index._segment_chinese  # the cached one when install_segmenter ran
 
     for page in pages:
         if page.search_entries is None or not page.search:
