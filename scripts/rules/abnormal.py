@@ -129,8 +129,11 @@ def find(ctx) -> list[dict]:
         # orders and lines grouped by week once (radix sort of small ints), sliced per week
         o_by_w = np.argsort((o_week - w0).astype(np.int16), kind="stable")
         o_cut = np.searchsorted(o_week[o_by_w], np.unique(o_week), side="left")
-        l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
-        l_sorted_w = l_week[l_by_w]
+        if bool(np.all(l_week[1:] >= l_week[:-1])):  # rows came sorted by day: lines are in week order
+            l_by_w, l_sorted_w = None, l_week
+        else:
+            l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
+            l_sorted_w = l_week[l_by_w]
         # Limits stand on the W weeks before a week; in the first W weeks of the
         # sales data that window reaches before the data begins, so every retailer
         # would look "without history" and get its class default: those weeks'
@@ -161,7 +164,8 @@ def find(ctx) -> list[dict]:
                         f"订购总量 {q} 条，低于下限 {lo} 条（周转数 {_fmt(turn)} × 下限系数 "
                         f"{_fmt(lf)}，向下取整）(below the lower limit)",
                         limit=lo)
-            lw = l_by_w[np.searchsorted(l_sorted_w, week, "left"):np.searchsorted(l_sorted_w, week, "right")]
+            a, b = np.searchsorted(l_sorted_w, week, "left"), np.searchsorted(l_sorted_w, week, "right")
+            lw = np.arange(a, b) if l_by_w is None else l_by_w[a:b]
             p, q = l_pair[lw], l_q[lw]
             limited = L.p_upper[p] >= 0
             above = limited & (q > L.p_upper[p])
