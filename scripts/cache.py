@@ -410,8 +410,7 @@ def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: in
             return [row for part in parts for row in part]
         finally:
             pool.shutdown(cancel_futures=True)
-            gc.unfreeze()
-            _UNIVERSE = None
+            _UNIVERSE = None  # what was frozen stays frozen: see repository.gc_paused
 
     return collect
 

@@ -539,7 +539,11 @@ def gc_paused() -> Iterator[None]:
     On the way out the objects made meanwhile are frozen (moved out of the
     collector's reach, still freed by reference counting): else the first
     collection after would walk them all once more (~1 s at city scale).
-    Records hold no reference cycles; nothing is lost by collecting later."""
+    Records hold no reference cycles; nothing is lost by collecting later.
+    Never ``gc.unfreeze()`` after a worker pool: it unfreezes everything
+    frozen before too — every record loaded — and the next full collection,
+    at the latest the one at interpreter exit, walks them all (3–5 s at
+    city scale)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -608,8 +612,7 @@ def load_files_and(
                             out.append(item)
                 extra = extra.result() if extra is not None else None
         finally:
-            gc.unfreeze()
-            _RAW_JOB = None
+            _RAW_JOB = None  # no gc.unfreeze(): see gc_paused
         return out, extra
 
 

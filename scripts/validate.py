@@ -60,11 +60,88 @@ def validate_plain(
     jobs: int = 1,
 ) -> tuple[Repository, Report]:
     """Load everything and run every check, no cache: the reference answer."""
-    from .checks import run_checks
-
     repo, report = load(root, jobs=jobs)
-    report.extend(run_checks(repo, today or dt.date.today()))
+    report.extend(run_all_checks(repo, today or dt.date.today(), jobs))
     return repo, report
+
+
+PARALLEL_CHECKS_MIN = 2000  # daily records; fewer are checked here, faster than starting workers
+
+
+def run_all_checks(repo: Repository, today: dt.date, jobs: int = 1) -> list:
+    """Every check of :data:`checks.CHECKS` over a loaded repository (as
+    :func:`checks.run_checks`), the daily records' checks split over ``jobs``
+    forked workers: they share the loaded records (fork), each checks a
+    slice of the plans, diaries, complaints, surveys and targets against the
+    whole universe and sends back only diagnostics, while this process runs
+    the universe checks. Only when every check is known to be a daily or a
+    universe one (:func:`cache.split_possible`); else one process."""
+    from . import cache, checks
+
+    daily = sum(len(getattr(repo, name)) for name in _DAILY_FIELDS)
+    context = None
+    if jobs > 1 and daily >= PARALLEL_CHECKS_MIN and cache.split_possible():
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            context = None
+    if context is None:
+        return checks.run_checks(repo, today)
+    import gc
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _CHECKING
+    _CHECKING = (repo, today)
+    parts = jobs * 2
+    gc.freeze()  # the workers inherit the records: keep them out of the collector's reach
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+            futures = [pool.submit(_check_part, i, parts) for i in range(parts)]
+            ctx = checks.Context(today=today, calendar=_calendar(repo))
+            out: list = []
+            for check in checks.CHECKS:
+                if check in cache.UNIVERSE_CHECKS:
+                    out.extend(check(repo, ctx))
+            for future in futures:
+                out.extend(future.result())
+    finally:
+        _CHECKING = None  # no gc.unfreeze(): see repository.gc_paused
+    return out
+
+
+_DAILY_FIELDS = ("plans", "diaries", "complaints", "surveys", "targets")
+_CHECKING = None  # (repo, today) for forked workers
+
+
+def _calendar(repo: Repository):
+    from .workdays import WorkCalendar
+
+    return WorkCalendar(repo.calendars)
+
+
+def _check_part(i: int, parts: int) -> list:
+    """In a worker: the daily checks over the ``i``-th of ``parts`` slices of
+    each daily kind (contiguous slices: fewer shared pages touched)."""
+    import copy
+
+    from . import cache, checks
+
+    assert _CHECKING is not None
+    repo, today = _CHECKING
+    part = copy.copy(repo)
+    for name in _DAILY_FIELDS:
+        items = list(getattr(repo, name).items())
+        size = -(-len(items) // parts)
+        setattr(part, name, dict(items[i * size : (i + 1) * size]))
+    part._trees = {}
+    ctx = checks.Context(today=today, calendar=_calendar(repo))
+    out: list = []
+    for check in checks.CHECKS:
+        if check in cache.DAILY_CHECKS:
+            out.extend(check(part, ctx))
+    return out
 
 
 def restrict(report: Report, root: Path, paths: Iterable[str]) -> Report:

@@ -129,3 +129,17 @@ def test_no_cache_means_the_plain_run(mini):
     plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
     same_repo(repo, plain_repo)
     assert report.to_text() == plain_report.to_text()
+
+
+def test_checks_split_over_workers_say_the_same(mini, pooled, monkeypatch):
+    from crmdocs.scripts import checks, validate as validate_module
+
+    break_some(mini)
+    mini.edit(PLAN, lambda d: d.update(approval={"by": "cm-wang", "at": "2026-08-31 18:00"}))  # wrong reviewer
+    monkeypatch.setattr(validate_module, "PARALLEL_CHECKS_MIN", 1)
+    repo, _ = load(mini.root)
+    one = checks.run_checks(repo, TODAY)
+    two = validate_module.run_all_checks(repo, TODAY, jobs=2)
+    assert sorted(set(two), key=repr) == sorted(set(one), key=repr)
+    assert len(two) == len(one)
+    assert {"unknown_retailer", "wrong_reviewer"} <= {d.code for d in two}
