@@ -85,12 +85,28 @@ def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] =
         raise CrmdocsError(str(exc)) from None
 
 
+def _rows(record: BaseModel, data: dict) -> dict:
+    """Table rows written on one line (``yamlwrite.FlowMap``): in a limits
+    file each retailer's total and each main brand — quantity, turnover,
+    lower, upper — so a changed limit is one changed line in a review."""
+    from crmdocs.schemas.computed_retailers import LimitsFile
+
+    if isinstance(record, LimitsFile):
+        Row = yamlwrite.FlowMap
+        for item in data.get("retailers", {}).values():
+            if "total" in item:
+                item["total"] = Row(item["total"])
+            if item.get("brands"):
+                item["brands"] = {brand: Row(line) for brand, line in item["brands"].items()}
+    return data
+
+
 def render_record(record: BaseModel) -> str:
     """The file text of a computed record: empty (null) fields are left out —
     a reader takes an absent field as empty, and a city's files carried
     hundreds of thousands of ``…: null`` lines nobody reviews."""
     data = record.model_dump(mode="python", by_alias=True, exclude_none=True)
-    return yamlwrite.dumps_plain(data, header=HEADER)
+    return yamlwrite.dumps_plain(_rows(record, data), header=HEADER)
 
 
 def render(computed) -> dict[str, str]:

@@ -71,6 +71,16 @@ def _float(dumper: yaml.SafeDumper, value: float):
     return dumper.represent_scalar("tag:yaml.org,2002:float", text)
 
 
+class FlowMap(dict):
+    """A mapping written on one line, ``{quantity: 7, upper: 2}``: a table row
+    (a brand's limits) reads, and diffs, as one line instead of six."""
+
+
+def _flow(dumper: yaml.SafeDumper, value: FlowMap):
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
+
+
+Dumper.add_representer(FlowMap, _flow)
 Dumper.add_representer(str, _str)
 Dumper.add_representer(dt.date, _date)
 Dumper.add_representer(dt.datetime, _datetime)
@@ -85,7 +95,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items()}
+        items = {plain(k): plain(v) for k, v in value.items()}
+        return FlowMap(items) if isinstance(value, FlowMap) else items
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
@@ -152,7 +163,9 @@ def _emit_map(data: dict, indent: str, out: list[str], first_prefix: Optional[st
         lead = prefix if prefix is not None else indent
         prefix = None
         name = _scalar(key)
-        if isinstance(value, dict):
+        if isinstance(value, FlowMap):
+            out.append(f"{lead}{name}: {_flow_text(value)}\n")
+        elif isinstance(value, dict):
             if value:
                 out.append(f"{lead}{name}:\n")
                 _emit_map(value, indent + "  ", out)
@@ -170,6 +183,8 @@ def _emit_map(data: dict, indent: str, out: list[str], first_prefix: Optional[st
 
 def _emit_list(items: list, indent: str, out: list[str]) -> None:
     for item in items:
+        if isinstance(item, FlowMap):
+            raise _NotFast("flow row in a list")
         if isinstance(item, dict):
             if item:
                 _emit_map(item, indent + "  ", out, first_prefix=f"{indent}- ")
@@ -256,9 +271,26 @@ def _emit_plain_map(data: dict, indent: str, out: list[str], lead: str) -> None:
                 out.append(f"{lead}{name}: []\n")
         elif kind is int:
             out.append(f"{lead}{name}: {value}\n")
+        elif kind is FlowMap:
+            out.append(f"{lead}{name}: {_flow_text(value)}\n")
         else:
             out.append(f"{lead}{name}: {_plain_scalar(value)}\n")
         lead = indent
+
+
+_FLOW_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _flow_text(row: FlowMap) -> str:
+    """``{key: value, …}`` of a row of plain keys and numbers (what PyYAML
+    writes); anything else leaves the record to PyYAML."""
+    parts = []
+    for key, value in row.items():
+        kind = type(value)
+        if type(key) is not str or not _FLOW_KEY.fullmatch(key) or kind not in (int, float, bool, type(None)):
+            raise _NotFast("flow row")
+        parts.append(f"{key}: {_plain_scalar(value)}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _emit_plain_list(items: list, indent: str, out: list[str]) -> None:

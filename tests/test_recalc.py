@@ -325,3 +325,26 @@ def test_forked_workers_write_and_check_the_same_bytes_as_one_process(mini, monk
         (MANAGER_FILE.rsplit("/", 1)[0] + "/cm-li.yaml", "differs"), (MANAGER_FILE.rsplit("/", 1)[0] + "/extra.yaml", "extra")]
     assert found[0].line == 5 and found[0].found == "edited: by hand"
     assert recalc.settle(mini.root, computed, write_files=True, jobs=2).removed == ["2026-09/managers/extra.yaml"]
+
+
+def test_limits_are_written_one_row_per_brand_with_pyyaml_s_bytes():
+    import datetime as dt
+
+    from crmdocs.schemas.computed_retailers import BrandLine, LimitLine, LimitsDerivation, LimitsFile, Window
+
+    line = BrandLine(quantity=7, share=0.1, main=True, turnover=0.88, lower=0, upper=2)
+    item = LimitsDerivation(name="李记", lower_factor=0.8, upper_factor=1.2, k=1.0, k_source="default",
+                            basis="history", weeks=8, total=LimitLine(quantity=84, turnover=10.5, lower=8, upper=12),
+                            brands={"b-1": line, "b-2": BrandLine(quantity=3, share=0.05, main=True, turnover=0.38)})
+    record = LimitsFile(month="2026-11", department="d-1", week="2026-W48",
+                        window=Window(start=dt.date(2026, 9, 28), end=dt.date(2026, 11, 22)), weeks=8,
+                        lower_limits=True, brand_limits=True, retailers={"r-1": item})
+    text = recalc.render_record(record)
+    assert "    total: {quantity: 84, turnover: 10.5, lower: 8, upper: 12}\n" in text
+    assert "      b-1: {quantity: 7, turnover: 0.88, lower: 0, upper: 2}\n      b-2: {quantity: 3, turnover: 0.38}\n" in text
+    data = recalc._rows(record, record.model_dump(mode="python", by_alias=True, exclude_none=True))
+    assert text == yamlwrite._pyyaml_dumps(data, recalc.HEADER) == yamlwrite.dumps(data, recalc.HEADER)
+    from crmdocs.scripts import yamlio
+
+    back = yamlio.parse(text)
+    assert back["retailers"]["r-1"]["brands"]["b-1"] == {"quantity": 7, "turnover": 0.88, "lower": 0, "upper": 2}
