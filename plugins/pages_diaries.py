@@ -76,11 +76,22 @@ FINDINGS_HEADER = "检查"
 LEGEND = "表中「目的」空着为例行拜访，「检查」空着为标价齐全、陈列好。"
 
 
+_FINDINGS: dict[tuple, str] = {}
+
+
 def _findings(v: Any) -> str:
     """Short: a city writes 500,000 visits a year, every byte counts 500,000 times.
     Only what needs attention: 标价齐全 and 陈列好 are the empty cell
     (``LEGEND``); not checked shows as 未查. Constant words only: safe HTML."""
     f = v.findings
+    key = (f.price_tags, f.display, f.suspected_illegal)
+    out = _FINDINGS.get(key)
+    if out is None:
+        out = _FINDINGS[key] = _findings_text(f)
+    return out
+
+
+def _findings_text(f: Any) -> str:
     parts = []
     if f.price_tags is None:
         parts.append("标价未查")
@@ -95,6 +106,9 @@ def _findings(v: Any) -> str:
     return "·".join(parts)
 
 
+_NOTE_LABELS = ("品牌反馈", "意见建议", "帮助", "跟进")
+
+
 def _text_rows(items: list[tuple[str, str]]) -> str:
     """Labelled notes, compact: ``<b>label</b>text`` joined by ``<br>`` (escaped HTML)."""
     return "<br>".join([f"<b>{label}</b> {_h(text)}" for label, text in items if text])
@@ -105,7 +119,7 @@ def _a(href: Optional[str], text: str) -> str:
     return f'<a href="{_h(href)}">{_h(text)}</a>' if href else _h(text)
 
 
-def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
+def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional[dict] = None) -> Markup:
     """One diary. ``mode`` (plugin option search_diaries) says what search
     indexes: full = everything; summary = the review and the market
     information items — what reviewers distil upward — (the visit table and the
@@ -113,8 +127,11 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
     index for a city's year); headings / none = nothing.
 
     Built as plain strings, every record text through ``_h`` (a city renders
-    25,000 diaries and 600,000 visit rows: Markup arithmetic was half the time)."""
+    25,000 diaries and 600,000 visit rows: Markup arithmetic was half the time).
+    ``shops``: the page's retailer cells by id (a manager visits the same
+    shops all month), filled as they are made."""
     review = diary.review
+    shops = {} if shops is None else shops
     cls = "crm-diary" + ("" if review else " crm-unreviewed")
     # the exclusions matter only when search parses the page (mode full);
     # otherwise the page gives search its entries directly
@@ -137,13 +154,17 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str) -> Markup:
         rows = []
         for v in diary.visits:  # cells as escaped HTML (table(escaped=True))
             purpose = v.purpose.value
+            shop = shops.get(v.retailer)
+            if shop is None:
+                shop = shops[v.retailer] = _a(data.retailer_href(here, v.retailer), data.shop(v.retailer))
+            notes = (v.brand_feedback, v.opinions, v.help_given, v.follow_up)
             rows.append((
-                f"{v.time.hour:02d}:{v.time.minute:02d}",
-                _a(data.retailer_href(here, v.retailer), data.shop(v.retailer)),
+                v.time.isoformat("minutes"),
+                shop,
                 "" if purpose == "routine" else _h(PURPOSE_ZH.get(v.purpose, purpose)),
                 _findings(v),
                 _h("、".join([data.brand_name(b) for b in v.findings.stock_outs])) if v.findings.stock_outs else "",
-                _text_rows([("品牌反馈", v.brand_feedback), ("意见建议", v.opinions), ("帮助", v.help_given), ("跟进", v.follow_up)]),
+                _text_rows(list(zip(_NOTE_LABELS, notes))) if any(notes) else "",
             ))
         # compact (no optional end tags) unless search parses the page (full)
         parts.append(table(["时间", "零售户", "目的", FINDINGS_HEADER, "断货", "记录"], rows, escaped=True,
@@ -194,11 +215,12 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
         body.append(block(Markup('<p class="crm-note">') + Markup(" · ").join(nav) + Markup("</p>")))
     entries = [("", f"{person.name} 的日记 {month}", f"{person.name}（{data.unit_name(person.unit)}）本月日记 {len(diaries)} 篇。")]
     late_reviews = data.late_reviews(person.id)
+    shops: dict[str, str] = {}
     for diary in diaries:
         late = late_reviews.get(diary.date)
         title = day_label(diary.date) + ("" if diary.review else " 未批阅") + (" 批阅超时" if late is not None and diary.review else "")
         body.append(heading(2, title, f"d-{diary.date.isoformat()}"))
-        body.append(block(diary_html(data, here, diary, mode)))
+        body.append(block(diary_html(data, here, diary, mode, shops)))
         entries.append((f"d-{diary.date.isoformat()}", title, search_text(diary, mode)))
     return Page(here, f"{person.name} {month}", body, section="diaries", in_nav=False, search=(mode != "none"),
                 search_entries=None if mode == "full" else entries)
