@@ -49,6 +49,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.site_started: Optional[float] = None  # perf_counter when compute was done
         self.files_done = 0.0
         self.site_cpu = 0.0
+        self._full_content: Optional[str] = None
         self.files: Optional[Files] = None
         # placeholder paragraphs for the blocks; random so record text cannot forge one
         self.token = f"CRMBLOCK{secrets.token_hex(8)}"
@@ -171,6 +172,39 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             lambda m: blocks[int(m.group(1))],
             html,
         )
+
+    # Before search (default 0), which parses page.content and then strips
+    # every data-search-* attribute from it with a regular expression (over a
+    # city's 280 MB): search sees the page without the elements it would skip
+    # anyway (data-search-exclude: tables, charts, archives; parsing walks
+    # every tag inside them too), or nothing at all when the page is left out
+    # of search; afterwards the page gets its full content back, attributes
+    # stripped as Material strips them. Same index, same pages.
+    @event_priority(10)
+    def _hide_excluded(self, context, *, page, config, nav):
+        self._full_content = None
+        src = page.file.src_uri
+        if (src in self.direct or src in self.blocks) and page.content:
+            self._full_content = page.content
+            meta = page.meta.get("search") if isinstance(page.meta, dict) else None
+            if isinstance(meta, dict) and meta.get("exclude"):
+                page.content = ""
+            elif "data-search-exclude" in page.content:
+                page.content = _EXCLUDED.sub("", page.content)
+        return context
+
+    @event_priority(-10)
+    def _restore_excluded(self, context, *, page, config, nav):
+        if self._full_content is not None:
+            content, self._full_content = self._full_content, None
+            if "data-search-" in content:
+                content = content.replace(' data-search-exclude="1"', "")  # ours, the only form we write
+                if "data-search-" in content:
+                    content = _MATERIAL_ATTRIBUTES.sub("", content)
+            page.content = content
+        return context
+
+    on_page_context = CombinedEvent(_hide_excluded, _restore_excluded)
 
     # Last (below any default 0): Material's page chrome (header, tabs, nav,
     # table of contents) is ~60 % whitespace from its templates — 20 KB on
@@ -342,6 +376,16 @@ class HeadingStyle:
             tokens.append({"level": part.level, "id": anchor, "name": part.html, "html": part.html, "data-toc-label": ""})
         return "\n".join(out), nest_toc_tokens(tokens), ids
 
+
+# the elements this plugin's renderer marks for search to skip; none of them
+# holds an element of its own kind or a heading (see render.table, charts,
+# pages_retailers, pages_diaries)
+_EXCLUDED = re.compile(
+    r'<(table|figure|section|article|header|aside)\b[^>]*\bdata-search-exclude="1"[^>]*>.*?</\1>', re.S
+)
+
+# what Material's search removes from every page after indexing it
+_MATERIAL_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 _CONTENT_START = '<article class="md-content__inner'
 _BLANKS = re.compile(r"\n\s+")
