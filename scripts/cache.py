@@ -345,6 +345,7 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
         repo = Repository(
             root=universe.root, policy=universe.policy, calendars=universe.calendars, org=universe.org,
             people=universe.people, brands=universe.brands, retailers=universe.retailers,
+            sales=None,  # type: ignore[arg-type]  # daily checks never read the sales (numpy stays unimported)
         )
         scratch = Report()
         loaded = [load_file(universe.root, rel, _DIGEST) for rel in rels]
@@ -560,7 +561,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
         misses.extend(rel for rel in firsts if rel in files and files[rel][4] is None)
     if misses:
         with gc_paused():
-            repo = Repository(root=root)
+            repo = Repository(root=root, sales=None)  # type: ignore[arg-type]  # never read here
             scratch = Report()
             small = [rel for rel in rels if rel in universe and not rel.startswith(f"{RECORDS}/retailers/")
                      and not SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
@@ -622,7 +623,7 @@ def _report(rels, discover_diags, universe_diags, data, root) -> Report:
     if duplicates:
         from .repository import duplicate_diag
 
-        repo = Repository(root=Path(root))  # only to find the lines
+        repo = Repository(root=Path(root), sales=None)  # type: ignore[arg-type]  # only to find the lines
         for rel, kind, key, seen in duplicates:
             report.add(duplicate_diag(repo, rel, kind, key, seen))
     report.files = count

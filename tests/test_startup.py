@@ -42,6 +42,7 @@ def test_a_new_diary_is_still_checked_against_the_universe(mini):
     code, heavy, out = probe(*args)
     assert code == 1 and "r-9999" in out
     assert "pydantic" in heavy  # the changed file was parsed and validated
+    assert "numpy" not in heavy and "pyarrow" not in heavy  # the sales are not read again
 
 
 def test_help_still_lists_every_command():
