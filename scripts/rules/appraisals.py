@@ -96,10 +96,13 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
     col = table[np.where((pos >= 0) & (pos < span), pos, span)]
     valid = (mgr >= 0) & (col >= 0)
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in data.brand_ids] or [False])
-    flat = mgr.astype(np.int64) * nmo + col
-    total = np.bincount(flat[valid], weights=data.quantity[valid], minlength=nm * nmo).reshape(nm, nmo)
-    keyed = valid & key_brand[data.brand]
-    key = np.bincount(flat[keyed], weights=data.quantity[keyed], minlength=nm * nmo).reshape(nm, nmo)
+    # rows not counted go to one extra cell, dropped after: no masked copies of 10⁷ rows
+    cells = nm * nmo
+    flat = np.where(valid, mgr.astype(np.int64) * nmo + col, cells)
+    quantity = data.quantity.astype(np.float64, copy=False)
+    total = np.bincount(flat, weights=quantity, minlength=cells + 1)[:cells].reshape(nm, nmo)
+    keyed = np.where(key_brand[data.brand], quantity, 0.0)
+    key = np.bincount(flat, weights=keyed, minlength=cells + 1)[:cells].reshape(nm, nmo)
     return SalesByManager(managers, months, total, key)
 
 
