@@ -88,16 +88,23 @@ def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] =
 def _rows(record: BaseModel, data: dict) -> dict:
     """Table rows written on one line (``yamlwrite.FlowMap``): in a limits
     file each retailer's total and each main brand — quantity, turnover,
-    lower, upper — so a changed limit is one changed line in a review."""
-    from crmdocs.schemas.computed_retailers import LimitsFile
+    lower, upper — so a changed limit is one changed line in a review; in a
+    classes file each derivation's four own-value parts and its base
+    classification."""
+    from crmdocs.schemas.computed_retailers import ClassesFile, LimitsFile
 
+    Row = yamlwrite.FlowMap
     if isinstance(record, LimitsFile):
-        Row = yamlwrite.FlowMap
         for item in data.get("retailers", {}).values():
             if "total" in item:
                 item["total"] = Row(item["total"])
             if item.get("brands"):
                 item["brands"] = {brand: Row(line) for brand, line in item["brands"].items()}
+    elif isinstance(record, ClassesFile):
+        for item in data.get("retailers", {}).values():
+            for name in ("own_parts", "base"):
+                if name in item:
+                    item[name] = Row(item[name])
     return data
 
 

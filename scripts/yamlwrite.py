@@ -282,13 +282,19 @@ _FLOW_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _flow_text(row: FlowMap) -> str:
-    """``{key: value, …}`` of a row of plain keys and numbers (what PyYAML
-    writes); anything else leaves the record to PyYAML."""
+    """``{key: value, …}`` of a row of plain keys and numbers, or text that is
+    plain for sure (Chinese words, slugs: no flow indicators) — what PyYAML
+    writes; anything else leaves the record to PyYAML."""
     parts = []
     for key, value in row.items():
         kind = type(value)
-        if type(key) is not str or not _FLOW_KEY.fullmatch(key) or kind not in (int, float, bool, type(None)):
-            raise _NotFast("flow row")
+        if type(key) is not str or not _FLOW_KEY.fullmatch(key):
+            raise _NotFast("flow row key")
+        if kind is str:
+            if not _PLAIN.fullmatch(value):
+                raise _NotFast("flow row text")
+        elif kind not in (int, float, bool, type(None)):
+            raise _NotFast("flow row value")
         parts.append(f"{key}: {_plain_scalar(value)}")
     return "{" + ", ".join(parts) + "}"
 

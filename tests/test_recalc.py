@@ -348,3 +348,11 @@ def test_limits_are_written_one_row_per_brand_with_pyyaml_s_bytes():
 
     back = yamlio.parse(text)
     assert back["retailers"]["r-1"]["brands"]["b-1"] == {"quantity": 7, "turnover": 0.88, "lower": 0, "upper": 2}
+
+
+def test_flow_rows_take_chinese_words_and_leave_other_text_to_pyyaml():
+    row = yamlwrite.FlowMap(market="乡村", format="食杂店", scale="小", share=0.0005, ahead=3)
+    assert yamlwrite.dumps_plain({"base": row}) == "base: {market: 乡村, format: 食杂店, scale: 小, share: 0.0005, ahead: 3}\n"
+    for awkward in ("a, b", "x: y", "{z}", "0832", "yes", ""):
+        data = {"base": yamlwrite.FlowMap(market=awkward, n=1)}
+        assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data), awkward
