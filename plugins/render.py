@@ -111,6 +111,9 @@ def join(parts: Iterable[Any], sep: str = "、") -> Markup:
     return Markup(escape(sep).join(esc(p) for p in parts))
 
 
+_HEADS: dict[tuple, str] = {}
+
+
 def table(
     headers: Sequence[Any],
     rows: Iterable[Sequence[Any]],
@@ -138,10 +141,14 @@ def table(
     if not rows:
         return Markup(f'<p class="crm-empty">{esc(empty)}</p>')
     classes = ["crm-table", cls] + (["crm-filter"] if filters else [])
-    head = []
-    for i, h in enumerate(headers):
-        f = filters[i] if filters and i < len(filters) else ""
-        head.append(f"<th{attrs(data_filter=f or None)}>{_h(h)}" + ("" if compact else "</th>"))
+    key = (tuple(headers), tuple(map(type, headers)), tuple(filters or ()), compact)  # Markup vs str: not the same head
+    head = _HEADS.get(key)
+    if head is None:  # the same few heads on a city's 90,000 tables
+        cells = []
+        for i, h in enumerate(headers):
+            f = filters[i] if filters and i < len(filters) else ""
+            cells.append(f"<th{attrs(data_filter=f or None)}>{_h(h)}" + ("" if compact else "</th>"))
+        head = _HEADS[key] = "".join(cells)
     body = []
     cell, end = ("<td>", "") if compact else ("</td><td>", "</td></tr>")
     for i, row in enumerate(rows):
@@ -154,7 +161,7 @@ def table(
     return Markup(
         f'<div class="crm-table-wrap">'
         f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
-        f"<thead><tr>{''.join(head)}{'' if compact else '</tr>'}</thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<thead><tr>{head}{'' if compact else '</tr>'}</thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
