@@ -76,7 +76,8 @@ FINDINGS_HEADER = "检查"
 LEGEND = "表中「目的」空着为例行拜访，「检查」空着为标价齐全、陈列好。"
 
 
-_FINDINGS: dict[tuple, str] = {}
+_FINDINGS: dict[tuple, str] = {}  # (price tags, display, suspected) → the 检查 cell
+_PURPOSES: dict[Any, str] = {}  # purpose → the 目的 cell ("" for routine)
 
 
 def _findings(v: Any) -> str:
@@ -153,17 +154,24 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
     if diary.visits:
         rows = []
         for v in diary.visits:  # cells as escaped HTML (table(escaped=True))
-            purpose = v.purpose.value
             shop = shops.get(v.retailer)
             if shop is None:
                 shop = shops[v.retailer] = _a(data.retailer_href(here, v.retailer), data.shop(v.retailer))
+            purpose = _PURPOSES.get(v.purpose)
+            if purpose is None:
+                purpose = _PURPOSES[v.purpose] = "" if v.purpose.value == "routine" else _h(PURPOSE_ZH.get(v.purpose, v.purpose.value))
+            f = v.findings
+            key = (f.price_tags, f.display, f.suspected_illegal)
+            found = _FINDINGS.get(key)
+            if found is None:
+                found = _FINDINGS[key] = _findings_text(f)
             notes = (v.brand_feedback, v.opinions, v.help_given, v.follow_up)
             rows.append((
                 v.time.isoformat("minutes"),
                 shop,
-                "" if purpose == "routine" else _h(PURPOSE_ZH.get(v.purpose, purpose)),
-                _findings(v),
-                _h("、".join([data.brand_name(b) for b in v.findings.stock_outs])) if v.findings.stock_outs else "",
+                purpose,
+                found,
+                _h("、".join([data.brand_name(b) for b in f.stock_outs])) if f.stock_outs else "",
                 _text_rows(list(zip(_NOTE_LABELS, notes))) if any(notes) else "",
             ))
         # compact (no optional end tags) unless search parses the page (full)
