@@ -90,11 +90,13 @@ def _rows(record: BaseModel, data: dict) -> dict:
     file each retailer's total and each main brand — quantity, turnover,
     lower, upper — so a changed limit is one changed line in a review; in a
     classes file each derivation's four own-value parts and its base
-    classification."""
-    from crmdocs.schemas.computed_retailers import ClassesFile, LimitsFile
+    classification; in an abnormal-orders file each flagged order."""
+    from crmdocs.schemas.computed_retailers import AbnormalFile, ClassesFile, LimitsFile
 
     Row = yamlwrite.FlowMap
-    if isinstance(record, LimitsFile):
+    if isinstance(record, AbnormalFile):
+        data["weeks"] = {week: [Row(order) for order in orders] for week, orders in data.get("weeks", {}).items()}
+    elif isinstance(record, LimitsFile):
         for item in data.get("retailers", {}).values():
             if "total" in item:
                 item["total"] = Row(item["total"])

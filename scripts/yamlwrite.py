@@ -184,7 +184,8 @@ def _emit_map(data: dict, indent: str, out: list[str], first_prefix: Optional[st
 def _emit_list(items: list, indent: str, out: list[str]) -> None:
     for item in items:
         if isinstance(item, FlowMap):
-            raise _NotFast("flow row in a list")
+            out.append(f"{indent}- {_flow_text(item)}\n")
+            continue
         if isinstance(item, dict):
             if item:
                 _emit_map(item, indent + "  ", out, first_prefix=f"{indent}- ")
@@ -279,21 +280,23 @@ def _emit_plain_map(data: dict, indent: str, out: list[str], lead: str) -> None:
 
 
 _FLOW_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#&*!|>'\"%@`?]|^[-\s]|\s$")
 
 
 def _flow_text(row: FlowMap) -> str:
-    """``{key: value, …}`` of a row of plain keys and numbers, or text that is
-    plain for sure (Chinese words, slugs: no flow indicators) — what PyYAML
-    writes; anything else leaves the record to PyYAML."""
+    """``{key: value, …}`` of a row of plain keys and numbers, dates, or text
+    PyYAML writes plain that holds no flow indicator (Chinese words, ids) —
+    what PyYAML writes; anything else leaves the record to PyYAML."""
     parts = []
     for key, value in row.items():
         kind = type(value)
         if type(key) is not str or not _FLOW_KEY.fullmatch(key):
             raise _NotFast("flow row key")
         if kind is str:
-            if not _PLAIN.fullmatch(value):
+            # plain in a block (PyYAML's own verdict, cached) and no flow indicator
+            if _plain_str(value) != value or _FLOW_UNSAFE.search(value):
                 raise _NotFast("flow row text")
-        elif kind not in (int, float, bool, type(None)):
+        elif kind not in (int, float, bool, type(None), dt.date):
             raise _NotFast("flow row value")
         parts.append(f"{key}: {_plain_scalar(value)}")
     return "{" + ", ".join(parts) + "}"
@@ -308,6 +311,8 @@ def _emit_plain_list(items: list, indent: str, out: list[str]) -> None:
                 _emit_plain_map(item, deeper, out, f"{indent}- ")
             else:
                 out.append(f"{indent}- {{}}\n")
+        elif kind is FlowMap:
+            out.append(f"{indent}- {_flow_text(item)}\n")
         elif kind is list:
             raise _NotFast("nested list")
         else:

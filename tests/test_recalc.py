@@ -288,9 +288,11 @@ def test_written_files_leave_out_empty_fields_and_derivable_text_with_pyyaml_s_b
     text = recalc.render_record(record)
     assert "null" not in text and "mean" not in text  # empty fields are not written
     assert "message" not in text and "超过" not in text  # the explanation stays on the site
-    assert "    quantity: 12\n    limit: 9\n" in text
+    # one flagged order, one line
+    assert ("  2026-W36:\n  - {date: 2026-09-03, retailer: r-0001, name: 李记, rule: above_upper, brand: b-1, "
+            "quantity: 12, limit: 9}\n") in text
     assert text == yamlwrite._pyyaml_dumps(
-        record.model_dump(mode="python", by_alias=True, exclude_none=True), recalc.HEADER)
+        recalc._rows(record, record.model_dump(mode="python", by_alias=True, exclude_none=True)), recalc.HEADER)
     assert order.message.startswith("b-1 订购")  # still there for the site
     line = BrandLine(quantity=10, share=0.5, main=True, turnover=1.25, lower=1, upper=2)
     assert line.main and "share" not in recalc.render_record(line)
