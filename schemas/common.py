@@ -232,7 +232,22 @@ DateTime = Annotated[
 ]
 
 
+_CLOCKS: dict[str, dt.time] = {}  # "08:30" → time(8, 30): a city's diaries repeat a few hundred times of day
+
+
 def _clock(value: Any) -> Any:
+    if value.__class__ is str:  # the common case, first; times are immutable, so shared
+        known = _CLOCKS.get(value)
+        if known is not None:
+            return known
+        try:
+            known = dt.time.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:
+            if len(_CLOCKS) < 10_000:
+                _CLOCKS[value] = known
+            return known
     if isinstance(value, int) and not isinstance(value, bool):
         raise PydanticCustomError(
             "clock_needs_quotes",
