@@ -406,9 +406,13 @@ def _simple_seq(tokens: list, i: int, column: int) -> tuple[list, int]:
         i += 1
         if i >= n or tokens[i][1] <= column:
             raise _Unusual
-        kind, inner = tokens[i][0], tokens[i][1]
+        token = tokens[i]
+        kind, inner = token[0], token[1]
         if kind == _VALUE:
-            out.append(tokens[i][3])
+            out.append(token[3])
+            i += 1
+        elif kind == _KEY and token[3] is not _NODE_TAG and (i + 1 == n or tokens[i + 1][1] < inner):
+            out.append({token[2]: token[3]})  # `- retailer: r-0001`: what _simple_map gives, without the call
             i += 1
         else:
             item, i = _simple_block(tokens, i, inner)

@@ -161,3 +161,11 @@ def test_the_fast_composer_locates_like_the_full_one():
     for loc in [("manager",), ("visits", 0, "time"), ("visits", 0, "findings", "stock_outs", 1), ("note",), ("nope",),
                 ("visits", 3), ("market_info", 0)]:
         assert locate(compose_marks(text), loc) == locate(compose(text), loc), loc
+
+
+def test_one_key_items_read_like_the_loader():
+    for text in ("visits:\n- retailer: r-1\n- retailer: r-2\n", "- a: 1\n- b: x\n  c: 2\n- d: ~\n", "v:\n- a: 1\n  b:\n  - x\n- a: 2\n",
+                 "- a: 1\nb: 2\n", "x:\n  - a: 1\n  - a: 2\ny: 3\n", "- a:\n- b: 1\n"):
+        agrees(text)
+        if slow(text)[0] == "ok":
+            assert same(yamlio.parse(text), slow(text)[1]), text
