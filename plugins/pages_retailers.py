@@ -170,6 +170,11 @@ def _kv(rows: list[tuple[str, Any]], title: str) -> Markup:
     return kv(rows, title, compact=True)  # territory pages give search their entries directly
 
 
+def _a(href: Optional[str], text: str) -> str:
+    """A link as escaped HTML (what render.link gives, without Markup objects)."""
+    return f'<a href="{_h(href)}">{_h(text)}</a>' if href else _h(text)
+
+
 def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Markup:
     """One retailer's archive. Only the one-line summary (format, district,
     address) goes into the search index with the heading (shop name, id):
@@ -216,7 +221,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         # the visitor's name only when it is not the retailer's own manager; no
         # </li> (optional in HTML5; search does not parse territory pages)
         lis = Markup("".join([
-            "<li>" + str(link(data.diary_href(here, v.manager, v.day), v.day.isoformat()))
+            "<li>" + _a(data.diary_href(here, v.manager, v.day), v.day.isoformat())
             + _h(("" if v.manager == m.manager else f" {data.person_name(v.manager)}")
                  + f" {PURPOSE_ZH.get(v.visit.purpose, v.visit.purpose.value)}"
                  + (f"：{v.visit.opinions or v.visit.follow_up}" if (v.visit.opinions or v.visit.follow_up) else ""))
@@ -250,8 +255,9 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(Markup('<p class="crm-empty">没有销售记录（新户或暂停）。</p>'))
     parts.append(_changes_html(data, r.id))
     # <section>: the one excluded wrapper tag, never nested (see render.table)
-    return (Markup('<div class="crm-retailer">') + summary + Markup('<section data-search-exclude="1">')
-            + Markup("".join(parts)) + Markup("</section></div>"))  # parts: all Markup
+    # every part is Markup (safe HTML): joined as plain strings, no re-escaping
+    return Markup("".join(['<div class="crm-retailer">', summary, '<section data-search-exclude="1">',
+                           *parts, "</section></div>"]))
 
 
 GROUP_ZH = {"basic": "基本信息", "personal": "个人信息", "management": "管理信息", "sales": "销售信息",
