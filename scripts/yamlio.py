@@ -359,7 +359,8 @@ def _line_tokens(line: str) -> tuple:
 # (str, int, float, bool, None); a line whose value is a new [] or {} is not
 # remembered, so no two documents share a list or a mapping.
 _LINES: dict[str, tuple] = {}
-_LINES_MAX = 400_000
+_LINES_MAX = 200_000  # ~70 MB at most; emptied when full
+_LINE_LONGEST = 100  # longer lines (addresses, notes) seldom repeat: not remembered
 
 
 def _simple_tokens(text: str) -> list[tuple[int, int, Any, Any]]:
@@ -370,7 +371,7 @@ def _simple_tokens(text: str) -> list[tuple[int, int, Any, Any]]:
         pieces = memo.get(line)
         if pieces is None:
             pieces = _line_tokens(line)
-            if pieces and pieces[-1][3].__class__ not in (list, dict):
+            if pieces and len(line) <= _LINE_LONGEST and pieces[-1][3].__class__ not in (list, dict):
                 if len(memo) >= _LINES_MAX:
                     memo.clear()
                 memo[line] = pieces
