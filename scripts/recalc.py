@@ -5,12 +5,16 @@
   :class:`~crmdocs.scripts.rules.Computed`.
 * :func:`render` turns the computed records into file texts: a header saying
   the file is written by ``crmdocs recalc``, keys in model order, fixed float
-  formatting, no time of the run — identical records give identical bytes.
+  formatting, no time of the run — identical records give identical bytes;
+  empty (null) fields are left out and table rows (a flagged order, a
+  brand's limits) are written on one line.
 * :func:`write` writes them atomically (a killed run leaves every old file
   whole), removes computed files no longer produced, and touches nothing
   outside ``records/computed/``.
 * :func:`check` compares the files on disk with a fresh computation
   (``crmdocs recalc --check``): differing, missing and extra files.
+* :func:`settle` does render + write (or render + check) in one pass, in
+  forked workers at city scale; ``crmdocs recalc`` uses it.
 * :func:`diff` computes at another git revision and lists who changes class,
   tier, limits, score or grade recommendation (``crmdocs recalc --diff REV``).
 """
@@ -215,24 +219,26 @@ def _first_difference(found: str, expected: str) -> tuple[int, str, str]:
     return 0, "", ""
 
 
+def _compare(root: Path, rel: str, text: str) -> Optional[Difference]:
+    """The file ``rel`` under records/computed/ against ``text``: None when equal."""
+    try:
+        data = (computed_dir(root) / rel).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return Difference(f"{RECORDS}/{COMPUTED}/{rel}", "missing")
+    if data == text.encode("utf-8"):
+        return None
+    line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
+    return Difference(f"{RECORDS}/{COMPUTED}/{rel}", "differs", line, found, expected)
+
+
+def _extra(root: Path | str, produced) -> list[Difference]:
+    return [Difference(f"{RECORDS}/{COMPUTED}/{rel}", "extra") for rel in on_disk(root) if rel not in produced]
+
+
 def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
     """Files on disk against ``texts``: differing, missing and extra ones."""
-    prefix = f"{RECORDS}/{COMPUTED}/"
-    disk = on_disk(root)
-    out: list[Difference] = []
-    for rel, text in texts.items():
-        path = disk.get(rel)
-        if path is None:
-            out.append(Difference(prefix + rel, "missing"))
-            continue
-        data = path.read_bytes()
-        if data != text.encode("utf-8"):
-            line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
-            out.append(Difference(prefix + rel, "differs", line, found, expected))
-    for rel in disk:
-        if rel not in texts:
-            out.append(Difference(prefix + rel, "extra"))
-    return sorted(out, key=lambda d: d.path)
+    out = [d for d in (_compare(Path(root), rel, text) for rel, text in texts.items()) if d is not None]
+    return sorted(out + _extra(root, texts), key=lambda d: d.path)
 
 
 # ---------------------------------------------------------------- render and write/check at once
@@ -245,7 +251,6 @@ def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], 
     """Render ``rels`` of the shared records and write them (or compare them
     with the disk): (written, unchanged, differences)."""
     base = computed_dir(root)
-    prefix = f"{RECORDS}/{COMPUTED}/"
     written: list[str] = []
     unchanged = 0
     differences: list[Difference] = []
@@ -257,15 +262,10 @@ def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], 
                 written.append(rel)
             else:
                 unchanged += 1
-            continue
-        try:
-            data = (base / rel).read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            differences.append(Difference(prefix + rel, "missing"))
-            continue
-        if data != text.encode("utf-8"):
-            line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
-            differences.append(Difference(prefix + rel, "differs", line, found, expected))
+        else:
+            found = _compare(root, rel, text)
+            if found is not None:
+                differences.append(found)
     return written, unchanged, differences
 
 
@@ -309,10 +309,7 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
         _SHARED = None
     produced = set(rels)
     if not write_files:
-        prefix = f"{RECORDS}/{COMPUTED}/"
-        out = [d for part in parts for d in part[2]]
-        out.extend(Difference(prefix + rel, "extra") for rel in on_disk(root) if rel not in produced)
-        return sorted(out, key=lambda d: d.path)
+        return sorted([d for part in parts for d in part[2]] + _extra(root, produced), key=lambda d: d.path)
     done = {rel for part in parts for rel in part[0]}
     result = Written(written=[rel for rel in rels if rel in done], unchanged=sum(part[1] for part in parts))
     _tidy(root, produced, result)
