@@ -96,17 +96,88 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def generate(data: SiteData) -> list[Page]:
+def generate(data: SiteData, jobs: int = 1) -> list[Page]:
+    """Every page. With ``jobs`` > 1 the diary pages (a city's biggest share)
+    are made in a forked process while this one makes the others (when a
+    core is idle); the pages
+    come back pickled, the same objects in the same order. Anything going
+    wrong there: they are made here instead."""
     from . import pages_dashboard, pages_diaries, pages_managers, pages_retailers, pages_rules, pages_service
 
+    worker = _Fork(lambda: pages_diaries.pages(data)) if jobs > 1 else None
     pages: list[Page] = []
     pages += pages_dashboard.pages(data)
     pages += pages_managers.pages(data)
     pages += pages_retailers.pages(data)
-    pages += pages_diaries.pages(data)
+    diaries = worker.result() if worker is not None else None
+    pages += diaries if diaries is not None else pages_diaries.pages(data)
     pages += pages_service.pages(data)
     pages += pages_rules.pages(data)
     return pages
+
+
+def _idle_core() -> bool:
+    """Whether a CPU core is idle (load average a core below the count): a
+    second process only pays when it runs beside this one, else it costs
+    copying and pickling for nothing."""
+    import os
+
+    try:
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
+    except (AttributeError, OSError):
+        return False
+
+
+class _Fork:
+    """``fn()`` computed in a forked child, its result pickled back through a
+    pipe; ``result()`` is None when forking is not possible or not worth it
+    (no fork, other threads running as in ``mkdocs serve``, no idle core) or
+    the child failed."""
+
+    def __init__(self, fn) -> None:
+        import os
+        import threading
+
+        self.pid = None
+        if not hasattr(os, "fork") or threading.active_count() > 1 or not _idle_core():
+            return
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # the child: compute, send, leave without running the parent's exit code
+            status = 1
+            try:
+                os.close(read)
+                import pickle
+
+                payload = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as out:
+                    out.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self.pid, self.read = pid, read
+
+    def result(self):
+        import os
+        import pickle
+
+        if self.pid is None:
+            return None
+        with os.fdopen(self.read, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 or not payload:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a broken payload: make the pages here
+            return None
 
 
 def navigation(pages: list[Page], hand_written: list[str]) -> list:

@@ -435,3 +435,38 @@ def test_pages_without_computed_results_say_not_computed(mini):
     assert "尚未计算" in pages["managers/cm-li.md"]
     assert "尚未计算" in pages["retailers/d-east/cm-li.md"]
     assert "尚未计算" in pages["index.md"]
+
+
+def test_diary_pages_made_in_a_second_process_are_the_same(mini, monkeypatch):
+    from crmdocs.plugins import pages as P
+    from crmdocs.plugins.privacy import Privacy
+    from crmdocs.plugins.sitedata import SiteData
+
+    repo, _ = mini.load()
+
+    def pages(jobs):
+        data = SiteData(repo=repo, computed=None, privacy=Privacy("public"), as_of=dt.date(2026, 9, 1))
+        return [(p.path, p.content, p.search_entries, p.html_parts() is not None) for p in P.generate(data, jobs=jobs)]
+
+    monkeypatch.setattr(P, "_idle_core", lambda: True)
+    forked = []
+    real = P._Fork.__init__
+
+    def spy(self, fn):
+        real(self, fn)
+        forked.append(self.pid)
+
+    monkeypatch.setattr(P._Fork, "__init__", spy)
+    assert pages(2) == pages(1)
+    assert forked and forked[0] is not None  # the diaries really came from a child
+    assert any(path.startswith("diaries/") for path, *_ in pages(2))
+
+
+def test_a_failing_page_worker_falls_back_to_this_process(monkeypatch):
+    from crmdocs.plugins import pages as P
+
+    monkeypatch.setattr(P, "_idle_core", lambda: True)
+    assert P._Fork(lambda: 1 / 0).result() is None
+    assert P._Fork(lambda: ["页"]).result() == ["页"]
+    monkeypatch.setattr(P, "_idle_core", lambda: False)
+    assert P._Fork(lambda: ["页"]).result() is None  # no idle core: not forked
