@@ -51,6 +51,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         self.files_done = 0.0
         self.site_cpu = 0.0
         self.jobs = 1
+        self.search_on = False  # Material's search plugin is there (and the index we know)
         self._full_content: Optional[str] = None
         self.files: Optional[Files] = None
         # placeholder paragraphs for the blocks; random so record text cannot forge one
@@ -113,7 +114,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         # Material's search parses every page's HTML (~1 MB/s): for the big
         # grouped pages we hand it their entries instead (see on_post_build)
         search = _material_search(config)
-        direct = search is not None
+        direct = self.search_on = search is not None
         if search is not None:
             install_segmenter(search)
         for page in self.pages:
@@ -186,7 +187,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
     def _hide_excluded(self, context, *, page, config, nav):
         self._full_content = None
         src = page.file.src_uri
-        if (src in self.direct or src in self.blocks) and page.content:
+        if self.search_on and (src in self.direct or src in self.blocks) and page.content:
             self._full_content = page.content
             meta = page.meta.get("search") if isinstance(page.meta, dict) else None
             if isinstance(meta, dict) and meta.get("exclude"):
