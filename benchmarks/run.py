@@ -374,6 +374,10 @@ def stage_build(t: Table, scale: str, root: Path, runs: int, base: Path) -> None
     index = site / "search" / "search_index.json"
     index_mb = index.stat().st_size / 1e6 if index.exists() else 0.0
     out_mb = _du(site)
+    # where the output is: the three biggest top-level folders (the abnormal-order
+    # pages grow with what the rules flag, i.e. with the data)
+    folders = sorted(((_du(p), p.name) for p in site.iterdir() if p.is_dir()), reverse=True)[:3]
+    where = ", ".join(f"{name} {mb:.0f}" for mb, name in folders)
     plain = plain_site(base, pages)
     mkdocs = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(plain / "mkdocs.yml")]
     try:
@@ -393,7 +397,7 @@ def stage_build(t: Table, scale: str, root: Path, runs: int, base: Path) -> None
                   + (f", {wall / med(ptimes):.2f}× the plain site (CPU {cpu / med(CPU[id(ptimes)]):.2f}×)" if ptimes else ""))
     t.add(scale, "crmdocs build", times, "plain site", med(ptimes) if ptimes else None,
           "< 60 s, per page ≤ 1.5×, < 300 MB, index < 15 MB", base_times=ptimes,
-          extra=f"{pages:,} pages, {per_page:.1f} ms/page{ratio}, output {out_mb:.0f} MB, search index {index_mb:.1f} MB")
+          extra=f"{pages:,} pages, {per_page:.1f} ms/page{ratio}, output {out_mb:.0f} MB ({where} MB), search index {index_mb:.1f} MB")
 
 
 # ------------------------------------------------------------ ablation
