@@ -104,9 +104,12 @@ def compute_all(
     handed_in: Optional[Mapping[str, dt.datetime]] = None,
     as_of: Optional[dt.date] = None,
 ) -> Computed:
+    from .retail import small_pages
+
     ctx = make_context(repo, handed_in, as_of)
     records: dict[str, BaseModel] = {}
-    for name in MODULES:
-        module = importlib.import_module(f"crmdocs.scripts.rules.{name}")
-        records.update(module.compute(ctx))
+    with small_pages():  # 100 MB temporaries (one value per sales row): no huge-page compaction
+        for name in MODULES:
+            module = importlib.import_module(f"crmdocs.scripts.rules.{name}")
+            records.update(module.compute(ctx))
     return Computed(ctx, dict(sorted(records.items())))
