@@ -173,3 +173,38 @@ def test_search_diaries_option(mini, mode):
         assert "红塔山零售价稳定" in entry[2] and "两户经营正常" not in entry[2]
     else:
         assert entry[2] == ""
+
+
+HEADING_TEXTS = [EVIL, "A & B <c>", "2026-09-01（周二）", "两个  空格\n换行", "重复", "重复", "'单' \"双\"", "r-0001 店"]
+
+
+@pytest.mark.parametrize("anchored", [True, False])
+def test_headings_written_without_markdown_match_the_toc_extension(anchored):
+    """The plugin writes generated pages' headings itself (no Markdown): same
+    text, ids, permalinks and table of contents as Python-Markdown's toc."""
+    import html as html_lib
+
+    from markdown.extensions.toc import slugify
+
+    from crmdocs.plugins.plugin import HeadingStyle
+
+    parts = [heading(1, "标题 & 页")]
+    for i, text in enumerate(HEADING_TEXTS):
+        parts.append(heading(2 + i % 2, text, f"h-{i}" if anchored else None))
+        parts.append(block(Markup("<p>正文</p>")))
+    ours, tokens, ids = HeadingStyle(True, "Permanent link", "headerlink", slugify, "-").render(parts)
+    md_ = markdown.Markdown(extensions=["toc", "attr_list"], extension_configs={"toc": {"permalink": True}})
+    theirs = md_.convert("".join(f"\n\n{p}\n\n" if not isinstance(p, str) or p.startswith("<") else p for p in parts))
+
+    def norm(text: str) -> str:
+        return html_lib.unescape(re.sub(r"\s+", " ", text)).strip()
+
+    assert norm(ours.replace("\n", " ")) == norm(theirs.replace("\n", " "))
+
+    def flat(toks):
+        for t in toks:
+            yield t["level"], t["id"], html_lib.unescape(t["name"])
+            yield from flat(t["children"])
+
+    assert list(flat(tokens)) == list(flat(md_.toc_tokens))
+    assert ids == {t[1] for t in flat(tokens)}
