@@ -208,3 +208,28 @@ def test_headings_written_without_markdown_match_the_toc_extension(anchored):
 
     assert list(flat(tokens)) == list(flat(md_.toc_tokens))
     assert ids == {t[1] for t in flat(tokens)}
+
+
+def test_cached_segmenter_gives_materials_segmentation():
+    pytest.importorskip("jieba")
+    from material.plugins.search.plugin import SearchIndex
+
+    from crmdocs.plugins.plugin import CachedSegmenter
+
+    import jieba
+
+    texts = ["<p>超市 客户经理 2026-09-01 拜访 32 户（计划 34 户）</p>", "河东中新平价超市", "", "abc", "蔡帆 的日记 蔡帆"]
+    ours = CachedSegmenter(jieba)
+    for text in texts + texts:  # the second round comes from the cache
+        assert ours(text) == SearchIndex()._segment_chinese(text)
+
+
+def test_search_sees_pages_without_the_elements_it_skips():
+    from crmdocs.plugins.plugin import _EXCLUDED
+
+    html = ('<h2 id="a">甲</h2><p>留下</p><div class="crm-table-wrap"><table class="crm-table" data-search-exclude="1">'
+            "<tr><td>去掉</td></tr></table></div><figure class=\"crm-chart\" data-search-exclude=\"1\"><svg></svg></figure>"
+            '<table class="crm-table"><tr><td>留下的表</td></tr></table>')
+    out = _EXCLUDED.sub("", html)
+    assert "去掉" not in out and "<svg" not in out
+    assert "留下" in out and "留下的表" in out and '<h2 id="a">' in out
