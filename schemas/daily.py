@@ -1,14 +1,17 @@
-"""What customer managers write every working day: visit plans and diaries."""
+"""What customer managers write: visit plans and diaries every working day,
+a market analysis every week and a work summary every month (seed 003)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from .common import Clock, Date, DateTime, OptText, Record, Slug, Text, desc, unique_list
+from .common import Clock, Date, DateTime, OptText, Record, Slug, Text, _text_only, desc, unique_list
 
 
 class Purpose(str, Enum):
@@ -183,4 +186,118 @@ class Diary(Record):
                         " (review marks an item that does not exist)",
                         {"n": number, "count": len(self.market_info), "at": ("review", "valuable", index)},
                     )
+        return self
+
+
+# ---------------------------------------------------------------- weekly and monthly writing (seed 003)
+# "客户经理每天写一篇工作日记，每周写一篇市场分析，每月写一篇工作总结"
+
+_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _week(value: Any) -> Any:
+    value = _text_only(value)
+    if isinstance(value, str):
+        m = _WEEK_RE.fullmatch(value)
+        if m:
+            try:
+                dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+            except ValueError:
+                pass
+            else:
+                return value
+    raise PydanticCustomError(
+        "bad_week",
+        "周 “{found}” 不对，应写成 ISO 周 YYYY-Www，例如 2026-W48 (expected an ISO week)",
+        {"found": value},
+    )
+
+
+IsoWeek = Annotated[str, BeforeValidator(_week), WithJsonSchema({"type": "string", "pattern": r"^\d{4}-W\d{2}$"})]
+"""An ISO week ``2026-W48`` (Monday to Sunday; the year is the ISO year)."""
+
+
+def _month(value: Any) -> Any:
+    value = _text_only(value)
+    if isinstance(value, str) and _MONTH_RE.fullmatch(value):
+        return value
+    raise PydanticCustomError(
+        "bad_month",
+        "月份 “{found}” 不对，应写成 YYYY-MM，例如 2026-09 (expected a month)",
+        {"found": value},
+    )
+
+
+Month = Annotated[str, BeforeValidator(_month), WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})]
+
+
+def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of an ISO week ``2026-W48``."""
+    year, number = int(week[:4]), int(week[6:])
+    return dt.date.fromisocalendar(year, number, 1), dt.date.fromisocalendar(year, number, 7)
+
+
+def week_of(day: dt.date) -> str:
+    """The ISO week label of a day, ``2026-W48``."""
+    year, number, _ = day.isocalendar()
+    return f"{year:04d}-W{number:02d}"
+
+
+class WeeklyAnalysis(Record):
+    """A week's market analysis (周市场分析).
+    File: ``records/analyses/<manager>/<iso-year>/<yyyy-Www>.yaml``."""
+
+    manager: Slug = Field(description=desc("客户经理编号", "customer manager id"))
+    week: IsoWeek = Field(description=desc("ISO 周，如 2026-W48", "ISO week"))
+    market_situation: Text = Field(description=desc("本周市场形势", "the week's market situation"))
+    observations: list[MarketInfo] = Field(
+        default_factory=list, description=desc("品牌、价格、竞争等市场观察", "brand, price and competitor observations"),
+    )
+    problems: OptText = Field(default="", description=desc("存在的问题", "problems"))
+    suggestions: OptText = Field(default="", description=desc("建议", "suggestions"))
+    review: Optional[Review] = Field(default=None, description=desc("市场经理批阅", "market manager's review"))
+
+    @model_validator(mode="after")
+    def _valuable(self):
+        if self.review is not None:
+            for index, number in enumerate(self.review.valuable):
+                if number > len(self.observations):
+                    raise PydanticCustomError(
+                        "valuable_out_of_range",
+                        "批阅标记的第 {n} 条市场观察不存在（分析只有 {count} 条）"
+                        " (review marks an observation that does not exist)",
+                        {"n": number, "count": len(self.observations), "at": ("review", "valuable", index)},
+                    )
+        return self
+
+
+class Figure(Record):
+    """A result the manager cites in a monthly summary (销量、拜访户数 …)."""
+
+    label: Text = Field(description=desc("项目，如 销量", "what, e.g. sales"))
+    value: float = Field(description=desc("数值（数字，不加引号）", "value, a number"))
+    unit: OptText = Field(default="", description=desc("单位，如 条、户、%", "unit"))
+
+
+class MonthlySummary(Record):
+    """A month's work summary (月工作总结).
+    File: ``records/summaries/<manager>/<yyyy>/<yyyy-mm>.yaml``."""
+
+    manager: Slug = Field(description=desc("客户经理编号", "customer manager id"))
+    month: Month = Field(description=desc("月份，如 2026-09", "month"))
+    work_done: Text = Field(description=desc("本月完成的工作", "work done"))
+    results: list[Figure] = Field(default_factory=list, description=desc("工作成效（引用的数字）", "results and figures cited"))
+    problems: OptText = Field(default="", description=desc("存在的问题", "problems"))
+    next_month: OptText = Field(default="", description=desc("下月工作计划", "next month's plan"))
+    review: Optional[Review] = Field(default=None, description=desc("市场经理批阅", "market manager's review"))
+
+    @model_validator(mode="after")
+    def _no_valuable(self):
+        if self.review is not None and self.review.valuable:
+            raise PydanticCustomError(
+                "valuable_out_of_range",
+                "工作总结没有市场信息条目，批阅不能标记 valuable (a summary has no items to mark valuable)",
+                {"at": ("review", "valuable")},
+            )
         return self

@@ -7,8 +7,8 @@ but splits the records in two:
 * the *universe* — policy, calendars, org, people, brands, retailers, tier
   overrides, sales — is what daily records point at. It is loaded and its
   checks run as usual;
-* *daily* records — plans, diaries, complaints, surveys, targets (and any file
-  whose path names no kind) — are parsed, validated and checked against the
+* *daily* records — plans, diaries, weekly analyses, monthly summaries,
+  complaints, surveys, targets (and any file whose path names no kind) — are parsed, validated and checked against the
   universe file by file, in ``jobs`` worker processes that inherit the loaded
   universe (fork) and send back only their problems, never Pydantic models
   (unpickling a model costs as much as validating it).
@@ -54,7 +54,7 @@ CACHE_FILE = Path(".cache") / "crmdocs" / "validate.json"
 FORMAT = 1
 
 # daily records: their checks read the universe and the file itself, nothing else
-DAILY_KINDS = frozenset({"plan", "diary", "complaint", "survey", "targets"})
+DAILY_KINDS = frozenset({"plan", "diary", "analysis", "summary", "complaint", "survey", "targets"})
 
 
 def _define_checks() -> None:
@@ -67,6 +67,7 @@ def _define_checks() -> None:
 
     globals()["DAILY_CHECKS"] = (
         checks.check_plans, checks.check_diaries, checks.check_complaints, checks.check_surveys, checks.check_targets,
+        checks.check_analyses, checks.check_summaries,
     )
     globals()["UNIVERSE_CHECKS"] = frozenset(
         c for c in (

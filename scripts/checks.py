@@ -280,6 +280,40 @@ def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
                 yield repo.diag(rel, ("review", "at"), f"批阅时间 {diary.review.at} 早于日记日期 {day} (reviewed before the day)", "review_before")
 
 
+def _period_writing(
+    repo: Repository, ctx: Context, kind: str, key: tuple[str, str], record, first: dt.date, last: dt.date, items: str = "",
+) -> Iterator[Diagnostic]:
+    """A weekly analysis or monthly summary: written by a customer manager,
+    its brands and retailers exist, reviewed by the department's market
+    manager (the department on the period's last day) not before it began."""
+    manager = key[0]
+    rel = repo.source(kind, key)
+    yield from _customer_manager(repo, rel, ("manager",), manager)
+    for i, item in enumerate(getattr(record, items) if items else ()):
+        if item.retailer is not None and item.retailer not in repo.retailers:
+            yield repo.diag(rel, (items, i, "retailer"), f"找不到零售户 {item.retailer} (no such retailer)", "unknown_retailer")
+        if item.brand is not None and item.brand not in repo.brands:
+            yield repo.diag(rel, (items, i, "brand"), f"找不到品牌 {item.brand} (no such brand)", "unknown_brand")
+    if record.review is not None:
+        yield from _reviewer(repo, ctx, rel, ("review", "reviewer"), record.review.reviewer, manager, last, "批阅")
+        if record.review.at.date() < first:
+            yield repo.diag(rel, ("review", "at"), f"批阅时间 {record.review.at} 早于所写期间的第一天 {first} (reviewed before the period)", "review_before")
+
+
+def check_analyses(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    from crmdocs.schemas.daily import week_bounds
+
+    for key, analysis in repo.analyses.items():
+        yield from _period_writing(repo, ctx, "analysis", key, analysis, *week_bounds(key[1]), "observations")
+
+
+def check_summaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    from .periods import bounds
+
+    for key, summary in repo.summaries.items():
+        yield from _period_writing(repo, ctx, "summary", key, summary, *bounds(key[1]))
+
+
 def check_complaints(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
     policy = repo.policy_or_default.complaints
     for cid, c in repo.complaints.items():
@@ -372,6 +406,8 @@ CHECKS: tuple[Callable[[Repository, Context], Iterable[Diagnostic]], ...] = (
     check_retailers,
     check_plans,
     check_diaries,
+    check_analyses,
+    check_summaries,
     check_complaints,
     check_surveys,
     check_targets,

@@ -97,6 +97,26 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
     Kind(
+        "analysis", "周市场分析", "WeeklyAnalysis",
+        re.compile(rf"analyses/(?P<manager>[^/]+)/{_YEAR}/(?P<week>\d{{4}}-W\d{{2}})\.yaml"),
+        "analyses/cm-zhang-wei/2026/2026-W36.yaml", "records/analyses/*/*/*.yaml",
+        (
+            _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
+            _a("week", ("week",), lambda r: r.week, "周"),
+            _a("year", ("week",), lambda r: r.week[:4], "年份"),
+        ),
+    ),
+    Kind(
+        "summary", "月工作总结", "MonthlySummary",
+        re.compile(rf"summaries/(?P<manager>[^/]+)/{_YEAR}/(?P<month>\d{{4}}-\d{{2}})\.yaml"),
+        "summaries/cm-zhang-wei/2026/2026-09.yaml", "records/summaries/*/*/*.yaml",
+        (
+            _a("manager", ("manager",), lambda r: r.manager, "客户经理"),
+            _a("month", ("month",), lambda r: r.month, "月份"),
+            _a("year", ("month",), lambda r: r.month[:4], "年份"),
+        ),
+    ),
+    Kind(
         "complaint", "客户投诉", "Complaint", re.compile(rf"complaints/{_YEAR}/{_ID}\.yaml"),
         "complaints/2026/c-2026-0001.yaml", "records/complaints/*/*.yaml",
         (
@@ -156,6 +176,10 @@ def path_for(kind: str, record: Any) -> str:
     if kind in ("plan", "diary"):
         folder = "plans" if kind == "plan" else "diaries"
         return f"{folder}/{record.manager}/{record.date.year}/{record.date.isoformat()}.yaml"
+    if kind == "analysis":
+        return f"analyses/{record.manager}/{record.week[:4]}/{record.week}.yaml"
+    if kind == "summary":
+        return f"summaries/{record.manager}/{record.month[:4]}/{record.month}.yaml"
     if kind == "complaint":
         return f"complaints/{record.received.year}/{record.id}.yaml"
     if kind == "survey":

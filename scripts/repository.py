@@ -37,8 +37,10 @@ if TYPE_CHECKING:
         Policy,
         Retailer,
         Survey,
+        MonthlySummary,
         Targets,
         TierOverride,
+        WeeklyAnalysis,
     )
 
     from .sales import SalesData
@@ -75,6 +77,8 @@ class Repository:
     retailers: dict[str, Retailer] = field(default_factory=dict)
     plans: dict[tuple[str, dt.date], Plan] = field(default_factory=dict)
     diaries: dict[tuple[str, dt.date], Diary] = field(default_factory=dict)
+    analyses: dict[tuple[str, str], WeeklyAnalysis] = field(default_factory=dict)  # (manager, "2026-W36")
+    summaries: dict[tuple[str, str], MonthlySummary] = field(default_factory=dict)  # (manager, "2026-09")
     complaints: dict[str, Complaint] = field(default_factory=dict)
     surveys: dict[str, Survey] = field(default_factory=dict)
     targets: dict[str, Targets] = field(default_factory=dict)
@@ -405,7 +409,7 @@ def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Op
 # the Repository attribute each kind is indexed in (policy: repo.policy)
 _TARGETS = {
     "calendar": "calendars", "org": "org", "person": "people", "brand": "brands", "retailer": "retailers",
-    "plan": "plans", "diary": "diaries", "complaint": "complaints", "survey": "surveys", "targets": "targets",
+    "plan": "plans", "diary": "diaries", "analysis": "analyses", "summary": "summaries", "complaint": "complaints", "survey": "surveys", "targets": "targets",
     "tier_override": "tier_overrides",
 }
 
@@ -420,6 +424,10 @@ def record_key(kind: Optional[str], rec: Any) -> Any:
         return rec.id
     if kind in ("plan", "diary"):
         return (rec.manager, rec.date)
+    if kind == "analysis":
+        return (rec.manager, rec.week)
+    if kind == "summary":
+        return (rec.manager, rec.month)
     if kind == "targets":
         return rec.period
     if kind == "tier_override":
@@ -428,8 +436,11 @@ def record_key(kind: Optional[str], rec: Any) -> Any:
 
 
 def duplicate_diag(repo: Repository, rel: str, kind: str, key: Any, first: str) -> Diagnostic:
-    what = {"plan": "同一客户经理同一天有两份计划", "diary": "同一客户经理同一天有两篇日记"}.get(kind, f"编号 {key} 重复")
-    field_name = "date" if kind in ("plan", "diary") else "id"
+    what = {
+        "plan": "同一客户经理同一天有两份计划", "diary": "同一客户经理同一天有两篇日记",
+        "analysis": "同一客户经理同一周有两篇市场分析", "summary": "同一客户经理同一月有两篇工作总结",
+    }.get(kind, f"编号 {key} 重复")
+    field_name = {"plan": "date", "diary": "date", "analysis": "week", "summary": "month"}.get(kind, "id")
     return repo.diag(rel, (field_name,), f"{what}，另一份在 {first} (duplicate: also in {first})", "duplicate")
 
 

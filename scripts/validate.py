@@ -111,7 +111,7 @@ def run_all_checks(repo: Repository, today: dt.date, jobs: int = 1) -> list:
     return out
 
 
-_DAILY_FIELDS = ("plans", "diaries", "complaints", "surveys", "targets")
+_DAILY_FIELDS = ("plans", "diaries", "analyses", "summaries", "complaints", "surveys", "targets")
 _CHECKING = None  # (repo, today) for forked workers
 
 

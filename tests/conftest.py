@@ -19,6 +19,7 @@ The valid office (``valid_records()``; paths relative to ``records/``):
 * retailers ``r-0001``, ``r-0002`` (d-east, cm-li, urban) and ``r-0003`` (d-west, cm-wang, rural),
   licences valid until 2028-12-31;
 * ``cm-li``'s plan and diary for Tuesday 2026-09-01 (the diary reviewed by ``mm-zhao``),
+  weekly analysis 2026-W36 (reviewed by ``mm-zhao``) and monthly summary 2026-09,
   a complaint, a survey, targets for 2026-09, ``mm-zhao``'s tier override of ``r-0001``
   for 2026-09, and ``sales/2026-09.csv``.
 
@@ -60,6 +61,8 @@ RETAILER_2 = "retailers/d-east/r-0002.yaml"
 RETAILER_WEST = "retailers/d-west/r-0003.yaml"
 PLAN = "plans/cm-li/2026/2026-09-01.yaml"
 DIARY = "diaries/cm-li/2026/2026-09-01.yaml"
+ANALYSIS = "analyses/cm-li/2026/2026-W36.yaml"
+SUMMARY = "summaries/cm-li/2026/2026-09.yaml"
 COMPLAINT = "complaints/2026/c-2026-0001.yaml"
 SURVEY = "surveys/2026/s-2026-r-0001.yaml"
 TARGETS = "targets/2026-09.yaml"
@@ -163,6 +166,26 @@ def valid_records() -> dict[str, Any]:
                 {"category": "price", "content": "红塔山零售价稳定", "brand": "b-hongtashan", "retailer": "r-0001"},
             ],
             "review": {"reviewer": "mm-zhao", "at": "2026-09-01 18:00", "rating": 4, "valuable": [1]},
+        },
+        ANALYSIS: {
+            "manager": "cm-li",
+            "week": "2026-W36",
+            "market_situation": "本周城东片区动销平稳，中高端烟需求回升。",
+            "observations": [
+                {"category": "price", "content": "红塔山零售价稳定在 12 元", "brand": "b-hongtashan"},
+                {"category": "competitor", "content": "超市新开卷烟专柜", "retailer": "r-0002"},
+            ],
+            "problems": "云烟货源偏紧。",
+            "suggestions": "适当增加云烟投放。",
+            "review": {"reviewer": "mm-zhao", "at": "2026-09-07 10:00", "rating": 4, "comment": "分析到位", "valuable": [2]},
+        },
+        SUMMARY: {
+            "manager": "cm-li",
+            "month": "2026-09",
+            "work_done": "完成拜访 2 户，推广红塔山。",
+            "results": [{"label": "销量", "value": 15, "unit": "条"}, {"label": "拜访户数", "value": 2, "unit": "户"}],
+            "problems": "个别户明码标价不全。",
+            "next_month": "国庆后加强重点客户拜访。",
         },
         COMPLAINT: {
             "id": "c-2026-0001",

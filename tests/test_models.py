@@ -10,6 +10,8 @@ from conftest import (
     CM_LI,
     COMPLAINT,
     DIARY,
+    ANALYSIS,
+    SUMMARY,
     PLAN,
     POLICY,
     RETAILER,
@@ -20,7 +22,10 @@ from conftest import (
     valid_records,
 )
 
-from crmdocs.schemas import Brand, Calendar, Complaint, Diary, OrgUnit, Person, Plan, Policy, Retailer, Survey, Targets, TierOverride
+from crmdocs.schemas import (
+    Brand, Calendar, Complaint, Diary, MonthlySummary, OrgUnit, Person, Plan, Policy, Retailer, Survey, Targets, TierOverride,
+    WeeklyAnalysis,
+)
 from crmdocs.scripts.kinds import KINDS, kind_of, path_for
 
 BRAND = "brands/b-hongtashan.yaml"
@@ -29,7 +34,7 @@ ORG = "org/d-east.yaml"
 MODELS = {
     POLICY: Policy, CALENDAR: Calendar, ORG: OrgUnit, CM_LI: Person, BRAND: Brand, RETAILER: Retailer,
     PLAN: Plan, DIARY: Diary, COMPLAINT: Complaint, SURVEY: Survey, TARGETS: Targets,
-    TIER_OVERRIDE: TierOverride,
+    TIER_OVERRIDE: TierOverride, ANALYSIS: WeeklyAnalysis, SUMMARY: MonthlySummary,
 }
 
 
@@ -120,6 +125,11 @@ CASES = [
     (DIARY, ("review", "rating"), 6, "review.rating", "rating: 6", "5"),
     (DIARY, ("review", "valuable"), [0], "review.valuable[0]", "- 0", "1"),
     (DIARY, ("absence",), "holiday", "absence", "absence: holiday", "sick"),
+    # weekly analysis, monthly summary
+    (ANALYSIS, ("week",), "2026-W54", "week", "week: 2026-W54", "ISO"),
+    (ANALYSIS, ("review", "valuable"), [3], "review.valuable[0]", "- 3", "不存在"),
+    (SUMMARY, ("results", 0, "value"), "很多", "results[0].value", "value: 很多", "数字"),
+    (SUMMARY, ("work_done",), ..., "work_done", "manager: cm-li", "缺少"),
     # complaint
     (COMPLAINT, ("severity",), "urgent", "severity", "severity: urgent", "general"),
     (COMPLAINT, ("received",), "2026-09-01", "received", "received:", "HH:MM"),

@@ -1,0 +1,142 @@
+"""Weekly market analyses (周市场分析) and monthly work summaries (月工作总结),
+seed 003: "客户经理每天写一篇工作日记，每周写一篇市场分析，每月写一篇工作总结"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import ANALYSIS, SUMMARY, TODAY, codes, only, valid_record
+
+from crmdocs.schemas import MonthlySummary, WeeklyAnalysis
+from crmdocs.schemas.daily import week_bounds, week_of
+from crmdocs.scripts.cache import validate_report
+from crmdocs.scripts.kinds import kind_of, path_for
+
+# ---------------------------------------------------------------- the records load
+
+
+def test_valid_analysis_and_summary_load_into_the_repository(mini):
+    repo, report = mini.load()
+    assert report.diagnostics == [], report.to_text()
+    analysis = repo.analyses[("cm-li", "2026-W36")]
+    assert analysis.review.reviewer == "mm-zhao" and analysis.review.valuable == [2]
+    assert analysis.observations[1].category.value == "competitor"
+    summary = repo.summaries[("cm-li", "2026-09")]
+    assert [(f.label, f.value, f.unit) for f in summary.results] == [("销量", 15.0, "条"), ("拜访户数", 2.0, "户")]
+    assert summary.review is None
+
+
+def test_the_mini_office_with_them_validates_clean(mini):
+    assert mini.validate().diagnostics == []
+
+
+@pytest.mark.parametrize("rel, model", [(ANALYSIS, WeeklyAnalysis), (SUMMARY, MonthlySummary)])
+def test_the_writer_path_is_the_reader_path(rel, model):
+    kind, _ = kind_of(rel)
+    assert kind.model is model
+    assert path_for(kind.name, model.model_validate(valid_record(rel))) == rel
+
+
+def test_week_helpers():
+    assert week_bounds("2026-W48") == (dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+    assert week_of(dt.date(2026, 11, 27)) == "2026-W48"
+    assert week_of(dt.date(2027, 1, 1)) == "2026-W53"  # the ISO year, not the calendar year
+
+
+# ---------------------------------------------------------------- file:line errors
+
+
+def test_week_in_the_file_must_match_the_file_name(mini):
+    rel = mini.edit(ANALYSIS, lambda d: d.update(week="2026-W37"))
+    d = only(mini.validate(), "name_mismatch")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(ANALYSIS, "week: 2026-W37"), "week")
+    assert "2026-W36" in d.message and "2026-W37" in d.message
+    assert d.format().startswith(f"{rel}:{d.line}:")
+
+
+def test_month_in_the_file_must_match_the_file_name(mini):
+    rel = mini.edit(SUMMARY, lambda d: d.update(month="2026-10"))
+    d = only(mini.validate(), "name_mismatch")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(SUMMARY, 'month: "2026-10"'), "month")
+
+
+def test_a_week_that_does_not_exist(mini):
+    rel = mini.edit(ANALYSIS, lambda d: d.update(week="2026-W54"))
+    d = only(mini.validate(), "bad_week")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(ANALYSIS, "week:"), "week")
+    assert "2026-W48" in d.message  # shows how to write it
+
+
+@pytest.mark.parametrize("rel", [ANALYSIS, SUMMARY])
+def test_unknown_manager(mini, rel):
+    path = mini.write(rel.replace("cm-li", "cm-nobody"), {**valid_record(rel), "manager": "cm-nobody"})
+    mini.delete(rel)
+    report = mini.validate()
+    d = only(report, "unknown_person")
+    assert (d.path, d.field) == (path, "manager")
+    assert d.line == mini.line_of(rel.replace("cm-li", "cm-nobody"), "manager: cm-nobody")
+
+
+@pytest.mark.parametrize("rel", [ANALYSIS, SUMMARY])
+def test_written_by_a_market_manager_is_refused(mini, rel):
+    other = rel.replace("cm-li", "mm-zhao")
+    path = mini.write(other, {**valid_record(rel), "manager": "mm-zhao"})
+    d = only(mini.validate(), "not_customer_manager")
+    assert (d.path, d.field, d.line) == (path, "manager", mini.line_of(other, "manager: mm-zhao"))
+
+
+@pytest.mark.parametrize("rel, needle", [(ANALYSIS, "market_situation:"), (SUMMARY, "work_done:")])
+def test_an_extra_field_is_an_error_at_its_line(mini, rel, needle):
+    path = mini.edit(rel, lambda d: d.update(mood="好"))
+    d = only(mini.validate(), "extra_forbidden")
+    assert (d.path, d.field, d.line) == (path, "mood", mini.line_of(rel, "mood: 好"))
+    assert "不认识" in d.message
+
+
+def test_review_by_another_departments_market_manager(mini):
+    rel = mini.edit(ANALYSIS, lambda d: d["review"].update(reviewer="mm-qian"))
+    d = only(mini.validate(), "wrong_reviewer")
+    assert (d.path, d.field, d.line) == (rel, "review.reviewer", mini.line_of(ANALYSIS, "reviewer: mm-qian"))
+
+
+def test_review_before_the_week_began(mini):
+    rel = mini.edit(ANALYSIS, lambda d: d["review"].update(at="2026-08-30 10:00"))
+    d = only(mini.validate(), "review_before")
+    assert (d.path, d.field) == (rel, "review.at")
+
+
+def test_an_unknown_brand_in_an_observation(mini):
+    rel = mini.edit(ANALYSIS, lambda d: d["observations"][0].update(brand="b-nothing"))
+    d = only(mini.validate(), "unknown_brand")
+    assert (d.path, d.field) == (rel, "observations[0].brand")
+
+
+def test_a_summary_review_marks_nothing_valuable(mini):
+    rel = mini.edit(SUMMARY, lambda d: d.update(review={"reviewer": "mm-zhao", "at": "2026-10-08 09:00", "rating": 4, "valuable": [1]}))
+    report = mini.validate()
+    d = only(report, "valuable_out_of_range")
+    assert (d.path, d.field) == (rel, "review.valuable")
+
+
+def test_a_number_in_quotes_in_a_summary(mini):
+    rel = mini.edit(SUMMARY, lambda d: d["results"][0].update(value="15"))
+    d = only(mini.validate(), "float_type")
+    assert (d.path, d.field, d.line) == (rel, "results[0].value", mini.line_of(SUMMARY, 'value: "15"'))
+
+
+# ---------------------------------------------------------------- the cached (pull request) path
+
+
+def test_a_new_analysis_takes_the_cheap_path_and_is_checked(mini):
+    validate_report(mini.root, today=TODAY)
+    data = {**valid_record(ANALYSIS), "week": "2026-W37", "review": None}
+    del data["review"]
+    mini.write("analyses/cm-li/2026/2026-W37.yaml", data)
+    stats: dict = {}
+    report = validate_report(mini.root, today=TODAY, stats=stats)
+    assert (stats["mode"], stats["parsed"]) == ("cached", 1)
+    assert report.ok, report.to_text()
+    mini.write("analyses/cm-li/2026/2026-W37.yaml", {**data, "manager": "cm-wang"})
+    report = validate_report(mini.root, today=TODAY, stats=stats)
+    assert stats["mode"] == "cached" and "name_mismatch" in codes(report)
