@@ -979,6 +979,93 @@ class Office:
         # nothing is known after the last day of the records
         return at if at.date() <= self.shape.daily_end else evening
 
+    # -------------------------------------------------------- weekly analyses, monthly summaries (seed 003)
+
+    def periodic_for(self, m: Manager, diaries: list[dict]) -> list[tuple[str, dict]]:
+        """One market analysis per ISO week and one work summary per month in
+        which ``m`` wrote diaries (their own random stream: the daily records
+        do not change). Observations are taken from the week's diaries' market
+        information; figures are counted from the month's diaries. Reviews by
+        the department's market manager (the department on the period's last
+        day) when that falls within the records' period."""
+        from crmdocs.schemas.daily import week_bounds, week_of
+
+        from .periods import bounds
+
+        rng = self.rng(f"periodic-{m.id}")
+        if not hasattr(self, "_shop_by_id"):
+            self._shop_by_id = {s.id: s for s in self.shops}
+        brand_names = [b[1] for b in self.brands]
+        weeks: dict[str, list[dict]] = {}
+        months: dict[str, list[dict]] = {}
+        for d in diaries:
+            weeks.setdefault(week_of(d["date"]), []).append(d)
+            months.setdefault(d["date"].strftime("%Y-%m"), []).append(d)
+        out: list[tuple[str, dict]] = []
+
+        def review(last: dt.date, comments: tuple[str, ...], chance: float) -> Optional[dict]:
+            if rng.random() >= chance:
+                return None
+            rday = self.after(last, rng.choice((1, 1, 1, 2, 3)))
+            at = dt.datetime.combine(rday, dt.time(rng.randint(9, 17), rng.randint(0, 59)))
+            if at.date() > self.shape.daily_end:
+                return None
+            dept = m.previous if (m.previous and last < MOVE_DAY) else m.dept
+            r: dict[str, Any] = {"reviewer": self.market_manager[dept], "at": at, "rating": rng.choices((3, 4, 5), (25, 55, 20))[0]}
+            comment = rng.choice(comments)
+            if comment:
+                r["comment"] = comment
+            return r
+
+        for week, days in sorted(weeks.items()):
+            visits = sum(len(d.get("visits", ())) for d in days)
+            first_visit = next((v for d in days for v in d.get("visits", ())), None)
+            district = self._shop_by_id[first_visit["retailer"]].district if first_visit else "片区"
+            situation = rng.choice(W.WEEK_SITUATION).format(
+                d=district, t=rng.choice(W.TRENDS), n=visits, b=rng.choice(brand_names), p=rng.choice((80, 100, 130, 160, 200)),
+            )
+            pool = [item for d in days for item in d.get("market_info", ())]
+            seen: set[str] = set()
+            observations = []
+            for item in rng.sample(pool, len(pool)):
+                if item["content"] not in seen and len(observations) < 3:
+                    seen.add(item["content"])
+                    observations.append(dict(item))
+            data: dict[str, Any] = {"manager": m.id, "week": week, "market_situation": situation}
+            if observations:
+                data["observations"] = observations
+            for key, words in (("problems", W.WEEK_PROBLEMS), ("suggestions", W.WEEK_SUGGESTIONS)):
+                text = rng.choice(words)
+                if text:
+                    data[key] = text
+            r = review(week_bounds(week)[1], W.ANALYSIS_REVIEW_COMMENTS, 0.85)
+            if r is not None:
+                valuable = [i + 1 for i in range(len(observations)) if rng.random() < 0.3]
+                if valuable:
+                    r["valuable"] = valuable
+                data["review"] = r
+            out.append(("analysis", data))
+        for month, days in sorted(months.items()):
+            visits = sum(len(d.get("visits", ())) for d in days)
+            working = sum(1 for d in days if d.get("visits"))
+            infos = sum(len(d.get("market_info", ())) for d in days)
+            results = [
+                {"label": "拜访户次", "value": float(visits), "unit": "户次"},
+                {"label": "日均拜访", "value": round(visits / working, 1) if working else 0.0, "unit": "户"},
+                {"label": "日记", "value": float(len(days)), "unit": "篇"},
+                {"label": "上报市场信息", "value": float(infos), "unit": "条"},
+            ]
+            data = {"manager": m.id, "month": month, "work_done": rng.choice(W.MONTH_WORK), "results": results}
+            text = rng.choice(W.MONTH_PROBLEMS)
+            if text:
+                data["problems"] = text
+            data["next_month"] = rng.choice(W.NEXT_MONTH)
+            r = review(bounds(month)[1], W.SUMMARY_REVIEW_COMMENTS, 0.9)
+            if r is not None:
+                data["review"] = r
+            out.append(("summary", data))
+        return out
+
     def prepare_daily(self) -> None:
         self._candidates: dict[str, list[Shop]] = {m.id: [] for m in self.managers}
         for s in self.shops:

@@ -29,7 +29,7 @@ from . import demo_fast
 from .demo import CALENDAR_HEADER, Office, Shape, Summary, build, policy_text
 from .demo_county import MARKER, check_target, handed_in_csv
 from .diagnostics import CrmdocsError
-from .kinds import BY_NAME, RECORDS
+from .kinds import BY_NAME, RECORDS, path_for
 from .sales import COLUMNS
 from .yamlwrite import write_atomic
 
@@ -62,6 +62,15 @@ class Files:
 def _daily_path(kind: str, data: dict) -> str:
     folder = "plans" if kind == "plan" else "diaries"
     return f"{folder}/{data['manager']}/{data['date'].year}/{data['date'].isoformat()}.yaml"
+
+
+class _Periodic:
+    """A weekly analysis or monthly summary dict seen as ``kinds.path_for`` reads a record."""
+
+    def __init__(self, data: dict):
+        self.manager = data["manager"]
+        self.week = data.get("week", "")
+        self.month = data.get("month", "")
 
 
 def write_month_csv_gz(path: Path, cols: dict[str, np.ndarray], r_ids: list[str], b_ids: list[str]) -> int:
@@ -142,6 +151,14 @@ def _task(task: tuple) -> dict[str, Any]:
                 files.write(_daily_path("diary", data), demo_fast.dumps(data))
             for s in surveys:
                 files.write(f"surveys/{s['date'].year}/{s['id']}.yaml", demo_fast.dumps(s))
+            periodic = office.periodic_for(m, diaries)  # ~65 files a manager in a year: cheap
+            for k, data in periodic:
+                files.write(path_for(k, _Periodic(data)), demo_fast.dumps(data))
+            sampled = {k for k, _ in result["samples"]}
+            for k, data in periodic:  # the first analysis and summary of the task go through the models
+                if k not in sampled:
+                    sampled.add(k)
+                    result["samples"].append((k, data))
             result["surveys"] += len(surveys)
             if diaries:
                 result["samples"].append(("diary", diaries[len(diaries) // 2]))

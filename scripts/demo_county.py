@@ -23,7 +23,7 @@ EPOCH = dt.date(1970, 1, 1)
 
 MARKER = ".crmdocs-demo"  # in a folder the generator wrote; discovery skips dot files
 OWNED = ("policy.yaml", "handed-in.csv", "calendar", "org", "people", "brands", "retailers", "sales",
-         "plans", "diaries", "complaints", "surveys", "targets")
+         "plans", "diaries", "analyses", "summaries", "complaints", "surveys", "targets")
 
 
 def check_target(out: Path) -> None:
@@ -101,6 +101,17 @@ def daily_records(office) -> tuple[list[dict], list[dict], list[tuple[str, dt.da
     return plans, diaries, handed
 
 
+def periodic_records(office, diaries: list[dict]) -> list[tuple[str, dict]]:
+    """Every manager's weekly analyses and monthly summaries (sorted by manager)."""
+    by_manager: dict[str, list[dict]] = {}
+    for d in diaries:
+        by_manager.setdefault(d["manager"], []).append(d)
+    out = []
+    for m in sorted(office.managers, key=lambda m: m.id):
+        out += office.periodic_for(m, by_manager.get(m.id, []))
+    return out
+
+
 def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable[[str], None]] = None) -> Summary:
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -145,9 +156,13 @@ def write_county(out: Path, seed: int, shape: Shape, progress: Optional[Callable
         w.record("diary", d)
     for s in surveys:
         w.record("survey", s)
+    periodic = periodic_records(office, diaries)
+    for kind, data in periodic:
+        w.record(kind, data)
     if shape.handed_in:
         w.text("handed-in.csv", handed_in_csv(handed))
-    say(f"计划 {len(plans)} 份，日记 {len(diaries)} 篇 (plans, diaries)")
+    say(f"计划 {len(plans)} 份，日记 {len(diaries)} 篇，周市场分析 {sum(k == 'analysis' for k, _ in periodic)} 篇，"
+        f"月工作总结 {sum(k == 'summary' for k, _ in periodic)} 篇 (plans, diaries, analyses, summaries)")
     removed = prune(out, w.written)
     if removed:
         say(f"删除上次生成、这次不再有的 {len(removed)} 个文件 (removed files of an earlier run)")

@@ -140,3 +140,43 @@ def test_a_new_analysis_takes_the_cheap_path_and_is_checked(mini):
     mini.write("analyses/cm-li/2026/2026-W37.yaml", {**data, "manager": "cm-wang"})
     report = validate_report(mini.root, today=TODAY, stats=stats)
     assert stats["mode"] == "cached" and "name_mismatch" in codes(report)
+
+
+# ---------------------------------------------------------------- the demo office
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_the_demo_has_an_analysis_a_week_and_a_summary_a_month_per_manager():
+    from crmdocs.scripts.repository import load
+
+    records = REPO / "records"
+    if not (records / "policy.yaml").is_file():
+        pytest.skip("no bundled records")
+    managers = sorted(p.name for p in (records / "diaries").iterdir())
+    assert sorted(p.name for p in (records / "analyses").iterdir()) == managers
+    assert sorted(p.name for p in (records / "summaries").iterdir()) == managers
+    for manager in managers:
+        diary_days = [dt.date.fromisoformat(p.stem) for p in (records / "diaries" / manager).rglob("*.yaml")]
+        weeks = sorted(p.stem for p in (records / "analyses" / manager).rglob("*.yaml"))
+        months = sorted(p.stem for p in (records / "summaries" / manager).rglob("*.yaml"))
+        assert weeks == sorted({week_of(d) for d in diary_days})
+        assert months == sorted({d.strftime("%Y-%m") for d in diary_days})
+    analyses = list((records / "analyses").rglob("*.yaml"))
+    reviewed = [p for p in analyses if "\nreview:" in p.read_text(encoding="utf-8")]
+    assert 0 < len(reviewed) < len(analyses)  # some reviewed, the last week not yet
+    assert len(analyses) > 100 and "2026-W36" in {p.stem for p in analyses} and "2026-W48" in {p.stem for p in analyses}
+
+
+def test_the_fast_emitter_writes_them_as_dump_record_does():
+    from crmdocs.scripts import demo, demo_fast
+    from crmdocs.scripts.demo_county import daily_records, periodic_records
+    from crmdocs.scripts.kinds import BY_NAME
+    from crmdocs.scripts.yamlwrite import dump_record
+
+    office = demo.build(3, demo.county_shape())
+    _, diaries, _ = daily_records(office)
+    items = periodic_records(office, diaries)
+    assert {k for k, _ in items} == {"analysis", "summary"}
+    for kind, data in items[::4]:
+        assert demo_fast.dumps(data) == dump_record(BY_NAME[kind].model.model_validate(data)), kind
