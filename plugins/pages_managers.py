@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import charts, downloads
+from . import charts, downloads, pages_periodic
 from .pages import Page
 from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, fmt_pct, heading, kv, link, table
 from .sitedata import (
@@ -249,6 +249,7 @@ def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
             "—" if avg is None else f"{avg:.1f}",
         ])
     body.append(block(table(["月份", "日记", "已批阅", "未批阅", "平均评分"], rows, empty="还没有日记。")))
+    body.extend(pages_periodic.manager_sections(data, mid))  # 周市场分析, 月工作总结
     return Page(here, person.name, body, section="managers", order=order + 1)
 
 

@@ -10,9 +10,10 @@ records/computed/      the CI identity (role ``ci``) only
 policy, people, org,   admins only
 calendar, brands,
 targets, sales, other
-plans, diaries         the customer manager named in the path; the
-                       ``approval`` / ``review`` only by a market manager
-                       of that manager's department, naming themselves
+plans, diaries,        the customer manager named in the path; the
+weekly analyses,       ``approval`` / ``review`` only by a market manager
+monthly summaries      of that manager's department (on the day, or the
+                       period's last day), naming themselves
 retailer archives      the customer manager of the retailer (old and new
                        version), not the protected fields
                        (:data:`PROTECTED`: ``sales.adjustment``, any class,
@@ -50,7 +51,7 @@ from .kinds import COMPUTED, RECORDS, kind_of
 
 # kinds people other than admins write; every other file under records/ (policy,
 # calendar, org, people, brands, targets, sales, anything unknown) is the admins'
-PERSONAL_KINDS = {"plan", "diary", "retailer", "complaint", "survey", "tier_override"}
+PERSONAL_KINDS = {"plan", "diary", "analysis", "summary", "retailer", "complaint", "survey", "tier_override"}
 
 # retailer-archive fields a customer manager may not change (prefixes of
 # dotted field paths), and path components that mark a computed value
@@ -58,16 +59,18 @@ PROTECTED = ("sales.adjustment",)
 COMPUTED_NAMES = {"class", "classes", "tier", "tiers", "limit", "limits", "lower", "upper", "coefficient"}
 ASSIGNMENT = ("management.department", "management.manager", "management.manager_history")
 
+_WHAT = {"plan": "计划", "diary": "日记", "analysis": "周市场分析", "summary": "月工作总结"}
+
 RULES = {
     "unknown_author": "提交人的邮箱不在任何人员记录的 emails 里 (author not in the people records)",
     "inactive_author": "提交人已不在岗 (author is not active)",
     "ci_only": "计算结果只能由 CI 身份提交 (computed records are written by CI only)",
     "ci_scope": "CI 身份只能提交计算结果 (the CI identity changes computed records only)",
     "admin_only": "只有管理员可以修改 (admins only)",
-    "own_records": "客户经理只能写自己的计划和日记 (only the manager's own plans and diaries)",
+    "own_records": "客户经理只能写自己的计划和日记、周市场分析和月工作总结 (only the manager's own plans, diaries, analyses and summaries)",
     "review_by_market_manager": "批阅只能由该客户经理所在部门的市场经理写 (review by the department's market manager only)",
     "approval_by_market_manager": "计划审核只能由该客户经理所在部门的市场经理写 (plan approval by the department's market manager only)",
-    "market_manager_scope": "市场经理在日记和计划里只能写批阅或审核 (a market manager writes only the review or approval)",
+    "market_manager_scope": "市场经理在日记、计划、分析和总结里只能写批阅或审核 (a market manager writes only the review or approval)",
     "signed_by_author": "签名的人必须是提交人本人 (the name signed must be the author's)",
     "territory": "零售户不在提交人的片区内 (retailer outside the author's territory)",
     "protected_field": "客户经理不能改分类、档位、上下限和调整系数 (class, tier, limits and coefficient are not a customer manager's)",
@@ -291,7 +294,7 @@ class Checker:
                     old = other
             if not leaves:
                 return
-        if kind in ("plan", "diary"):
+        if kind in ("plan", "diary", "analysis", "summary"):
             self._daily(commit, path, kind, match[1], author, people, old, new, leaves)
         elif kind == "retailer":
             self._retailer(commit, path, change, author, old, new, leaves, readable)
@@ -314,9 +317,19 @@ class Checker:
         if signer is not None and signer != author.id:
             self.add(commit, path, "approver", "signed_by_author", f"写的是 {signer}，提交人是 {author.id}")
 
-    # plans and diaries ---------------------------------------------------
+    # plans, diaries, weekly analyses, monthly summaries ---------------------
     def _daily(self, commit, path, kind, m, author: Person, people: People, old, new, leaves) -> None:
-        manager, day = m.group("manager"), dt.date.fromisoformat(m.group("date"))
+        manager = m.group("manager")
+        if kind == "analysis":  # the department on the period's last day, as validation has it
+            from crmdocs.schemas.daily import week_bounds
+
+            day = week_bounds(m.group("week"))[1]
+        elif kind == "summary":
+            from .periods import bounds
+
+            day = bounds(m.group("month"))[1]
+        else:
+            day = dt.date.fromisoformat(m.group("date"))
         signed = "approval" if kind == "plan" else "review"
         signer_field = "by" if kind == "plan" else "reviewer"
         rule = "approval_by_market_manager" if kind == "plan" else "review_by_market_manager"
@@ -334,7 +347,7 @@ class Checker:
                 if is_mm:
                     self.add(commit, path, top, "market_manager_scope")
                 else:
-                    self.add(commit, path, top, "own_records", f"这是 {manager} 的{'计划' if kind == 'plan' else '日记'}，提交人是 {_role(author)}")
+                    self.add(commit, path, top, "own_records", f"这是 {manager} 的{_WHAT[kind]}，提交人是 {_role(author)}")
         if is_mm and any(_top(leaf) == signed for leaf in leaves):
             signer = _get(new, signed, signer_field)
             if signer is not None and signer != author.id:

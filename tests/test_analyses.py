@@ -130,7 +130,7 @@ def test_a_number_in_quotes_in_a_summary(mini):
 
 def test_a_new_analysis_takes_the_cheap_path_and_is_checked(mini):
     validate_report(mini.root, today=TODAY)
-    data = {**valid_record(ANALYSIS), "week": "2026-W37", "review": None}
+    data = {**valid_record(ANALYSIS), "week": "2026-W37"}
     del data["review"]
     mini.write("analyses/cm-li/2026/2026-W37.yaml", data)
     stats: dict = {}
@@ -180,3 +180,105 @@ def test_the_fast_emitter_writes_them_as_dump_record_does():
     assert {k for k, _ in items} == {"analysis", "summary"}
     for kind, data in items[::4]:
         assert demo_fast.dumps(data) == dump_record(BY_NAME[kind].model.model_validate(data)), kind
+
+
+# ---------------------------------------------------------------- the site
+
+
+def _manager_page(mini, profile: str = "public") -> str:
+    from crmdocs.plugins.pages import generate
+    from crmdocs.plugins.privacy import Privacy
+    from crmdocs.plugins.sitedata import SiteData
+
+    repo, _ = mini.load()
+    data = SiteData(repo=repo, computed=None, privacy=Privacy(profile), as_of=dt.date(2026, 9, 1))
+    return {p.path: p.content for p in generate(data)}["managers/cm-li.md"]
+
+
+def test_the_managers_page_shows_the_analysis_and_summary_with_the_review(mini):
+    page = _manager_page(mini)
+    assert "周市场分析" in page and "月工作总结" in page
+    assert 'id="week-2026-W36"' in page and "08-31–09-06" in page
+    assert "本周城东片区动销平稳" in page and "超市新开卷烟专柜" in page
+    assert "赵强" in page and "分析到位" in page and "★★★★☆" in page  # the review: who, comment, rating
+    assert "有价值" in page  # the observation the reviewer marked
+    assert 'id="month-2026-09"' in page and "销量 15条" in page and "国庆后加强重点客户拜访" in page
+    assert "未批阅" in page  # the summary has no review yet
+
+
+def test_a_manager_without_them_is_told_so(mini):
+    mini.delete(ANALYSIS)
+    mini.delete(SUMMARY)
+    page = _manager_page(mini)
+    assert "还没有周市场分析" in page and "还没有月工作总结" in page
+
+
+def test_record_text_in_an_analysis_is_escaped(mini):
+    mini.edit(ANALYSIS, lambda d: d.update(market_situation="<script>alert(1)</script>"))
+    page = _manager_page(mini)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_public_and_internal_pages_show_them_alike(mini):
+    from crmdocs.plugins.pages_periodic import manager_sections
+    from crmdocs.plugins.privacy import Privacy
+    from crmdocs.plugins.sitedata import SiteData
+
+    repo, _ = mini.load()
+    shown = [
+        "".join(map(str, manager_sections(SiteData(repo=repo, computed=None, privacy=Privacy(p), as_of=TODAY), "cm-li")))
+        for p in ("public", "internal")
+    ]
+    assert shown[0] == shown[1]
+
+
+# ---------------------------------------------------------------- who may change what (crmdocs audit)
+
+
+def _rules(office, base):
+    from crmdocs.scripts.audit import audit
+
+    return [(v.path, v.field, v.rule, v.commit.email.split("@")[0]) for v in audit(office.root, base)]
+
+
+def test_own_analysis_and_summary_are_allowed(git_office):
+    base = git_office.head()
+    data = {**valid_record(ANALYSIS), "week": "2026-W37"}
+    del data["review"]
+    git_office.write("analyses/cm-li/2026/2026-W37.yaml", data)
+    git_office.edit(SUMMARY, lambda d: d.update(problems="改写了问题"))
+    git_office.commit("cm-li")
+    assert _rules(git_office, base) == []
+
+
+def test_someone_elses_summary_is_refused(git_office):
+    base = git_office.head()
+    git_office.edit(SUMMARY, lambda d: d.update(work_done="别人代写"))
+    git_office.commit("cm-wang")
+    assert _rules(git_office, base) == [(f"records/{SUMMARY}", "work_done", "own_records", "cm-wang")]
+    from crmdocs.scripts.audit import audit
+
+    (violation,) = audit(git_office.root, base)
+    assert "月工作总结" in violation.format() and "cm-li" in violation.format()
+
+
+def test_a_new_summary_for_someone_else_is_refused(git_office):
+    base = git_office.head()
+    git_office.write("summaries/cm-wang/2026/2026-09.yaml", {**valid_record(SUMMARY), "manager": "cm-wang"})
+    git_office.commit("cm-li")
+    assert {r[2] for r in _rules(git_office, base)} == {"own_records"}
+
+
+def test_the_review_is_the_departments_market_managers(git_office):
+    base = git_office.head()
+    git_office.edit(SUMMARY, lambda d: d.update(review={"reviewer": "mm-zhao", "at": "2026-10-08 09:00", "rating": 4}))
+    git_office.commit("mm-zhao")
+    assert _rules(git_office, base) == []
+    base = git_office.head()
+    git_office.edit(ANALYSIS, lambda d: d["review"].update(rating=5))
+    git_office.commit("cm-li")  # the manager raises their own rating
+    assert _rules(git_office, base) == [(f"records/{ANALYSIS}", "review", "review_by_market_manager", "cm-li")]
+    base = git_office.head()
+    git_office.edit(ANALYSIS, lambda d: d.update(market_situation="市场经理代写"))
+    git_office.commit("mm-zhao")
+    assert _rules(git_office, base) == [(f"records/{ANALYSIS}", "market_situation", "market_manager_scope", "mm-zhao")]
