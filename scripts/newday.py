@@ -395,3 +395,116 @@ def new_diary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.
     rel, text = diary_text(repo, who, day)
     write_atomic(root / rel, text)
     return root / rel
+
+
+# ---------------------------------------------------------------- a week's analysis, a month's summary (seed 003)
+
+ANALYSIS_TAIL = """\
+# 存在的问题：
+# problems: ……
+# 建议：
+# suggestions: ……
+# review（批阅）由市场经理填写，请勿自填。
+"""
+
+SUMMARY_TAIL = """\
+# 存在的问题：
+# problems: ……
+# 下月工作计划：
+# next_month: ……
+# review（批阅）由市场经理填写，请勿自填。
+"""
+
+
+def analysis_text(repo: Repository, manager: str, day: dt.date) -> tuple[str, str]:
+    """(path relative to root, file text) of ``manager``'s market analysis of
+    the ISO week containing ``day``: the week's market information from the
+    diaries prefilled as observations (keep the important ones)."""
+    from crmdocs.schemas import WeeklyAnalysis
+    from crmdocs.schemas.daily import MarketInfo, week_bounds, week_of
+
+    week = week_of(day)
+    first, last = week_bounds(week)
+    diaries = [d for (m, d_), d in sorted(repo.diaries.items()) if m == manager and first <= d_ <= last]
+    visits = sum(len(d.visits) for d in diaries)
+    items = [MarketInfo.model_validate(i.model_dump()) for d in diaries for i in d.market_info]
+    analysis = WeeklyAnalysis(
+        manager=manager, week=week,
+        market_situation=f"本周拜访 {visits} 户次（日记 {len(diaries)} 篇）。……",
+        observations=items,
+    )
+    person = repo.people[manager]
+    header = (
+        f"# 周市场分析：{person.name}（{manager}）{week}（{first.isoformat()} 至 {last.isoformat()}）\n"
+        f"# 由 crmdocs new analysis 预填：market_situation 写本周市场形势；observations 是本周日记里的市场信息，\n"
+        f"# 留下重要的、补上品牌/价格/竞争方面的观察（category 可选："
+        f"{' / '.join(f'{k.value} {zh}' for k, zh in INFO_CATEGORY_ZH.items())}）。\n"
+    )
+    body = re.sub(r"^(  retailer: )(\S+)$", lambda m: f"{m.group(0)}  # {repo.retailers[m.group(2)].basic.shop_name}"
+                  if m.group(2) in repo.retailers else m.group(0), dumps(analysis), flags=re.M)
+    text = header + body + ANALYSIS_TAIL
+    rel = _rel("analysis", analysis)
+    _check(rel, text)
+    return rel, text
+
+
+def summary_text(repo: Repository, manager: str, day: dt.date) -> tuple[str, str]:
+    """(path relative to root, file text) of ``manager``'s work summary of the
+    month containing ``day``, with the month's figures counted from the diaries."""
+    from crmdocs.schemas import MonthlySummary
+    from crmdocs.schemas.daily import Figure
+
+    from .periods import month_of
+
+    month = month_of(day)
+    diaries = [d for (m, d_), d in sorted(repo.diaries.items()) if m == manager and month_of(d_) == month]
+    plans = [p for (m, d_), p in repo.plans.items() if m == manager and month_of(d_) == month]
+    visits = sum(len(d.visits) for d in diaries)
+    results = [
+        Figure(label="拜访户次", value=visits, unit="户次"),
+        Figure(label="计划拜访户次", value=sum(len(p.visits) for p in plans), unit="户次"),
+        Figure(label="日记", value=len(diaries), unit="篇"),
+        Figure(label="上报市场信息", value=sum(len(d.market_info) for d in diaries), unit="条"),
+    ]
+    summary = MonthlySummary(manager=manager, month=month, work_done="本月……", results=results)
+    person = repo.people[manager]
+    header = (
+        f"# 月工作总结：{person.name}（{manager}）{month}\n"
+        f"# 由 crmdocs new summary 预填：work_done 写本月完成的工作；results 的数字由本月计划和日记统计，可增删\n"
+        f"# （value 写数字，不加引号）。\n"
+    )
+    text = header + dumps(summary) + SUMMARY_TAIL
+    rel = _rel("summary", summary)
+    _check(rel, text)
+    return rel, text
+
+
+def new_analysis(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
+                 today: Optional[dt.date] = None) -> Path:
+    """Write the market analysis of the week of ``day`` (default: today)."""
+    from crmdocs.schemas.daily import week_of
+
+    root = Path(root)
+    repo = _load(root)
+    who = pick_manager(repo, root, manager)
+    day = day or today or dt.date.today()
+    week = week_of(day)
+    _refuse_existing(root, f"{RECORDS}/analyses/{who}/{week[:4]}/{week}.yaml")
+    rel, text = analysis_text(repo, who, day)
+    write_atomic(root / rel, text)
+    return root / rel
+
+
+def new_summary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
+                today: Optional[dt.date] = None) -> Path:
+    """Write the work summary of the month of ``day`` (default: today)."""
+    from .periods import month_of
+
+    root = Path(root)
+    repo = _load(root)
+    who = pick_manager(repo, root, manager)
+    day = day or today or dt.date.today()
+    _refuse_existing(root, f"{RECORDS}/summaries/{who}/{day.year}/{month_of(day)}.yaml")
+    rel, text = summary_text(repo, who, day)
+    write_atomic(root / rel, text)
+    return root / rel

@@ -282,3 +282,33 @@ def test_the_review_is_the_departments_market_managers(git_office):
     git_office.edit(ANALYSIS, lambda d: d.update(market_situation="市场经理代写"))
     git_office.commit("mm-zhao")
     assert _rules(git_office, base) == [(f"records/{ANALYSIS}", "market_situation", "market_manager_scope", "mm-zhao")]
+
+
+# ---------------------------------------------------------------- crmdocs new analysis|summary
+
+
+def test_new_analysis_prefills_the_weeks_market_information(mini):
+    from conftest import run_cli
+
+    mini.delete(ANALYSIS)
+    code, out = run_cli("--root", str(mini.root), "new", "analysis", "--manager", "cm-li", "--date", "2026-09-03")
+    assert code == 0 and f"records/{ANALYSIS}" in out, out
+    text = mini.text(ANALYSIS)
+    assert "本周拜访 2 户次（日记 1 篇）" in text and "红塔山零售价稳定" in text  # the diary's market information
+    assert "李记便利店" in text  # shop names as comments
+    assert mini.validate().diagnostics == []
+    code, out = run_cli("--root", str(mini.root), "new", "analysis", "--manager", "cm-li", "--date", "2026-09-01")
+    assert code == 1 and "不会覆盖" in out and "Traceback" not in out
+
+
+def test_new_summary_counts_the_months_figures(mini):
+    from conftest import run_cli
+
+    mini.delete(SUMMARY)
+    code, out = run_cli("--root", str(mini.root), "new", "summary", "--manager", "cm-li", "--date", "2026-09-30")
+    assert code == 0 and f"records/{SUMMARY}" in out, out
+    data = mini.read(SUMMARY)
+    assert {r["label"]: r["value"] for r in data["results"]} == {"拜访户次": 2.0, "计划拜访户次": 2.0, "日记": 1.0, "上报市场信息": 1.0}
+    assert mini.validate().diagnostics == []
+    code, out = run_cli("--root", str(mini.root), "new", "summary", "--manager", "mm-zhao", "--date", "2026-10-30")
+    assert code == 1 and "不是客户经理" in out
