@@ -1,7 +1,8 @@
 """CODEOWNERS from the records: who must approve a pull/merge request.
 
 * each customer service department's retailer archives and its customer
-  managers' plans and diaries → the department's market manager(s);
+  managers' plans, diaries, weekly analyses and monthly summaries → the
+  department's market manager(s);
 * complaints, surveys and tier overrides (folders by year/period, not by
   department) → every market manager;
 * policy, people, organisation, calendar, brands, targets, sales, computed
@@ -93,6 +94,10 @@ class Office:
         return f"{found.name}（{unit}）" if found else unit
 
 
+# a customer manager's own folders, approved by their department's market manager
+DAILY_FOLDERS = ("plans", "diaries", "analyses", "summaries")
+
+
 def github_text(office: Office) -> str:
     admins = _owners(office.admins, "github")
     lines = [HEADER.rstrip("\n"), "# 后面的行优先 (the last matching line wins)", ""]
@@ -108,8 +113,8 @@ def github_text(office: Office) -> str:
         lines += ["", f"# {office.title(unit)}：{names}"]
         lines.append(f"/{RECORDS}/retailers/{unit}/ {owners}")
         for cm in sorted(office.departments[unit], key=lambda p: p.id):
-            lines.append(f"/{RECORDS}/plans/{cm.id}/ {owners}")
-            lines.append(f"/{RECORDS}/diaries/{cm.id}/ {owners}")
+            for folder in DAILY_FOLDERS:
+                lines.append(f"/{RECORDS}/{folder}/{cm.id}/ {owners}")
     return "\n".join(lines) + "\n"
 
 
@@ -129,8 +134,7 @@ def gitlab_text(office: Office) -> str:
         lines += ["", f"# {office.title(unit)}：{names}", f"[{unit}] {owners}"]
         lines.append(f"/{RECORDS}/retailers/{unit}/")
         for cm in sorted(office.departments[unit], key=lambda p: p.id):
-            lines.append(f"/{RECORDS}/plans/{cm.id}/")
-            lines.append(f"/{RECORDS}/diaries/{cm.id}/")
+            lines += [f"/{RECORDS}/{folder}/{cm.id}/" for folder in DAILY_FOLDERS]
     return "\n".join(lines) + "\n"
 
 

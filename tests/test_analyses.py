@@ -312,3 +312,11 @@ def test_new_summary_counts_the_months_figures(mini):
     assert mini.validate().diagnostics == []
     code, out = run_cli("--root", str(mini.root), "new", "summary", "--manager", "mm-zhao", "--date", "2026-10-30")
     assert code == 1 and "不是客户经理" in out
+
+
+def test_codeowners_give_them_to_the_departments_market_manager(mini):
+    from crmdocs.scripts.codeowners import GITHUB, codeowners_texts
+
+    text = codeowners_texts(mini.root)[GITHUB]
+    assert "/records/analyses/cm-li/ mm-zhao@example.com" in text
+    assert "/records/summaries/cm-wang/ mm-qian@example.com" in text
