@@ -2,8 +2,9 @@
 
 ``generate(out, seed=1, scale="county")`` writes a whole ``records/`` folder:
 policy, calendar, organisation, people, brands, retailers, monthly sales,
-daily plans and diaries with reviews, complaints, surveys, targets and the
-hand-in times imported from the "old system" (``handed-in.csv``).
+daily plans and diaries with reviews, weekly market analyses and monthly
+work summaries (seed 003), complaints, surveys, targets and the hand-in
+times imported from the "old system" (``handed-in.csv``).
 
 * Same seed → byte-identical files: one ``random.Random`` per part of the
   office, seeded from the seed and the part's name; no wall clock; every
