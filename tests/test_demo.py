@@ -187,7 +187,8 @@ def test_execution_reviews_approvals_and_hand_in_times_vary(county):
     key, when = sorted(reviews.items())[0]
     diary = repo.diaries[(key.split("/")[2], dt.date.fromisoformat(key.split("/")[4][:10]))]
     assert diary.review.at.strftime("%Y-%m-%d %H:%M") == when
-    files = {f"records/{p.relative_to(root / 'records').as_posix()}" for p in (root / "records").glob("*/*/*/*.yaml")}
+    files = {f"records/{p.relative_to(root / 'records').as_posix()}" for folder in ("plans", "diaries")
+             for p in (root / "records" / folder).glob("*/*/*.yaml")}
     assert paths == files  # every plan and diary is listed …
     unknown = [r for r in rows if not r["time"]]
     assert 0 < len(unknown) < 0.1 * len(files)  # … some without a time: not in the old system's log
