@@ -479,20 +479,28 @@ def summary_text(repo: Repository, manager: str, day: dt.date) -> tuple[str, str
     return rel, text
 
 
+def _new_periodic(root, manager, day, today, existing, make_text) -> Path:
+    """Shared by ``new analysis`` and ``new summary``: refuse an existing file, else write the prefilled one."""
+    root = Path(root)
+    repo = _load(root)
+    who = pick_manager(repo, root, manager)
+    day = day or today or dt.date.today()
+    _refuse_existing(root, existing(who, day))
+    rel, text = make_text(repo, who, day)
+    write_atomic(root / rel, text)
+    return root / rel
+
+
 def new_analysis(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
                  today: Optional[dt.date] = None) -> Path:
     """Write the market analysis of the week of ``day`` (default: today)."""
     from crmdocs.schemas.daily import week_of
 
-    root = Path(root)
-    repo = _load(root)
-    who = pick_manager(repo, root, manager)
-    day = day or today or dt.date.today()
-    week = week_of(day)
-    _refuse_existing(root, f"{RECORDS}/analyses/{who}/{week[:4]}/{week}.yaml")
-    rel, text = analysis_text(repo, who, day)
-    write_atomic(root / rel, text)
-    return root / rel
+    def existing(who: str, day: dt.date) -> str:
+        week = week_of(day)
+        return f"{RECORDS}/analyses/{who}/{week[:4]}/{week}.yaml"
+
+    return _new_periodic(root, manager, day, today, existing, analysis_text)
 
 
 def new_summary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
@@ -500,11 +508,7 @@ def new_summary(root: Path | str, manager: Optional[str] = None, day: Optional[d
     """Write the work summary of the month of ``day`` (default: today)."""
     from .periods import month_of
 
-    root = Path(root)
-    repo = _load(root)
-    who = pick_manager(repo, root, manager)
-    day = day or today or dt.date.today()
-    _refuse_existing(root, f"{RECORDS}/summaries/{who}/{day.year}/{month_of(day)}.yaml")
-    rel, text = summary_text(repo, who, day)
-    write_atomic(root / rel, text)
-    return root / rel
+    def existing(who: str, day: dt.date) -> str:
+        return f"{RECORDS}/summaries/{who}/{day.year}/{month_of(day)}.yaml"
+
+    return _new_periodic(root, manager, day, today, existing, summary_text)
