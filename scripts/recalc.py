@@ -299,12 +299,11 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
             # interleaved shares: each month's big files are spread over the chunks
             n = min(len(rels), jobs * 8)
             chunks = [(str(root), rels[i::n], write_files) for i in range(n)]
-            gc.freeze()  # the workers never walk the records the parent holds
-            try:
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
-                    parts = list(pool.map(_settle_part, chunks))
-            finally:
-                gc.unfreeze()
+            # the workers never walk the records the parent holds; no gc.unfreeze() after the
+            # pool (see repository.gc_paused): the exit collection would walk them all
+            gc.freeze()
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+                parts = list(pool.map(_settle_part, chunks))
     finally:
         _SHARED = None
     produced = set(rels)
