@@ -23,9 +23,9 @@ from .sitedata import (
     TIERS,
     SiteData,
     department_page,
-    iter_market_items,
     manager_page,
-    month_of,
+    market_items,
+    pending_reviews,
 )
 
 
@@ -101,7 +101,7 @@ def pages(data: SiteData) -> list[Page]:
         cards.append(_card("本周异常订单", fmt_num(n), week, h(f"abnormal/{week}.md") if n else h(ABNORMAL)))
     else:
         cards.append(_card("异常订单", NOT_COMPUTED, "", h(ABNORMAL)))
-    valuable = sum(1 for d, _, _, v in iter_market_items(data) if v and month and month_of(d.date) == month)
+    valuable = sum(1 for mi in market_items(data) if mi.valuable and mi.month == month)
     cards.append(_card(f"有价值市场信息（{month or '—'}）", fmt_num(valuable), "条", h(MARKET)))
     body.append(block(Markup('<div class="crm-kpis">') + Markup("").join(cards) + Markup("</div>")))
 

@@ -13,7 +13,7 @@ from crmdocs.schemas.daily import ABSENCE_ZH, INFO_CATEGORY_ZH, PURPOSE_ZH, Info
 from . import charts
 from .pages import Page
 from .render import Markup, _h, badge, block, esc, heading, link, table
-from .sitedata import DIARIES, MARKET, SiteData, diary_month_page, iter_market_items, manager_page, market_month_page, month_of
+from .sitedata import DIARIES, MARKET, MarketItem, SiteData, diary_month_page, manager_page, market_items, market_month_page, month_of
 
 WEEKDAY = "一二三四五六日"
 PRICE_TAGS_ZH = {"ok": "齐全", "partial": "部分", "missing": "没有"}
@@ -248,29 +248,30 @@ def search_text(diary: Any, mode: str) -> str:
 
 
 def market_pages(data: SiteData) -> list[Page]:
-    by_month: dict[str, list[tuple[Any, int, Any]]] = defaultdict(list)
+    by_month: dict[str, list[MarketItem]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
-    for diary, n, item, valuable in iter_market_items(data):
-        counts[month_of(diary.date)] += 1
-        if valuable:
-            by_month[month_of(diary.date)].append((diary, n, item))
+    for mi in market_items(data):
+        counts[mi.month] += 1
+        if mi.valuable:
+            by_month[mi.month].append(mi)
     here = MARKET
     body = [heading(1, "市场信息")]
     body.append(block(Markup(
-        "<p>市场经理批阅日记时标记为<strong>有价值</strong>的市场信息，按周和类别汇总，供上报和决策参考。</p>"
+        "<p>市场经理批阅日记和周市场分析时标记为<strong>有价值</strong>的市场信息，按周和类别汇总，供上报和决策参考。"
+        "周市场分析的市场观察计入其所在周（周四所在的月份）。</p>"
     )))
     rows = []
     for month in sorted(set(counts) | set(by_month), reverse=True):
         cats = defaultdict(int)
-        for _, _, item in by_month.get(month, []):
-            cats[item.category] += 1
+        for mi in by_month.get(month, []):
+            cats[mi.item.category] += 1
         rows.append([link(data.href(here, market_month_page(month)), month), counts[month], len(by_month.get(month, []))]
                     + [cats.get(c, 0) for c in InfoCategory])
     body.append(block(table(["月份", "全部信息", "有价值", *[INFO_CATEGORY_ZH[c] for c in InfoCategory]], rows, empty="还没有市场信息。")))
     total = defaultdict(int)
     for items in by_month.values():
-        for _, _, item in items:
-            total[item.category] += 1
+        for mi in items:
+            total[mi.item.category] += 1
     if total:
         body.append(block(charts.bar_chart([(INFO_CATEGORY_ZH[c], total.get(c, 0)) for c in InfoCategory], caption="有价值的市场信息（按类别）", unit=" 条")))
     out = [Page(here, "市场信息", body, section="market", order=0)]
@@ -279,33 +280,46 @@ def market_pages(data: SiteData) -> list[Page]:
     return out
 
 
-def market_month(data: SiteData, month: str, items: list[tuple[Any, int, Any]], order: int) -> Page:
+def _source_link(data: SiteData, here: str, mi: MarketItem) -> Markup:
+    """Where an item comes from: the diary, or the manager's weekly analysis."""
+    name = data.person_name(mi.manager)
+    if not mi.analysis:
+        return link(data.diary_href(here, mi.manager, mi.day), name + " " + mi.day.isoformat())
+    href = data.manager_href(here, mi.manager)
+    if href is not None:
+        href = data.href(here, manager_page(mi.manager), f"week-{mi.week}")
+    return link(href, f"{name} 周市场分析 {mi.week}")
+
+
+def market_month(data: SiteData, month: str, items: list[MarketItem], order: int) -> Page:
     here = market_month_page(month)
     body = [heading(1, f"市场信息 {month}")]
     entries = [("", f"市场信息 {month}", "")]
-    by_week: dict[tuple[int, int], list] = defaultdict(list)
-    for diary, n, item in items:
-        y, w, _ = diary.date.isocalendar()
-        by_week[(y, w)].append((diary, n, item))
+    by_week: dict[tuple[int, int], list[MarketItem]] = defaultdict(list)
+    for mi in items:
+        y, w, _ = mi.day.isocalendar()
+        by_week[(y, w)].append(mi)
     for (y, w), week_items in sorted(by_week.items(), reverse=True):
         monday = dt.date.fromisocalendar(y, w, 1)
         body.append(heading(2, f"第 {w} 周（{monday.isoformat()} 起）", f"w{y}-{w:02d}"))
         texts = []
         for cat in InfoCategory:
-            chosen = [(d, n, it) for d, n, it in week_items if it.category == cat]
+            chosen = [mi for mi in week_items if mi.item.category == cat]
             if not chosen:
                 continue
             lis = Markup("")
-            texts.append(INFO_CATEGORY_ZH[cat] + "：" + " ".join(it.content for _, _, it in chosen))
-            for diary, n, item in chosen:
+            texts.append(INFO_CATEGORY_ZH[cat] + "：" + " ".join(mi.item.content for mi in chosen))
+            for mi in chosen:
+                item = mi.item
                 about = []
                 if item.retailer:
                     about.append(link(data.retailer_href(here, item.retailer), data.shop(item.retailer)))
                 if item.brand:
                     about.append(esc(data.brand_name(item.brand)))
+                label = str(badge("周市场分析")) + " " if mi.analysis else ""
                 lis += Markup(
-                    f"<li>{esc(item.content)} <span class=\"crm-note\">"
-                    f"（{link(data.diary_href(here, diary.manager, diary.date), data.person_name(diary.manager) + ' ' + diary.date.isoformat())}"
+                    f"<li>{label}{esc(item.content)} <span class=\"crm-note\">"
+                    f"（{_source_link(data, here, mi)}"
                     f"{'，' + Markup('、').join(about) if about else ''}）</span></li>"
                 )
             body.append(block(Markup(f"<p><strong>{esc(INFO_CATEGORY_ZH[cat])}</strong></p><ul>") + lis + Markup("</ul>")))

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from crmdocs.schemas import Diary, OrgUnit, Person, Retailer
 from crmdocs.schemas.org import Role, UnitKind
@@ -295,10 +295,90 @@ class SiteData:
         return month_of(self.as_of) if self.as_of else (self.months()[-1] if self.months() else None)
 
 
-def iter_market_items(data: SiteData) -> Iterable[tuple[Diary, int, Any, bool]]:
-    """Every market-information item: (diary, number from 1, item, marked valuable)."""
+@dataclass(frozen=True)
+class MarketItem:
+    """One market-information item: a diary's, or an observation of a weekly
+    market analysis (周市场分析) — reviewers mark both valuable the same way."""
+
+    manager: str
+    day: dt.date  # the diary's day; an analysis: its week's Monday
+    week: str  # ISO week "2026-W36"
+    month: str  # the digest month: the diary's; an analysis: its week's Thursday's (ISO rule)
+    n: int  # number of the item in its record, from 1 (what review.valuable lists)
+    item: Any  # schemas.daily.MarketInfo
+    valuable: bool
+    analysis: bool = False  # True: from a weekly market analysis
+
+
+def market_items(data: SiteData) -> list[MarketItem]:
+    """Every market-information item, diaries' first then analyses', each in
+    key order — collected once per build for the digest and the dashboard."""
+    done = getattr(data, "_market_items", None)
+    if done is not None:
+        return done
+    from crmdocs.schemas.daily import week_bounds, week_of
+
+    out: list[MarketItem] = []
     for key in sorted(data.repo.diaries):
         diary = data.repo.diaries[key]
         valuable = set(diary.review.valuable) if diary.review else set()
+        week = week_of(diary.date)
         for n, item in enumerate(diary.market_info, start=1):
-            yield diary, n, item, n in valuable
+            out.append(MarketItem(diary.manager, diary.date, week, month_of(diary.date), n, item, n in valuable))
+    for key in sorted(data.repo.analyses):
+        a = data.repo.analyses[key]
+        valuable = set(a.review.valuable) if a.review else set()
+        monday = week_bounds(a.week)[0]
+        month = month_of(monday + dt.timedelta(days=3))
+        for n, item in enumerate(a.observations, start=1):
+            out.append(MarketItem(a.manager, monday, a.week, month, n, item, n in valuable, analysis=True))
+    data._market_items = out  # type: ignore[attr-defined]
+    return out
+
+
+@dataclass
+class PendingReviews:
+    """What awaits a market manager's review (批阅) in one department."""
+
+    diaries: int = 0
+    analyses: int = 0  # weekly market analyses whose week has ended
+    summaries: int = 0  # monthly work summaries whose month has ended
+
+    @property
+    def total(self) -> int:
+        return self.diaries + self.analyses + self.summaries
+
+
+def pending_reviews(data: SiteData) -> dict[str, PendingReviews]:
+    """Department id → what awaits review there: every unreviewed diary, and
+    the unreviewed analyses and summaries whose period ended before ``as_of``
+    (without ``as_of``: all of them). Every department is listed; a manager
+    outside any department counts under his own unit."""
+    done = getattr(data, "_pending_reviews", None)
+    if done is not None:
+        return done
+    import calendar
+
+    from crmdocs.schemas.daily import week_bounds
+
+    out: dict[str, PendingReviews] = {d.id: PendingReviews() for d in data.departments}
+
+    def at(mid: str) -> PendingReviews:
+        p = data.repo.people.get(mid)
+        return out.setdefault(p.unit if p else "", PendingReviews())
+
+    def ended(last: dt.date) -> bool:
+        return data.as_of is None or last < data.as_of
+
+    for (mid, _), diary in sorted(data.repo.diaries.items()):
+        if diary.review is None:
+            at(mid).diaries += 1
+    for (mid, week), a in sorted(data.repo.analyses.items()):
+        if a.review is None and ended(week_bounds(week)[1]):
+            at(mid).analyses += 1
+    for (mid, month), s in sorted(data.repo.summaries.items()):
+        y, m = int(month[:4]), int(month[5:7])
+        if s.review is None and ended(dt.date(y, m, calendar.monthrange(y, m)[1])):
+            at(mid).summaries += 1
+    data._pending_reviews = out  # type: ignore[attr-defined]
+    return out
