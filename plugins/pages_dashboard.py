@@ -83,8 +83,11 @@ def pages(data: SiteData) -> list[Page]:
         cards.append(_card("拜访覆盖率", fmt_pct(covered / terr if terr else None), f"按期拜访 {covered} / {terr} 户", h(MANAGERS, "ranking")))
     else:
         cards.append(_card("计划与日记按时", NOT_COMPUTED, "", h(DIARIES)))
-    unreviewed = sum(1 for d in data.repo.diaries.values() if d.review is None)
+    pending = pending_reviews(data)
+    unreviewed = sum(p.diaries for p in pending.values())
     cards.append(_card("未批阅日记", fmt_num(unreviewed), f"共 {len(data.repo.diaries)} 篇", h(DIARIES, "unreviewed")))
+    n_a, n_s = sum(p.analyses for p in pending.values()), sum(p.summaries for p in pending.values())
+    cards.append(_card("未批阅分析与总结", fmt_num(n_a + n_s), f"周市场分析 {n_a} 篇 · 月工作总结 {n_s} 篇", h(INDEX, "reviews")))
     if data.complaint_status:
         overdue = sum(1 for s in data.complaint_status.values() if s.state == "open_overdue")
         open_ = sum(1 for s in data.complaint_status.values() if s.state in ("open", "open_overdue"))
@@ -104,6 +107,17 @@ def pages(data: SiteData) -> list[Page]:
     valuable = sum(1 for mi in market_items(data) if mi.valuable and mi.month == month)
     cards.append(_card(f"有价值市场信息（{month or '—'}）", fmt_num(valuable), "条", h(MARKET)))
     body.append(block(Markup('<div class="crm-kpis">') + Markup("").join(cards) + Markup("</div>")))
+
+    # what awaits the market managers' review, per department
+    body.append(heading(2, "待批阅", "reviews"))
+    body.append(block(Markup('<p class="crm-note">') + esc(
+        "各客户服务部尚未批阅的日记，以及所在周（月）已结束、尚未批阅的周市场分析和月工作总结。") + Markup("</p>")))
+    body.append(block(table(
+        ["客户服务部", "日记", "周市场分析", "月工作总结"],
+        [[link(h(department_page(d.id)), d.name), pending[d.id].diaries, pending[d.id].analyses, pending[d.id].summaries]
+         for d in data.departments if d.id in pending],
+        empty="没有客户服务部。",
+    )))
 
     # retailers by class, tier and department
     body.append(heading(2, "零售户分布", "retailers"))
