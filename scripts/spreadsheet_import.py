@@ -7,11 +7,15 @@ with the record's own model and writes the valid ones where
 sheet, row and column (``archive.xlsx:Sheet1!D7: basic.licence_no: …``) and is
 not written. A record that already exists is compared field by field: the
 same → left alone (its file stays byte-identical); different → the
-differences are shown, and the file is rewritten only with ``update=True``.
+differences are shown, and the file is changed only with ``update=True`` —
+by editing just the changed values in place (:mod:`yamlpatch`: comments,
+layout and untouched values stay byte for byte); a change that is not a small
+edit rewrites the file whole, and the report says its comments were lost.
 """
 
 from __future__ import annotations
 
+import codecs
 import copy
 import datetime as dt
 import os
@@ -27,7 +31,7 @@ from crmdocs.schemas import Retailer, Survey, Targets
 from crmdocs.schemas.common import Period, desc
 from crmdocs.schemas.service import ManagerTarget
 
-from . import kinds, yamlwrite
+from . import kinds, yamlpatch, yamlwrite
 from .diagnostics import CrmdocsError, Diagnostic
 from .messages import explain
 from .repository import load_file, parse_record
@@ -613,7 +617,7 @@ class Importer:
             if not self.result.update:
                 self.result.pending.append(change)
                 return
-            if self.write(kind, rel, record, where):
+            if self.write(kind, rel, record, where, old_rel, [name for name, _, _ in changes]):
                 if change.old_rel:
                     self.removals.append(change.old_rel)
                 self.result.updated.append(change)
@@ -621,10 +625,20 @@ class Importer:
         if self.write(kind, rel, record, where):
             self.result.created.append(Change(rel, where))
 
-    def write(self, kind: kinds.Kind, rel: str, record: BaseModel, where: str) -> bool:
+    def write(self, kind: kinds.Kind, rel: str, record: BaseModel, where: str,
+              old_rel: Optional[str] = None, paths: Optional[list[str]] = None) -> bool:
+        m = kind.match(rel[len(kinds.RECORDS) + 1 :])
+        if old_rel is not None and paths is not None:
+            text = self.patched(kind, rel, m, record, old_rel, paths)
+            if text is not None:
+                self.writes.append((rel, text))
+                return True
+            self.result.warnings.append(Diagnostic(
+                old_rel, 0, 0, "", "这个文件只能整个重写，文件里的注释和排版没有保留"
+                " (rewritten whole: its comments and layout were not kept)", "warning", "rewritten",
+            ))
         text = yamlwrite.dump_record(record)
         # read it back the way `crmdocs validate` will: never leave a file it rejects
-        m = kind.match(rel[len(kinds.RECORDS) + 1 :])
         loaded = parse_record(rel, kind, m, text.encode("utf-8"))
         if loaded.record is None or loaded.diagnostics:
             for d in loaded.diagnostics:
@@ -632,6 +646,29 @@ class Importer:
             return False
         self.writes.append((rel, text))
         return True
+
+    def patched(self, kind: kinds.Kind, rel: str, m: Any, record: BaseModel, old_rel: str,
+                paths: list[str]) -> Optional[str]:
+        """The existing file with only the changed values edited (comments,
+        layout and untouched values kept byte for byte), or None when the
+        change is not a small edit or the edited text would not read back as
+        ``record``."""
+        try:
+            data = (self.root / old_rel).read_bytes()
+            original = data.decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return None
+        full = yamlwrite.plain(record.model_dump(mode="python", by_alias=True))
+        try:
+            text = yamlpatch.patch(original, paths, full, yamlwrite.plain(record))
+        except yamlpatch.NotPatchable:
+            return None
+        if data.startswith(codecs.BOM_UTF8):
+            text = "\ufeff" + text
+        loaded = parse_record(rel, kind, m, text.encode("utf-8"))
+        if loaded.record != record or any(d.severity == "error" for d in loaded.diagnostics):
+            return None
+        return text
 
     def flush(self) -> None:
         """Write the files (each atomically). Threads overlap the disk syncs:

@@ -109,7 +109,9 @@ def test_changed_row_needs_update_and_shows_differences(repo, tmp_path, capsys):
     assert "basic.floor_area: 35.0 → 40.0" in out
     assert retailer_file(repo).read_text(encoding="utf-8") == hand  # not touched
     assert run_import(repo, "retailers", str(tmp_path / "b.xlsx"), "--map", MAP, "--update") == 0
-    assert "人民路" in retailer_file(repo).read_text(encoding="utf-8")
+    updated = retailer_file(repo).read_text(encoding="utf-8")
+    assert "人民路" in updated
+    assert updated == hand.replace("城关镇解放路 12 号", "城关镇人民路 8 号").replace("floor_area: 35.0", "floor_area: 40.0")
     assert "已更新" in capsys.readouterr().out
 
 
