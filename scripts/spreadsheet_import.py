@@ -626,7 +626,7 @@ class Importer:
             self.result.created.append(Change(rel, where))
 
     def write(self, kind: kinds.Kind, rel: str, record: BaseModel, where: str,
-              old_rel: Optional[str] = None, paths: Optional[list[str]] = None) -> bool:
+              old_rel: Optional[str] = None, paths: Optional[list] = None) -> bool:
         m = kind.match(rel[len(kinds.RECORDS) + 1 :])
         if old_rel is not None and paths is not None:
             text = self.patched(kind, rel, m, record, old_rel, paths)
@@ -648,7 +648,7 @@ class Importer:
         return True
 
     def patched(self, kind: kinds.Kind, rel: str, m: Any, record: BaseModel, old_rel: str,
-                paths: list[str]) -> Optional[str]:
+                paths: list) -> Optional[str]:
         """The existing file with only the changed values edited (comments,
         layout and untouched values kept byte for byte), or None when the
         change is not a small edit or the edited text would not read back as
@@ -752,7 +752,7 @@ class Importer:
                 self.result.unchanged.append(rel)
             elif not self.result.update:
                 self.result.pending.append(Change(rel, where, changes))
-            elif self.write(kind, rel, record, where):
+            elif self.write(kind, rel, record, where, rel, _target_paths(changes, position)):
                 self.result.updated.append(Change(rel, where, changes))
 
 
@@ -767,6 +767,18 @@ def _target_diff(before: Targets, after: Targets) -> list[tuple[str, Any, Any]]:
         for name in ("sales", "key_brands"):
             if getattr(old, name) != getattr(t, name):
                 out.append((f"targets[{t.manager}].{name}", getattr(old, name), getattr(t, name)))
+    return out
+
+
+def _target_paths(changes: list[tuple[str, Any, Any]], position: dict[str, int]) -> list[tuple]:
+    """``targets[cm-x].sales`` → ``("targets", 3, "sales")`` for :mod:`yamlpatch`
+    (a new manager: ``("targets", 9)``, the whole item)."""
+    out: list[tuple] = []
+    for name, _, _ in changes:
+        m = re.fullmatch(r"targets\[(.+?)\](?:\.(\w+))?", name)
+        if m is None:
+            continue
+        out.append(("targets", position[m.group(1)], *([m.group(2)] if m.group(2) else [])))
     return out
 
 

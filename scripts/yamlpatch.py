@@ -19,7 +19,8 @@ the intended record before writing it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import re
+from typing import Any, Optional, Sequence, Union
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -32,9 +33,15 @@ class NotPatchable(Exception):
     """This change cannot be made as a small edit; rewrite the file."""
 
 
-def _get(data: Any, parts: list[str]) -> Any:
+Path = Union[str, Sequence[Union[str, int]]]
+
+
+def _get(data: Any, parts: Sequence[Union[str, int]]) -> Any:
     for part in parts:
-        if not isinstance(data, dict) or part not in data:
+        if isinstance(part, int):
+            if not isinstance(data, list) or not 0 <= part < len(data):
+                return _MISSING
+        elif not isinstance(data, dict) or part not in data:
             return _MISSING
         data = data[part]
     return data
@@ -74,13 +81,39 @@ def _scalar_end(text: str, node: ScalarNode) -> int:
     return end
 
 
-def _last_scalar(node: Node) -> ScalarNode:
+def _splice(text: str, node: ScalarNode, new: str) -> tuple[int, int, str]:
+    """The edit putting ``new`` where ``node`` is. A comment on the value's
+    line stays on that line: after the ``|`` of a value that becomes a block,
+    after the value that stops being one."""
+    start, end = node.start_mark.index, _scalar_end(text, node)
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    if node.style in ("|", ">"):  # the comment, if any, is on the `|` line
+        rest = text[start:line_end].rstrip("\r")
+        header = re.match(r"[|>][-+0-9]*", rest)
+        comment = rest[header.end():] if header else ""  # type: ignore[union-attr]
+        if comment.strip() and "\n" not in new:
+            new += comment
+        elif comment.strip():
+            first, _, more = new.partition("\n")
+            new = f"{first}{comment}\n{more}"
+    elif "\n" in new and end <= line_end:  # a one-line value becomes a block
+        comment = text[end:line_end].rstrip("\r")
+        if comment.strip():
+            first, _, more = new.partition("\n")
+            new = f"{first}{comment}\n{more}"
+            end = start + len(text[start:line_end].rstrip("\r"))
+    return start, end, new
+
+
+def _entry_end(text: str, node: Node) -> int:
+    """Where the text of a value ends (its last scalar, or a flow collection's bracket)."""
     while not isinstance(node, ScalarNode):
-        if not node.value:
-            raise NotPatchable("an empty collection")
+        if node.flow_style or not node.value:
+            return node.end_mark.index
         last = node.value[-1]
         node = last[1] if isinstance(node, MappingNode) else last
-    return node
+    return _scalar_end(text, node)
 
 
 def _line_after(text: str, index: int) -> int:
@@ -93,9 +126,12 @@ def _line_start(text: str, index: int) -> int:
     return text.rfind("\n", 0, index) + 1
 
 
-def patch(text: str, paths: list[str], full: dict, sparse: dict) -> str:
+def patch(text: str, paths: Sequence[Path], full: dict, sparse: dict) -> str:
     """``text`` with the values at ``paths`` set to those in ``full`` (see the
-    module doc); raise :class:`NotPatchable` for a shape it does not edit."""
+    module doc); raise :class:`NotPatchable` for a shape it does not edit.
+    A path is dotted (``personal.phone``) or a sequence of keys and list
+    indices (``("targets", 3, "sales")``); an index one past a list's end
+    appends the item."""
     try:
         root = yamlio.compose(text)
     except Exception as exc:  # noqa: BLE001 - the file was read before; anything odd → rewrite
@@ -103,37 +139,56 @@ def patch(text: str, paths: list[str], full: dict, sparse: dict) -> str:
     if not isinstance(root, MappingNode) or root.flow_style:
         raise NotPatchable("not a block mapping")
     edits: dict[int, tuple[int, int, str]] = {}  # start → (start, end, new text)
-    inserted: set[tuple[str, ...]] = set()
+    inserted: set[tuple[Union[str, int], ...]] = set()
+    appends: list[tuple[tuple, SequenceNode]] = []
     for path in paths:
-        parts = path.split(".")
+        parts = path.split(".") if isinstance(path, str) else list(path)
         node: Node = root
         for depth, part in enumerate(parts):
-            if not isinstance(node, MappingNode) or node.flow_style:
-                raise NotPatchable(f"{path}: not a block mapping")
-            found = _child(node, part)
-            if found is None:
-                prefix = tuple(parts[: depth + 1])
-                if prefix not in inserted:
-                    inserted.add(prefix)
-                    _insert(text, node, list(prefix), full, sparse, edits)
-                break
-            key_node, value_node = found
+            if node.flow_style if isinstance(node, (MappingNode, SequenceNode)) else True:
+                raise NotPatchable(f"{path}: not a block collection")
+            prefix = tuple(parts[: depth + 1])
+            if isinstance(part, int):
+                if not isinstance(node, SequenceNode):
+                    raise NotPatchable(f"{path}: not a list")
+                if part < len(node.value):
+                    key_node, value_node = None, node.value[part]
+                else:  # a new item: written whole, after the list's last item, in index order
+                    if prefix not in inserted:
+                        inserted.add(prefix)
+                        appends.append((prefix, node))
+                    break
+            else:
+                if not isinstance(node, MappingNode):
+                    raise NotPatchable(f"{path}: not a mapping")
+                found = _child(node, part)
+                if found is None:
+                    if prefix not in inserted:
+                        inserted.add(prefix)
+                        _insert(text, node, list(prefix), full, sparse, edits)
+                    break
+                key_node, value_node = found
             if depth < len(parts) - 1:
                 node = value_node
                 continue
             value = _get(full, parts)
             if value is _MISSING or not isinstance(value_node, ScalarNode) or isinstance(value, (dict, list)):
                 raise NotPatchable(f"{path}: not a scalar")
-            if value_node.start_mark.line != key_node.start_mark.line and value_node.style not in ("|", ">"):
+            anchor = key_node if key_node is not None else value_node
+            if value_node.start_mark.line != anchor.start_mark.line and value_node.style not in ("|", ">"):
                 raise NotPatchable(f"{path}: value on the next line")
+            column = anchor.start_mark.column if key_node is not None else max(0, anchor.start_mark.column - 2)
             start = value_node.start_mark.index
-            if value_node.value == "" and value_node.style is None and start == value_node.end_mark.index:
+            if value_node.value == "" and not value_node.style and start == value_node.end_mark.index:
+                if key_node is None:
+                    raise NotPatchable(f"{path}: an empty list item")
                 # `key:` with nothing after it: the empty scalar's mark may sit on the next line
                 start = key_node.end_mark.index + 1  # after the colon
-                new = " " + _value_text(value, key_node.start_mark.column)
+                edits[start] = (start, start, " " + _value_text(value, column))
             else:
-                new = _value_text(value, key_node.start_mark.column)
-            edits[start] = (start, _scalar_end(text, value_node) if start == value_node.start_mark.index else start, new)
+                edits[start] = _splice(text, value_node, _value_text(value, column))
+    for prefix, seq in sorted(appends, key=lambda item: item[0][-1]):
+        _append(text, seq, list(prefix), sparse, edits)
     out = text
     crlf = "\r\n" in text
     for start in sorted(edits, reverse=True):
@@ -161,12 +216,30 @@ def _insert(text: str, parent: MappingNode, parts: list[str], full: dict, sparse
     if before is None:  # first in field order: above the mapping's first key
         at = _line_start(text, parent.value[0][0].start_mark.index)
     else:
-        last = _last_scalar(before)
-        at = _line_after(text, _scalar_end(text, last))
+        at = _line_after(text, _entry_end(text, before))
     new = _entry_text(parts[-1], value, column)
     if at == len(text) and text and not text.endswith("\n"):
         new = "\n" + new
     if at in edits:  # two new keys at one place: in field order
         s, e, old = edits[at]
         new = old + new
+    edits[at] = (at, at, new)
+
+
+def _append(text: str, seq: SequenceNode, parts: list, sparse: dict,
+            edits: dict[int, tuple[int, int, str]]) -> None:
+    """A new last item of a block list, laid out as the writer lays out lists."""
+    value = _get(sparse, parts)
+    if value is _MISSING or not seq.value:
+        raise NotPatchable("an item that is not there")
+    dash = seq.start_mark.column
+    if text[seq.start_mark.index:seq.start_mark.index + 1] != "-":
+        raise NotPatchable("a list not starting with a dash")  # pragma: no cover - defensive
+    at = _line_after(text, _entry_end(text, seq))
+    rendered = yamlwrite.dumps([value])
+    new = "".join(" " * dash + line if line.strip() else line for line in rendered.splitlines(True))
+    if at == len(text) and text and not text.endswith("\n"):
+        new = "\n" + new
+    if at in edits:
+        new = edits[at][2] + new
     edits[at] = (at, at, new)

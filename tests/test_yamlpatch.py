@@ -105,6 +105,14 @@ def test_multi_line_value_replaces_the_block_and_keeps_the_blank_line_after_it()
     assert out.startswith(DOC[: DOC.index("  e: ")])
 
 
+def test_a_comment_on_the_line_of_a_value_that_becomes_or_stops_being_a_block_stays():
+    text = "a: 旧   # 注\nb: |  # 块\n  x\n  y\nc: 1\n"
+    new = {"a": "一\n二", "b": "单行", "c": 1}
+    out = patch(text, ["a", "b"], new, new)
+    assert out == "a: |-   # 注\n  一\n  二\nb: 单行  # 块\nc: 1\n"
+    assert yamlio.parse(out) == new
+
+
 def test_a_value_becoming_multi_line_is_indented_under_its_key():
     new = data(b__c="一\n二\n")
     out = patch(DOC, ["b.c"], new, new)
@@ -281,3 +289,93 @@ def test_without_update_nothing_is_written(repo, tmp_path, capsys):
     path = hand_file(repo)
     assert import_rows(repo, tmp_path, [row(phone="13987654321")]) == 1
     assert path.read_text(encoding="utf-8") == HAND
+
+
+TARGETS_HAND = """\
+# 2026 年 9 月目标（市场部下达）
+period: "2026-09"
+targets:
+- manager: cm-zhang-wei   # 城关
+  sales: 1200.0
+  key_brands: 300.0
+
+- manager: cm-li-na
+  sales: 900.0
+  key_brands: 200.0
+"""
+
+
+def test_targets_update_edits_one_value_and_appends_a_new_manager(repo, tmp_path, capsys):
+    (repo / "records" / "people" / "cm-zhao-min.yaml").write_text(
+        "id: cm-zhao-min\nname: 赵敏\nrole: customer_manager\nunit: d-chengguan\ngrade: level-1\n", encoding="utf-8")
+    path = repo / "records" / "targets" / "2026-09.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(TARGETS_HAND, encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"])
+    ws.append(["2026-09", "李娜", 950, 200])
+    ws.append(["2026-09", "赵敏", 500, 100])
+    wb.save(tmp_path / "t.xlsx")
+    mapping = str(Path(MAP).with_name("targets.yaml"))
+    args = ["--root", str(repo), "import", "targets", str(tmp_path / "t.xlsx"), "--map", mapping, "--update"]
+    assert main(args) == 0
+    after = path.read_text(encoding="utf-8")
+    assert after == TARGETS_HAND.replace("  sales: 900.0", "  sales: 950.0") + (
+        "- manager: cm-zhao-min\n  sales: 500.0\n  key_brands: 100.0\n")
+    assert "没有保留" not in capsys.readouterr().out
+    assert main(args) == 0
+    assert path.read_text(encoding="utf-8") == after
+
+
+SURVEY_HAND = """\
+id: s-2026-q3-r-510802104567
+retailer: r-510802104567
+period: 2026-Q3
+date: 2026-09-15
+surveyor: cm-zhang-wei   # 本人走访
+quality: 优良
+service: 良好
+brand_awareness: 知名
+opinions: 希望多进新品   # 店主原话
+"""
+
+
+def test_survey_opinion_becoming_multi_line_keeps_the_rest(repo, tmp_path):
+    hand_file(repo)
+    path = repo / "records" / "surveys" / "2026" / "s-2026-q3-r-510802104567.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(SURVEY_HAND, encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["许可证号", "调查期间", "走访日期", "走访人", "产品质量", "服务质量", "品牌知名度", "意见和建议"])
+    ws.append(["510802104567", "2026-Q3", dt.date(2026, 9, 15), "张伟", "优良", "良好", "知名", "希望多进新品\n送货早一点"])
+    wb.save(tmp_path / "s.xlsx")
+    mapping = str(Path(MAP).with_name("surveys.yaml"))
+    assert main(["--root", str(repo), "import", "surveys", str(tmp_path / "s.xlsx"), "--map", mapping, "--update"]) == 0
+    after = path.read_text(encoding="utf-8")
+    assert after == SURVEY_HAND.replace("opinions: 希望多进新品   # 店主原话\n",
+                                        "opinions: |-   # 店主原话\n  希望多进新品\n  送货早一点\n")
+    from crmdocs.scripts.repository import load
+
+    assert load(repo)[0].surveys["s-2026-q3-r-510802104567"].opinions == "希望多进新品\n送货早一点"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a:\nb: 1\n", "a: 5\nb: 1\n"),
+    ("a:   # 空\nb: 1\n", "a: 5   # 空\nb: 1\n"),
+    ("a: ''\nb: 1\n", "a: 5\nb: 1\n"),
+])
+def test_an_empty_value_gets_one(text, expected):
+    assert patch(text, ["a"], {"a": 5, "b": 1}, {"a": 5, "b": 1}) == expected
+
+
+def test_new_key_after_a_flow_list_and_new_list_items_in_order():
+    text = "a: []   # 以后再填\nb: 1\n"
+    new = {"a": [], "c": "x", "b": 1}
+    assert patch(text, ["c"], new, new) == "a: []   # 以后再填\nc: x\nb: 1\n"
+    text = "a:\n  - p: 1   # 一\n  - p: 3\nb: 1\n"
+    new = {"a": [{"p": 1}, {"p": 9}, {"p": 4, "q": "00123"}, {"p": 5}], "b": 1}
+    out = patch(text, [("a", 3), ("a", 2), ("a", 1, "p")], new, new)  # appended in index order
+    assert out == "a:\n  - p: 1   # 一\n  - p: 9\n  - p: 4\n    q: \"00123\"\n  - p: 5\nb: 1\n"
+    assert yamlio.parse(out) == new
