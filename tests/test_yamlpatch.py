@@ -174,27 +174,12 @@ def test_windows_line_endings_stay():
 
 # ---------------------------------------------------------------- crmdocs import --update
 
-PEOPLE = {
-    "cm-zhang-wei": "name: 张伟\nrole: customer_manager\nunit: d-chengguan\ngrade: level-3\n",
-    "cm-li-na": "name: 李娜\nrole: customer_manager\nunit: d-xiangcun\ngrade: level-2\n",
-}
-
-HEADERS = ["许可证号", "有效期至", "店名", "经营地址", "乡镇/街道", "业态", "城网/农网", "经营面积", "商圈",
-           "负责人", "联系电话", "客户经理", "订货日"]
+from test_import import HEADERS, repo  # noqa: F401,E402  (the import tests' office and sheet columns)
+from test_import import row as import_row  # noqa: E402
 
 
 def row(name="张记便利店", address="城关镇解放路 12 号", area=35, phone="13812345678", day="周二", owner="张三"):
-    return ["510802104567", dt.date(2028, 6, 30), name, address, "城关镇", "便利店", "城网", area, "居民区",
-            owner, phone, "张伟", day]
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    people = tmp_path / "records" / "people"
-    people.mkdir(parents=True)
-    for pid, body in PEOPLE.items():
-        (people / f"{pid}.yaml").write_text(f"id: {pid}\n{body}", encoding="utf-8")
-    return tmp_path
+    return import_row(name=name, address=address, area=area, phone=phone, day=day, owner=owner)
 
 
 def hand_file(repo: Path, text: str = HAND) -> Path:
