@@ -317,11 +317,38 @@ def small_pages():
     time was 40 % of the rules' CPU (city: 2.8 s of system time → 1.8 s
     without). The setting is numpy's own switch, restored afterwards."""
     switch = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
-    if switch is None:
+    before = switch(False) if switch is not None else None
+    try:
+        with _reused_memory():
+            yield
+    finally:
+        if switch is not None:
+            switch(before)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+
+
+@contextlib.contextmanager
+def _reused_memory():
+    """With glibc, big blocks come from the heap and freed ones stay there
+    while the rules run, so the next 100 MB temporary reuses pages already
+    touched instead of mapping (and faulting in) fresh ones: city rules'
+    system time 4.2 → 2.3 s. Afterwards glibc's defaults are set again and the
+    kept memory is given back. Elsewhere (no glibc): nothing changes."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt, trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
         yield
         return
-    before = switch(False)
+    mallopt(_M_MMAP_MAX, 0)
+    mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
     try:
         yield
     finally:
-        switch(before)
+        mallopt(_M_MMAP_MAX, 65536)  # glibc's defaults
+        mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+        trim(0)
