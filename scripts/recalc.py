@@ -15,7 +15,7 @@
   (``crmdocs recalc --check``): differing, missing and extra files.
 * :func:`settle` does render + write (or render + check) in one pass, in
   forked workers at city scale; ``crmdocs recalc`` uses it.
-* :func:`diff` computes at another git revision and lists who changes class,
+* :func:`computations` computes at another git revision and :func:`review` lists who changes class,
   tier, limits, score or grade recommendation (``crmdocs recalc --diff REV``).
 """
 
@@ -410,27 +410,6 @@ class Change:
     old: Any
     new: Any
 
-    @property
-    def delta(self) -> Optional[float]:
-        if isinstance(self.old, (int, float)) and isinstance(self.new, (int, float)) \
-                and not isinstance(self.old, bool) and not isinstance(self.new, bool):
-            return self.new - self.old
-        return None
-
-    def format(self) -> str:
-        def show(v: Any) -> str:
-            if v is None:
-                return "（无）"
-            if isinstance(v, float):
-                return f"{v:g}"
-            return str(v)
-
-        text = f"{self.file} {self.field}: {show(self.old)} → {show(self.new)}"
-        d = self.delta
-        if d is not None and not math.isclose(d, 0):
-            text += f"（{d:+g}）"
-        return text
-
 
 def compare(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], everything: bool = False) -> list[Change]:
     """Changes between two computations (path → record), field by field;
@@ -461,21 +440,6 @@ def computations(root: Path | str, rev: str, jobs: int = 1):
         except CrmdocsError as exc:
             raise CrmdocsError(f"版本 {rev} 的记录无法计算：{exc} (records at {rev} have errors)", exc.diagnostics) from None
     return old, new
-
-
-def diff(root: Path | str, rev: str, everything: bool = False, jobs: int = 1) -> list[Change]:
-    """Field-level changes of the computed records at ``rev`` (old) against the working tree (new)."""
-    old, new = computations(root, rev, jobs)
-    return compare(old.records, new.records, everything)
-
-
-def summary(changes: list[Change]) -> list[str]:
-    """One line per kind of field: how many records change it."""
-    kinds: dict[str, set[str]] = {}
-    for c in changes:
-        last = re.sub(r"\[[^\]]*\]", "[]", c.field)
-        kinds.setdefault(last, set()).add(f"{c.file}|{c.field}")
-    return [f"{k}: {len(v)} 处变化" for k, v in sorted(kinds.items())]
 
 
 # ---------------------------------------------------------------- the reviewer's summary
