@@ -99,16 +99,21 @@ def test_every_case_at_once_through_the_installed_command(mini):
         assert f"records/{target}:" in out, case
 
 
-def test_billion_laughs_does_not_exhaust_memory(mini):
-    """Under a 1 GB address-space limit the expansion (10^10 strings) would die; the check refuses it first."""
-    _place(mini, "billion-laughs.yaml")
+def _validate_in_1_gb(mini, timeout: int) -> subprocess.CompletedProcess:
+    """``crmdocs validate`` of ``mini`` in a child process limited to 1 GB of address space."""
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
         "from crmdocs.scripts.cli import main\n"
         f"sys.exit(main(['--root', {str(mini.root)!r}, 'validate', '--today', '2026-09-01']))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def test_billion_laughs_does_not_exhaust_memory(mini):
+    """Under a 1 GB address-space limit the expansion (10^10 strings) would die; the check refuses it first."""
+    _place(mini, "billion-laughs.yaml")
+    done = _validate_in_1_gb(mini, timeout=60)
     out = done.stdout + done.stderr
     _assert_clean_failure(done.returncode, out)
     assert "records/org/d-lol.yaml:2:" in out
@@ -316,13 +321,7 @@ def test_millions_of_tiny_items_do_not_exhaust_memory(mini):
     """Under 5 MB but 2.4 million list items (validating them all took 4 GB): refused early."""
     rel = mini.write("plans/cm-li/2026/2026-09-02.yaml", "manager: cm-li\ndate: 2026-09-02\nvisits: [" + ",".join(["1"] * 2_400_000) + "]\n")
     rel2 = mini.write("plans/cm-li/2026/2026-09-03.yaml", "manager: cm-li\ndate: 2026-09-03\nvisits:\n" + "- {retailer: r-1}\n" * 60_000)
-    code = (
-        "import resource, sys\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from crmdocs.scripts.cli import main\n"
-        f"sys.exit(main(['--root', {str(mini.root)!r}, 'validate', '--today', '2026-09-01']))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = _validate_in_1_gb(mini, timeout=120)
     out = done.stdout + done.stderr
     _assert_clean_failure(done.returncode, out)
     assert f"{rel}:1:1: 错误 error: 文件里的条目超过" in out and f"{rel2}:1:1: 错误 error: 文件里的条目超过" in out
