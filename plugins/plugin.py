@@ -30,6 +30,9 @@ log = get_plugin_logger(__name__)
 ASSETS = Path(__file__).parent / "assets"
 ASSET_FILES = ("crmdocs.css", "table-filter.js")
 ASSET_DIR = "assets/crmdocs"
+# offline builds (Material's offline plugin on): the WebWorker shim search needs
+# on file:// pages, shipped with the site instead of loaded from a CDN
+OFFLINE_SHIM = "iframe-worker.js"
 
 
 def error(what: str, where: str, why: str) -> PluginError:
@@ -60,7 +63,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
     # ------------------------------------------------------------ events
 
     # Default priority: the options only need the config MkDocs validated.
-    def on_config(self, config):
+    def _config(self, config):
         if not self.config.enabled:
             return
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -78,6 +81,23 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         if "search" in config.plugins and importlib.util.find_spec("jieba") is None:
             log.warning("没有安装 jieba：中文搜索无法分词，搜不到中文词 (pip install jieba)")
         return config
+
+    # After Material's offline plugin (default 0), which has turned directory
+    # URLs off and named its WebWorker shim on unpkg.com: a copy opened from a
+    # USB stick has no network and must load nothing from other hosts, so the
+    # shim ships with the site (assets/crmdocs/iframe-worker.js, vendored).
+    @event_priority(-50)
+    def _offline_config(self, config):
+        if not self.config.enabled or not offline_build(config):
+            return config
+        shim = f"{ASSET_DIR}/{OFFLINE_SHIM}"
+        polyfills = config.extra.get("polyfills") or []
+        config.extra["polyfills"] = [shim if "iframe-worker" in str(url) else url for url in polyfills]
+        if shim not in config.extra["polyfills"]:
+            config.extra["polyfills"].append(shim)
+        return config
+
+    on_config = CombinedEvent(_config, _offline_config)
 
     # Early (above the default 0): the generated pages and assets must be in
     # `files` before other plugins read the list (e.g. a plugin that indexes
@@ -132,7 +152,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             files.append(File.generated(config, page.path, content=markdown, inclusion=inclusion))
         for path, content in spreadsheets.items():  # the spreadsheets linked beside tables
             files.append(File.generated(config, path, content=content))
-        for name in ASSET_FILES:
+        for name in ASSET_FILES + ((OFFLINE_SHIM,) if offline_build(config) else ()):
             path = f"{ASSET_DIR}/{name}"
             if files.get_file_from_path(path) is None:
                 files.append(File.generated(config, path, abs_src_path=str(ASSETS / name)))
@@ -229,10 +249,11 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
         if search is not None:
             add_entries(search, self.pages, self.files)
 
-    # Last (below search's default 0): search writes search_index.json in its
-    # own on_post_build; rewrite it as UTF-8 instead of \u escapes, which
-    # halves the file a reader's browser downloads (Chinese text, U+200B).
-    @event_priority(-100)
+    # After search (default 0), which writes search_index.json in its own
+    # on_post_build, and before Material's offline plugin (-100), which copies
+    # it into search/search_index.js: rewrite it as UTF-8 instead of \u
+    # escapes, which halves the file a reader's browser loads (Chinese, U+200B).
+    @event_priority(-50)
     def _rewrite_index(self, *, config) -> None:
         if not self.config.enabled:
             return
@@ -257,7 +278,15 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
                 self.files_done - self.site_started, t.get("downloads", 0), now - self.files_done,
             )
 
-    on_post_build = CombinedEvent(_add_search_entries, _rewrite_index, _unfreeze)
+    # Last: an offline build is opened from disk, where no server answers a
+    # missing page with 404.html — and its links are absolute (/assets/…, for
+    # a page served at any depth), which on disk point at the drive's root.
+    @event_priority(-100)
+    def _offline_cleanup(self, *, config) -> None:
+        if self.config.enabled and offline_build(config):
+            (Path(config.site_dir) / "404.html").unlink(missing_ok=True)
+
+    on_post_build = CombinedEvent(_add_search_entries, _rewrite_index, _unfreeze, _offline_cleanup)
 
     # ------------------------------------------------------------ helpers
 
@@ -411,6 +440,16 @@ def squeeze_chrome(html: str) -> str:
     if start < 0 or end < start:
         return html
     return _BLANKS.sub("\n", html[:start]) + html[start:end] + _BLANKS.sub("\n", html[end:])
+
+
+def offline_build(config) -> bool:
+    """Whether Material's offline plugin is on: the site is made to be opened
+    from disk (file://) — page links end in .html, search needs no server."""
+    for name in ("material/offline", "offline"):
+        plugin = config.plugins.get(name)
+        if plugin is not None:
+            return bool(getattr(getattr(plugin, "config", None), "enabled", False))
+    return False
 
 
 def _material_search(config):

@@ -1,4 +1,4 @@
-"""crmdocs build [--profile public|internal] [--strict] [--at REV|DATE]"""
+"""crmdocs build [--profile public|internal] [--offline] [--strict] [--at REV|DATE]"""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ def register(sub) -> None:
     )
     p.add_argument("--profile", choices=("public", "internal"), default=None,
                    help="public 公开版：隐藏电话、生日、身份证号、关爱群体等个人信息（默认）；internal 内部版：显示")
+    p.add_argument("--offline", action="store_true",
+                   help="离线版：不用网页服务器，双击 index.html 即可浏览和搜索（U 盘、共享文件夹），"
+                        "默认写到 build/site-offline/ (a copy that opens from disk: file:// links, search without a server)")
     p.add_argument("--strict", action="store_true", help="有任何提醒就失败 (fail on warnings)")
     p.add_argument("--config", default=None, help="mkdocs.yml 的路径，默认为仓库根目录下的 mkdocs.yml")
-    p.add_argument("--site-dir", default=None, help="输出目录，默认 build/site（内部版 build/site-internal）")
+    p.add_argument("--site-dir", default=None,
+                   help="输出目录，默认 build/site（内部版 build/site-internal，离线版再加 -offline）")
     p.add_argument("--quiet", action="store_true", help="只显示警告和错误")
     p.add_argument("--at", default=None, metavar="REV|DATE",
                    help="按过去某个提交（哈希、标签、分支）或日期 YYYY-MM-DD 当天结束时的记录生成站点 (build the records as they stood then)")
@@ -30,9 +34,11 @@ def register(sub) -> None:
 
 
 def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
-               config_file: Path | None = None, site_dir: Path | None = None) -> Path:
+               config_file: Path | None = None, site_dir: Path | None = None,
+               offline: bool = False) -> Path:
     """Build the site of the repository at ``root``; return the output folder.
-    Errors the user can fix raise :class:`CrmdocsError`."""
+    ``offline``: turn on Material's offline plugin (listed in mkdocs.yml) — a
+    copy that opens from disk. Errors the user can fix raise :class:`CrmdocsError`."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life notice on every build
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -52,6 +58,15 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
             raise CrmdocsError(f"{config_file} 的 plugins 里没有 crmdocs (the crmdocs plugin is not enabled)")
         if profile is not None:
             config.plugins["crmdocs"].config.profile = profile
+        if offline:
+            plugin = config.plugins.get("material/offline") or config.plugins.get("offline")
+            if plugin is None:
+                raise CrmdocsError(
+                    f"{config_file} 的 plugins 里没有 offline，无法生成离线版；请在 crmdocs 之前加上一行\n"
+                    "  - offline:\n      enabled: !ENV [CRMDOCS_OFFLINE, false]\n"
+                    "(Material's offline plugin is not listed in mkdocs.yml)"
+                )
+            plugin.config.enabled = True
         build(config)
     except (PluginError, ConfigurationError, Abort) as exc:
         # MkDocs logs a plugin's error and raises Abort("Aborted with a BuildError!"):
@@ -90,10 +105,12 @@ def run(args) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     started = time.perf_counter()
-    if args.profile == "internal" and not args.site_dir:
+    if (args.profile == "internal" or args.offline) and not args.site_dir:
         # never where the public site is published from: an internal build
-        # holds personal data and must not be deployed by accident
-        args.site_dir = str(root / "build" / "site-internal")
+        # holds personal data and must not be deployed by accident; an
+        # offline copy (.html links) must not replace the hosted site's URLs
+        name = "site" + ("-internal" if args.profile == "internal" else "") + ("-offline" if args.offline else "")
+        args.site_dir = str(root / "build" / name)
     try:
         if args.at:
             from ..history import tree_at
@@ -101,7 +118,7 @@ def run(args) -> int:
             # the records of the past commit, today's mkdocs.yml and site/ pages
             with tree_at(root, args.at) as past:
                 out = build_site(
-                    past, profile=args.profile, strict=args.strict,
+                    past, profile=args.profile, strict=args.strict, offline=args.offline,
                     site_dir=Path(args.site_dir).resolve() if args.site_dir else root / "build" / "site",
                 )
         else:
@@ -109,6 +126,7 @@ def run(args) -> int:
                 root, profile=args.profile, strict=args.strict,
                 config_file=Path(args.config) if args.config else None,
                 site_dir=Path(args.site_dir) if args.site_dir else None,
+                offline=args.offline,
             )
     finally:
         logger.removeHandler(handler)
@@ -122,4 +140,6 @@ def run(args) -> int:
         index_kb = index.stat().st_size // 1024 if index.is_file() else 0
         print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒，{pages} 个页面，{size / 1e6:.1f} MB，"
               f"搜索索引 {index_kb} KB）(site built)")
+        if args.offline:
+            print(f"离线版：把整个目录复制到 U 盘或共享文件夹，双击 {out / 'index.html'} 打开 (open index.html from disk)")
     return 0
