@@ -434,3 +434,17 @@ def demo_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site-public")
     build_site(root, profile="public", strict=True, site_dir=out)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_offline_site(tmp_path_factory) -> Path:
+    """The demo office's public site built for opening from disk
+    (``crmdocs build --offline``), once per test session; returns the folder."""
+    from crmdocs.scripts.commands.build import build_site
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "records" / "policy.yaml").is_file():
+        pytest.skip("the demo office (records/) is not there")
+    out = tmp_path_factory.mktemp("site-offline")
+    build_site(root, profile="public", strict=True, site_dir=out, offline=True)
+    return out

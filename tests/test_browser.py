@@ -6,6 +6,7 @@ driven by Playwright's Python API (no browser download). Skipped when
 from __future__ import annotations
 
 import functools
+import re
 import http.server
 import threading
 from pathlib import Path
@@ -135,3 +136,57 @@ def test_retailer_table_filters(page, server):
     assert 0 < visible < total
     shot(page, "retailers-filter")
     assert page.errors == []
+
+
+# ---------------------------------------------------------------- the offline copy, opened from disk
+
+
+@pytest.fixture(scope="module")
+def offline(demo_offline_site):
+    """file:// URL of the offline copy's home page (`crmdocs build --offline`)."""
+    return (demo_offline_site / "index.html").as_uri()
+
+
+def _outside(urls: list[str]) -> list[str]:
+    return [u for u in urls if not u.startswith(("file://", "data:", "about:"))]
+
+
+def test_offline_copy_navigates_from_disk(page, offline):
+    """Double-click index.html: tabs, a manager page, a retailer's archive."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(offline, wait_until="load")
+    assert page.locator(".crm-kpi").count() >= 5
+    page.locator("a.md-tabs__link", has_text="客户经理").click()
+    page.wait_for_url("**/managers/index.html")
+    page.locator("article table a[href$='.html']").first.click()
+    page.wait_for_url(re.compile(r".*/managers/cm-[^/]+\.html$"))
+    assert page.locator("figure.crm-chart svg").first.is_visible()  # the appraisal chart
+    archive = page.locator("article a[href*='retailers/'][href*='.html#r-']").first
+    rid = archive.get_attribute("href").rsplit("#", 1)[1]
+    archive.click()
+    page.wait_for_url(re.compile(rf".*/retailers/[^/]+/[^/]+\.html#{rid}$"))
+    assert page.locator(f"[id='{rid}']").is_visible()
+    shot(page, "offline-archive")
+    assert page.errors == []
+    assert _outside(requests) == []
+
+
+def test_offline_copy_searches_in_chinese_without_a_server(page, offline):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(offline, wait_until="load")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    box.press_sequentially("超市", delay=30)
+    box.press("End")  # Material searches on keyup; Playwright types Chinese without key events
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=60000)
+    assert "超市" in page.locator(".md-search-result").inner_text().replace("\u200b", "")
+    shot(page, "offline-search")
+    results.first.locator("a").first.click()
+    page.wait_for_url(re.compile(r"file://.*\.html.*"))
+    assert "超市" in page.locator("article").inner_text()
+    assert page.errors == []
+    assert _outside(requests) == []
+    assert any(u.endswith("search/search_index.js") for u in requests)
