@@ -190,3 +190,14 @@ def test_offline_copy_searches_in_chinese_without_a_server(page, offline):
     assert page.errors == []
     assert _outside(requests) == []
     assert any(u.endswith("search/search_index.js") for u in requests)
+
+
+def test_offline_copy_downloads_a_spreadsheet(page, offline):
+    page.goto(offline.replace("index.html", "managers/index.html"), wait_until="load")
+    link = page.locator("a[download][href$='.xlsx']").first
+    with page.expect_download(timeout=60000) as info:
+        link.click()
+    download = info.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith(".xlsx")
+    assert Path(download.path()).read_bytes()[:2] == b"PK"  # a workbook (zip), not an error page
