@@ -132,6 +132,8 @@ def compute(ctx) -> dict:
         weights = {"contribution": w.contribution, "integrity": w.integrity, "own": w.own, "development": w.development}
     fmt_code = np.array([list(FORMAT_ZH).index(r.basic.format) for r in R.records], np.int64)
     bc = policy.base_class
+    act, rids, groups = R.active_groups()
+    class_names = np.array(ids, dtype=object)
     for j, month in enumerate(months):
         first = S.month_first(month)
         if composite_mode:
@@ -198,16 +200,12 @@ def compute(ctx) -> dict:
         else:
             detail["volume"] = volume
         details[mkey] = detail
-        act = np.flatnonzero(R.active)
-        cls = [ids[p] for p in capped_pos[act].tolist()]
-        rids = [R.ids[i] for i in act]
-        shared[mkey] = dict(zip(rids, cls))
-        by_dep: dict[str, dict[str, str]] = {}
-        for rid, dep, c in zip(rids, R.department[act].tolist(), cls):
-            by_dep.setdefault(R.departments[dep], {})[rid] = c
+        cls = class_names[capped_pos[act]]
+        shared[mkey] = dict(zip(rids, cls.tolist()))
         current = month == S.month_of(ctx.as_of)
         full = derivations(ctx, mkey, act, detail) if current else {}
-        for dep, listed in sorted(by_dep.items()):
+        for dep, places, dep_rids in groups:
+            listed = dict(zip(dep_rids, cls[places].tolist()))
             out[f"{mkey}/classes/{dep}.yaml"] = fast_model(ClassesFile, {
                 "month": mkey, "department": dep, "rule": rule.mode, "window": window,
                 "weights": {k: r4(v) for k, v in weights.items()} if composite_mode else {},

@@ -133,19 +133,23 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
     (pairs sorted by retailer then brand, each pair's row and column in a
     retailers × K grid) this is one K × K comparison per retailer, no sort."""
     if layout is not None:
-        rows, cols, K, n_rows = layout
-        M = np.zeros((n_rows, K), np.int64)
-        ok = rows >= 0
-        M[rows[ok], cols[ok]] = q[ok]
+        ok, rows, cell, K, n_rows = layout  # cell: each pair's place in the flat grid
+        M = np.zeros(n_rows * K, np.int64)
+        qo = q if ok is None else q[ok]
+        M[cell] = qo
+        M = M.reshape(n_rows, K)
         # larger first, ties by column (a stable sort): what lies before a brand
         # in that order is the quantity ahead of it
         order = np.argsort(-M, axis=1, kind="stable")
-        ranked = np.take_along_axis(M, order, axis=1)
-        before = np.empty_like(M)
-        np.put_along_axis(before, order, np.cumsum(ranked, axis=1) - ranked, axis=1)  # [row, p]: quantity ahead of p
+        order += np.arange(0, n_rows * K, K)[:, None]  # flat positions
+        ranked = M.ravel()[order]
+        before = np.empty(n_rows * K, np.int64)
+        before[order.ravel()] = (np.cumsum(ranked, axis=1) - ranked).ravel()  # quantity ahead of each cell
+        hit = (qo > 0) & (before[cell] < share * M.sum(axis=1)[rows] - EPS)
+        if ok is None:
+            return hit
         main = np.zeros(len(q), bool)
-        tot = M.sum(axis=1)
-        main[ok] = (q[ok] > 0) & (before[rows[ok], cols[ok]] < share * tot[rows[ok]] - EPS)
+        main[ok] = hit
         return main
     main = np.zeros(len(q), bool)
     sel = np.flatnonzero((pair_r >= 0) & (q > 0))
@@ -169,21 +173,22 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
 
 
 def _layout(R: Retail, pair_r: np.ndarray):
-    """Row (retailer) and column of each pair in a retailers × K grid, when
-    retailers buy few brands (K ≤ 24); else None (main_brands sorts)."""
+    """Where each pair with an archive sits in a retailers × K grid, when
+    retailers buy few brands (K ≤ 24) and pairs come sorted by retailer:
+    (ok — mask of pairs with an archive, None when all have one —, their
+    row, their flat cell row × K + column, K, rows); else None (main_brands
+    sorts)."""
     if "pair_layout" not in R._cache:
         layout = None
         if len(pair_r):
             ok = pair_r >= 0
-            counts = np.bincount(pair_r[ok], minlength=R.n)
+            rows = pair_r[ok]
+            counts = np.bincount(rows, minlength=R.n)
             K = int(counts.max(initial=0))
-            if 0 < K <= 24 and np.all(np.diff(pair_r[ok]) >= 0):
+            if 0 < K <= 24 and np.all(np.diff(rows) >= 0):
                 starts = np.r_[0, np.cumsum(counts)[:-1]]
-                rows = np.where(ok, pair_r, -1)
-                cols = np.full(len(pair_r), -1, np.int64)
-                idx = np.flatnonzero(ok)
-                cols[idx] = np.arange(len(idx)) - starts[pair_r[idx]]
-                layout = (rows, cols, K, R.n)
+                cols = np.arange(len(rows)) - starts[rows]
+                layout = (None if ok.all() else ok, rows, rows * K + cols, K, R.n)
         R._cache["pair_layout"] = layout
     return R._cache["pair_layout"]
 

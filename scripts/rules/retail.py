@@ -98,6 +98,24 @@ class Retail:
     def n(self) -> int:
         return len(self.ids)
 
+    def active_groups(self) -> tuple[np.ndarray, list[str], list[tuple[str, np.ndarray, list[str]]]]:
+        """(act, ids, groups): the positions and ids of the active retailers
+        (id order), and per department with any (sorted by name) the places
+        in ``act`` of its retailers and their ids (id order): the files of
+        the retailer rules without a dict built per retailer and month."""
+        if "active_groups" not in self._cache:
+            act = np.flatnonzero(self.active)
+            rids = [self.ids[i] for i in act.tolist()]
+            dep = self.department[act]
+            order = np.argsort(dep, kind="stable")
+            cuts = np.flatnonzero(np.r_[True, dep[order][1:] != dep[order][:-1]]) if len(act) else np.zeros(0, np.int64)
+            groups = []
+            for a, b in zip(cuts.tolist(), np.r_[cuts[1:], len(act)].tolist()):
+                at = order[a:b]
+                groups.append((self.departments[int(dep[at[0]])], at, [rids[j] for j in at.tolist()]))
+            self._cache["active_groups"] = (act, rids, groups)
+        return self._cache["active_groups"]
+
     # ------------------------------------------------------------ day windows
 
     def row_cells(self) -> tuple[Any, np.ndarray, np.ndarray, int]:

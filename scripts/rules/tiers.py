@@ -125,16 +125,13 @@ def compute(ctx) -> dict:
             "score": score, "s_rank": s_rank, "computed": computed, "final": final,
         }
         details[key] = detail
-        act = np.flatnonzero(R.active)
-        rids = [R.ids[i] for i in act]
-        tiers_l = final[act].tolist()
-        shared[key] = dict(zip(rids, tiers_l))
-        by_dep: dict[str, dict[str, int]] = {}
-        for rid, dep, t in zip(rids, R.department[act].tolist(), tiers_l):
-            by_dep.setdefault(R.departments[dep], {})[rid] = t
+        act, rids, groups = R.active_groups()
+        final_act = final[act]
+        shared[key] = dict(zip(rids, final_act.tolist()))
         current = key == current_key
         full = derivations(ctx, key, act, detail) if current else {}
-        for dep, listed in sorted(by_dep.items()):
+        for dep, places, dep_rids in groups:
+            listed = dict(zip(dep_rids, final_act[places].tolist()))
             out[f"{key}/tiers/{dep}.yaml"] = fast_model(TiersFile, {
                 "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
                 "window": detail["window"],

@@ -11,11 +11,13 @@ module returns no files of its own.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+import numpy as np
 
 from crmdocs.schemas.computed_managers import (
     Coverage,
@@ -204,7 +206,10 @@ def _expected_days(ctx, person, month: str, start0: Optional[dt.date], last_reco
     return ctx.calendar.working_days(lo, hi)
 
 
-def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date]) -> tuple[Visits, int]:
+def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date],
+                  visited: Optional[dict] = None) -> tuple[Visits, int]:
+    """``visited``: (manager, day) → retailers of the diary's visits, when the
+    caller has them already (else read from the diaries)."""
     repo = ctx.repo
     handed = ctx.handed_in
     plans, diaries, reviews = _Tally(), _Tally(), _Tally()
@@ -240,7 +245,11 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date])
         # execution: planned visits the diary shows done (days whose diary is due)
         if plan is not None and plan.visits and (diary is not None or diary_due.date() <= ctx.as_of):
             wanted = {v.retailer for v in plan.visits}
-            seen = {v.retailer for v in diary.visits} if diary is not None else set()
+            if diary is None:
+                seen = set()
+            else:
+                found = visited.get((manager, day)) if visited is not None else None
+                seen = set(found) if found is not None else {v.retailer for v in diary.visits}
             planned += len(wanted)
             done += len(wanted & seen)
             counted += 1
@@ -252,38 +261,70 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date])
     return visits, len(days)
 
 
-def _coverage(ctx, manager: str, day: dt.date, retailers: list[str], last_visits, start0, lookup) -> Coverage:
-    vp = ctx.policy.visits
-    longest = max(vp.cycle_days.values())
-    before = (start0 - dt.timedelta(days=1)) if start0 else day
-    covered = unknown = 0
-    overdue: list[OverdueRetailer] = []
-    for rid in retailers:
-        cls = lookup(rid)
-        if cls is None or cls not in vp.cycle_days:
-            unknown += 1
-            cycle = longest
-        else:
-            cycle = vp.cycle_days[cls]
-        dates = last_visits.get(rid, ())
-        i = bisect.bisect_right(dates, day)
-        last = dates[i - 1] if i else None
-        gap = (day - (last or before)).days
-        if gap <= cycle:
-            covered += 1
-        else:
-            r = ctx.repo.retailers[rid]
-            overdue.append(OverdueRetailer(
-                retailer=rid, shop=r.basic.shop_name, retailer_class=cls, cycle_days=cycle,
-                last_visit=last, days_overdue=gap - cycle,
-            ))
-    overdue.sort(key=lambda o: (-o.days_overdue, o.retailer))
+class _LastVisits:
+    """Every visit the diaries record (up to ``as_of``) as one sorted key
+    array ``retailer index × 2³² + day ordinal``: the last visit of every
+    retailer on or before a day is one search."""
+
+    def __init__(self, who: list[int], days: list[int], n: int) -> None:
+        key = np.array(who, np.int64) << 32 | np.array(days, np.int64)
+        self.key = np.sort(key[np.array(who, np.int64) >= 0]) if len(who) else np.zeros(0, np.int64)
+        self.n = n
+
+    def on(self, day: dt.date) -> np.ndarray:
+        """Day ordinal of each retailer's last visit on or before ``day``; 0 = none."""
+        r = np.arange(self.n, dtype=np.int64)
+        pos = np.searchsorted(self.key, (r << 32) | day.toordinal(), side="right") - 1
+        found = self.key[np.maximum(pos, 0)] if len(self.key) else np.zeros(self.n, np.int64)
+        mine = (pos >= 0) & (found >> 32 == r)
+        return np.where(mine, found & 0xFFFFFFFF, 0)
+
+
+@dataclass
+class _Standing:
+    """Every retailer's coverage standing on one day (index = sorted retailer id)."""
+
+    day: dt.date
+    cls: list[Optional[str]]
+    cycle: np.ndarray
+    unknown: np.ndarray  # bool: class unknown, longest cycle used
+    last: np.ndarray  # day ordinal of the last visit, 0 = none
+    gap: np.ndarray  # days since the last visit (or since the records began)
+    covered: np.ndarray  # bool
+
+
+def _standing(ctx, ids: list[str], day: dt.date, seen: _LastVisits, start0: dt.date, lookup) -> _Standing:
+    cycle_days = ctx.policy.visits.cycle_days
+    longest = max(cycle_days.values())
+    cls = [lookup(rid) for rid in ids]
+    cycle = np.array([cycle_days.get(c, longest) if c is not None else longest for c in cls], np.int64)
+    unknown = np.array([c is None or c not in cycle_days for c in cls], bool)
+    last = seen.on(day)
+    before = (start0 - dt.timedelta(days=1)).toordinal()
+    gap = day.toordinal() - np.where(last > 0, last, before)
+    return _Standing(day, cls, cycle, unknown, last, gap, gap <= cycle)
+
+
+def _coverage(ctx, st: _Standing, mine: np.ndarray, ids: list[str]) -> Coverage:
+    """Coverage of the territory ``mine`` (retailer indexes, ascending)."""
+    longest = max(ctx.policy.visits.cycle_days.values())
+    unknown = int(st.unknown[mine].sum())
+    late = mine[~st.covered[mine]]
+    late = late[np.argsort(st.cycle[late] - st.gap[late], kind="stable")]  # most overdue first, then by id
+    overdue = [
+        OverdueRetailer(
+            retailer=ids[i], shop=ctx.repo.retailers[ids[i]].basic.shop_name, retailer_class=st.cls[i],
+            cycle_days=cycle, last_visit=dt.date.fromordinal(last) if last else None, days_overdue=gap - cycle,
+        )
+        for i, cycle, last, gap in zip(late.tolist(), st.cycle[late].tolist(), st.last[late].tolist(), st.gap[late].tolist())
+    ]
     note = ""
     if unknown:
         note = f"{unknown} 户尚无分类结果，按政策最长拜访周期 {longest} 天计 (class unknown: longest cycle used)"
+    covered = len(mine) - len(late)
     return Coverage(
-        as_of=day, territory=len(retailers), covered=covered,
-        ratio=round(covered / len(retailers), 4) if retailers else None,
+        as_of=st.day, territory=len(mine), covered=covered,
+        ratio=round(covered / len(mine), 4) if len(mine) else None,
         class_unknown=unknown, note=note, overdue=overdue,
     )
 
@@ -342,21 +383,27 @@ def summarise(ctx) -> VisitsResult:
     people = customer_managers(repo)
     due = _Due(ctx)
 
-    last_visits: dict[str, list[dt.date]] = defaultdict(list)
+    ids = sorted(repo.retailers)
+    at = {rid: i for i, rid in enumerate(ids)}
+    who: list[int] = []
+    when: list[int] = []
     last_record: dict[str, dt.date] = {}
     with_records: set[tuple[str, str]] = set()
+    visited: dict[tuple[str, dt.date], list[str]] = {}  # (manager, day) → retailers the diary visited
+    month_of = functools.lru_cache(maxsize=None)(periods.month_of)
     for (manager, day), diary in repo.diaries.items():
         if day > ctx.as_of:
             continue
-        for v in diary.visits:
-            last_visits[v.retailer].append(day)
+        if diary.visits:
+            rids = visited[(manager, day)] = [v.retailer for v in diary.visits]
+            who.extend([at.get(rid, -1) for rid in rids])
+            when.extend([day.toordinal()] * len(rids))
         last_record[manager] = max(day, last_record.get(manager, day))
-        with_records.add((manager, periods.month_of(day)))
+        with_records.add((manager, month_of(day)))
     for (manager, day) in repo.plans:
         last_record[manager] = max(day, last_record.get(manager, day))
-        with_records.add((manager, periods.month_of(day)))
-    for dates in last_visits.values():
-        dates.sort()
+        with_records.add((manager, month_of(day)))
+    seen = _LastVisits(who, when, len(ids))
     for period, targets in repo.targets.items():
         for line in targets.targets:
             with_records.add((line.manager, period))
@@ -369,16 +416,17 @@ def summarise(ctx) -> VisitsResult:
         ref = min(periods.bounds(month)[1], ctx.as_of)
         terr = teams.on(ref)
         territories[ref] = terr
-        lookup = class_lookup(ctx, ref)
+        standing = _standing(ctx, ids, ref, seen, start0, class_lookup(ctx, ref)) \
+            if start0 is not None and ref >= start0 else None
         for manager in people:
             person = repo.people[manager]
             mine = terr.get(manager, [])
             if not mine and (manager, month) not in with_records:
                 continue
             days = _expected_days(ctx, person, month, start0, last_record.get(manager))
-            visits, _ = _month_visits(ctx, due, manager, month, days)
-            if start0 is not None and ref >= start0:
-                visits.coverage = _coverage(ctx, manager, ref, mine, last_visits, start0, lookup)
+            visits, _ = _month_visits(ctx, due, manager, month, days, visited)
+            if standing is not None:
+                visits.coverage = _coverage(ctx, standing, np.array([at[rid] for rid in mine], np.int64), ids)
             by_key[(manager, month)] = visits
             for period in (month, periods.quarter_of(month), periods.year_of(month)):
                 managers[period].add(manager)
