@@ -597,34 +597,50 @@ def load_files_and(
         if context is None:
             extra = side() if side is not None else None
             return [load_file(root, rel, digest) for rel in rels], extra
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         global _RAW_JOB
         _RAW_JOB = (root, digest)
         size = max(50, min(1000, len(rels) // (jobs * 8)))
         chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
-        out: list[Loaded] = []
+        parts: list[Optional[list[Loaded]]] = [None] * len(chunks)
         gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
         try:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+            # this process parses and validates too: jobs - 1 workers keep jobs cores busy
+            with ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=context, initializer=gc.disable) as pool:
                 extra = pool.submit(side) if side is not None else None  # first: it is the longest task
-                for part in pool.map(_read_raw, chunks):
-                    for item in part:
-                        if item.__class__ is tuple:
-                            rel, raw, sha = item
-                            match = kind_of(rel[len(RECORDS) + 1 :])
-                            done = finish_record(rel, match[0], match[1], raw, None) if match is not None else None
-                            if done is None:  # a problem: load it here, with lines
-                                done = load_file(root, rel, digest)
-                            else:
-                                done.digest = sha
-                            out.append(done)
-                        else:
-                            out.append(item)
+                futures = {pool.submit(_read_raw, chunk): i for i, chunk in enumerate(chunks)}
+                waiting = list(futures)  # in submission order; this process takes from the end
+                while waiting:
+                    done = [f for f in waiting if f.done()]
+                    if not done:
+                        last = waiting[-1]
+                        if last.cancel():  # not started: do it here, no pickling either way
+                            waiting.pop()
+                            i = futures[last]
+                            parts[i] = [load_file(root, rel, digest) for rel in chunks[i]]
+                            continue
+                        done = [next(iter(wait(waiting, return_when=FIRST_COMPLETED).done))]
+                    for future in done:
+                        waiting.remove(future)
+                        parts[futures[future]] = [_finish_raw(root, item, digest) for item in future.result()]
                 extra = extra.result() if extra is not None else None
         finally:
             _RAW_JOB = None  # no gc.unfreeze(): see gc_paused
-        return out, extra
+        return [item for part in parts for item in part], extra  # type: ignore[union-attr]
+
+
+def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
+    """A worker's outcome for one file (see :func:`_read_raw`) made a Loaded here."""
+    if item.__class__ is not tuple:
+        return item
+    rel, raw, sha = item
+    match = kind_of(rel[len(RECORDS) + 1 :])
+    done = finish_record(rel, match[0], match[1], raw, None) if match is not None else None
+    if done is None:  # a problem: load it here, with lines
+        return load_file(root, rel, digest)
+    done.digest = sha
+    return done
 
 
 _RAW_JOB: Optional[tuple[Path, bool]] = None  # (root, digest) for forked workers
