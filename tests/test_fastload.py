@@ -143,3 +143,23 @@ def test_checks_split_over_workers_say_the_same(mini, pooled, monkeypatch):
     assert sorted(set(two), key=repr) == sorted(set(one), key=repr)
     assert len(two) == len(one)
     assert {"unknown_retailer", "wrong_reviewer"} <= {d.code for d in two}
+
+
+def test_sales_read_in_several_blocks_are_the_same(monkeypatch, tmp_path):
+    from crmdocs.scripts import sales
+
+    rows = [(f"2026-09-{1 + i % 28:02d}", f"r-{(i * 7919) % 900:04d}", f"b-{i % 13}", 1 + i % 5, 10.5 + i % 3)
+            for i in range(40_000)]
+    data = sales.write_sales_csv(rows).encode()
+    whole = sales.SalesData()
+    assert sales.read_sales_csv(data, "records/sales/2026-09.csv", "2026-09", whole) == []
+    whole.finish()
+    monkeypatch.setattr(sales, "CSV_BLOCK", 1 << 16)  # pyarrow then gives each block a dictionary of its own
+    assert sales._fast(data, "2026-09", 0) is not None  # the columnar reader, not the row by row one
+    blocks = sales.SalesData()
+    assert sales.read_sales_csv(data, "records/sales/2026-09.csv", "2026-09", blocks) == []
+    blocks.finish()
+    for column in ("day", "retailer", "brand", "quantity", "amount", "file_of", "line"):
+        assert np.array_equal(getattr(whole, column), getattr(blocks, column)), column
+    assert whole.retailer_ids == blocks.retailer_ids and whole.brand_ids == blocks.brand_ids
+    assert whole.rows_of("r-0007") == [r for r in blocks.rows_of("r-0007")] != []
