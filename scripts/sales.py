@@ -523,15 +523,28 @@ def monthly(sales: SalesData, value: str = "quantity") -> tuple[np.ndarray, int]
     return (np.rint(out).astype(np.int64) if value == "quantity" else out), m0
 
 
+def _by_day(sales: SalesData, of) -> np.ndarray:
+    """``of(day)`` for every row, through a table with one entry per day of
+    the data's span: one subtraction and one look-up per row instead of
+    calendar arithmetic on 10⁷ dates."""
+    days = sales.day.view(np.int64)
+    if not len(days):
+        return of(sales.day)
+    lo = int(days.min())
+    table = np.asarray(of(np.arange(lo, int(days.max()) + 1).astype("datetime64[D]")), np.int64)
+    offset = days - lo
+    return table[offset]
+
+
 def _weeks(sales: SalesData) -> np.ndarray:
     if "week" not in sales._cache:
-        sales._cache["week"] = week_of(sales.day)
+        sales._cache["week"] = _by_day(sales, week_of)
     return sales._cache["week"]
 
 
 def _months(sales: SalesData) -> np.ndarray:
     if "month" not in sales._cache:
-        sales._cache["month"] = month_of(sales.day)
+        sales._cache["month"] = _by_day(sales, month_of)
     return sales._cache["month"]
 
 
@@ -605,7 +618,9 @@ def by_retailer(sales: SalesData) -> tuple[np.ndarray, np.ndarray]:
 
 def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Per-row customer manager code (into the returned sorted id list; -1
-    for rows of retailers without an archive), by ``manager_on(day)``."""
+    for rows of retailers without an archive), by ``manager_on(day)``.
+    The rows' codes are kept until the archives name other managers (the
+    rules and the site ask more than once): treat them as read-only."""
     sales.finish()
     ids = sorted({r.management.manager for r in retailers.values()}
                  | {p.manager for r in retailers.values() for p in r.management.manager_history})
@@ -619,6 +634,10 @@ def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray
         current[code] = at[rec.management.manager]
         if rec.management.manager_history:
             history.append((code, rec.management))
+    handovers = [(code, [(p.until, p.manager) for p in mgmt.manager_history]) for code, mgmt in history]
+    kept = sales._cache.get("managers")
+    if kept is not None and kept[0] == ids and kept[2] == handovers and np.array_equal(kept[1], current):
+        return kept[3], ids
     out = current[sales.retailer]
     if history:
         # only the rows of retailers that changed hands (a few): no sort of every row
@@ -633,4 +652,5 @@ def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray
             for past in sorted(mgmt.manager_history, key=lambda p: p.until, reverse=True):
                 hit = days < np.datetime64(past.until.isoformat(), "D")
                 out[idx[hit]] = at[past.manager]
+    sales._cache["managers"] = (ids, current, handovers, out)
     return out, ids

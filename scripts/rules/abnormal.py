@@ -87,7 +87,7 @@ def find(ctx) -> list[dict]:
         return []
     sel, dayoff, flat, D = R.row_cells()  # flat = retailer × D + day offset
     d0 = np.datetime64(R.day0.isoformat(), "D")
-    mgr_rows, mgr_ids = S.managers(sales, {rid: rec for rid, rec in zip(R.ids, R.records)})
+    mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
     # orders: (retailer, day), sorted by retailer then day
     cells = len(R.ids) * D
     if cells <= 60_000_000:

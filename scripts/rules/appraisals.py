@@ -39,6 +39,7 @@ from .. import periods
 from .. import sales as sales_lib
 from . import complaints as complaints_rule
 from . import visits as visits_rule
+from .retail import without_gc
 
 NAME = "appraisals"
 
@@ -81,28 +82,29 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
     if nm == 0 or nmo == 0 or len(data) == 0:
         zero = np.zeros((nm, nmo))
         return SalesByManager(managers, months, zero, zero.copy())
-    # month column of every row by one search over month boundaries (as day
-    # numbers; far cheaper than converting 10⁷ dates to months), rows after
-    # as_of or in months not appraised → -1
-    first = sales_lib.month_index(months[0])
-    span = sales_lib.month_index(months[-1]) - first + 1
-    bounds = [np.datetime64(sales_lib.month_first(first + i), "D") for i in range(span)]
-    bounds.append(min(np.datetime64(sales_lib.month_first(first + span), "D"), np.datetime64(as_of, "D") + 1))
-    edges = np.array(bounds, dtype="datetime64[D]").view(np.int64)
-    pos = np.searchsorted(edges, data.day.view(np.int64), side="right") - 1
-    table = np.full(span + 1, -1, dtype=np.int64)
+    # one cell per row, no masks: (manager + 1, month column + 1, key brand);
+    # manager 0 (rows without an archive) and column 0 (months not appraised,
+    # days after as_of) are dropped after the one count
+    row_month = sales_lib.row_months(data)  # cached on the sales
+    lo, hi = int(row_month.min()), int(row_month.max())
+    table = np.zeros(hi - lo + 1, dtype=np.int64)
     for i, m in enumerate(months):
-        table[sales_lib.month_index(m) - first] = i
-    col = table[np.where((pos >= 0) & (pos < span), pos, span)]
-    valid = (mgr >= 0) & (col >= 0)
+        if lo <= sales_lib.month_index(m) <= hi:
+            table[sales_lib.month_index(m) - lo] = i + 1
+    col = table[row_month - lo]
+    if data.last_day() > as_of:
+        col[data.day > np.datetime64(as_of, "D")] = 0
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in data.brand_ids] or [False])
-    # rows not counted go to one extra cell, dropped after: no masked copies of 10⁷ rows
-    cells = nm * nmo
-    flat = np.where(valid, mgr.astype(np.int64) * nmo + col, cells)
-    quantity = data.quantity.astype(np.float64, copy=False)
-    total = np.bincount(flat, weights=quantity, minlength=cells + 1)[:cells].reshape(nm, nmo)
-    keyed = np.where(key_brand[data.brand], quantity, 0.0)
-    key = np.bincount(flat, weights=keyed, minlength=cells + 1)[:cells].reshape(nm, nmo)
+    flat = mgr.astype(np.int64)
+    flat += 1
+    flat *= nmo + 1
+    flat += col
+    flat *= 2
+    flat += key_brand[data.brand]
+    # cartons are whole numbers: the float sums are exact, in any order
+    sums = np.bincount(flat, weights=data.quantity, minlength=(nm + 1) * (nmo + 1) * 2).reshape(nm + 1, nmo + 1, 2)
+    key = sums[1:, 1:, 1]
+    total = sums[1:, 1:, 0] + key
     return SalesByManager(managers, months, total, key)
 
 
@@ -133,14 +135,25 @@ def _indicator(key: str, ind, actual, target, note: str = "") -> IndicatorResult
     )
 
 
-def _target(repo, manager: str, period: str, months: list[str]) -> tuple[Optional[float], Optional[float]]:
+def target_lines(repo) -> dict[str, dict]:
+    """period → manager → the manager's (first) line of the period's targets."""
+    out: dict[str, dict] = {}
+    for period, t in repo.targets.items():
+        mine = out[period] = {}
+        for x in t.targets:
+            mine.setdefault(x.manager, x)
+    return out
+
+
+def _target(repo, manager: str, period: str, months: list[str],
+            lines: Optional[dict] = None) -> tuple[Optional[float], Optional[float]]:
     """(sales, key-brand) targets: the period's own targets record when there is
-    one, else the sum of the months' (None when no month has a line for the manager)."""
+    one, else the sum of the months' (None when no month has a line for the manager).
+    ``lines``: :func:`target_lines` of the repository, when the caller has it."""
+    lines = target_lines(repo) if lines is None else lines
+
     def line(p):
-        t = repo.targets.get(p)
-        if t is None:
-            return None
-        return next((x for x in t.targets if x.manager == manager), None)
+        return lines.get(p, {}).get(manager)
 
     own = line(period) if periods.kind(period) != "month" else None
     if own is not None:
@@ -158,13 +171,13 @@ def _survey_score(policy, survey) -> float:
 
 
 def appraise(ctx, manager: str, period: str, months: list[str], sales: SalesByManager,
-             visits, overdue_ids: list[str], surveys_by_manager, valuable) -> Appraisal:
+             visits, overdue_ids: list[str], surveys_by_manager, valuable, lines: Optional[dict] = None) -> Appraisal:
     policy = ctx.policy
     ap = policy.appraisal
     repo = ctx.repo
     end = periods.bounds(period)[1]
     actual, key_actual = sales.get(manager, months)
-    target, key_target = _target(repo, manager, period, months)
+    target, key_target = _target(repo, manager, period, months, lines)
     results = []
     for key, ind in ap.indicators.items():
         if key == "sales":
@@ -320,6 +333,7 @@ def recommend(ctx, manager: str, quarter: str, quarter_totals: dict[str, tuple[f
 # ---------------------------------------------------------------- the module
 
 
+@without_gc
 def compute(ctx) -> dict:
     vres = ctx.shared.get(visits_rule.NAME)
     if vres is None:
@@ -344,6 +358,7 @@ def compute(ctx) -> dict:
         if day <= ctx.as_of and diary.review is not None:
             valuable[(manager, periods.month_of(day))] += len(diary.review.valuable)
 
+    lines = target_lines(repo)
     out: dict[str, ManagerPeriod] = {}
     records: dict[tuple[str, str], ManagerPeriod] = {}
     for period in periods.containing(vres.months):
@@ -353,7 +368,7 @@ def compute(ctx) -> dict:
             person = repo.people[manager]
             ids = sorted(cid for m in periods.months(period) for cid in overdue.get((manager, m), []))
             visits = vres.by_key.get((manager, period))
-            appraisal = appraise(ctx, manager, period, inside, sales, visits, ids, surveys_by_manager, valuable)
+            appraisal = appraise(ctx, manager, period, inside, sales, visits, ids, surveys_by_manager, valuable, lines)
             as_of = min(end, ctx.as_of)
             rec = ManagerPeriod(
                 manager=manager, name=person.name, unit=person.unit_on(as_of), period=period,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -31,8 +33,10 @@ from crmdocs.schemas.org import Role
 from crmdocs.schemas.retailer import Status
 
 from .. import periods
+from .retail import without_gc
 
 NAME = "visits"
+_RETAILER = operator.attrgetter("retailer")  # of a visit
 REVIEW = "#review"  # key suffix of a review's hand-in time (crmdocs.scripts.history.REVIEW)
 
 
@@ -102,11 +106,29 @@ class Territories:
         return out
 
 
-def class_lookup(ctx, day: dt.date) -> Callable[[str], Optional[str]]:
-    """``ctx.class_on(·, day)`` with the month search done once for ``day``."""
+def class_tables(ctx, day: dt.date) -> list[dict[str, str]]:
+    """The monthly class lists in force on ``day``, latest first: a retailer's
+    class is its entry in the first list that has one."""
     by_month: dict[str, dict[str, str]] = ctx.shared.get("classes", {}) or {}
     key = periods.month_of(day)
-    tables = [by_month[m] for m in sorted((m for m in by_month if m <= key), reverse=True)]
+    return [by_month[m] for m in sorted((m for m in by_month if m <= key), reverse=True)]
+
+
+def classes_on(ctx, day: dt.date, retailers: list[str]) -> list[Optional[str]]:
+    """``ctx.class_on(r, day)`` for every retailer of the list, list by list."""
+    tables = class_tables(ctx, day)
+    if not tables:
+        return [None] * len(retailers)
+    out = list(map(tables[0].get, retailers))
+    if len(tables) > 1 and None in out:
+        lookup = class_lookup(ctx, day)
+        out = [c if c is not None else lookup(r) for r, c in zip(retailers, out)]
+    return out
+
+
+def class_lookup(ctx, day: dt.date) -> Callable[[str], Optional[str]]:
+    """``ctx.class_on(·, day)`` with the month search done once for ``day``."""
+    tables = class_tables(ctx, day)
 
     def lookup(retailer: str) -> Optional[str]:
         for table in tables:
@@ -146,6 +168,13 @@ class _Due:
         if key not in self._cache:
             d = self.vp.diary_deadline
             self._cache[key] = _at(self.cal.add_working_days(day, d.days_after), d.time)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def review_deadline(self, day: dt.date) -> dt.datetime:
+        """The end (23:59) of the day a review is due by."""
+        key = ("review_end", day)
+        if key not in self._cache:
+            self._cache[key] = dt.datetime.combine(self.review(day), dt.time(23, 59))
         return self._cache[key]  # type: ignore[return-value]
 
     def review(self, day: dt.date) -> dt.date:
@@ -212,46 +241,47 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date],
     caller has them already (else read from the diaries)."""
     repo = ctx.repo
     handed = ctx.handed_in
+    sources = repo.sources  # (kind, key) → file (repo.source)
+    plan_of, diary_of = repo.plans.get, repo.diaries.get
+    as_of = ctx.as_of
+    review_cut = as_of - dt.timedelta(days=1)
     plans, diaries, reviews = _Tally(), _Tally(), _Tally()
     planned = done = counted = absent_days = 0
     for day in days:
-        plan = repo.plans.get((manager, day))
-        diary = repo.diaries.get((manager, day))
+        key = (manager, day)
+        plan = plan_of(key)
+        diary = diary_of(key)
         absent = diary is not None and diary.absence is not None and not diary.visits
         absent_days += absent
         # plan: needed unless the diary says the manager was away that day
         if plan is not None:
-            at = handed.get(repo.source("plan", (manager, day))) if handed is not None else None
+            at = handed.get(sources.get(("plan", key), "")) if handed is not None else None
             plans.handed(day, due.plan(day), at)
         elif not absent:
-            plans.absent(day, due.plan(day), ctx.as_of)
+            plans.absent(day, due.plan(day), as_of)
         # diary: needed every working day (an absence is written in it)
         diary_due = due.diary(day)
         if diary is not None:
-            at = handed.get(repo.source("diary", (manager, day))) if handed is not None else None
+            at = handed.get(sources.get(("diary", key), "")) if handed is not None else None
             diaries.handed(day, diary_due, at)
-            review_due = due.review(day)
-            review_deadline = dt.datetime.combine(review_due, dt.time(23, 59))
+            review_deadline = due.review_deadline(day)
             if diary.review is not None:
                 # when the review was handed in: the history's "<diary path>#review"
                 # (records/handed-in.csv, or git when asked), else the review's own time
-                at = handed.get(repo.source("diary", (manager, day)) + REVIEW) if handed is not None else None
+                at = handed.get(sources.get(("diary", key), "") + REVIEW) if handed is not None else None
                 reviews.handed(day, review_deadline, at or diary.review.at)
             else:
                 # missing once the whole due day has passed before as_of
-                reviews.absent(day, review_deadline, ctx.as_of - dt.timedelta(days=1))
+                reviews.absent(day, review_deadline, review_cut)
         else:
-            diaries.absent(day, diary_due, ctx.as_of)
+            diaries.absent(day, diary_due, as_of)
         # execution: planned visits the diary shows done (days whose diary is due)
-        if plan is not None and plan.visits and (diary is not None or diary_due.date() <= ctx.as_of):
-            wanted = {v.retailer for v in plan.visits}
-            if diary is None:
-                seen = set()
-            else:
-                found = visited.get((manager, day)) if visited is not None else None
-                seen = set(found) if found is not None else {v.retailer for v in diary.visits}
+        if plan is not None and plan.visits and (diary is not None or diary_due.date() <= as_of):
+            wanted = set(map(_RETAILER, plan.visits))
             planned += len(wanted)
-            done += len(wanted & seen)
+            if diary is not None:
+                found = visited.get(key) if visited is not None else None
+                done += len(wanted.intersection(found if found is not None else map(_RETAILER, diary.visits)))
             counted += 1
     execution = Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None, days=counted)
     visits = Visits(
@@ -293,10 +323,10 @@ class _Standing:
     covered: np.ndarray  # bool
 
 
-def _standing(ctx, ids: list[str], day: dt.date, seen: _LastVisits, start0: dt.date, lookup) -> _Standing:
+def _standing(ctx, ids: list[str], day: dt.date, seen: _LastVisits, start0: dt.date) -> _Standing:
     cycle_days = ctx.policy.visits.cycle_days
     longest = max(cycle_days.values())
-    cls = [lookup(rid) for rid in ids]
+    cls = classes_on(ctx, day, ids)
     cycle = np.array([cycle_days.get(c, longest) if c is not None else longest for c in cls], np.int64)
     unknown = np.array([c is None or c not in cycle_days for c in cls], bool)
     last = seen.on(day)
@@ -395,8 +425,8 @@ def summarise(ctx) -> VisitsResult:
         if day > ctx.as_of:
             continue
         if diary.visits:
-            rids = visited[(manager, day)] = [v.retailer for v in diary.visits]
-            who.extend([at.get(rid, -1) for rid in rids])
+            rids = visited[(manager, day)] = list(map(_RETAILER, diary.visits))
+            who.extend(map(at.get, rids, itertools.repeat(-1)))
             when.extend([day.toordinal()] * len(rids))
         last_record[manager] = max(day, last_record.get(manager, day))
         with_records.add((manager, month_of(day)))
@@ -412,11 +442,12 @@ def summarise(ctx) -> VisitsResult:
     managers: dict[str, set[str]] = defaultdict(set)
     territories: dict[dt.date, dict[str, list[str]]] = {}
     teams = Territories(repo)
+    places: dict[str, tuple[list[str], np.ndarray]] = {}  # manager → territory, its retailers' indexes
     for month in months:
         ref = min(periods.bounds(month)[1], ctx.as_of)
         terr = teams.on(ref)
         territories[ref] = terr
-        standing = _standing(ctx, ids, ref, seen, start0, class_lookup(ctx, ref)) \
+        standing = _standing(ctx, ids, ref, seen, start0) \
             if start0 is not None and ref >= start0 else None
         for manager in people:
             person = repo.people[manager]
@@ -426,7 +457,10 @@ def summarise(ctx) -> VisitsResult:
             days = _expected_days(ctx, person, month, start0, last_record.get(manager))
             visits, _ = _month_visits(ctx, due, manager, month, days, visited)
             if standing is not None:
-                visits.coverage = _coverage(ctx, standing, np.array([at[rid] for rid in mine], np.int64), ids)
+                known = places.get(manager)
+                if known is None or known[0] != mine:  # the same territory as last month: same places
+                    known = places[manager] = (mine, np.array([at[rid] for rid in mine], np.int64))
+                visits.coverage = _coverage(ctx, standing, known[1], ids)
             by_key[(manager, month)] = visits
             for period in (month, periods.quarter_of(month), periods.year_of(month)):
                 managers[period].add(manager)
@@ -443,6 +477,7 @@ def summarise(ctx) -> VisitsResult:
     )
 
 
+@without_gc
 def compute(ctx) -> dict:
     ctx.shared[NAME] = summarise(ctx)
     return {}
