@@ -519,8 +519,22 @@ def monthly(sales: SalesData, value: str = "quantity") -> tuple[np.ndarray, int]
     m0 = int(m.min())
     width = int(m.max()) - m0 + 1
     flat = sales.retailer.astype(np.int64) * width + (m - m0)
-    out = np.bincount(flat, weights=getattr(sales, value).astype(np.float64), minlength=n_r * width).reshape(n_r, width)
+    out = np.bincount(flat, weights=as_float(sales, value), minlength=n_r * width).reshape(n_r, width)
     return (np.rint(out).astype(np.int64) if value == "quantity" else out), m0
+
+
+def as_float(sales: SalesData, value: str) -> np.ndarray:
+    """Column ``value`` ("quantity" or "amount") as float64, the weights
+    ``np.bincount`` takes: converted once per sales data and kept (each
+    conversion of 10⁷ quantities is a fresh 100 MB array)."""
+    sales.finish()
+    column = getattr(sales, value)
+    if column.dtype == np.float64:
+        return column
+    key = f"float_{value}"
+    if key not in sales._cache:
+        sales._cache[key] = column.astype(np.float64)
+    return sales._cache[key]
 
 
 def _by_day(sales: SalesData, of) -> np.ndarray:
@@ -575,14 +589,18 @@ class Pairs:
     def weekly(self, w0: int, w1: int, value: str = "quantity") -> np.ndarray:
         """(n_pairs, w1 - w0) totals per pair and week."""
         width = max(0, w1 - w0)
-        w = row_weeks(self.sales) - w0
-        vals = getattr(self.sales, value)
-        if len(w) and w.min() >= 0 and w.max() < width:  # the usual call: every row in range, no copies
-            flat = self.pair.astype(np.int64) * width + w
+        weeks = row_weeks(self.sales)
+        vals = as_float(self.sales, value)
+        if len(weeks) and weeks.min() >= w0 and weeks.max() < w1:  # the usual call: every row in range, no copies
+            flat = self.pair.astype(np.int64)
+            flat *= width
+            flat += weeks
+            flat -= w0
         else:
+            w = weeks - w0
             sel = (w >= 0) & (w < width)
             flat, vals = self.pair[sel].astype(np.int64) * width + w[sel], vals[sel]
-        out = np.bincount(flat, weights=vals.astype(np.float64, copy=False), minlength=len(self) * width)
+        out = np.bincount(flat, weights=vals, minlength=len(self) * width)
         out = out.reshape(len(self), width)
         return np.rint(out).astype(np.int64) if value == "quantity" else out
 

@@ -85,14 +85,14 @@ def find(ctx) -> list[dict]:
     sales = R.sales
     if R.day0 is None or not (R.row_r >= 0).any():
         return []
-    sel, dayoff, flat, D = R.row_cells()  # flat = retailer × D + day offset
+    sel, flat, D = R.row_cells()  # flat = retailer × D + day offset
     d0 = np.datetime64(R.day0.isoformat(), "D")
     mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
     # orders: (retailer, day), sorted by retailer then day
     cells = len(R.ids) * D
     if cells <= 60_000_000:
         # dense (retailer × day) grid: no sort needed, keys come out ordered
-        o_qall = np.bincount(flat, weights=sales.quantity[sel], minlength=cells)
+        o_qall = np.bincount(flat, weights=S.as_float(sales, "quantity")[sel], minlength=cells)
         okey = np.flatnonzero(np.bincount(flat, minlength=cells))
         pos = np.full(cells, -1, np.int64)
         pos[okey] = np.arange(len(okey))

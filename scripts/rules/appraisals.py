@@ -102,7 +102,7 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
     flat *= 2
     flat += key_brand[data.brand]
     # cartons are whole numbers: the float sums are exact, in any order
-    sums = np.bincount(flat, weights=data.quantity, minlength=(nm + 1) * (nmo + 1) * 2).reshape(nm + 1, nmo + 1, 2)
+    sums = np.bincount(flat, weights=sales_lib.as_float(data, "quantity"), minlength=(nm + 1) * (nmo + 1) * 2).reshape(nm + 1, nmo + 1, 2)
     key = sums[1:, 1:, 1]
     total = sums[1:, 1:, 0] + key
     return SalesByManager(managers, months, total, key)

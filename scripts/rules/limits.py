@@ -36,6 +36,7 @@ Files: ``<yyyy-mm>/limits/<department>.yaml`` (:class:`LimitsFile`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -79,11 +80,19 @@ class WeekLimits:
     lower: np.ndarray  # per retailer; -1 = none
     upper: np.ndarray
     p_quantity: np.ndarray  # per pair
-    p_share: np.ndarray
     p_main: np.ndarray  # bool: main brand (and brand limits apply)
     p_turnover: np.ndarray
     p_lower: np.ndarray  # -1 = none
     p_upper: np.ndarray  # -1 = none
+    pair_r: np.ndarray  # per pair: retailer index (-1 without archive)
+
+    @functools.cached_property
+    def p_share(self) -> np.ndarray:
+        """Per pair: share of the retailer's quantity (for the files and
+        explain only, so worked out when asked, not for every week checked)."""
+        r = np.maximum(self.pair_r, 0)
+        total = self.quantity[r] if len(r) else np.zeros(0, np.int64)
+        return np.where((self.pair_r >= 0) & (total > 0), self.p_quantity / np.maximum(total, 1), 0.0)
 
 
 def class_positions(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -134,10 +143,8 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
     retailers × K grid) this is one K × K comparison per retailer, no sort."""
     if layout is not None:
         ok, rows, cell, K, n_rows = layout  # cell: each pair's place in the flat grid
-        M = np.zeros(n_rows * K, np.int64)
         qo = q if ok is None else q[ok]
-        M[cell] = qo
-        M = M.reshape(n_rows, K)
+        M = _grid(layout, q)
         # larger first, ties by column (a stable sort): what lies before a brand
         # in that order is the quantity ahead of it
         order = np.argsort(-M, axis=1, kind="stable")
@@ -170,6 +177,14 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
     before = cum - qs - base  # quantity of the brands ahead within the retailer
     main[order] = before < share * totals[r] - EPS
     return main
+
+
+def _grid(layout, q: np.ndarray) -> np.ndarray:
+    """Per-pair values ``q`` on the layout's (retailers × K) grid, 0 elsewhere."""
+    ok, rows, cell, K, n_rows = layout
+    M = np.zeros(n_rows * K, q.dtype)
+    M[cell] = q if ok is None else q[ok]
+    return M.reshape(n_rows, K)
 
 
 def _layout(R: Retail, pair_r: np.ndarray):
@@ -211,8 +226,14 @@ def limits_at(ctx, week: int) -> WeekLimits:
     pairs = R.pairs()
     pair_r = R.pair_r()
     pq = R.pair_window(week - W, week) if len(pairs) else np.zeros(0, np.int64)
-    valid = pair_r >= 0
-    rq = np.bincount(pair_r[valid], weights=pq[valid], minlength=R.n).astype(np.int64) if R.n else np.zeros(0, np.int64)
+    layout = _layout(R, pair_r)
+    if layout is not None:  # one row per retailer: the total is a row sum
+        rq = _grid(layout, pq).sum(axis=1)
+    elif R.n:
+        valid = pair_r >= 0
+        rq = np.bincount(pair_r[valid], weights=pq[valid], minlength=R.n).astype(np.int64)
+    else:
+        rq = np.zeros(0, np.int64)
     # weeks before the sales data begins are unknown, not zero: divide by the
     # window weeks the data covers (all W once the data is W weeks old)
     first_week = R.week_range()[0]
@@ -221,17 +242,22 @@ def limits_at(ctx, week: int) -> WeekLimits:
     turnover = np.where(history, rq / max(covered, 1), default_tab[pos])
     lower = np.where(pl.lower_limits, floor_(turnover * lf), -1)
     upper = ceil_(turnover * uf * k)
-    p_share = np.where(valid & (rq[np.maximum(pair_r, 0)] > 0), pq / np.maximum(rq[np.maximum(pair_r, 0)], 1), 0.0)
     p_main = main_brands(pair_r, pairs.brand if len(pairs) else np.zeros(0, np.int64), pq, rq, pl.main_brand_share,
-                         _layout(R, pair_r))
+                         layout)
     p_turn = pq / max(covered, 1)
-    pr = np.maximum(pair_r, 0)
-    limited = p_main & pl.brand_limits
-    p_lower = np.where(limited & pl.lower_limits, floor_(p_turn * lf[pr]) if len(pr) else 0, -1)
-    p_upper = np.where(limited, ceil_(p_turn * uf[pr] * k[pr]) if len(pr) else 0, -1)
+    # brand limits only where they apply (main brands): the rest stay -1
+    p_lower = np.full(len(pq), -1, np.int64)
+    p_upper = np.full(len(pq), -1, np.int64)
+    if pl.brand_limits:
+        at = np.flatnonzero(p_main)
+        r = pair_r[at]
+        if pl.lower_limits:
+            p_lower[at] = floor_(p_turn[at] * lf[r])
+        p_upper[at] = ceil_(p_turn[at] * uf[r] * k[r])
     out = WeekLimits(
-        week, monday, covered, pos, classed, lf, uf, k, req, history, rq, turnover, lower, upper,
-        pq, p_share, p_main, p_turn, p_lower, p_upper,
+        week=week, monday=monday, covered=covered, class_pos=pos, classed=classed, lower_f=lf, upper_f=uf, k=k,
+        k_req=req, history=history, quantity=rq, turnover=turnover, lower=lower, upper=upper,
+        p_quantity=pq, p_main=p_main, p_turnover=p_turn, p_lower=p_lower, p_upper=p_upper, pair_r=pair_r,
     )
     cache[week] = out
     return out

@@ -118,29 +118,31 @@ class Retail:
 
     # ------------------------------------------------------------ day windows
 
-    def row_cells(self) -> tuple[Any, np.ndarray, np.ndarray, int]:
-        """(sel, dayoff, cell, days): the rows with an archive (a slice when
-        that is every row), their day offset from ``day0`` and their cell
-        ``retailer × days + dayoff`` in a (retailers × days) grid; computed
-        once for every rule that works per retailer and day."""
+    def row_cells(self) -> tuple[Any, np.ndarray, int]:
+        """(sel, cell, days): the rows with an archive (a slice when that is
+        every row) and their cell ``retailer × days + day offset from day0``
+        in a (retailers × days) grid; computed once for every rule that works
+        per retailer and day."""
         if "row_cells" not in self._cache:
             days = 0 if self.day0 is None else (self.day1 - self.day0).days + 1
-            sel: Any = np.flatnonzero(self.row_r >= 0)
-            if len(sel) == len(self.row_r):
-                sel = slice(None)  # every row has an archive: views, not copies
-            dayoff = (self.sales.day[sel] - np.datetime64(self.day0.isoformat(), "D")).astype(np.int64) if days \
-                else np.zeros(0, np.int64)
-            cell = self.row_r[sel].astype(np.int64) * days + dayoff
-            self._cache["row_cells"] = (sel, dayoff, cell, days)
+            sel: Any = slice(None)  # every row has an archive (the usual case): views, not copies
+            if len(self.row_r) and self.row_r.min() < 0:
+                sel = np.flatnonzero(self.row_r >= 0)
+            cell = self.row_r[sel].astype(np.int64)
+            if days:
+                cell *= days
+                cell += self.sales.day[sel].view(np.int64)
+                cell -= np.datetime64(self.day0.isoformat(), "D").astype(np.int64)
+            self._cache["row_cells"] = (sel, cell, days)
         return self._cache["row_cells"]
 
     def daily_cum(self, value: str) -> np.ndarray:
         key = f"cum_{value}"
         if key not in self._cache:
-            sel, _, flat, days = self.row_cells()
+            sel, flat, days = self.row_cells()
             if days:
-                m = np.bincount(flat, weights=getattr(self.sales, value)[sel].astype(np.float64, copy=False), minlength=self.n * days)
-                m = m.reshape(self.n, days)
+                weights = S.as_float(self.sales, value)[sel]
+                m = np.bincount(flat, weights=weights, minlength=self.n * days).reshape(self.n, days)
             else:
                 m = np.zeros((self.n, 0))
             # column-major: a window is two whole columns, read contiguously
@@ -230,13 +232,13 @@ def retail(ctx) -> Retail:
     c_at = {c: i for i, c in enumerate(counties)}
     sales = repo.sales
     sales.finish()
-    code = np.full(len(sales.retailer_ids), -1, np.int64)
+    code = np.full(len(sales.retailer_ids), -1, np.int32)  # 10⁷ rows: row_r in 4 bytes each
     if sales.retailer_ids and ids:
         pos = np.searchsorted(np.array(ids, dtype=object), np.array(sales.retailer_ids, dtype=object))
         pos = np.minimum(pos, len(ids) - 1)
         hit = np.array(ids, dtype=object)[pos] == np.array(sales.retailer_ids, dtype=object)
         code[hit] = pos[hit]
-    row_r = code[sales.retailer] if len(sales.day) else np.zeros(0, np.int64)
+    row_r = code[sales.retailer] if len(sales.day) else np.zeros(0, np.int32)
     day0 = day1 = None
     if len(sales.day):
         day0 = sales.day.min().astype(dt.date)
