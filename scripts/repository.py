@@ -597,19 +597,22 @@ def load_files_and(
         if context is None:
             extra = side() if side is not None else None
             return [load_file(root, rel, digest) for rel in rels], extra
+        import shutil
+        import tempfile
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         global _RAW_JOB
-        _RAW_JOB = (root, digest)
         size = max(50, min(1000, len(rels) // (jobs * 8)))
         chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
         parts: list[Optional[list[Loaded]]] = [None] * len(chunks)
         gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
+        spool = tempfile.mkdtemp(prefix="crmdocs-load-", dir=_SPOOL_DIR if os.path.isdir(_SPOOL_DIR) else None)
+        _RAW_JOB = (root, digest, spool)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
             with ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=context, initializer=gc.disable) as pool:
-                extra = pool.submit(side) if side is not None else None  # first: it is the longest task
-                futures = {pool.submit(_read_raw, chunk): i for i, chunk in enumerate(chunks)}
+                extra = pool.submit(_spooled, side) if side is not None else None  # first: it is the longest task
+                futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(chunks)}
                 waiting = list(futures)  # in submission order; this process takes from the end
                 while waiting:
                     done = [f for f in waiting if f.done()]
@@ -623,10 +626,11 @@ def load_files_and(
                         done = [next(iter(wait(waiting, return_when=FIRST_COMPLETED).done))]
                     for future in done:
                         waiting.remove(future)
-                        parts[futures[future]] = [_finish_raw(root, item, digest) for item in future.result()]
-                extra = extra.result() if extra is not None else None
+                        parts[futures[future]] = [_finish_raw(root, item, digest) for item in _unspool(future.result())]
+                extra = _unspool(extra.result()) if extra is not None else None
         finally:
             _RAW_JOB = None  # no gc.unfreeze(): see gc_paused
+            shutil.rmtree(spool, ignore_errors=True)
         return [item for part in parts for item in part], extra  # type: ignore[union-attr]
 
 
@@ -643,14 +647,55 @@ def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
     return done
 
 
-_RAW_JOB: Optional[tuple[Path, bool]] = None  # (root, digest) for forked workers
+_RAW_JOB: Optional[tuple[Path, bool, str]] = None  # (root, digest, spool folder) for forked workers
+_SPOOL_DIR = "/dev/shm"  # memory-backed, where there is one
+
+
+@dataclass
+class _Spooled:
+    path: str  # a worker's answer, pickled into this file
+
+
+def _spooled(fn: Callable[..., Any], *args: Any) -> Any:
+    """In a worker: ``fn(*args)``, written (pickled) to a file in the spool
+    folder, whose name is the answer. The pool's pipe then carries a few
+    bytes, and the worker goes on at once instead of waiting for this
+    process's result thread — which hardly gets a turn while this process
+    validates — to take megabytes off the pipe. When the file cannot be
+    written (a small /dev/shm) the answer itself goes through the pipe."""
+    import contextlib
+    import pickle
+    import tempfile
+
+    out = fn(*args)
+    assert _RAW_JOB is not None
+    fd, name = tempfile.mkstemp(dir=_RAW_JOB[2], suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return out
+    return _Spooled(name)
+
+
+def _unspool(answer: Any) -> Any:
+    if answer.__class__ is not _Spooled:
+        return answer
+    import pickle
+
+    with open(answer.path, "rb") as f:
+        out = pickle.load(f)
+    os.unlink(answer.path)
+    return out
 
 
 def _read_raw(rels: list[str]) -> list[Any]:
     """In a worker: per file (rel, parsed mapping, SHA-1 or None), or the
     finished Loaded when there is nothing to validate (a problem, not a record)."""
     assert _RAW_JOB is not None
-    root, digest = _RAW_JOB
+    root, digest = _RAW_JOB[:2]
     out: list[Any] = []
     for rel in rels:
         match = kind_of(rel[len(RECORDS) + 1 :])
