@@ -163,3 +163,27 @@ def test_sales_read_in_several_blocks_are_the_same(monkeypatch, tmp_path):
         assert np.array_equal(getattr(whole, column), getattr(blocks, column)), column
     assert whole.retailer_ids == blocks.retailer_ids and whole.brand_ids == blocks.brand_ids
     assert whole.rows_of("r-0007") == [r for r in blocks.rows_of("r-0007")] != []
+
+
+def test_workers_answers_go_through_a_spool_folder_left_empty(mini, pooled, monkeypatch, tmp_path):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(repository, "_SPOOL_DIR", str(spool))
+    one, _ = load(mini.root, jobs=1)
+    two, _ = load(mini.root, jobs=3)  # two workers: at least one answer comes back through a file
+    same_repo(one, two)
+    assert list(spool.iterdir()) == []
+
+
+def test_a_full_spool_sends_the_answers_through_the_pipe(mini, pooled, monkeypatch):
+    import os
+    import tempfile
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full to stand for a full disk")
+    monkeypatch.setattr(tempfile, "mkstemp", lambda dir, suffix: (os.open("/dev/full", os.O_WRONLY), os.path.join(dir, "gone")))
+    break_some(mini)
+    one, one_report = load(mini.root, jobs=1)
+    two, two_report = load(mini.root, jobs=3)
+    same_repo(one, two)
+    assert two_report.to_text() == one_report.to_text()
