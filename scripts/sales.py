@@ -601,8 +601,9 @@ class Pairs:
             sel = (w >= 0) & (w < width)
             flat, vals = self.pair[sel].astype(np.int64) * width + w[sel], vals[sel]
         out = np.bincount(flat, weights=vals, minlength=len(self) * width)
+        del flat
         out = out.reshape(len(self), width)
-        return np.rint(out).astype(np.int64) if value == "quantity" else out
+        return np.rint(out, out=out).astype(np.int64) if value == "quantity" else out
 
 
 def pairs(sales: SalesData) -> Pairs:

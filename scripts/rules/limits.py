@@ -45,7 +45,7 @@ import numpy as np
 from crmdocs.schemas.computed_retailers import BrandLine, LimitLine, LimitsDerivation, LimitsFile, Window
 
 from .. import sales as S
-from .retail import Retail, fast_model, r4, retail, without_gc
+from .retail import Retail, fast_model, fast_models, r4, retail, without_gc
 
 NAME = "limits"
 
@@ -279,15 +279,17 @@ def compute(ctx) -> dict:
     brands_of: dict[int, dict] = {}
     if len(pairs):
         sel = np.flatnonzero((pair_r >= 0) & (L.p_quantity > 0) & L.p_main)  # main brands only
-        cols = zip(
-            pair_r[sel].tolist(), [brand_ids[b] for b in pairs.brand[sel].tolist()], L.p_quantity[sel].tolist(),
-            _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(), _rounded(L.p_turnover[sel], 2),
-            L.p_lower[sel].tolist(), L.p_upper[sel].tolist(),
-        )
-        for i, brand, q, share, main, turn, lo, up in cols:
-            line = {"quantity": q, "share": share, "main": main, "turnover": turn,
-                    "lower": lo if lo >= 0 else None, "upper": up if up >= 0 else None}
-            brands_of.setdefault(i, {})[brand] = fast_model(BrandLine, line)
+        limit = lambda a: [v if v >= 0 else None for v in a[sel].tolist()]  # noqa: E731 - -1 = no limit
+        lines = fast_models(BrandLine, zip(
+            L.p_quantity[sel].tolist(), _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(),
+            _rounded(L.p_turnover[sel], 2), limit(L.p_lower), limit(L.p_upper),
+        ))
+        mine: dict = {}
+        current = -1
+        for i, b, line in zip(pair_r[sel].tolist(), pairs.brand[sel].tolist(), lines):  # pairs by retailer
+            if i != current:
+                current, mine = i, brands_of.setdefault(i, {})
+            mine[brand_ids[b]] = line
     act = np.flatnonzero(R.active)
     req_l = L.k_req[act].tolist()
     cols2 = zip(
