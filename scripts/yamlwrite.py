@@ -250,6 +250,7 @@ def _plain_scalar(value: Any) -> str:
 def _emit_plain_map(data: dict, indent: str, out: list[str], lead: str) -> None:
     deeper = indent + "  "
     str_text = _str_text
+    float_text = _float_text
     for key, value in data.items():
         name = str_text.get(key) if type(key) is str else None
         if name is None:
@@ -272,6 +273,9 @@ def _emit_plain_map(data: dict, indent: str, out: list[str], lead: str) -> None:
                 out.append(f"{lead}{name}: []\n")
         elif kind is int:
             out.append(f"{lead}{name}: {value}\n")
+        elif kind is float:
+            text = float_text.get(value)
+            out.append(f"{lead}{name}: {text if text is not None else _plain_float(value)}\n")
         elif kind is FlowMap:
             out.append(f"{lead}{name}: {_flow_text(value)}\n")
         else:
@@ -283,22 +287,43 @@ _FLOW_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#&*!|>'\"%@`?]|^[-\s]|\s$")
 
 
+_flow_keys: set[str] = set()  # keys seen to be plain names
+_flow_str: dict[str, bool] = {}  # text → may stand in a flow row as it is
+
+
 def _flow_text(row: FlowMap) -> str:
     """``{key: value, …}`` of a row of plain keys and numbers, dates, or text
     PyYAML writes plain that holds no flow indicator (Chinese words, ids) —
-    what PyYAML writes; anything else leaves the record to PyYAML."""
+    what PyYAML writes; anything else leaves the record to PyYAML. (A city
+    writes ~10⁶ rows: each key's and text's verdict is kept.)"""
     parts = []
     for key, value in row.items():
+        if key not in _flow_keys:
+            if type(key) is not str or not _FLOW_KEY.fullmatch(key):
+                raise _NotFast("flow row key")
+            _flow_keys.add(key)
         kind = type(value)
-        if type(key) is not str or not _FLOW_KEY.fullmatch(key):
-            raise _NotFast("flow row key")
-        if kind is str:
-            # plain in a block (PyYAML's own verdict, cached) and no flow indicator
-            if _plain_str(value) != value or _FLOW_UNSAFE.search(value):
+        if kind is int:
+            text = str(value)
+        elif kind is float:
+            text = _float_text.get(value)
+            if text is None:
+                text = _plain_float(value)
+        elif kind is str:
+            ok = _flow_str.get(value)
+            if ok is None:
+                # plain in a block (PyYAML's own verdict, cached) and no flow indicator
+                ok = _plain_str(value) == value and not _FLOW_UNSAFE.search(value)
+                if len(_flow_str) < 500_000:
+                    _flow_str[value] = ok
+            if not ok:
                 raise _NotFast("flow row text")
-        elif kind not in (int, float, bool, type(None), dt.date):
+            text = value
+        elif kind in (bool, type(None), dt.date):
+            text = _plain_scalar(value)
+        else:
             raise _NotFast("flow row value")
-        parts.append(f"{key}: {_plain_scalar(value)}")
+        parts.append(f"{key}: {text}")
     return "{" + ", ".join(parts) + "}"
 
 
