@@ -165,3 +165,14 @@ def test_lines_are_the_same_whether_the_sales_rows_come_sorted_or_not():
     assert found(check(sorted(rows)), rid="r-1") == expected
     assert found(check(rows[::-1]), rid="r-1") == expected
     assert found(check(rows[::-1]), rid="r-2") == []
+
+
+def test_sales_of_a_retailer_without_an_archive_change_no_other_result():
+    sales = steady("r-1", 10, 40) + steady("r-2", 10, 10)
+    stray = [(START + dt.timedelta(days=3 * k), "r-stray", "b-1", 25, 2500.0) for k in range(20)]
+    archives = [retailer("r-1"), retailer("r-2")]
+    a, b = check(sales, retailers=archives), check(sales + stray, retailers=archives)
+    # r-1's 40 cartons cross ⌈10 × 1.5⌉ = 15 (total and brand) and 2 × the mean 10
+    assert found(a) == found(b) == [("above_upper", None, 40, 15, None), ("above_upper", "b-1", 40, 15, None),
+                                    ("spike", None, 40, 10.0, 4.0)]
+    assert {p: r.model_dump() for p, r in a.records.items()} == {p: r.model_dump() for p, r in b.records.items()}

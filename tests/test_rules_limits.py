@@ -136,3 +136,28 @@ def test_weeks_before_the_sales_data_begins_are_not_counted_as_zero():
             dt.date(2026, 8, 20))
     d = c.records["2026-08/limits/d-east.yaml"].retailers["r-1"]
     assert (d.weeks, d.total.quantity, d.total.turnover, d.total.upper) == (2, 200, 100.0, 150)
+
+
+def test_main_brands_on_the_retailer_grid_are_those_of_the_plain_sort():
+    import numpy as np
+    from types import SimpleNamespace
+
+    from crmdocs.scripts.rules.limits import _layout, main_brands
+
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n, n_brands = int(rng.integers(1, 12)), int(rng.integers(1, 6))
+        pair_r, brand = [], []
+        for i in range(-1, n):  # -1: pairs of a retailer without an archive
+            for b in sorted(rng.choice(n_brands, size=int(rng.integers(0, n_brands + 1)), replace=False).tolist()):
+                pair_r.append(i)
+                brand.append(b)
+        pair_r, brand = np.array(pair_r, np.int64), np.array(brand, np.int64)
+        if trial % 2:  # pairs without an archive in between the others
+            order = np.argsort(np.where(pair_r < 0, rng.integers(0, n, len(pair_r)), pair_r), kind="stable")
+            pair_r, brand = pair_r[order], brand[order]
+        q = rng.integers(0, 4, len(pair_r)).astype(np.int64)  # many ties and zeros
+        totals = np.bincount(pair_r[pair_r >= 0], weights=q[pair_r >= 0], minlength=n)
+        layout = _layout(SimpleNamespace(n=n, _cache={}), pair_r)
+        plain = main_brands(pair_r, brand, q, totals, 0.8)
+        assert layout is None or main_brands(pair_r, brand, q, totals, 0.8, layout).tolist() == plain.tolist()

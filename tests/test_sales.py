@@ -188,3 +188,27 @@ def test_unknown_retailer_is_reported_at_its_first_row_in_each_file(mini):
     unknown = [d for d in report.errors if d.code == "unknown_reference"]
     assert [(d.path, d.line, d.column, d.field) for d in unknown] == [("records/sales/2026-09.csv", 3, 2, "retailer")]
     assert "r-9999" in unknown[0].message
+
+
+def test_managers_asked_again_after_an_archive_changed_hands_follow_the_change():
+    data = SalesData.from_rows([("2026-09-14", "r-1", "b-1", 1, 1.0), ("2026-09-15", "r-2", "b-1", 1, 1.0)])
+    archives = {"r-1": retailer("r-1", manager="cm-li"), "r-2": retailer("r-2", manager="cm-li")}
+    codes, ids = S.managers(data, archives)
+    assert [ids[c] for c in codes] == ["cm-li", "cm-li"]
+    assert S.managers(data, archives)[0] is codes  # asked again: the rows' codes are kept
+    archives["r-2"] = retailer("r-2", manager="cm-wang")
+    codes, ids = S.managers(data, archives)
+    assert [ids[c] for c in codes] == ["cm-li", "cm-wang"]
+    archives["r-1"] = retailer("r-1", manager="cm-wang", manager_history=[{"manager": "cm-li", "until": "2026-09-15"}])
+    archives["r-2"] = retailer("r-2", manager="cm-wang", manager_history=[{"manager": "cm-li", "until": "2026-09-16"}])
+    codes, ids = S.managers(data, archives)
+    assert [ids[c] for c in codes] == ["cm-li", "cm-li"]
+
+
+def test_row_weeks_and_months_match_the_calendar_helpers():
+    days = ["2026-01-01", "2026-03-29", "2026-03-30", "2026-12-31", "2026-02-28"]
+    data = SalesData.from_rows([(d, "r-1", "b-1", 1, 1.0) for d in days])
+    as_dates = np.array(days, dtype="datetime64[D]")
+    assert S.row_weeks(data).tolist() == [S.week_of(dt.date.fromisoformat(d)) for d in days]
+    assert S.row_months(data).tolist() == S.month_of(as_dates).tolist()
+    assert S.as_float(data, "quantity").tolist() == [1.0] * 5
