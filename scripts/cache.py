@@ -427,6 +427,7 @@ def validate_report(
     use_cache: bool = True,
     stats: Optional[dict[str, Any]] = None,
     cached_only: bool = False,
+    found: Optional[tuple[list[str], list[Diagnostic]]] = None,
 ) -> Optional[Report]:
     """The validation report of the whole repository, using and refreshing the
     cache when ``use_cache``. ``stats`` (when given) receives how the run went:
@@ -435,7 +436,10 @@ def validate_report(
 
     ``cached_only``: answer only from the cache (checking the daily files it
     lacks), never write it; None when that is not possible (no cache, another
-    code version or ``today``, a universe file changed)."""
+    code version or ``today``, a universe file changed).
+
+    ``found``: what :func:`repository.discover` gave the caller just now (else
+    it is called here)."""
     root = Path(root)
     today = today or dt.date.today()
     stats = stats if stats is not None else {}
@@ -450,7 +454,7 @@ def validate_report(
     old = _read_cache(cache_path, version) if use_cache else None
     if cached_only and old is None:
         return None
-    rels, discover_diags = discover(root)
+    rels, discover_diags = found if found is not None else discover(root)
     if use_cache:
         hashes, sigs, stats["hashed"] = _digests(root, rels, old)
     else:  # nothing is written: no hash is needed

@@ -477,14 +477,18 @@ def _is_sales(rel: str) -> bool:
     return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
 
 
-def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> tuple[Repository, Report]:
+def load_rels(
+    root: Path, rels: list[str], jobs: int = 1, digest: bool = False, meanwhile: Optional[Callable[[], Any]] = None,
+) -> tuple[Repository, Report]:
     """Load and index these files (from :func:`discover`). With ``jobs`` > 1
     one worker process reads the sales (their arrays come back whole, a
-    memory copy) while the others parse the records."""
+    memory copy) while the others parse the records. ``meanwhile()`` is
+    called in this process once the workers have started (before loading
+    anything here)."""
     sales = [rel for rel in rels if _is_sales(rel)]
     others = [rel for rel in rels if not _is_sales(rel)] if sales else rels
     side = functools.partial(read_sales_files, root, sales, digest) if sales else None
-    loaded, sales_read = load_files_and(root, others, jobs, digest, side)
+    loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile)
     return assemble(root, loaded, sales=sales_read)
 
 
@@ -582,9 +586,12 @@ def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False)
 
 def load_files_and(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
+    meanwhile: Optional[Callable[[], Any]] = None,
 ) -> tuple[list[Loaded], Any]:
     """:func:`load_files`, and the result of ``side()`` (a picklable call, run
-    in a worker process beside the parsing when there are workers)."""
+    in a worker process beside the parsing when there are workers);
+    ``meanwhile()`` is called here first, after the workers are given their
+    tasks."""
     with gc_paused():
         context = None
         if jobs > 1 and len(rels) >= POOL_MIN:
@@ -595,6 +602,8 @@ def load_files_and(
             except ValueError:  # no fork on this platform: one process
                 context = None
         if context is None:
+            if meanwhile is not None:
+                meanwhile()
             extra = side() if side is not None else None
             return [load_file(root, rel, digest) for rel in rels], extra
         import shutil
@@ -614,6 +623,8 @@ def load_files_and(
                 extra = pool.submit(_spooled, side) if side is not None else None  # first: it is the longest task
                 futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(chunks)}
                 waiting = list(futures)  # in submission order; this process takes from the end
+                if meanwhile is not None:
+                    meanwhile()
                 while waiting:
                     done = [f for f in waiting if f.done()]
                     if not done:

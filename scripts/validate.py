@@ -27,31 +27,39 @@ def validate(
     When the validation cache (``crmdocs validate`` writes it) can answer —
     same code, same ``today``, no universe file changed — the report comes
     from it (new or changed daily files are checked) and the Repository from
-    :func:`load_rels` alone, without running the cross-record checks again.
-    Both must have seen the same bytes: every file loaded is compared with
-    the hash the report stands on; any difference (a file written in
-    between) means the plain run. Otherwise (or with ``use_cache`` False):
-    :func:`validate_plain`. The cache is read, never written here."""
+    :func:`load_rels` alone, without running the cross-record checks again;
+    this process reads the cache while the workers start loading. Both must
+    have seen the same bytes: every file loaded is compared with the hash the
+    report stands on; any difference (a file written in between) means the
+    plain run, the checks over what was loaded. Otherwise (or with
+    ``use_cache`` False): :func:`validate_plain`, the same answer. The cache
+    is read, never written here."""
     from .cache import validate_report
+    from .repository import discover
 
     root = Path(root)
     today = today or dt.date.today()
     if not use_cache:
         return validate_plain(root, today, jobs)
+    rels, found = discover(root)
     stats: dict = {}
-    report = validate_report(root, today=today, jobs=jobs, stats=stats, cached_only=True)
-    rels = stats.get("rels")
+    answer: list = []
+
+    def report_from_cache() -> None:  # here, while the workers read the sales and parse
+        answer.append(validate_report(root, today=today, stats=stats, cached_only=True, found=(rels, list(found))))
+
+    repo, loading = load_rels(root, rels, jobs, digest=True, meanwhile=report_from_cache)
+    report = answer[0] if answer else None
     hashes = stats.get("hashes")
-    if report is None or rels is None or hashes is None:
-        return validate_plain(root, today, jobs)
-    repo, loading = load_rels(root, rels, jobs, digest=True)
-    for rel, digest in repo.digests.items():
-        known = hashes.get(rel)
-        if known is not None and known != digest:
-            return validate_plain(root, today, jobs)
-    if not set(loading.diagnostics) <= set(report.diagnostics):  # e.g. a file unreadable since
-        return validate_plain(root, today, jobs)
-    return repo, report
+    if report is not None and hashes is not None and stats.get("rels") == rels and set(loading.diagnostics) <= set(report.diagnostics):
+        if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):
+            return repo, report
+    # the plain run (validate_plain) from what is loaded: the cache cannot
+    # answer, or a file differs from the bytes its report stands on (written
+    # in between, unreadable since)
+    loading.diagnostics[:0] = found
+    loading.extend(run_all_checks(repo, today, jobs))
+    return repo, loading
 
 
 def validate_plain(
