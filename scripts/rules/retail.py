@@ -4,7 +4,7 @@ retailer-side rules (classes, tiers, limits, abnormal). Not a rule module.
 ``retail(ctx)`` builds (once per context, cached in ``ctx.shared["retail"]``)
 a :class:`Retail` with the retailers in id order (index ``i``) and:
 
-* ``daily_cum(value)``: (n, days+1) cumulative daily totals so any day
+* ``daily_cum(value)``: (n, days) running daily totals so any day
   window ``[a, b)`` is ``window(value, a, b)`` in one subtraction;
 * per pair (retailer × brand) weekly quantities and their cumulative sums;
 * percentile ranks within groups (``pct_rank``).
@@ -137,18 +137,17 @@ class Retail:
         return self._cache["row_cells"]
 
     def daily_cum(self, value: str) -> np.ndarray:
+        """(n, days) running totals per retailer: column j holds days 0 … j."""
         key = f"cum_{value}"
         if key not in self._cache:
             sel, flat, days = self.row_cells()
             if days:
                 weights = S.as_float(self.sales, value)[sel]
                 m = np.bincount(flat, weights=weights, minlength=self.n * days).reshape(self.n, days)
+                np.cumsum(m, axis=1, out=m)  # in place: no second (retailers × days) array
             else:
                 m = np.zeros((self.n, 0))
-            # column-major: a window is two whole columns, read contiguously
-            cum = np.zeros((self.n, days + 1), order="F")
-            np.cumsum(m, axis=1, out=cum[:, 1:])
-            self._cache[key] = cum
+            self._cache[key] = m
         return self._cache[key]
 
     def window(self, value: str, start: dt.date, end: dt.date) -> np.ndarray:
@@ -156,10 +155,7 @@ class Retail:
         cum = self.daily_cum(value)
         if self.day0 is None:
             return np.zeros(self.n)
-        width = cum.shape[1] - 1
-        a = min(max((start - self.day0).days, 0), width)
-        b = min(max((end - self.day0).days, 0), width)
-        out = cum[:, b] - cum[:, a]
+        out = _upto(cum, (end - self.day0).days) - _upto(cum, (start - self.day0).days)
         return np.rint(out) if value == "quantity" else out
 
     def bought_before(self, day: dt.date) -> np.ndarray:
@@ -187,23 +183,37 @@ class Retail:
         return int(S.week_of(self.day0)), int(S.week_of(self.day1)) + 1
 
     def pair_week_cum(self) -> np.ndarray:
-        """(n_pairs, weeks+1) cumulative weekly quantities from ``week_range()[0]``."""
+        """(weeks, n_pairs) running quantities per pair from ``week_range()[0]``:
+        row j holds weeks 0 … j (a week's row is contiguous). Cartons are
+        whole numbers, so the float sums are exact."""
         if "pair_week_cum" not in self._cache:
             w0, w1 = self.week_range()
-            m = self.pairs().weekly(w0, w1, "quantity")
-            cum = np.zeros((m.shape[0], m.shape[1] + 1), np.int64, order="F")  # columns contiguous
-            np.cumsum(m, axis=1, out=cum[:, 1:])
-            self._cache["pair_week_cum"] = cum
+            pairs = self.pairs()
+            n_p = len(pairs)
+            # week-major cells: the rows of one week (the data comes by day) fall in one row
+            flat = S.row_weeks(self.sales) - w0  # every row lies in [w0, w1): day0 … day1
+            flat *= n_p
+            flat += pairs.pair
+            m = np.bincount(flat, weights=S.as_float(self.sales, "quantity"), minlength=(w1 - w0) * n_p)
+            del flat
+            m = m.reshape(w1 - w0, n_p)
+            np.cumsum(m, axis=0, out=m)
+            self._cache["pair_week_cum"] = m
         return self._cache["pair_week_cum"]
 
     def pair_window(self, wa: int, wb: int) -> np.ndarray:
-        """Quantity per pair over weeks ``wa <= w < wb``."""
-        cum = self.pair_week_cum()
-        w0, w1 = self.week_range()
-        width = cum.shape[1] - 1
-        a = min(max(wa - w0, 0), width)
-        b = min(max(wb - w0, 0), width)
-        return cum[:, b] - cum[:, a]
+        """Quantity per pair over weeks ``wa <= w < wb`` (int64)."""
+        cum = self.pair_week_cum().T
+        w0, _ = self.week_range()
+        out = _upto(cum, wb - w0) - _upto(cum, wa - w0)
+        return np.rint(out).astype(np.int64)
+
+
+def _upto(cum: np.ndarray, j: int) -> np.ndarray | float:
+    """Totals of the first ``j`` columns of running totals ``cum`` (j clamped
+    to 0 … width): column j − 1, or 0 before the first."""
+    j = min(max(j, 0), cum.shape[1])
+    return cum[:, j - 1] if j else np.zeros(cum.shape[0])
 
 
 def _county_of(repo, department: str) -> str:
