@@ -620,7 +620,7 @@ def pairs(sales: SalesData) -> Pairs:
             inv = at[key]
         else:
             uniq, inv = np.unique(key, return_inverse=True)
-        sales._cache["pairs"] = Pairs(sales, (uniq // n_b).astype(np.int32), (uniq % n_b).astype(np.int32), inv.astype(np.int32))
+        sales._cache["pairs"] = Pairs(sales, (uniq // n_b).astype(np.int32), (uniq % n_b).astype(np.int32), inv.astype(np.int32, copy=False))
     return sales._cache["pairs"]
 
 

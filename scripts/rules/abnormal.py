@@ -94,8 +94,8 @@ def find(ctx) -> list[dict]:
         # dense (retailer × day) grid: no sort needed, keys come out ordered
         o_qall = np.bincount(flat, weights=S.as_float(sales, "quantity")[sel], minlength=cells)
         okey = np.flatnonzero(np.bincount(flat, minlength=cells))
-        pos = np.full(cells, -1, np.int64)
-        pos[okey] = np.arange(len(okey))
+        pos = np.full(cells, -1, np.int32)  # order numbers fit 4 bytes: half the per-row index
+        pos[okey] = np.arange(len(okey), dtype=np.int32)
         o_inv = pos[flat]
         o_q = np.rint(o_qall[okey]).astype(np.int64)
         mgr_cell = np.full(cells, -1, np.int32)
@@ -146,8 +146,9 @@ def find(ctx) -> list[dict]:
             end = o_cut[n_w + 1] if n_w + 1 < len(o_cut) else len(o_by_w)
             ow = o_by_w[o_cut[n_w]:end]
             i, q = o_r[ow], o_q[ow]
-            above = q > L.upper[i]
-            below = ~above & (L.lower[i] >= 0) & (q < L.lower[i])
+            up, lo = L.upper[i], L.lower[i]
+            above = q > up
+            below = ~above & (lo >= 0) & (q < lo)
             hit = ow[above | below]
             ii = o_r[hit]
             for o, q, up, lo, turn, uf, lf, k in zip(
@@ -167,9 +168,10 @@ def find(ctx) -> list[dict]:
             a, b = np.searchsorted(l_sorted_w, week, "left"), np.searchsorted(l_sorted_w, week, "right")
             lw = np.arange(a, b) if l_by_w is None else l_by_w[a:b]
             p, q = l_pair[lw], l_q[lw]
-            limited = L.p_upper[p] >= 0
-            above = limited & (q > L.p_upper[p])
-            below = limited & ~above & (L.p_lower[p] >= 0) & (q < L.p_lower[p])
+            up, lo = L.p_upper[p], L.p_lower[p]
+            limited = up >= 0
+            above = limited & (q > up)
+            below = limited & ~above & (lo >= 0) & (q < lo)
             hit = lw[above | below]
             pp = l_pair[hit]
             for o, q, b, up, lo, turn in zip(
