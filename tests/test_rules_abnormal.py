@@ -176,3 +176,11 @@ def test_sales_of_a_retailer_without_an_archive_change_no_other_result():
     assert found(a) == found(b) == [("above_upper", None, 40, 15, None), ("above_upper", "b-1", 40, 15, None),
                                     ("spike", None, 40, 10.0, 4.0)]
     assert {p: r.model_dump() for p, r in a.records.items()} == {p: r.model_dump() for p, r in b.records.items()}
+
+
+def test_an_order_of_zero_cartons_is_still_an_ordering_cycle():
+    sales = weekly("r-1", "b-1", START, 10, 10) + [(DAY - dt.timedelta(days=7), "r-1", "b-1", 0, 0.0),
+                                                   (DAY, "r-1", "b-1", 40, 4000.0)]
+    spikes = [f for f in found(check(sales)) if f[0] == "spike"]
+    # the 3 cycles before: 10, 10, 0 → mean 6.67, 40 is 6 × that
+    assert spikes == [("spike", None, 40, 6.67, 6.0)]

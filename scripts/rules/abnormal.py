@@ -93,7 +93,8 @@ def find(ctx) -> list[dict]:
     if cells <= 60_000_000:
         # dense (retailer × day) grid: no sort needed, keys come out ordered
         o_qall = np.bincount(flat, weights=S.as_float(sales, "quantity")[sel], minlength=cells)
-        okey = np.flatnonzero(np.bincount(flat, minlength=cells))
+        # a cell is an order when it has a row; when every row has cartons, when its total is > 0
+        okey = np.flatnonzero(o_qall if sales.quantity.min() > 0 else np.bincount(flat, minlength=cells))
         pos = np.full(cells, -1, np.int32)  # order numbers fit 4 bytes: half the per-row index
         pos[okey] = np.arange(len(okey), dtype=np.int32)
         o_inv = pos[flat]
