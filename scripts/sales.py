@@ -550,6 +550,14 @@ def _by_day(sales: SalesData, of) -> np.ndarray:
     return table[offset]
 
 
+def weeks_since(sales: SalesData, w0: int) -> np.ndarray:
+    """Week index − ``w0`` of every row as a new int64 array, worked out in
+    place (no per-row week array kept): the start of a per-row cell number."""
+    out = sales.day.view(np.int64) + (_EPOCH_MONDAY_SHIFT - 7 * int(w0))
+    out //= 7  # (day + 3) // 7 − w0, as week_of
+    return out
+
+
 def _weeks(sales: SalesData) -> np.ndarray:
     if "week" not in sales._cache:
         sales._cache["week"] = _by_day(sales, week_of)

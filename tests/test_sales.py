@@ -212,3 +212,9 @@ def test_row_weeks_and_months_match_the_calendar_helpers():
     assert S.row_weeks(data).tolist() == [S.week_of(dt.date.fromisoformat(d)) for d in days]
     assert S.row_months(data).tolist() == S.month_of(as_dates).tolist()
     assert S.as_float(data, "quantity").tolist() == [1.0] * 5
+
+
+def test_weeks_since_counts_weeks_from_a_start_week():
+    data = SalesData.from_rows([(d, "r-1", "b-1", 1, 1.0) for d in ("2026-03-29", "2026-03-30", "2026-12-31", "1969-12-28")])
+    w0 = S.week_of(dt.date(2026, 3, 23))
+    assert S.weeks_since(data, w0).tolist() == [w - w0 for w in S.row_weeks(data).tolist()] == [0, 1, 40, -2935]

@@ -109,7 +109,7 @@ def find(ctx) -> list[dict]:
         o_mgr = mgr_rows[sel][o_first]
     o_r = okey // D
     o_day = okey % D
-    o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int64)
+    o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
     found: list[dict] = []
     day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]
 

@@ -191,7 +191,7 @@ class Retail:
             pairs = self.pairs()
             n_p = len(pairs)
             # week-major cells: the rows of one week (the data comes by day) fall in one row
-            flat = S.row_weeks(self.sales) - w0  # every row lies in [w0, w1): day0 … day1
+            flat = S.weeks_since(self.sales, w0)  # every row lies in [w0, w1): day0 … day1
             flat *= n_p
             flat += pairs.pair
             m = np.bincount(flat, weights=S.as_float(self.sales, "quantity"), minlength=(w1 - w0) * n_p)
