@@ -452,8 +452,8 @@ def validate_report(
     stamp = time.time_ns()
     cache_path = root / CACHE_FILE
     old = _read_cache(cache_path, version) if use_cache else None
-    if cached_only and old is None:
-        return None
+    if cached_only and (old is None or old.get("today", today.isoformat()) != today.isoformat()):
+        return None  # (a cache for another day: its signature would differ; no need to hash every file to see it)
     rels, discover_diags = found if found is not None else discover(root)
     if use_cache:
         hashes, sigs, stats["hashed"] = _digests(root, rels, old)
@@ -481,7 +481,7 @@ def validate_report(
     stats.update(rels=rels, hashes=hashes)  # what the report stands on (validate() compares)
     if use_cache and not cached_only:
         seen = {rel: sig + hashes[rel] for rel, sig in sigs.items() if hashes.get(rel)}  # type: ignore[operator]
-        data.update(format=FORMAT, version=version, stat=seen)
+        data.update(format=FORMAT, version=version, stat=seen, today=today.isoformat())
         unchanged = old is not None and all(old.get(k) == v for k, v in data.items())
         if not unchanged:
             data["stamp"] = stamp
