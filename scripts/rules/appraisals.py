@@ -84,16 +84,17 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
         return SalesByManager(managers, months, zero, zero.copy())
     # one cell per row, no masks: (manager + 1, month column + 1, key brand);
     # manager 0 (rows without an archive) and column 0 (months not appraised,
-    # days after as_of) are dropped after the one count
-    row_month = sales_lib.row_months(data)  # cached on the sales
-    lo, hi = int(row_month.min()), int(row_month.max())
-    table = np.zeros(hi - lo + 1, dtype=np.int64)
+    # days after as_of) are dropped after the one count. The column of a row
+    # comes from a table with one entry per day of the data
+    days = data.day.view(np.int64)
+    lo, hi = int(days.min()), int(days.max())
+    span = np.arange(lo, hi + 1).astype("datetime64[D]")
+    span_month = sales_lib.month_of(span)
+    table = np.zeros(len(span), dtype=np.int64)
     for i, m in enumerate(months):
-        if lo <= sales_lib.month_index(m) <= hi:
-            table[sales_lib.month_index(m) - lo] = i + 1
-    col = table[row_month - lo]
-    if data.last_day() > as_of:
-        col[data.day > np.datetime64(as_of, "D")] = 0
+        table[span_month == sales_lib.month_index(m)] = i + 1
+    table[span > np.datetime64(as_of, "D")] = 0
+    col = table[days - lo]
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in data.brand_ids] or [False])
     flat = mgr.astype(np.int64)
     flat += 1
