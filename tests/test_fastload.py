@@ -16,8 +16,8 @@ from crmdocs.scripts.cache import CACHE_FILE, validate_report
 from crmdocs.scripts.repository import load
 from crmdocs.scripts.validate import validate, validate_plain
 
-FIELDS = ("policy", "calendars", "org", "people", "brands", "retailers", "plans", "diaries", "complaints",
-          "surveys", "targets", "tier_overrides", "sources", "files")
+FIELDS = ("policy", "calendars", "org", "people", "brands", "retailers", "plans", "diaries", "analyses", "summaries",
+          "complaints", "surveys", "targets", "tier_overrides", "sources", "files")
 
 
 def same_repo(a, b) -> None:
@@ -91,7 +91,9 @@ def test_a_cache_for_another_day_is_not_used(mini, monkeypatch):
     other = TODAY + dt.timedelta(days=400)  # licences expire in between: other warnings
     repo, report = validate(mini.root, today=other)
     assert not calls
-    assert report.to_text() == validate_plain(mini.root, today=other)[1].to_text()
+    plain_repo, plain_report = validate_plain(mini.root, today=other)
+    assert report.to_text() == plain_report.to_text()
+    same_repo(repo, plain_repo)
 
 
 def test_a_file_written_between_report_and_loading_means_the_plain_run(mini, monkeypatch):
@@ -106,7 +108,9 @@ def test_a_file_written_between_report_and_loading_means_the_plain_run(mini, mon
     monkeypatch.setattr(cache, "validate_report", then_someone_writes)
     repo, report = validate(mini.root, today=TODAY)
     assert "unknown_retailer" in codes(report)  # the plain run saw the new bytes
-    assert report.to_text() == validate_plain(mini.root, today=TODAY)[1].to_text()
+    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
+    assert report.to_text() == plain_report.to_text()
+    same_repo(repo, plain_repo)
 
 
 def test_a_file_unreadable_since_the_report_means_the_plain_run(mini, monkeypatch):
