@@ -113,12 +113,14 @@ def find(ctx) -> list[dict]:
     found: list[dict] = []
     day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]
 
-    def add(o: int, rule: str, quantity: int, message: str, **extra) -> None:
+    def add(o: int, rule: str, quantity: int, message: str, brand=None, limit=None, mean=None, previous=None,
+            ratio=None) -> None:
         r, m = int(o_r[o]), int(o_mgr[o])
-        found.append({
+        found.append({  # AbnormalOrder's fields in its order (a whole record: fast_model takes it as it is)
             "date": day_list[o_day[o]], "retailer": R.ids[r], "name": R.records[r].basic.shop_name,
+            "rule": rule, "brand": brand, "quantity": int(quantity), "limit": limit, "mean": mean,
+            "previous": previous, "ratio": ratio, "message": message,
             "manager": mgr_ids[m] if m >= 0 else "",
-            "rule": rule, "quantity": int(quantity), "message": message, **extra,
         })
 
     # ------------------------------------------------------------ outside limits

@@ -248,15 +248,15 @@ def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> 
     else:
         cols["volume"] = L("volume")
     out: dict[str, ClassDerivation] = {}
+    blank = dict.fromkeys(ClassDerivation.__pydantic_fields__)  # every field in order, empty: filled below
     for j, i in enumerate(idx.tolist()):
         rec = R.records[i]
         mg = rec.management
         cid = ids[cols["cap"][j]] if cols["cap"][j] >= 0 else ids[-1]
-        item = {
-            "name": rec.basic.shop_name,
-            "manager": mg.manager_on(first) if mg.manager_history else mg.manager,
-            "history": cols["history"][j],
-        }
+        item = blank.copy()
+        item["name"] = rec.basic.shop_name
+        item["manager"] = mg.manager_on(first) if mg.manager_history else mg.manager
+        item["history"] = cols["history"][j]
         if composite_mode:
             item.update({
                 "amount": cols["amount"][j], "amount_before": cols["before"][j], "peers": cols["peers"][j],
