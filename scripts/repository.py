@@ -575,12 +575,16 @@ POOL_MIN = 200  # fewer files are loaded in this process: starting workers costs
 def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> list[Loaded]:
     """Parse and validate files, in ``jobs`` processes when asked.
 
-    Worker processes (forked) read and parse; they send back the parsed
-    mappings — plain dicts and lists, which pickle about 20 times faster than
-    Pydantic models (unpickling a model costs as much as validating it) — and
-    this process validates them into models while the workers read on. A file
-    with any problem is loaded again here, in full, so that its messages name
-    lines. The outcome is the one ``jobs=1`` gives."""
+    ``jobs - 1`` worker processes (forked) read and parse chunks of files from
+    the front; they send back the parsed mappings — plain dicts and lists,
+    which pickle about 20 times faster than Pydantic models (unpickling a
+    model costs as much as validating it) — through a file in /dev/shm
+    (:func:`_spooled`), and this process validates them into models. Whenever
+    no worker's answer is waiting, this process reads, parses and validates a
+    chunk no worker has started, from the back (no pickling for those): the
+    two sides meet wherever the machine's load puts them. A file with any
+    problem is loaded again here, in full, so that its messages name lines.
+    The outcome is the one ``jobs=1`` gives."""
     return load_files_and(root, rels, jobs, digest)[0]
 
 
