@@ -619,7 +619,10 @@ def load_files_and(
         chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
         parts: list[Optional[list[Loaded]]] = [None] * len(chunks)
         gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
-        spool = tempfile.mkdtemp(prefix="crmdocs-load-", dir=_SPOOL_DIR if os.path.isdir(_SPOOL_DIR) else None)
+        try:
+            spool = tempfile.mkdtemp(prefix="crmdocs-load-", dir=_SPOOL_DIR)
+        except OSError:  # no /dev/shm, or not ours to write in: the usual temporary folder
+            spool = tempfile.mkdtemp(prefix="crmdocs-load-")
         _RAW_JOB = (root, digest, spool)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy

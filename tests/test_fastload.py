@@ -191,3 +191,10 @@ def test_a_full_spool_sends_the_answers_through_the_pipe(mini, pooled, monkeypat
     two, two_report = load(mini.root, jobs=3)
     same_repo(one, two)
     assert two_report.to_text() == one_report.to_text()
+
+
+def test_without_a_spool_folder_the_temporary_folder_serves(mini, pooled, monkeypatch, tmp_path):
+    monkeypatch.setattr(repository, "_SPOOL_DIR", str(tmp_path / "no-such-folder"))
+    one, _ = load(mini.root, jobs=1)
+    two, _ = load(mini.root, jobs=2)
+    same_repo(one, two)
