@@ -619,10 +619,13 @@ def load_files_and(
         chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
         parts: list[Optional[list[Loaded]]] = [None] * len(chunks)
         gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
+        prefix = f"{_SPOOL_PREFIX}{os.getpid()}-"
         try:
-            spool = tempfile.mkdtemp(prefix="crmdocs-load-", dir=_SPOOL_DIR)
+            _sweep_spools(_SPOOL_DIR)
+            spool = tempfile.mkdtemp(prefix=prefix, dir=_SPOOL_DIR)
         except OSError:  # no /dev/shm, or not ours to write in: the usual temporary folder
-            spool = tempfile.mkdtemp(prefix="crmdocs-load-")
+            _sweep_spools(tempfile.gettempdir())
+            spool = tempfile.mkdtemp(prefix=prefix)
         _RAW_JOB = (root, digest, spool)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
@@ -667,6 +670,32 @@ def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
 
 _RAW_JOB: Optional[tuple[Path, bool, str]] = None  # (root, digest, spool folder) for forked workers
 _SPOOL_DIR = "/dev/shm"  # memory-backed, where there is one
+_SPOOL_PREFIX = "crmdocs-load-"  # + the loading process's id + "-" + a random part
+
+
+def _sweep_spools(where: str) -> None:
+    """Remove the spool folders of runs that were killed (SIGKILL, out of
+    memory) before they could tidy up: /dev/shm is memory, and a city's
+    answers hold ~0.5 GB. A folder is a killed run's when the process id in
+    its name no longer exists."""
+    import shutil
+
+    try:
+        names = os.listdir(where)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_SPOOL_PREFIX):
+            continue
+        pid = name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: its folder is a leftover
+            shutil.rmtree(os.path.join(where, name), ignore_errors=True)
+        except OSError:  # alive (perhaps another user's): leave it
+            pass
 
 
 @dataclass

@@ -179,6 +179,25 @@ def test_workers_answers_go_through_a_spool_folder_left_empty(mini, pooled, monk
     assert list(spool.iterdir()) == []
 
 
+def test_a_killed_run_s_spool_folder_is_removed_by_the_next_run(mini, pooled, monkeypatch, tmp_path):
+    import os
+    import subprocess
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(repository, "_SPOOL_DIR", str(spool))
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nobody has now: the run that was killed
+    leftover = spool / f"crmdocs-load-{gone.pid}-x1y2"
+    leftover.mkdir()
+    (leftover / "answer.pickle").write_bytes(b"0" * 1000)
+    running = spool / f"crmdocs-load-{os.getppid()}-a1b2"  # a run still going (a live process)
+    running.mkdir()
+    load(mini.root, jobs=2)
+    assert not leftover.exists()
+    assert running.exists()
+
+
 def test_a_full_spool_sends_the_answers_through_the_pipe(mini, pooled, monkeypatch):
     import os
     import tempfile
