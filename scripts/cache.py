@@ -156,7 +156,7 @@ def _is_universe(rel: str) -> bool:
     return match[0].name not in DAILY_KINDS
 
 
-def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tuple[dict[str, Optional[str]], dict[str, str], int]:
+def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tuple[dict[str, Optional[str]], dict[str, str], int, list[str]]:
     """SHA-1 of each file's bytes (None when it cannot be cached: unreadable,
     too large, not a file — such a file is loaded every time), and each
     file's stat signature.
@@ -166,13 +166,20 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
     modified less than 2 s before that record was made (a change in the same
     clock tick would not show). Without a usable cache (``old`` None) nothing
     is read here: every file is loaded anyway, and the loading gives the hash
-    of the bytes it read (:data:`PENDING` until then)."""
+    of the bytes it read (:data:`PENDING` until then).
+
+    Also the files whose signature and hash differ from the cache's record
+    (new, changed, touched, now unreadable): what a delta must hold."""
     known = old.get("stat") if old is not None else None
     known = known if isinstance(known, dict) else {}
     stamp = old.get("stamp") if old is not None else None
     trusted_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
+    fresh = old["delta"]["stat"] if old is not None else {}  # recorded at the delta's stamp
+    stamp = old.get("delta_stamp") if old is not None else None
+    fresh_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
     hashes: dict[str, Optional[str]] = {}
     sigs: dict[str, str] = {}
+    changed: list[str] = []
     reads = 0
     fd = os.open(root, os.O_RDONLY)  # paths relative to the root: no joining per file
     try:
@@ -181,12 +188,19 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
                 st = os.stat(rel, dir_fd=fd)
                 if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
                     hashes[rel] = None
+                    if rel in known:
+                        changed.append(rel)
                     continue
                 mtime = st.st_mtime_ns
                 sig = f"{st.st_size} {mtime} {st.st_ino} "
                 prev = known.get(rel)
-                if mtime < trusted_before and prev.__class__ is str and len(prev) == len(sig) + 40 and prev.startswith(sig):
-                    digest = prev[-40:]
+                if (
+                    (mtime < trusted_before or (mtime < fresh_before and rel in fresh))
+                    and prev.__class__ is str and len(prev) == len(sig) + 40 and prev.startswith(sig)
+                ):
+                    hashes[rel] = prev[-40:]
+                    sigs[rel] = sig
+                    continue
                 elif old is None:
                     digest = PENDING
                     reads += 1  # hashed when loaded
@@ -196,12 +210,16 @@ def _digests(root: Path, rels: list[str], old: Optional[dict[str, Any]]) -> tupl
                         digest = hashlib.sha1(fh.read()).hexdigest()
             except OSError:
                 hashes[rel] = None
+                if rel in known:
+                    changed.append(rel)
                 continue
             hashes[rel] = digest
             sigs[rel] = sig
+            if prev != sig + digest:
+                changed.append(rel)
     finally:
         os.close(fd)
-    return hashes, sigs, reads
+    return hashes, sigs, reads, changed
 
 
 PENDING = ""  # a hash the loading will give
@@ -243,6 +261,11 @@ def _diags(rows: Iterable[list[Any]]) -> list[Diagnostic]:
 
 
 def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
+    """The cache: the whole record of the last full write, with the changes
+    written since (:data:`DELTA_NAME`, when it belongs to that record) laid
+    over it. ``old["delta"]`` keeps those changes (rel → entry, None for a
+    file gone) and ``old["stamp"]`` stays the older stamp, unless the entry
+    is in the delta (``old["delta_stamp"]``)."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -254,8 +277,34 @@ def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
         or not isinstance(data.get("files"), dict)
         or not isinstance(data.get("universe_diags"), list)
         or not isinstance(data.get("retailers"), dict)
+        or not isinstance(data.get("stat"), dict)
     ):
         return None
+    data["delta"] = {"stat": {}, "files": {}}
+    try:
+        delta = json.loads(path.with_name(DELTA_NAME).read_bytes())
+    except (OSError, ValueError):
+        return data
+    if (
+        isinstance(delta, dict)
+        and delta.get("format") == FORMAT
+        and delta.get("version") == version
+        and delta.get("base") == data.get("stamp") is not None
+        and delta.get("universe") == data.get("universe")
+        and delta.get("today") == data.get("today")
+        and isinstance(delta.get("stamp"), int)
+        and isinstance(delta.get("stat"), dict)
+        and isinstance(delta.get("files"), dict)
+    ):
+        for name in ("stat", "files"):
+            whole = data[name]
+            for rel, entry in delta[name].items():
+                if entry is None:
+                    whole.pop(rel, None)
+                else:
+                    whole[rel] = entry
+        data["delta"] = {"stat": delta["stat"], "files": delta["files"]}
+        data["delta_stamp"] = delta["stamp"]
     return data
 
 
@@ -265,7 +314,51 @@ def _write_cache(path: Path, data: dict[str, Any]) -> None:
     try:
         write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     except OSError:
-        pass  # a read-only checkout validates all the same, only slower next time
+        return  # a read-only checkout validates all the same, only slower next time
+    with contextlib.suppress(OSError):  # it spoke of the record just replaced
+        path.with_name(DELTA_NAME).unlink()
+
+
+def _write_delta(path: Path, old: dict[str, Any], stat_changes: dict[str, Any], file_changes: dict[str, Any], stamp: int) -> bool:
+    """Write the changes since the last full write beside it (a pull request
+    adds a file or two: a few KB written, not the whole record). False when
+    they have grown too many: then the whole record is written afresh."""
+    from .yamlwrite import write_atomic
+
+    stat_delta = {**old["delta"]["stat"], **stat_changes}
+    file_delta = {**old["delta"]["files"], **file_changes}
+    if len(stat_delta) + len(file_delta) > max(DELTA_MIN, len(old["stat"]) // DELTA_SHARE):
+        return False
+    delta = {
+        "format": FORMAT, "version": old["version"], "base": old["stamp"], "stamp": stamp,
+        "universe": old.get("universe"), "today": old.get("today"), "stat": stat_delta, "files": file_delta,
+    }
+    with contextlib.suppress(OSError):
+        write_atomic(path.with_name(DELTA_NAME), json.dumps(delta, ensure_ascii=False, separators=(",", ":")))
+    return True
+
+
+DELTA_NAME = "validate-delta.json"
+DELTA_MIN, DELTA_SHARE = 200, 20  # the delta may hold this many entries, or 1/20 of the files
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any], candidates: Iterable[str]) -> dict[str, Any]:
+    """Entries of ``new`` that differ from ``old`` among ``candidates`` (the
+    only ones that can differ), and None for each entry ``new`` lacks."""
+    out: dict[str, Any] = {}
+    added = 0
+    for rel in candidates:
+        if rel in out:
+            continue
+        value = new.get(rel)
+        before = old.get(rel)
+        if before is None and value is not None:
+            added += 1
+        if before != value:
+            out[rel] = value
+    if len(old) + added != len(new):  # some are gone
+        out.update((rel, None) for rel in old if rel not in new)
+    return out
 
 
 def _signature(universe: list[str], hashes: dict[str, Optional[str]], today: dt.date) -> Optional[str]:
@@ -456,9 +549,9 @@ def validate_report(
         return None  # (a cache for another day: its signature would differ; no need to hash every file to see it)
     rels, discover_diags = found if found is not None else discover(root)
     if use_cache:
-        hashes, sigs, stats["hashed"] = _digests(root, rels, old)
+        hashes, sigs, stats["hashed"], changed = _digests(root, rels, old)
     else:  # nothing is written: no hash is needed
-        hashes, sigs = {}, {}
+        hashes, sigs, changed = {}, {}, []
     universe = [rel for rel in rels if _is_universe(rel)]
     signature = _signature(universe, hashes, today) if old is not None else None
     report = None
@@ -479,6 +572,17 @@ def validate_report(
             return _plain(root, today, jobs, stats)
         report = _report(rels, discover_diags, universe_diags, data, root)
     stats.update(rels=rels, hashes=hashes)  # what the report stands on (validate() compares)
+    if use_cache and not cached_only and stats["mode"] == "cached":
+        # universe and today as cached: only the daily files checked again
+        # and the signatures found changed can differ from the cache
+        assert old is not None
+        stat_changes = {rel: sigs[rel] + hashes[rel] if hashes.get(rel) and rel in sigs else None for rel in changed}  # type: ignore[operator]
+        stat_changes.update((rel, None) for rel in old["stat"] if rel not in hashes)
+        file_changes = _changes(old["files"], data["files"], stats["misses"])
+        if not stat_changes and not file_changes:
+            return report  # nothing to write
+        if _write_delta(cache_path, old, stat_changes, file_changes, stamp):
+            return report
     if use_cache and not cached_only:
         seen = {rel: sig + hashes[rel] for rel, sig in sigs.items() if hashes.get(rel)}  # type: ignore[operator]
         data.update(format=FORMAT, version=version, stat=seen, today=today.isoformat())
@@ -575,7 +679,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
             repo.retailers = _LazyRetailers(root, old["retailers"])
         for rel, kind, key, load, check, _ in _start_daily(repo, today, misses, 1)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
-    stats.update(mode="cached", parsed=len(misses))
+    stats.update(mode="cached", parsed=len(misses), misses=misses)
     data = {
         "universe": old["universe"],
         "universe_diags": old["universe_diags"],
