@@ -127,3 +127,26 @@ def test_a_delta_of_another_record_or_corrupt_is_ignored(mini):
     for garbage in (b"", b"{not json", b"[]", b'{"format": 1}', b"\xff" * 10):
         path.write_bytes(garbage)
         assert mini.cli("validate") == plain(mini)
+
+
+def test_files_looked_at_in_another_process_give_the_same_answers(mini, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setattr(cache, "STAT_ELSEWHERE_MIN", 0)
+    used = []
+    real = cache._stat_elsewhere
+    monkeypatch.setattr(cache, "_stat_elsewhere", lambda *a: used.append(1) or real(*a))
+    past = time.time() - 3600
+    for path in mini.records.rglob("*"):
+        os.utime(path, (past, past))
+    run(mini)
+    _, stats = run(mini)
+    assert used and stats["hashed"] == 0 and stats["parsed"] == 0
+    mini.replace(DIARY, "r-0001", "r-0003")  # same size: the time tells
+    report, stats = run(mini)
+    assert (stats["hashed"], stats["parsed"]) == (1, 1) and "territory" in codes(report)
+    new_diary(mini, "r-4242")
+    (mini.records / "plans" / "cm-li" / "2026" / "2026-09-03.yaml").mkdir()  # a folder where a file should be
+    assert mini.cli("validate") == plain(mini)
+    assert mini.cli("validate") == plain(mini)
