@@ -175,7 +175,7 @@ def _digests(
 
     ``pre``: the signatures ("-": not a regular file, too large or
     unreadable) and modification times of the first files of ``rels``, as
-    :func:`_stat_elsewhere` gives them (the others are looked at here)."""
+    :func:`_look` gives them (the others are looked at here)."""
     known = old.get("stat") if old is not None else None
     known = known if isinstance(known, dict) else {}
     stamp = old.get("stamp") if old is not None else None
@@ -293,25 +293,34 @@ def _stat_elsewhere(root: Path, rels: list[str]) -> Optional[Callable[[], Option
     return collect
 
 
-def _stat_child(root: Path, rels: list[str], write_end: int) -> None:
-    """In the forked process: each file's signature and modification time
-    (see :func:`_digests`), written to ``write_end``."""
+def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
+    """Each file's signature and modification time, as :func:`_digests`
+    takes them (``pre``)."""
     from array import array
 
     looked: list[str] = []
     times = array("q")
     fd = os.open(root, os.O_RDONLY)
-    for rel in rels:
-        try:
-            st = os.stat(rel, dir_fd=fd)
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-            looked.append("-")
-            times.append(0)
-        else:
-            looked.append(f"{st.st_size} {st.st_mtime_ns} {st.st_ino} ")
-            times.append(st.st_mtime_ns)
+    try:
+        for rel in rels:
+            try:
+                st = os.stat(rel, dir_fd=fd)
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                looked.append("-")
+                times.append(0)
+            else:
+                looked.append(f"{st.st_size} {st.st_mtime_ns} {st.st_ino} ")
+                times.append(st.st_mtime_ns)
+    finally:
+        os.close(fd)
+    return looked, times
+
+
+def _stat_child(root: Path, rels: list[str], write_end: int) -> None:
+    """In the forked process: :func:`_look`, written to ``write_end``."""
+    looked, times = _look(root, rels)
     with open(write_end, "wb") as fh:
         fh.write(len(rels).to_bytes(8, "little"))
         fh.write(times.tobytes())
@@ -639,16 +648,23 @@ def validate_report(
     stamp = time.time_ns()
     cache_path = root / CACHE_FILE
     looking = rels = None
-    if use_cache and not cached_only:  # the files are looked at elsewhere while the cache is read
+    if use_cache and not cached_only:  # most files are looked at elsewhere while the cache is read
         rels, discover_diags = found if found is not None else discover(root)
-        looking = _stat_elsewhere(root, rels[: len(rels) * 7 // 10])  # the rest here, after reading the cache
+        split = len(rels) * 7 // 10
+        looking = _stat_elsewhere(root, rels[:split])
     old = _read_cache(cache_path, version) if use_cache else None
     if cached_only and (old is None or old.get("today", today.isoformat()) != today.isoformat()):
         return None  # (a cache for another day: its signature would differ; no need to hash every file to see it)
     if rels is None:
         rels, discover_diags = found if found is not None else discover(root)
+    pre = None
+    if looking is not None:  # the rest here, then the answer from elsewhere
+        tail = _look(root, rels[split:])
+        head = looking()
+        if head is not None:
+            pre = (head[0] + tail[0], head[1] + tail[1])
     if use_cache:
-        hashes, sigs, stats["hashed"], changed = _digests(root, rels, old, looking() if looking is not None else None)
+        hashes, sigs, stats["hashed"], changed = _digests(root, rels, old, pre)
     else:  # nothing is written: no hash is needed
         hashes, sigs, changed = {}, {}, []
     universe = [rel for rel in rels if _is_universe(rel)]
