@@ -648,7 +648,7 @@ def validate_report(
     stamp = time.time_ns()
     cache_path = root / CACHE_FILE
     looking = rels = None
-    if use_cache and not cached_only:  # most files are looked at elsewhere while the cache is read
+    if use_cache and not cached_only and jobs > 1:  # most files are looked at elsewhere while the cache is read
         rels, discover_diags = found if found is not None else discover(root)
         split = len(rels) * 7 // 10
         looking = _stat_elsewhere(root, rels[:split])

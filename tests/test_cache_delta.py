@@ -140,13 +140,27 @@ def test_files_looked_at_in_another_process_give_the_same_answers(mini, monkeypa
     past = time.time() - 3600
     for path in mini.records.rglob("*"):
         os.utime(path, (past, past))
-    run(mini)
-    _, stats = run(mini)
+    run(mini, jobs=2)
+    _, stats = run(mini, jobs=2)
     assert used and stats["hashed"] == 0 and stats["parsed"] == 0
     mini.replace(DIARY, "r-0001", "r-0003")  # same size: the time tells
-    report, stats = run(mini)
+    report, stats = run(mini, jobs=2)
     assert (stats["hashed"], stats["parsed"]) == (1, 1) and "territory" in codes(report)
+    used.clear()
+    run(mini, jobs=1)  # one process asked for: no other
+    assert not used
     new_diary(mini, "r-4242")
     (mini.records / "plans" / "cm-li" / "2026" / "2026-09-03.yaml").mkdir()  # a folder where a file should be
-    assert mini.cli("validate") == plain(mini)
-    assert mini.cli("validate") == plain(mini)
+    assert mini.cli("validate", "--jobs", "2") == plain(mini)
+    assert mini.cli("validate", "--jobs", "2") == plain(mini)
+    assert used
+
+
+def test_a_forked_look_that_fails_means_looking_here(mini, monkeypatch):
+    monkeypatch.setattr(cache, "STAT_ELSEWHERE_MIN", 0)
+    monkeypatch.setattr(cache, "_stat_child", lambda *a: 1 / 0)  # the child dies before answering
+    run(mini, jobs=2)
+    new_diary(mini, "r-4242")
+    report, stats = run(mini, jobs=2)
+    assert (stats["mode"], stats["parsed"]) == ("cached", 1) and "unknown_retailer" in codes(report)
+    assert mini.cli("validate", "--jobs", "2") == plain(mini)
