@@ -24,6 +24,13 @@ change to a universe file, another code version, an unreadable or corrupt
 cache, or a check this module does not know, means a full run, whose results
 then refill the cache. The cache is JSON: a tampered file can only be
 ignored, never run.
+
+A run that checked only a few files (a pull request's) writes just those
+entries to ``validate-delta.json`` beside the whole record, which is read
+with it and rewritten only when the delta grows past 1/20 of the files or a
+full run happens; a run that changed nothing writes nothing. With ``jobs`` >
+1 a forked process looks at (stats) most files while this one reads the
+cache: at city scale each costs ~0.1 s.
 """
 
 from __future__ import annotations
