@@ -181,8 +181,8 @@ def _digests(
     (new, changed, touched, now unreadable): what a delta must hold.
 
     ``pre``: the signatures ("-": not a regular file, too large or
-    unreadable) and modification times of the first files of ``rels``, as
-    :func:`_look` gives them (the others are looked at here)."""
+    unreadable) and modification times of ``rels``, as :func:`_look` gives
+    them (looked at here when None)."""
     known = old.get("stat") if old is not None else None
     known = known if isinstance(known, dict) else {}
     stamp = old.get("stamp") if old is not None else None
@@ -194,22 +194,12 @@ def _digests(
     sigs: dict[str, str] = {}
     changed: list[str] = []
     reads = 0
+    looked, times = pre if pre is not None else _look(root, rels)
     fd = os.open(root, os.O_RDONLY)  # paths relative to the root: no joining per file
-    looked = pre[0] if pre is not None else []
-    times = pre[1] if pre is not None else None
-    done_before = len(looked)  # the first files were looked at elsewhere
     try:
         for i, rel in enumerate(rels):
             try:
-                if i >= done_before:
-                    st = os.stat(rel, dir_fd=fd)
-                    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                        sig, mtime = "-", 0
-                    else:
-                        mtime = st.st_mtime_ns
-                        sig = f"{st.st_size} {mtime} {st.st_ino} "
-                else:
-                    sig, mtime = looked[i], times[i]  # type: ignore[index]
+                sig, mtime = looked[i], times[i]
                 if sig == "-":
                     hashes[rel] = None
                     if rel in known:
