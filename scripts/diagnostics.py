@@ -67,7 +67,7 @@ class Report:
         lines = [d.format() for d in self.sorted()]
         lines.append(
             f"检查了 {self.files} 个文件：{len(self.errors)} 个错误，{len(self.warnings)} 个提醒"
-            f" (checked {self.files} files: {len(self.errors)} errors, {len(self.warnings)} warnings)"
+            f" (checked {count(self.files, 'file')}: {count(len(self.errors), 'error')}, {count(len(self.warnings), 'warning')})"
         )
         return "\n".join(lines)
 
@@ -90,3 +90,8 @@ class CrmdocsError(Exception):
     def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None):
         super().__init__(message)
         self.diagnostics = diagnostics or []
+
+
+def count(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: the English gist of a count."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -40,7 +40,7 @@ from typing import Any, Iterator, Mapping, Optional
 from pydantic import BaseModel
 
 from . import yamlwrite
-from .diagnostics import CrmdocsError
+from .diagnostics import CrmdocsError, count
 from .kinds import COMPUTED, RECORDS
 from .workdays import NoCalendar
 
@@ -78,7 +78,7 @@ def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] =
     if report.errors:
         errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
         raise CrmdocsError(
-            f"记录里有 {len(errors)} 个错误，先改正再重新计算 (records have {len(errors)} errors: nothing computed)",
+            f"记录里有 {len(errors)} 个错误，先改正再重新计算 (records have {count(len(errors), 'error')}: nothing computed)",
             errors,
         )
     if handed_in is _AUTO:

@@ -503,6 +503,15 @@ def test_every_error_is_reported_in_one_run(mini):
     assert len(paths) >= 5
 
 
+def test_the_last_line_counts_files_errors_and_warnings(mini):
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    report = mini.validate()
+    last = report.to_text().splitlines()[-1]
+    w = len(report.warnings)
+    assert last.startswith(f"检查了 {report.files} 个文件：1 个错误，{w} 个提醒")
+    assert f"files: 1 error, {w} warning" in last and "1 errors" not in last
+
+
 def test_two_model_errors_in_one_file_are_both_reported(mini):
     def change(d):
         d["basic"]["network"] = "city"
