@@ -41,6 +41,25 @@ def pooled(monkeypatch):
     monkeypatch.setattr(repository, "POOL_MIN", 1)  # workers even for a few files
 
 
+def assert_plain(mini: MiniRepo, repo, report, today: dt.date = TODAY) -> None:
+    """``validate()`` gave what the plain run gives: the same report, the same repository."""
+    plain_repo, plain_report = validate_plain(mini.root, today=today)
+    assert report.to_text() == plain_report.to_text()
+    same_repo(repo, plain_repo)
+
+
+def after_report(monkeypatch, action) -> None:
+    """``action()`` runs once ``validate()`` has its report from the cache, before it loads the files."""
+    real = cache.validate_report
+
+    def then(*args, **kwargs):
+        report = real(*args, **kwargs)
+        action()
+        return report
+
+    monkeypatch.setattr(cache, "validate_report", then)
+
+
 def test_workers_load_the_same_repository_as_one_process(mini, pooled):
     break_some(mini)
     one, one_report = load(mini.root, jobs=1)
@@ -67,9 +86,7 @@ def test_validate_with_a_warm_cache_equals_the_plain_run(mini, pooled, jobs):
     stats: dict = {}
     assert validate_report(mini.root, today=TODAY, stats=stats, cached_only=True) is not None
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
-    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
-    same_repo(repo, plain_repo)
-    assert report.to_text() == plain_report.to_text()
+    assert_plain(mini, repo, report)
     assert "unknown_retailer" in codes(report)
 
 
@@ -91,38 +108,20 @@ def test_a_cache_for_another_day_is_not_used(mini, monkeypatch):
     other = TODAY + dt.timedelta(days=400)  # licences expire in between: other warnings
     repo, report = validate(mini.root, today=other)
     assert not calls
-    plain_repo, plain_report = validate_plain(mini.root, today=other)
-    assert report.to_text() == plain_report.to_text()
-    same_repo(repo, plain_repo)
+    assert_plain(mini, repo, report, other)
 
 
 def test_a_file_written_between_report_and_loading_means_the_plain_run(mini, monkeypatch):
     validate_report(mini.root, today=TODAY)
-    real = cache.validate_report
-
-    def then_someone_writes(*args, **kwargs):
-        report = real(*args, **kwargs)
-        mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))  # after the report, before loading
-        return report
-
-    monkeypatch.setattr(cache, "validate_report", then_someone_writes)
+    after_report(monkeypatch, lambda: mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999")))
     repo, report = validate(mini.root, today=TODAY)
     assert "unknown_retailer" in codes(report)  # the plain run saw the new bytes
-    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
-    assert report.to_text() == plain_report.to_text()
-    same_repo(repo, plain_repo)
+    assert_plain(mini, repo, report)
 
 
 def test_a_file_unreadable_since_the_report_means_the_plain_run(mini, monkeypatch):
     validate_report(mini.root, today=TODAY)
-    real = cache.validate_report
-
-    def then_it_breaks(*args, **kwargs):
-        report = real(*args, **kwargs)
-        (mini.root / "records" / PLAN).write_text("manager: cm-li\ndate: [\n", encoding="utf-8")
-        return report
-
-    monkeypatch.setattr(cache, "validate_report", then_it_breaks)
+    after_report(monkeypatch, lambda: (mini.root / "records" / PLAN).write_text("manager: cm-li\ndate: [\n", encoding="utf-8"))
     _, report = validate(mini.root, today=TODAY)
     assert "yaml" in codes(report)
 
@@ -130,9 +129,7 @@ def test_a_file_unreadable_since_the_report_means_the_plain_run(mini, monkeypatc
 def test_no_cache_means_the_plain_run(mini):
     break_some(mini)
     repo, report = validate(mini.root, today=TODAY, use_cache=False)
-    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
-    same_repo(repo, plain_repo)
-    assert report.to_text() == plain_report.to_text()
+    assert_plain(mini, repo, report)
 
 
 def test_checks_split_over_workers_say_the_same(mini, pooled, monkeypatch):
