@@ -562,12 +562,14 @@ class GradeChange:
 
 def grade_history(root: Path | str) -> dict[str, list[GradeChange]]:
     """When each person's grade changed and by whose commit, newest first
-    (the record's creation counts as the first grade)."""
+    (the record's creation counts as the first grade). A record deleted and
+    later added again with the grade it had (a file restored, a folder moved
+    back) is no change of grade, and is left out."""
     raws = raw_changes(root, [f"{RECORDS}/people"])
     if not raws:
         return {}
     reader = BlobReader(source(root))  # type: ignore[arg-type]
-    out: dict[str, list[GradeChange]] = {}
+    found: dict[str, list[tuple[GradeChange, bool, bool]]] = {}  # newest first: change, file added, file deleted
     for raw in raws:
         if not raw.path.endswith((".yaml", ".yml")):
             continue
@@ -576,7 +578,24 @@ def grade_history(root: Path | str) -> dict[str, list[GradeChange]]:
         new_grade = new.get("grade") if isinstance(new, dict) else None
         if old_grade == new_grade:
             continue
-        out.setdefault(_record_id(raw.path), []).append(GradeChange(_record_id(raw.path), old_grade, new_grade, raw.commit))
+        person = _record_id(raw.path)
+        found.setdefault(person, []).append(
+            (GradeChange(person, old_grade, new_grade, raw.commit), raw.old is None, raw.new is None))
+    out: dict[str, list[GradeChange]] = {}
+    for person, changes in found.items():
+        kept: list[GradeChange] = []
+        i = 0
+        while i < len(changes):
+            change, added, _ = changes[i]
+            if added and i + 1 < len(changes):
+                before, _, deleted = changes[i + 1]
+                if deleted and before.old == change.new:  # deleted, then back as it was
+                    i += 2
+                    continue
+            kept.append(change)
+            i += 1
+        if kept:
+            out[person] = kept
     return out
 
 

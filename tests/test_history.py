@@ -139,6 +139,25 @@ def test_grade_history(git_office):
     assert "mm-zhao" not in history.grade_history(git_office.root)
 
 
+def test_grade_history_leaves_out_a_record_deleted_and_restored(git_office):
+    text = (git_office.root / "records" / CM_LI).read_text(encoding="utf-8")
+    (git_office.root / "records" / CM_LI).unlink()
+    git_office.commit("ad-sun", "误删", "2026-10-01 09:00")
+    (git_office.root / "records" / CM_LI).write_text(text, encoding="utf-8")
+    git_office.commit("ad-sun", "恢复", "2026-10-02 09:00")
+    assert [(g.old, g.new) for g in history.grade_history(git_office.root)["cm-li"]] == [(None, "level-3")]
+
+
+def test_grade_history_keeps_a_record_restored_with_another_grade(git_office):
+    person = git_office.read(CM_LI)
+    (git_office.root / "records" / CM_LI).unlink()
+    git_office.commit("ad-sun", "删除", "2026-10-01 09:00")
+    git_office.write(CM_LI, {**person, "grade": "level-2"})
+    git_office.commit("ad-sun", "重建", "2026-10-02 09:00")
+    changes = [(g.old, g.new) for g in history.grade_history(git_office.root)["cm-li"]]
+    assert changes == [(None, "level-2"), ("level-3", None), (None, "level-3")]
+
+
 def test_head_commit(git_office):
     sha = git_office.commit("ad-sun", "空提交", "2026-09-09 09:09")
     head = history.head_commit(git_office.root)
