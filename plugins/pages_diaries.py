@@ -13,7 +13,8 @@ from crmdocs.schemas.daily import ABSENCE_ZH, INFO_CATEGORY_ZH, PURPOSE_ZH, Info
 from . import charts
 from .pages import Page
 from .render import Markup, _h, badge, block, esc, heading, link, table
-from .sitedata import DIARIES, MARKET, MarketItem, SiteData, diary_month_page, manager_page, market_items, market_month_page, month_of
+from .sitedata import (DIARIES, MARKET, MarketItem, SiteData, diary_index_page, diary_month_page, manager_page, market_items,
+                       market_month_page, month_of)
 
 WEEKDAY = "一二三四五六日"
 PRICE_TAGS_ZH = {"ok": "齐全", "partial": "部分", "missing": "没有"}
@@ -23,7 +24,10 @@ DISPLAY_ZH = {"good": "好", "fair": "一般", "poor": "差"}
 def pages(data: SiteData) -> list[Page]:
     out = [index_page(data)]
     for person in data.managers:
-        for month, diaries in sorted(data.diaries_by_manager.get(person.id, {}).items()):
+        months = sorted(data.diaries_by_manager.get(person.id, {}).items())
+        if months:
+            out.append(manager_index(data, person))
+        for month, diaries in months:
             out.append(month_page(data, person, month, diaries))
     out += market_pages(data)
     return out
@@ -120,7 +124,8 @@ def _a(href: Optional[str], text: str) -> str:
     return f'<a href="{_h(href)}">{_h(text)}</a>' if href else _h(text)
 
 
-def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional[dict] = None) -> Markup:
+def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional[dict] = None,
+               jump: Optional[tuple[str, str]] = None) -> Markup:
     """One diary. ``mode`` (plugin option search_diaries) says what search
     indexes: full = everything; summary = the review and the market
     information items — what reviewers distil upward — (the visit table and the
@@ -130,7 +135,8 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
     Built as plain strings, every record text through ``_h`` (a city renders
     25,000 diaries and 600,000 visit rows: Markup arithmetic was half the time).
     ``shops``: the page's retailer cells by id (a manager visits the same
-    shops all month), filled as they are made."""
+    shops all month), filled as they are made. ``jump``: (long, short) link
+    prefixes of the manager's own shops (``SiteData.jump``)."""
     review = diary.review
     shops = {} if shops is None else shops
     cls = "crm-diary" + ("" if review else " crm-unreviewed")
@@ -156,7 +162,10 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
         for v in diary.visits:  # cells as escaped HTML (table(escaped=True))
             shop = shops.get(v.retailer)
             if shop is None:
-                shop = shops[v.retailer] = _a(data.retailer_href(here, v.retailer), data.shop(v.retailer))
+                href = data.retailer_href(here, v.retailer)
+                if jump is not None and href is not None and href.startswith(jump[0] + "#"):
+                    href = jump[1] + href[len(jump[0]):]  # ../#r-04896, see SiteData.jump
+                shop = shops[v.retailer] = _a(href, data.shop(v.retailer))
             purpose = _PURPOSES.get(v.purpose)
             if purpose is None:
                 purpose = _PURPOSES[v.purpose] = "" if v.purpose.value == "routine" else _h(PURPOSE_ZH.get(v.purpose, v.purpose.value))
@@ -207,8 +216,11 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
     mode = data.search_diaries
     body = [heading(1, f"{person.name} 的日记 {month}")]
     reviewed = sum(1 for d in diaries if d.review)
+    jump = data.jump(here, person.id)
+    # where jump.js finds the prefixes to turn back (said once a page)
+    attrs_ = f' data-jump-from="{_h(jump[1])}#" data-jump-to="{_h(jump[0])}#"' if jump else ""
     body.append(block(Markup(
-        f"<p>{link(data.href(here, manager_page(person.id)), person.name)}（{esc(data.unit_name(person.unit))}）"
+        f"<p{attrs_}>{link(data.href(here, manager_page(person.id)), person.name)}（{esc(data.unit_name(person.unit))}）"
         f"本月日记 {len(diaries)} 篇，已批阅 {reviewed} 篇，"
         f"未批阅 {len(diaries) - reviewed} 篇。{LEGEND}</p>"
     )))
@@ -228,10 +240,39 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
         late = late_reviews.get(diary.date)
         title = day_label(diary.date) + ("" if diary.review else " 未批阅") + (" 批阅超时" if late is not None and diary.review else "")
         body.append(heading(2, title, f"d-{diary.date.isoformat()}"))
-        body.append(block(diary_html(data, here, diary, mode, shops)))
+        body.append(block(diary_html(data, here, diary, mode, shops, jump)))
         entries.append((f"d-{diary.date.isoformat()}", title, search_text(diary, mode)))
     return Page(here, f"{person.name} {month}", body, section="diaries", in_nav=False, search=(mode != "none"),
                 search_entries=None if mode == "full" else entries)
+
+
+def manager_index(data: SiteData, person: Any) -> Page:
+    """``diaries/<mid>/``: a manager's months, and the shops of the territory
+    under their ids. The month pages link their visits' shops here
+    (``../#r-04896``); jump.js sends such a link on to the archive (and
+    turns them into direct links when a month page loads). Without
+    JavaScript the shop's entry here is one more click."""
+    here = diary_index_page(person.id)
+    body = [heading(1, f"{person.name} 的日记")]
+    body.append(block(Markup(
+        f"<p>{link(data.href(here, manager_page(person.id)), person.name)}（{esc(data.unit_name(person.unit))}）"
+        "各月的日记与批阅，以及辖区零售户（点店名查看经营档案）。</p>"
+    )))
+    rows = []
+    for month, diaries in sorted(data.diaries_by_manager.get(person.id, {}).items(), reverse=True):
+        reviewed = sum(1 for d in diaries if d.review)
+        rows.append([link(data.href(here, diary_month_page(person.id, month)), month), len(diaries), reviewed,
+                     Markup(badge(len(diaries) - reviewed, "warn")) if len(diaries) > reviewed else 0])
+    body.append(heading(2, "各月日记", "months"))
+    body.append(block(table(["月份", "日记", "已批阅", "未批阅"], rows, compact=True)))
+    own = data.own_territory(person.id)
+    if own is not None:
+        page, retailers = own
+        body.append(heading(2, f"辖区零售户（{len(retailers)} 户）", "shops"))
+        items = "".join([f'<li id="{_h(r.id)}"><a href="{_h(data.href(here, page, r.id))}">{_h(r.basic.shop_name)}</a>'
+                         for r in retailers])
+        body.append(block(Markup(f'<ul class="crm-jump">{items}</ul>')))
+    return Page(here, f"{person.name} 的日记", body, section="diaries", in_nav=False, search=False)
 
 
 def search_text(diary: Any, mode: str) -> str:

@@ -141,6 +141,11 @@ def territory(data: SiteData, dept: Any, mid: str, retailers: list[Any], sales: 
     if not data._history()["retailers"]:
         # said once here, not under each of the page's hundreds of archives
         body.append(block(Markup('<p class="crm-note">没有 git 历史（或尚未提交）：各户的修改记录提交后显示。</p>')))
+    if data.privacy.hides_all:
+        # said once here: a public city build said it under each of 20,000 archives (4 MB)
+        from .privacy import LABELS
+
+        body.append(block(Markup(f'<p class="crm-note">公开版：各户的个人信息（{"、".join(LABELS)}）已隐藏。</p>')))
     entries = [("", f"{name} 辖区零售户（{dept.name}）", f"客户经理 {name}，共 {len(retailers)} 户。")]
     for r in retailers:
         body.append(heading(2, f"{r.basic.shop_name}（{r.id}）", r.id))
@@ -191,7 +196,8 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         ("经营面积", f"{b.floor_area:g} 平方米"), ("经营范围", b.business_scope or "—"),
         ("商圈", LOCATION_ZH[b.location]), ("开业日期", b.opened.isoformat() if b.opened else "—"), ("状态", status),
     ], "基本信息")
-    personal = _kv(_personal_rows(data, r), "个人信息")
+    # nothing but masked fields: the territory page says it once (hides_all)
+    personal = Markup("") if data.privacy.hides_all else _kv(_personal_rows(data, r), "个人信息")
     violations = "；".join(
         f"{v.date.isoformat()} {VIOLATION_ZH.get(v.kind.value, v.kind.value)}{'' if v.confirmed else '（未查实）'}{(' ' + v.note) if v.note else ''}"
         for v in m.violations

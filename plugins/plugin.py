@@ -28,7 +28,7 @@ from .render import Heading
 log = get_plugin_logger(__name__)
 
 ASSETS = Path(__file__).parent / "assets"
-ASSET_FILES = ("crmdocs.css", "table-filter.js")
+ASSET_FILES = ("crmdocs.css", "table-filter.js", "jump.js")
 ASSET_DIR = "assets/crmdocs"
 # offline builds (Material's offline plugin on): the WebWorker shim search needs
 # on file:// pages, shipped with the site instead of loaded from a CDN

@@ -34,6 +34,12 @@ class Privacy:
     def public(self) -> bool:
         return self.profile == "public"
 
+    @property
+    def hides_all(self) -> bool:
+        """Every personal field is masked (public profile, owner names masked
+        too): pages say so once instead of under each retailer."""
+        return self.public and self.mask_owner_names
+
     def owner_name(self, r: Retailer) -> str:
         if self.public and self.mask_owner_names:
             return MASK
@@ -60,7 +66,8 @@ class Privacy:
         return CARE_GROUP_ZH[r.personal.care_group] if r.personal.care_group else "—"
 
     def rows(self, r: Retailer) -> list[tuple[str, str]]:
-        """The personal group as (label, value) rows, masked as the profile says."""
+        """The personal group as (label, value) rows, masked as the profile says
+        (labels: ``LABELS``)."""
         return [
             ("负责人", self.owner_name(r)),
             ("联系电话", self.phone(r)),
@@ -68,3 +75,6 @@ class Privacy:
             ("身份证号", self.id_number(r)),
             ("关爱群体", self.care_group(r)),
         ]
+
+
+LABELS = ("负责人", "联系电话", "生日", "身份证号", "关爱群体")  # Privacy.rows, in its order

@@ -171,9 +171,9 @@ class Block(str):
 
 def kv(rows: Iterable[Sequence[Any]], title: str = "", compact: bool = False) -> Markup:
     """Label → value pairs as a definition list (smaller than a table).
-    ``compact`` leaves out ``</dd>`` (optional in HTML5), as :func:`table` does."""
-    end = "" if compact else "</dd>"
-    items = "".join([f"<dt>{_h(k)}</dt><dd>{_h(v)}{end}" for k, v in rows])
+    ``compact`` leaves out ``</dt>`` and ``</dd>`` (optional in HTML5), as :func:`table` does."""
+    dt_end, end = ("", "") if compact else ("</dt>", "</dd>")
+    items = "".join([f"<dt>{_h(k)}{dt_end}<dd>{_h(v)}{end}" for k, v in rows])
     head = f'<p class="crm-label">{_h(title)}</p>' if title else ""
     return Markup(f'<div class="crm-card">{head}<dl class="crm-kv">{items}</dl></div>')
 

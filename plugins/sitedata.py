@@ -74,6 +74,12 @@ def diary_month_page(mid: str, month: str) -> str:
     return f"diaries/{mid}/{month}.md"
 
 
+def diary_index_page(mid: str) -> str:
+    """A manager's diaries: the months, and the shops of the territory (the
+    short way the month pages link their visits, see ``SiteData.jump``)."""
+    return f"diaries/{mid}/index.md"
+
+
 def department_page(dept: str) -> str:
     return f"retailers/{dept}/index.md"
 
@@ -274,6 +280,31 @@ class SiteData:
         href = None if r is None else self.href(here, territory_page(r.management.department, r.management.manager), rid)
         self._retailer_hrefs[key] = href
         return href
+
+    def own_territory(self, mid: str) -> Optional[tuple[str, list[Retailer]]]:
+        """The territory page holding most of a manager's retailers, and those
+        retailers (a territory page is one department's share of them)."""
+        by_dept: dict[str, list[Retailer]] = defaultdict(list)
+        for r in self.retailers_by_manager.get(mid, []):
+            by_dept[r.management.department].append(r)
+        if not by_dept:
+            return None
+        dept = max(sorted(by_dept), key=lambda d: len(by_dept[d]))
+        return territory_page(dept, mid), by_dept[dept]
+
+    def jump(self, here: str, mid: str) -> Optional[tuple[str, str]]:
+        """(long, short): page ``here`` may link a shop of the manager's own
+        territory as ``short#r-…`` instead of ``long#r-…`` — through the
+        manager's diary index (``diaries/<mid>/``), which lists those shops
+        under their ids and sends such a link on to the archive. A month's
+        diaries link ~650 visits: ``../#r-04896`` is 11 bytes,
+        ``../../../retailers/d-hedong/cm-cai-fan/#r-04896`` 47. The page's
+        script (assets/crmdocs/jump.js) turns the short links back into the
+        long ones when it loads, so a click goes straight to the archive."""
+        own = self.own_territory(mid)
+        if own is None:
+            return None
+        return self.href(here, own[0]), self.href(here, diary_index_page(mid))
 
     def manager_href(self, here: str, mid: str) -> Optional[str]:
         p = self.repo.people.get(mid)

@@ -296,9 +296,12 @@ def test_public_build_holds_no_personal_data(public_site):
             if p.owner_name in own:
                 leaks.append(f"{r.id} owner {p.owner_name}")
     assert not leaks, leaks[:10]
-    # care groups: the field is shown masked, never with a value
-    assert "关爱群体</dt><dd>（已隐藏）" in text
-    assert not re.search(r"关爱群体</dt><dd>(?!（已隐藏）)", text)
+    # care groups: the territory pages say once that personal fields are hidden
+    # (not under each archive), and no card shows the field with a value
+    assert mask_names  # the demo's policy: every personal field hidden
+    assert "公开版：各户的个人信息（负责人、联系电话、生日、身份证号、关爱群体）已隐藏。" in text
+    assert "<p class=\"crm-label\">个人信息</p>" not in text
+    assert not re.search(r"关爱群体(</dt>)?<dd>(?!（已隐藏）)", text)
     assert "五保户" not in text and "烈士家属" not in text
 
 
@@ -482,3 +485,15 @@ def test_a_failing_page_worker_falls_back_to_this_process(monkeypatch):
     assert P._Fork(lambda: ["页"]).result() == ["页"]
     monkeypatch.setattr(P, "_idle_core", lambda: False)
     assert P._Fork(lambda: ["页"]).result() is None  # no idle core: not forked
+
+
+def test_public_archive_shows_owner_name_when_the_policy_allows(mini, tmp_path):
+    """Owner names shown (policy): the archive keeps its personal card, the
+    other fields masked on it, and the page does not claim all are hidden."""
+    setup_site(mini.root)
+    mini.edit("policy.yaml", lambda d: d.update(privacy={"mask_owner_names": False}))
+    site = build(mini.root, tmp_path / "public", profile="public", strict=False)
+    text = page(site, "retailers/d-east/cm-li")
+    assert '<p class="crm-label">个人信息</p>' in text and "张三" in text
+    assert "联系电话、生日、身份证号、关爱群体<dd>（已隐藏）" in text
+    assert "13812345678" not in text and "公开版：各户的个人信息" not in text

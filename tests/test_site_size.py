@@ -1,0 +1,159 @@
+"""Bytes of the report site (issue 7: a city's build under 300 MB). Diary month
+pages are most of it: ~650 visit rows a page, each linking its shop's archive.
+Rows link the shops of the manager's own territory through the manager's
+diary index (``../#r-…``, not ``../../../retailers/<dept>/<manager>/#r-…``);
+the index lists those shops under their ids with the archive's address, and
+its script (assets/crmdocs/jump.js) turns the short links back into direct
+ones when a month page loads. Also: public archives say once a page that
+personal data is hidden, and no footer link leaves the site.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from test_browser import CHROMIUM, browser, page as browser_page, server, shot  # noqa: F401 - fixtures
+from test_site import demo_records, html_files, page, read
+
+ROW = re.compile(r"<tr><td>\d\d:\d\d<td>(.*?)(?=<tr>|</tbody>)")
+SHOP = re.compile(r'<td><a href="([^"]*)">')
+
+
+def _month_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.glob("diaries/*/*/index.html"))
+
+
+def _manager_month(site: Path) -> tuple[str, Path]:
+    """A manager and a month page of theirs that links own shops (in the demo
+    some managers spent a month in another territory)."""
+    for path in _month_pages(site):
+        if '<td><a href="../#r-' in read(path):
+            return path.parent.parent.name, path
+    raise AssertionError("no month page links a shop of its own territory")
+
+
+def test_visit_rows_link_own_shops_through_the_manager_index(demo_site):
+    repo = demo_records()
+    checked = 0
+    for path in _month_pages(demo_site):
+        mid = path.parent.parent.name
+        text = read(path)
+        m = re.search(r'<p data-jump-from="\.\./#" data-jump-to="\.\./\.\./\.\./(retailers/[^/"]+/[^/"]+/)#">', text)
+        assert m, path
+        territory = m.group(1)
+        for href in SHOP.findall(text):
+            rid = href.rsplit("#", 1)[-1]
+            r = repo.retailers[rid]
+            own = f"retailers/{r.management.department}/{r.management.manager}/" == territory
+            # own shops the short way; a shop of another territory keeps its full link
+            assert href == (f"../#{rid}" if own else f"../../../retailers/{r.management.department}/{r.management.manager}/#{rid}")
+            checked += 1
+        assert repo.people[mid].role.value == "customer_manager"
+    assert checked > 1000
+
+
+def test_manager_index_lists_every_own_shop_with_its_archive(demo_site):
+    repo = demo_records()
+    for index in sorted(demo_site.glob("diaries/*/index.html")):
+        mid = index.parent.name
+        text = read(index)
+        items = dict(re.findall(r'<li id="(r-\d+)"><a href="([^"]+)">', text))
+        shops = [r for r in repo.retailers.values() if r.management.manager == mid]
+        assert items and len(items) == len(shops), mid
+        for r in shops:
+            assert items[r.id] == f"../../retailers/{r.management.department}/{mid}/#{r.id}"
+        # the short links of the month pages all land on an id listed here
+        for month in index.parent.glob("*/index.html"):
+            for rid in re.findall(r'href="\.\./#(r-\d+)"', read(month)):
+                assert rid in items, (month, rid)
+        assert "各月日记" in text and 'href="2026-' in text  # the months, linked
+
+
+def test_offline_copy_links_shops_through_the_index_file(demo_offline_site):
+    month = next(p for p in sorted(demo_offline_site.glob("diaries/*/20*.html")) if 'href="index.html#r-' in read(p))
+    text = read(month)
+    assert re.search(r'data-jump-from="index\.html#" data-jump-to="\.\./\.\./retailers/[^/"]+/[^/"]+\.html#"', text)
+    assert re.search(r'<td><a href="index\.html#r-\d+">', text)
+    assert (month.parent / "index.html").is_file()
+
+
+def test_visit_rows_stay_small(demo_site):
+    """A city writes ~700,000 visit rows a year: the row's markup, not its
+    text, must stay small (a full link alone was 62 bytes of ~230)."""
+    rows = size = 0
+    for path in _month_pages(demo_site):
+        for row in ROW.findall(read(path)):
+            rows += 1
+            markup = re.sub(r">[^<]*<", "><", "<td>" + row)  # tags only
+            size += len(markup.encode())
+    assert rows > 1000
+    # six <td>, <a href="../#r-00001"> and </a>, the notes' <b> labels and <br>: ~76 bytes;
+    # with the archive's full address in every link it was ~112
+    assert size / rows < 90, size / rows
+
+
+def test_public_archives_say_once_that_personal_data_is_hidden(demo_site):
+    repo = demo_records()
+    r = next(iter(repo.retailers.values()))
+    text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
+    assert text.count("已隐藏") == 1
+    assert "公开版：各户的个人信息（负责人、联系电话、生日、身份证号、关爱群体）已隐藏。" in text
+    assert "个人信息</p>" not in text
+
+
+def test_definition_lists_leave_out_optional_end_tags(demo_site):
+    repo = demo_records()
+    r = next(iter(repo.retailers.values()))
+    text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
+    assert "<dt>许可证号<dd>" in text and "</dt>" not in text.split('<div class="crm-retailer">', 1)[1]
+
+
+def test_no_footer_link_leaves_the_site(demo_site):
+    for path in html_files(demo_site):
+        assert "squidfunk.github.io" not in read(path), path
+    assert "Made with" not in page(demo_site, "")
+
+
+# ---------------------------------------------------------------- in a browser
+
+
+def test_shop_link_goes_straight_to_the_archive(browser_page, server, demo_site):
+    pg = browser_page
+    mid, path = _manager_month(demo_site)
+    month = path.parent.name
+    pg.goto(f"{server}diaries/{mid}/{month}/", wait_until="load")
+    link = pg.locator("table.crm-visits a").first
+    href = link.get_attribute("href")
+    assert re.fullmatch(r"\.\./\.\./\.\./retailers/[^/]+/[^/]+/#r-\d+", href), href  # made direct by jump.js
+    rid = href.rsplit("#", 1)[1]
+    name = link.inner_text()
+    link.click()
+    pg.wait_for_url(re.compile(rf".*/retailers/[^/]+/{mid}/#{rid}$"))
+    assert name in pg.locator(f"[id='{rid}']").inner_text()
+    # the short address itself (a copied link, no script on the diary page) goes on to the archive
+    pg.goto(f"{server}diaries/{mid}/#{rid}", wait_until="load")
+    pg.wait_for_url(re.compile(rf".*/retailers/[^/]+/{mid}/#{rid}$"))
+    shot(pg, "diary-shop-archive")
+    assert pg.errors == []
+
+
+def test_shop_link_without_javascript_shows_the_shop_on_the_index(browser, server, demo_site):
+    mid, path = _manager_month(demo_site)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}diaries/{mid}/{path.parent.name}/", wait_until="load")
+        link = pg.locator("table.crm-visits a[href^='../#']").first
+        rid = link.get_attribute("href").rsplit("#", 1)[1]
+        name = link.inner_text()
+        link.click()
+        pg.wait_for_url(re.compile(rf".*/diaries/{mid}/#{rid}$"))
+        shop = pg.locator(f"li[id='{rid}'] a")
+        assert shop.inner_text() == name and shop.is_visible()
+        shop.click()
+        pg.wait_for_url(re.compile(rf".*/retailers/[^/]+/{mid}/#{rid}$"))
+    finally:
+        context.close()
