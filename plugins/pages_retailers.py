@@ -207,7 +207,8 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     adj = r.sales.adjustment
     adjustment = (f"{adj.coefficient:g}（{adj.reason}；批准人 {data.person_name(adj.approver)}；{adj.since.isoformat()} 起）"
                   if adj else f"{data.policy.limits.coefficient.default:g}（默认）")
-    rows = [("客户经理", link(data.manager_href(here, m.manager), data.person_name(m.manager)))]
+    # the manager: the territory page's title and first line (not each archive's)
+    rows = []
     if history:
         rows.append(("以前的客户经理", history))
     rows += [

@@ -422,6 +422,26 @@ _MATERIAL_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 _CONTENT_START = '<article class="md-content__inner'
 _BLANKS = re.compile(r"\n\s+")
+_CONFIG_START = '<script id="__config" type="application/json">'
+_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape_config(tail: str) -> str:
+    """Material's config script (its translations: Chinese as \\u escapes,
+    ~1.3 KB on every page) with the non-ASCII escapes written as UTF-8:
+    the same JSON, ~0.6 KB less a page. ASCII escapes (\\u003c for ``<``,
+    which keeps ``</script>`` out of the script) stay."""
+    start = tail.find(_CONFIG_START)
+    end = tail.find("</script>", start)
+    if start < 0 or end < 0:
+        return tail
+    start += len(_CONFIG_START)
+
+    def char(m: re.Match) -> str:
+        code = int(m.group(1), 16)
+        return m.group(0) if code < 0x80 or 0xD800 <= code < 0xE000 else chr(code)
+
+    return tail[:start] + _ESCAPED.sub(char, tail[start:end]) + tail[end:]
 
 
 def _cpu() -> float:
@@ -433,13 +453,14 @@ def _cpu() -> float:
 def squeeze_chrome(html: str) -> str:
     """The page with the template's runs of blank lines and indentation outside
     the content collapsed to one newline (browsers render the same: the chrome
-    holds no <pre> or <textarea>). Pages without Material's content element
+    holds no <pre> or <textarea>), and Material's config script in UTF-8
+    (:func:`_unescape_config`). Pages without Material's content element
     come back unchanged."""
     start = html.find(_CONTENT_START)
     end = html.rfind("</article>")
     if start < 0 or end < start:
         return html
-    return _BLANKS.sub("\n", html[:start]) + html[start:end] + _BLANKS.sub("\n", html[end:])
+    return _BLANKS.sub("\n", html[:start]) + html[start:end] + _unescape_config(_BLANKS.sub("\n", html[end:]))
 
 
 def offline_build(config) -> bool:

@@ -157,3 +157,27 @@ def test_shop_link_without_javascript_shows_the_shop_on_the_index(browser, serve
         pg.wait_for_url(re.compile(rf".*/retailers/[^/]+/{mid}/#{rid}$"))
     finally:
         context.close()
+
+
+def test_material_config_script_is_utf8_and_the_same_json(demo_site):
+    import json
+
+    text = page(demo_site, "")
+    script = re.search(r'<script id="__config" type="application/json">(.*?)</script>', text).group(1)
+    assert "已复制" in script and not re.search(r"\\u[4-9][0-9a-f]{3}", script)
+    config = json.loads(script)
+    assert config["translations"]["clipboard.copied"] == "已复制" and config["base"] == "."
+
+
+def test_unescape_keeps_ascii_escapes_that_guard_the_script():
+    from crmdocs.plugins.plugin import squeeze_chrome
+
+    html = ('<article class="md-content__inner">x</article>\n  \n<script id="__config" type="application/json">'
+            '{"a": "\\u5df2\\u003c/script\\u003e", "b": "\\ud83d\\ude00"}</script>')
+    out = squeeze_chrome(html)
+    assert '{"a": "已\\u003c/script\\u003e", "b": "\\ud83d\\ude00"}' in out
+
+
+def test_headings_carry_no_english_tooltip(demo_site):
+    text = page(demo_site, "managers")
+    assert 'class="headerlink" href="#' in text and "Permanent link" not in text
