@@ -453,6 +453,10 @@ def write_sales_csv(rows: Iterable[Sequence[Any]]) -> str:
 
 _EPOCH_MONDAY_SHIFT = 3  # 1970-01-01 was a Thursday
 
+# rows per block where per-row work is done block by block: ~8 MB temporaries
+# that the allocator reuses, instead of fresh 100 MB ones at city scale
+CHUNK = 1 << 20
+
 
 def week_of(days: np.ndarray | dt.date) -> np.ndarray | int:
     """Monday-based week index: equal for all days of one ISO week."""
@@ -618,15 +622,29 @@ def pairs(sales: SalesData) -> Pairs:
     sales.finish()
     if "pairs" not in sales._cache:
         n_b = max(1, len(sales.brand_ids))
-        key = sales.retailer.astype(np.int64) * n_b + sales.brand
         cells = len(sales.retailer_ids) * n_b
+        n = len(sales.retailer)
+
+        def keys(a: int) -> np.ndarray:
+            key = sales.retailer[a:a + CHUNK].astype(np.int64)
+            key *= n_b
+            key += sales.brand[a:a + CHUNK]
+            return key
+
         if cells <= 50_000_000:
-            # dense retailer × brand grid: O(rows), no sort; pairs come out ordered
-            uniq = np.flatnonzero(np.bincount(key, minlength=cells))
+            # dense retailer × brand grid: O(rows), no sort; pairs come out ordered; the
+            # rows' keys block by block (no 100 MB per-row key array)
+            seen = np.zeros(cells, bool)
+            for a in range(0, n, CHUNK):
+                seen[keys(a)] = True
+            uniq = np.flatnonzero(seen)
             at = np.full(cells, -1, np.int32)
             at[uniq] = np.arange(len(uniq), dtype=np.int32)
-            inv = at[key]
+            inv = np.empty(n, np.int32)
+            for a in range(0, n, CHUNK):
+                inv[a:a + CHUNK] = at[keys(a)]
         else:
+            key = sales.retailer.astype(np.int64) * n_b + sales.brand
             uniq, inv = np.unique(key, return_inverse=True)
         sales._cache["pairs"] = Pairs(sales, (uniq // n_b).astype(np.int32), (uniq % n_b).astype(np.int32), inv.astype(np.int32, copy=False))
     return sales._cache["pairs"]

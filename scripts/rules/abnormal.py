@@ -36,7 +36,7 @@ from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
 
 from .. import sales as S
 from .limits import limits_at
-from .retail import fast_model, r2, retail, without_gc
+from .retail import CHUNK, as_f8, fast_model, r2, retail, without_gc
 
 NAME = "abnormal"
 
@@ -57,15 +57,23 @@ def _fmt(x: float) -> str:
 def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: np.ndarray, n_orders: int):
     """Order lines (one brand of one order): pair, quantity and order of each.
     A line is every row of one brand in one order, summed; in the usual
-    export each row is a line by itself, found with one count over a dense
-    (order × brand) grid — no sort."""
+    export each row is a line by itself (then the rows' own arrays are
+    returned), found by marking each row's (order × brand) cell in a dense
+    grid of bools block by block — no sort, no per-row key array."""
     nb = int(row_brand.max(initial=0)) + 1
     if n_orders * nb <= 60_000_000:
-        key = o_inv.astype(np.int64, copy=False) * nb + row_brand
-        counts = np.bincount(key, minlength=n_orders * nb)
-        if counts.max(initial=0) <= 1:
+        seen = np.zeros(n_orders * nb, bool)
+        for a in range(0, len(o_inv), CHUNK):
+            key = o_inv[a:a + CHUNK].astype(np.int64)
+            key *= nb
+            key += row_brand[a:a + CHUNK]
+            seen[key] = True
+        if np.count_nonzero(seen) == len(o_inv):
             return row_pair, qty, o_inv
+        del seen
         # a few lines span rows: only those rows are sorted and summed
+        key = o_inv.astype(np.int64) * nb + row_brand
+        counts = np.bincount(key, minlength=n_orders * nb)
         multi = counts[key] > 1
         one, rest = np.flatnonzero(~multi), np.flatnonzero(multi)
         _, first, line = np.unique(key[rest], return_index=True, return_inverse=True)
@@ -78,6 +86,48 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     return row_pair[first], np.rint(q).astype(np.int64), o_inv[first]
 
 
+def _orders(R, sel, mgr_rows: np.ndarray):
+    """The orders — (retailer, day) cells with a row — sorted by retailer then
+    day: (cell key, cartons, manager) per order and the order of every row
+    of ``sel`` (int32). Worked out block by block over a dense (retailer ×
+    day) grid: no sort, and no per-row cell array."""
+    D = R.days
+    cells = R.n * D
+    n_sel = len(R.row_r) if isinstance(sel, slice) else len(sel)
+    o_inv = np.empty(n_sel, np.int32)  # order numbers fit 4 bytes: half the per-row index
+    quantity = R.sales.quantity
+    if cells <= 60_000_000:
+        occupied = np.zeros(cells, bool)
+        for _, cell in R.row_chunks():
+            occupied[cell] = True
+        okey = np.flatnonzero(occupied)
+        pos = np.cumsum(occupied, dtype=np.int32)  # an occupied cell's order number + 1
+        del occupied
+        pos -= 1
+        o_qf = np.zeros(len(okey))
+        o_mgr = np.full(len(okey), -1, np.int32)
+        at = 0
+        for rows, cell in R.row_chunks():
+            mine = pos[cell]
+            o_inv[at:at + len(mine)] = mine
+            at += len(mine)
+            np.add.at(o_qf, mine, as_f8(quantity[rows]))  # each order's rows in row order
+            o_mgr[mine] = mgr_rows[rows]  # one manager per retailer and day
+        del pos
+        return okey, np.rint(o_qf).astype(np.int64), o_mgr, o_inv
+    flat = np.concatenate([cell for _, cell in R.row_chunks()])
+    okey, o_first, inv = np.unique(flat, return_index=True, return_inverse=True)
+    o_inv[:] = inv.ravel()
+    o_q = np.bincount(inv.ravel(), weights=quantity[sel]).astype(np.int64)
+    return okey, o_q, mgr_rows[sel][o_first], o_inv
+
+
+def _in_day_order(day: np.ndarray) -> bool:
+    """Whether the rows come sorted by day (checked block by block)."""
+    n = len(day)
+    return all(bool(np.all(day[a + 1:min(a + CHUNK + 1, n)] >= day[a:min(a + CHUNK, n - 1)])) for a in range(0, n, CHUNK))
+
+
 def find(ctx) -> list[dict]:
     """Every abnormal order as a plain dict (date, retailer, manager, rule, …)."""
     R = retail(ctx)
@@ -85,28 +135,11 @@ def find(ctx) -> list[dict]:
     sales = R.sales
     if R.day0 is None or not (R.row_r >= 0).any():
         return []
-    sel, flat, D = R.row_cells()  # flat = retailer × D + day offset
+    D = R.days
+    sel = slice(None) if R.row_r.min() >= 0 else np.flatnonzero(R.row_r >= 0)  # the rows with an archive
     d0 = np.datetime64(R.day0.isoformat(), "D")
     mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
-    # orders: (retailer, day), sorted by retailer then day
-    cells = len(R.ids) * D
-    if cells <= 60_000_000:
-        # dense (retailer × day) grid: no sort needed, keys come out ordered
-        o_qall = np.bincount(flat, weights=S.as_float(sales, "quantity")[sel], minlength=cells)
-        # a cell is an order when it has a row; when every row has cartons, when its total is > 0
-        okey = np.flatnonzero(o_qall if sales.quantity.min() > 0 else np.bincount(flat, minlength=cells))
-        pos = np.full(cells, -1, np.int32)  # order numbers fit 4 bytes: half the per-row index
-        pos[okey] = np.arange(len(okey), dtype=np.int32)
-        o_inv = pos[flat]
-        o_q = np.rint(o_qall[okey]).astype(np.int64)
-        mgr_cell = np.full(cells, -1, np.int32)
-        mgr_cell[flat] = mgr_rows[sel]
-        o_mgr = mgr_cell[okey]
-        del o_qall, pos, mgr_cell
-    else:
-        okey, o_first, o_inv = np.unique(flat, return_index=True, return_inverse=True)
-        o_q = np.bincount(o_inv, weights=sales.quantity[sel]).astype(np.int64)
-        o_mgr = mgr_rows[sel][o_first]
+    okey, o_q, o_mgr, o_inv = _orders(R, sel, mgr_rows)
     o_r = okey // D
     o_day = okey % D
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
@@ -127,16 +160,21 @@ def find(ctx) -> list[dict]:
     if pa.outside_limits.enabled:
         pairs = R.pairs()
         l_pair, l_q, l_order = _lines(pairs.pair[sel], sales.brand[sel], sales.quantity[sel], o_inv, len(okey))
-        l_week = o_week[l_order]
         w0 = int(o_week.min())
         # orders and lines grouped by week once (radix sort of small ints), sliced per week
         o_by_w = np.argsort((o_week - w0).astype(np.int16), kind="stable")
         o_cut = np.searchsorted(o_week[o_by_w], np.unique(o_week), side="left")
-        if bool(np.all(l_week[1:] >= l_week[:-1])):  # rows came sorted by day: lines are in week order
-            l_by_w, l_sorted_w = None, l_week
+        l_days = l_by_w = l_sorted_w = None
+        if l_order is o_inv and _in_day_order(sales.day[sel]):
+            # every row a line, rows sorted by day (the usual export): a week's lines are one slice
+            l_days = sales.day[sel]
         else:
-            l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
-            l_sorted_w = l_week[l_by_w]
+            l_week = o_week[l_order]
+            if bool(np.all(l_week[1:] >= l_week[:-1])):  # lines in week order
+                l_sorted_w = l_week
+            else:
+                l_by_w = np.argsort((l_week - w0).astype(np.int16), kind="stable")
+                l_sorted_w = l_week[l_by_w]
         # Limits stand on the W weeks before a week; in the first W weeks of the
         # sales data that window reaches before the data begins, so every retailer
         # would look "without history" and get its class default: those weeks'
@@ -168,8 +206,12 @@ def find(ctx) -> list[dict]:
                         f"订购总量 {q} 条，低于下限 {lo} 条（周转数 {_fmt(turn)} × 下限系数 "
                         f"{_fmt(lf)}，向下取整）(below the lower limit)",
                         limit=lo)
-            a, b = np.searchsorted(l_sorted_w, week, "left"), np.searchsorted(l_sorted_w, week, "right")
-            lw = np.arange(a, b) if l_by_w is None else l_by_w[a:b]
+            if l_days is not None:
+                monday = np.datetime64(S.week_start(int(week)).isoformat(), "D")
+                lw = np.arange(np.searchsorted(l_days, monday), np.searchsorted(l_days, monday + 7))
+            else:
+                a, b = np.searchsorted(l_sorted_w, week, "left"), np.searchsorted(l_sorted_w, week, "right")
+                lw = np.arange(a, b) if l_by_w is None else l_by_w[a:b]
             p, q = l_pair[lw], l_q[lw]
             up, lo = L.p_upper[p], L.p_lower[p]
             limited = up >= 0

@@ -94,16 +94,20 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
     for i, m in enumerate(months):
         table[span_month == sales_lib.month_index(m)] = i + 1
     table[span > np.datetime64(as_of, "D")] = 0
-    col = table[days - lo]
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in data.brand_ids] or [False])
-    flat = mgr.astype(np.int64)
-    flat += 1
-    flat *= nmo + 1
-    flat += col
-    flat *= 2
-    flat += key_brand[data.brand]
-    # cartons are whole numbers: the float sums are exact, in any order
-    sums = np.bincount(flat, weights=sales_lib.as_float(data, "quantity"), minlength=(nm + 1) * (nmo + 1) * 2).reshape(nm + 1, nmo + 1, 2)
+    size = (nm + 1) * (nmo + 1) * 2
+    sums = np.zeros(size)
+    for a in range(0, len(days), sales_lib.CHUNK):  # block by block: no 100 MB per-row temporaries
+        rows = slice(a, a + sales_lib.CHUNK)
+        flat = mgr[rows].astype(np.int64)
+        flat += 1
+        flat *= nmo + 1
+        flat += table[days[rows] - lo]
+        flat *= 2
+        flat += key_brand[data.brand[rows]]
+        # cartons are whole numbers: the float sums are exact, in any order
+        sums += np.bincount(flat, weights=data.quantity[rows].astype(np.float64), minlength=size)
+    sums = sums.reshape(nm + 1, nmo + 1, 2)
     key = sums[1:, 1:, 1]
     total = sums[1:, 1:, 0] + key
     return SalesByManager(managers, months, total, key)

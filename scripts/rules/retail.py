@@ -6,7 +6,9 @@ a :class:`Retail` with the retailers in id order (index ``i``) and:
 
 * ``daily_cum(value)``: (n, days) running daily totals so any day
   window ``[a, b)`` is ``window(value, a, b)`` in one subtraction;
-* per pair (retailer × brand) weekly quantities and their cumulative sums;
+* ``row_chunks()``: the sales rows block by block with their (retailer,
+  day) cell, for per-row work without 100 MB per-row temporaries;
+* per pair (retailer × brand) weekly quantities (``pair_weeks``, ``pair_window``);
 * percentile ranks within groups (``pct_rank``).
 
 Windows are half-open day ranges ``[start, end)``; a window of N weeks
@@ -19,7 +21,7 @@ import contextlib
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -28,6 +30,17 @@ from crmdocs.schemas.retailer import Status
 
 from .. import sales as S
 from ..repository import gc_paused
+
+
+CHUNK = S.CHUNK  # rows per block of per-row work: ~8 MB temporaries instead of 100 MB ones
+
+
+def as_f8(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64 with numpy's own float64 dtype: a view when they
+    are float64 already. Arrays that crossed a process boundary (pickled)
+    carry an equal but distinct dtype object, and ``np.add.at`` then takes its
+    slow element-by-element path (25 × slower, measured)."""
+    return values.view(np.float64) if values.dtype == np.float64 else values.astype(np.float64)
 
 
 def r2(x: float) -> float:
@@ -118,38 +131,47 @@ class Retail:
 
     # ------------------------------------------------------------ day windows
 
-    def row_cells(self) -> tuple[Any, np.ndarray, int]:
-        """(sel, cell, days): the rows with an archive (a slice when that is
-        every row) and their cell ``retailer × days + day offset from day0``
-        in a (retailers × days) grid; computed once for every rule that works
-        per retailer and day."""
-        if "row_cells" not in self._cache:
-            days = 0 if self.day0 is None else (self.day1 - self.day0).days + 1
-            sel: Any = slice(None)  # every row has an archive (the usual case): views, not copies
-            if len(self.row_r) and self.row_r.min() < 0:
-                sel = np.flatnonzero(self.row_r >= 0)
-            cell = self.row_r[sel].astype(np.int64)
-            if days:
-                cell *= days
-                cell += self.sales.day[sel].view(np.int64)
-                cell -= np.datetime64(self.day0.isoformat(), "D").astype(np.int64)
-            self._cache["row_cells"] = (sel, cell, days)
-        return self._cache["row_cells"]
+    @property
+    def days(self) -> int:
+        """Days from the first to the last sales day (the width of a day grid)."""
+        return 0 if self.day0 is None else (self.day1 - self.day0).days + 1
+
+    def row_chunks(self) -> Iterator[tuple[Any, np.ndarray]]:
+        """(rows, cell) per block of ``CHUNK`` sales rows, in row order: the
+        block's rows with an archive (a slice when that is every row of it)
+        and their cell ``retailer × days + day offset from day0`` in a
+        (retailers × days) grid. Worked out per block, so no per-row cell
+        array (100 MB at city scale) is kept or made whole."""
+        days = self.days
+        d0 = np.datetime64(self.day0.isoformat(), "D").astype(np.int64) if days else 0
+        day = self.sales.day.view(np.int64)
+        for a in range(0, len(self.row_r), CHUNK):
+            rows: Any = slice(a, min(a + CHUNK, len(self.row_r)))
+            r = self.row_r[rows]
+            if r.min() < 0:
+                keep = np.flatnonzero(r >= 0)
+                rows, r = keep + a, r[keep]
+            cell = r.astype(np.int64)
+            cell *= days
+            cell += day[rows]
+            cell -= d0
+            yield rows, cell
 
     def daily_cum(self, value: str) -> np.ndarray:
-        """(n, days) running totals per retailer: column j holds days 0 … j."""
+        """(n, days) running totals per retailer: column j holds days 0 … j.
+        Each day's total adds its rows in row order (as ``np.bincount`` would)."""
         key = f"cum_{value}"
         if key not in self._cache:
-            sel, flat, days = self.row_cells()
+            days = self.days
+            m = np.zeros(self.n * days)
             if days:
-                weights = S.as_float(self.sales, value)[sel]
-                m = np.bincount(flat, weights=weights, minlength=self.n * days).reshape(self.n, days)
-                np.cumsum(m, axis=1, out=m)  # in place: no second (retailers × days) array
-            else:
-                m = np.zeros((self.n, 0))
+                column = getattr(self.sales, value)
+                for rows, cell in self.row_chunks():
+                    np.add.at(m, cell, as_f8(column[rows]))
+            m = m.reshape(self.n, days)
+            np.cumsum(m, axis=1, out=m)  # in place: no second (retailers × days) array
             self._cache[key] = m
         return self._cache[key]
-
     def window(self, value: str, start: dt.date, end: dt.date) -> np.ndarray:
         """Totals per retailer over days ``start <= day < end``."""
         cum = self.daily_cum(value)
@@ -182,31 +204,36 @@ class Retail:
             return 0, 0
         return int(S.week_of(self.day0)), int(S.week_of(self.day1)) + 1
 
-    def pair_week_cum(self) -> np.ndarray:
-        """(weeks, n_pairs) running quantities per pair from ``week_range()[0]``:
-        row j holds weeks 0 … j (a week's row is contiguous). Cartons are
-        whole numbers, so the float sums are exact."""
-        if "pair_week_cum" not in self._cache:
+    def pair_weeks(self) -> np.ndarray:
+        """(weeks, n_pairs) quantities per pair and week from ``week_range()[0]``
+        (a week's row is contiguous), whole numbers summed exactly: int32
+        when the data's cartons cannot reach 2³¹ in any sum, else int64."""
+        if "pair_weeks" not in self._cache:
             w0, w1 = self.week_range()
             pairs = self.pairs()
             n_p = len(pairs)
-            # week-major cells: the rows of one week (the data comes by day) fall in one row
-            flat = S.weeks_since(self.sales, w0)  # every row lies in [w0, w1): day0 … day1
-            flat *= n_p
-            flat += pairs.pair
-            m = np.bincount(flat, weights=S.as_float(self.sales, "quantity"), minlength=(w1 - w0) * n_p)
-            del flat
-            m = m.reshape(w1 - w0, n_p)
-            np.cumsum(m, axis=0, out=m)
-            self._cache["pair_week_cum"] = m
-        return self._cache["pair_week_cum"]
+            sales = self.sales
+            q = sales.quantity
+            bound = sum(int(np.abs(q[a:a + CHUNK]).sum()) for a in range(0, len(q), CHUNK))
+            m = np.zeros((w1 - w0) * n_p, np.int32 if bound < 2**31 else np.int64)
+            day = sales.day.view(np.int64)
+            for a in range(0, len(q), CHUNK):
+                s = slice(a, a + CHUNK)
+                # week-major cells: every row lies in [w0, w1) (day0 … day1)
+                cell = day[s] + (S._EPOCH_MONDAY_SHIFT - 7 * w0)
+                cell //= 7  # (day + 3) // 7 − w0, as week_of
+                cell *= n_p
+                cell += pairs.pair[s]
+                np.add.at(m, cell, q[s].astype(m.dtype))
+            self._cache["pair_weeks"] = m.reshape(w1 - w0, n_p)
+        return self._cache["pair_weeks"]
 
     def pair_window(self, wa: int, wb: int) -> np.ndarray:
         """Quantity per pair over weeks ``wa <= w < wb`` (int64)."""
-        cum = self.pair_week_cum().T
+        m = self.pair_weeks()
         w0, _ = self.week_range()
-        out = _upto(cum, wb - w0) - _upto(cum, wa - w0)
-        return np.rint(out).astype(np.int64)
+        a, b = min(max(wa - w0, 0), len(m)), min(max(wb - w0, 0), len(m))
+        return m[a:b].sum(axis=0, dtype=np.int64) if b > a else np.zeros(m.shape[1], np.int64)
 
 
 def _upto(cum: np.ndarray, j: int) -> np.ndarray | float:
