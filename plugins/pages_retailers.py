@@ -245,7 +245,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(Markup('<p class="crm-label">投诉</p>'))
         parts.append(table(["编号", "受理时间", "内容", "处理状态"], [
             [c.id, c.received.strftime("%Y-%m-%d %H:%M"), c.content, complaint_state(data, c)] for c in complaints
-        ], compact=True))
+        ], compact=True, wrap=False))
     surveys = data.surveys_by_retailer.get(r.id, [])
     if surveys:
         sc = data.policy.survey_scores
@@ -253,7 +253,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
         parts.append(table(["期间", "日期", "产品质量", "服务", "品牌知名度", "意见"], [
             [s.period, s.date.isoformat(), f"{s.quality}（{sc.quality.get(s.quality, 0):g}）", f"{s.service}（{sc.service.get(s.service, 0):g}）",
              f"{s.brand_awareness}（{sc.brand_awareness.get(s.brand_awareness, 0):g}）", s.opinions] for s in surveys
-        ], compact=True))
+        ], compact=True, wrap=False))
     sales_rows = sales.rows(r.id)
     parts.append(Markup('<p class="crm-label">月销量（条 / 元）</p>'))
     if sales_rows:
@@ -290,5 +290,5 @@ def _changes_html(data: SiteData, rid: str) -> Markup:
                      status.get(c.status, "修改"), fields])
     more = f"，最近 {CHANGES_SHOWN} 次" if len(changes) > CHANGES_SHOWN else ""
     return (Markup(f'<p class="crm-label">修改记录（共 {len(changes)} 次{more}）</p>')
-            + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows, compact=True))
+            + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows, compact=True, wrap=False))
 

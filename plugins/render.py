@@ -125,6 +125,7 @@ def table(
     row_attrs: Optional[Sequence[dict]] = None,
     compact: bool = False,
     escaped: bool = False,
+    wrap: bool = True,
 ) -> Markup:
     """An HTML table. ``filters`` (one per column: ``"select"``, ``"text"`` or
     ``""``) turns on the vendored table filter. Tables are left out of the
@@ -136,7 +137,11 @@ def table(
     ``search=False``): Material's parser needs every end tag.
 
     ``escaped``: every cell is already HTML (built with ``_h``), taken as is —
-    the hot path of a city's 700,000 diary rows."""
+    the hot path of a city's 700,000 diary rows.
+
+    ``wrap=False``: no ``<div class="crm-table-wrap">`` around the table (it
+    scrolls sideways itself where the CSS says so: ``.crm-retailer`` tables,
+    ~60,000 small tables in a city's archives)."""
     rows = list(rows)
     if not rows:
         return Markup(f'<p class="crm-empty">{esc(empty)}</p>')
@@ -158,11 +163,9 @@ def table(
     # name, so an excluded element must not contain one of its own tag
     # (compact tables are on pages search does not parse: no need to say it)
     exclude = ' data-search-exclude="1"' if not search and not compact else ""
-    return Markup(
-        f'<div class="crm-table-wrap">'
-        f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
-        f"<thead><tr>{head}{'' if compact else '</tr>'}</thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
+    html = (f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
+            f"<thead><tr>{head}{'' if compact else '</tr>'}</thead><tbody>{''.join(body)}</tbody></table>")
+    return Markup(f'<div class="crm-table-wrap">{html}</div>' if wrap else html)
 
 
 class Block(str):

@@ -105,7 +105,8 @@ def tier_distribution(data: Any) -> list[tuple[str, int]]:
 
 def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False) -> Markup:
     """Class and tier history and limits of one retailer (for its archive);
-    ``compact``: tables without optional end tags (see render.table)."""
+    ``compact``: tables without optional end tags and without the scrolling
+    wrapper (see render.table: the archive's tables scroll themselves)."""
     idx = index(data)
     parts: list[Markup] = []
     hist = idx.class_history.get(rid, [])
@@ -120,7 +121,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
                       if d.composite is not None else (f"月量 {fmt_num(d.volume)}" if d.volume is not None else "无订购"))
             step = f"按分应为 {data.class_name(d.raw_class)}，每次最多升降一级" if d.capped else ""
             rows.append([month, data.class_name(d.class_) + (" 重点客户" if d.key else ""), fmt_num(d.composite, 1), values, base, step])
-        parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact))
+        parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact, wrap=not compact))
     thist = idx.tier_history.get(rid, [])
     parts.append(Markup('<p class="crm-label">档位</p>'))
     if not data.rules_ran or not idx.tier_periods:
@@ -132,7 +133,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
             if d.override is not None:
                 note += f"；人工调整 {d.computed_tier} → {d.override.tier}（{d.override.reason}，批准人 {data.person_name(d.override.approver)}）"
             rows.append([period, d.tier, fmt_num(d.score, 2), fmt_num(d.quantity), fmt_num(d.amount), note])
-        parts.append(table(["期间", "档位", "得分", "订购量（条）", "订购额（元）", "说明"], rows, empty="未定档。", compact=compact))
+        parts.append(table(["期间", "档位", "得分", "订购量（条）", "订购额（元）", "说明"], rows, empty="未定档。", compact=compact, wrap=not compact))
     parts.append(Markup('<p class="crm-label">订货上下限</p>'))
     lim = idx.latest_limits.get(rid)
     if not data.rules_ran or not idx.limit_months:
@@ -152,5 +153,5 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
             if line.main:
                 rows.append([data.brand_name(bid), fmt_num(line.quantity), fmt_num(line.turnover, 1),
                              "—" if line.lower is None else line.lower, "—" if line.upper is None else line.upper])
-        parts.append(table(["品牌", "统计期订购量（条）", "周转数（条/周）", "下限", "上限"], rows, compact=compact))
+        parts.append(table(["品牌", "统计期订购量（条）", "周转数（条/周）", "下限", "上限"], rows, compact=compact, wrap=not compact))
     return Markup("".join(parts))  # parts: all Markup

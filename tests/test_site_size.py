@@ -181,3 +181,15 @@ def test_unescape_keeps_ascii_escapes_that_guard_the_script():
 def test_headings_carry_no_english_tooltip(demo_site):
     text = page(demo_site, "managers")
     assert 'class="headerlink" href="#' in text and "Permanent link" not in text
+
+
+def test_archive_tables_scroll_themselves_without_a_wrapper(demo_site):
+    repo = demo_records()
+    r = next(iter(repo.retailers.values()))
+    text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
+    archives = text.split('<div class="crm-retailer">', 1)[1]
+    assert '<table class="crm-table">' in archives and "crm-table-wrap" not in archives
+    css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
+    assert re.search(r"\.crm-retailer table\.crm-table \{[^}]*overflow-x: auto", css)
+    # elsewhere (the department's filterable list) the wrapper stays
+    assert '<div class="crm-table-wrap"><table class="crm-table crm-filter">' in page(demo_site, f"retailers/{r.management.department}")
