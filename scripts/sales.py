@@ -687,7 +687,11 @@ def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray
     if history:
         # only the rows of retailers that changed hands (a few): no sort of every row
         codes = np.array([code for code, _ in history], dtype=sales.retailer.dtype)
-        rows = np.flatnonzero(np.isin(sales.retailer, codes))
+        moved = np.zeros(len(sales.retailer_ids), bool)
+        moved[codes] = True
+        # block by block: no per-row temporaries beyond a few MB (np.isin made 100 MB ones)
+        rows = np.concatenate([np.flatnonzero(moved[sales.retailer[a:a + CHUNK]]) + a
+                               for a in range(0, len(sales.retailer), CHUNK)] or [np.zeros(0, np.int64)])
         rows = rows[np.argsort(sales.retailer[rows], kind="stable")]
         bounds = np.searchsorted(sales.retailer[rows], np.r_[codes, codes.max() + 1])
         for n_h, (code, mgmt) in enumerate(history):

@@ -93,7 +93,7 @@ def _orders(R, sel, mgr_rows: np.ndarray):
     day) grid: no sort, and no per-row cell array."""
     D = R.days
     cells = R.n * D
-    n_sel = len(R.row_r) if isinstance(sel, slice) else len(sel)
+    n_sel = len(R.sales.day) if isinstance(sel, slice) else len(sel)
     o_inv = np.empty(n_sel, np.int32)  # order numbers fit 4 bytes: half the per-row index
     quantity = R.sales.quantity
     if cells <= 60_000_000:
@@ -133,10 +133,10 @@ def find(ctx) -> list[dict]:
     R = retail(ctx)
     pa = ctx.policy.abnormal
     sales = R.sales
-    if R.day0 is None or not (R.row_r >= 0).any():
+    sel = R.rows_with_archive()
+    if R.day0 is None or (not isinstance(sel, slice) and not len(sel)):
         return []
     D = R.days
-    sel = slice(None) if R.row_r.min() >= 0 else np.flatnonzero(R.row_r >= 0)  # the rows with an archive
     d0 = np.datetime64(R.day0.isoformat(), "D")
     mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
     okey, o_q, o_mgr, o_inv = _orders(R, sel, mgr_rows)

@@ -102,7 +102,6 @@ class Retail:
     active: np.ndarray  # bool
     sales: S.SalesData
     code: np.ndarray  # sales retailer code -> retailer index (-1 none)
-    row_r: np.ndarray  # per sales row: retailer index (-1 without archive)
     day0: Optional[dt.date]  # first sales day
     day1: Optional[dt.date]  # last sales day
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -136,6 +135,14 @@ class Retail:
         """Days from the first to the last sales day (the width of a day grid)."""
         return 0 if self.day0 is None else (self.day1 - self.day0).days + 1
 
+    def rows_with_archive(self) -> Any:
+        """The sales rows whose retailer has an archive: ``slice(None)`` when
+        that is every row (the usual case: views, not copies), else their
+        positions."""
+        if not len(self.code) or self.code.min() >= 0:
+            return slice(None)
+        return np.flatnonzero(self.code[self.sales.retailer] >= 0)
+
     def row_chunks(self) -> Iterator[tuple[Any, np.ndarray]]:
         """(rows, cell) per block of ``CHUNK`` sales rows, in row order: the
         block's rows with an archive (a slice when that is every row of it)
@@ -145,9 +152,10 @@ class Retail:
         days = self.days
         d0 = np.datetime64(self.day0.isoformat(), "D").astype(np.int64) if days else 0
         day = self.sales.day.view(np.int64)
-        for a in range(0, len(self.row_r), CHUNK):
-            rows: Any = slice(a, min(a + CHUNK, len(self.row_r)))
-            r = self.row_r[rows]
+        n = len(self.sales.retailer)
+        for a in range(0, n, CHUNK):
+            rows: Any = slice(a, min(a + CHUNK, n))
+            r = self.code[self.sales.retailer[rows]]  # the rows' retailer index (-1 without archive)
             if r.min() < 0:
                 keep = np.flatnonzero(r >= 0)
                 rows, r = keep + a, r[keep]
@@ -269,13 +277,12 @@ def retail(ctx) -> Retail:
     c_at = {c: i for i, c in enumerate(counties)}
     sales = repo.sales
     sales.finish()
-    code = np.full(len(sales.retailer_ids), -1, np.int32)  # 10⁷ rows: row_r in 4 bytes each
+    code = np.full(len(sales.retailer_ids), -1, np.int32)
     if sales.retailer_ids and ids:
         pos = np.searchsorted(np.array(ids, dtype=object), np.array(sales.retailer_ids, dtype=object))
         pos = np.minimum(pos, len(ids) - 1)
         hit = np.array(ids, dtype=object)[pos] == np.array(sales.retailer_ids, dtype=object)
         code[hit] = pos[hit]
-    row_r = code[sales.retailer] if len(sales.day) else np.zeros(0, np.int32)
     day0 = day1 = None
     if len(sales.day):
         day0 = sales.day.min().astype(dt.date)
@@ -287,7 +294,7 @@ def retail(ctx) -> Retail:
         county=np.array([c_at[counties_of[r.management.department]] for r in records], np.int64),
         counties=counties,
         active=np.array([r.status is Status.active for r in records], bool),
-        sales=sales, code=code, row_r=row_r, day0=day0, day1=day1,
+        sales=sales, code=code, day0=day0, day1=day1,
     )
     ctx.shared["retail"] = out
     return out
@@ -312,6 +319,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
 _FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]] = {}
 _new = object.__new__
 _set = object.__setattr__
+# ``__pydantic_fields_set__`` of the records built here: one set per distinct
+# list of given fields, shared by every record built with it, not one per
+# record (a set of 5+ names is 728 bytes: 330,000 records at city scale made
+# ~240 MB of fresh pages). Pydantic only ever adds to it (assigning a field
+# adds its name: a no-op for a field that was given), and nothing reads it
+# for computed records: they are dumped with ``exclude_none``, not
+# ``exclude_unset``.
+_GIVEN: dict[tuple[str, ...], set[str]] = {}
+
+
+def _given(keys: tuple[str, ...]) -> set[str]:
+    found = _GIVEN.get(keys)
+    if found is None:
+        found = _GIVEN[keys] = set(keys)
+    return found
 
 
 def fast_model(cls, data: dict):
@@ -333,7 +355,8 @@ def fast_model(cls, data: dict):
                 values_d[name] = f.default
         spec = _FIELDS[cls] = (tuple(fields), values_d, factories)
     names, plain_defaults, factories = spec
-    if tuple(data) == names:  # every field, in the model's order: the usual call
+    keys = tuple(data)
+    if keys == names:  # every field, in the model's order: the usual call
         values = data
     else:
         values = {}
@@ -348,7 +371,7 @@ def fast_model(cls, data: dict):
                 raise KeyError(f"{cls.__name__}.{name} missing")
     obj = _new(cls)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(data))
+    _set(obj, "__pydantic_fields_set__", _given(keys))
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
@@ -359,12 +382,12 @@ def fast_models(cls, rows) -> list:
     every field's value in the model's order (the loop of a file's table
     lines: 180,000 brand lines at city scale)."""
     names = tuple(cls.__pydantic_fields__)
-    every = set(names)
+    every = _given(names)
     out = []
     for values in rows:
         obj = _new(cls)
         _set(obj, "__dict__", dict(zip(names, values, strict=True)))
-        _set(obj, "__pydantic_fields_set__", set(every))
+        _set(obj, "__pydantic_fields_set__", every)
         _set(obj, "__pydantic_extra__", None)
         _set(obj, "__pydantic_private__", None)
         out.append(obj)
