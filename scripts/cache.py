@@ -621,6 +621,7 @@ def validate_report(
     stats: Optional[dict[str, Any]] = None,
     cached_only: bool = False,
     found: Optional[tuple[list[str], list[Diagnostic]]] = None,
+    looked: Optional[tuple[list[str], Any]] = None,
 ) -> Optional[Report]:
     """The validation report of the whole repository, using and refreshing the
     cache when ``use_cache``. ``stats`` (when given) receives how the run went:
@@ -632,7 +633,8 @@ def validate_report(
     code version or ``today``, a universe file changed).
 
     ``found``: what :func:`repository.discover` gave the caller just now (else
-    it is called here)."""
+    it is called here); ``looked``: :func:`_look` of those files, when the
+    caller has looked at them."""
     root = Path(root)
     today = today or dt.date.today()
     stats = stats if stats is not None else {}
@@ -654,7 +656,7 @@ def validate_report(
         return None  # (a cache for another day: its signature would differ; no need to hash every file to see it)
     if rels is None:
         rels, discover_diags = found if found is not None else discover(root)
-    pre = None
+    pre = looked if found is not None else None
     if looking is not None:  # the rest here, then the answer from elsewhere
         tail = _look(root, rels[split:])
         head = looking()

@@ -13,13 +13,14 @@ import gc
 import hashlib
 import os
 import stat
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, kind_of
+from .kinds import BY_NAME, COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, kind_of
 
 # pydantic, the schemas, the YAML reader and numpy are imported where first
 # needed: a run answered from the validation cache needs none of them
@@ -263,24 +264,31 @@ def read_record_bytes(root: Path | str, rel: str) -> bytes | Diagnostic:
     """The bytes of one record file (one open, one fstat, one read), or the
     problem that stops reading it: a folder, too large, not a regular file,
     unreadable."""
+    return _read_signed(root, rel)[0]
+
+
+def _read_signed(root: Path | str, rel: str) -> tuple[bytes | Diagnostic, str]:
+    """:func:`read_record_bytes`, and the file's stat signature as
+    ``cache._look`` writes it, taken before the read ("-" on a problem)."""
+    sig = "-"
     try:
         fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
     except IsADirectoryError:
-        return Diagnostic(rel, 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file")
+        return Diagnostic(rel, 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file"), sig
     except OSError as exc:
-        return Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable")
+        return Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable"), sig
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            return Diagnostic(rel, 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file")
+            return Diagnostic(rel, 0, 0, "", "这里应是文件，却是一个目录 (a directory where a file should be)", "error", "not_a_file"), sig
         if not stat.S_ISREG(st.st_mode):
-            return Diagnostic(rel, 0, 0, "", "这不是普通文件，不读取 (not a regular file)", "error", "not_a_file")
+            return Diagnostic(rel, 0, 0, "", "这不是普通文件，不读取 (not a regular file)", "error", "not_a_file"), sig
         size = st.st_size
         if size > MAX_FILE_BYTES:
             return Diagnostic(
                 rel, 0, 0, "", f"文件太大（{size // 1024} KB），一条记录不会超过 {MAX_FILE_BYTES // 1024} KB (file too large)",
                 "error", "too_large",
-            )
+            ), sig
         data = os.read(fd, size + 1)
         if len(data) > size:  # grew while being read: take what there is, up to the limit
             parts = [data]
@@ -288,10 +296,11 @@ def read_record_bytes(root: Path | str, rel: str) -> bytes | Diagnostic:
                 parts.append(part)
             data = b"".join(parts)
             if len(data) > MAX_FILE_BYTES:
-                return Diagnostic(rel, 0, 0, "", f"文件太大，一条记录不会超过 {MAX_FILE_BYTES // 1024} KB (file too large)", "error", "too_large")
-        return data
+                return Diagnostic(rel, 0, 0, "", f"文件太大，一条记录不会超过 {MAX_FILE_BYTES // 1024} KB (file too large)", "error", "too_large"), sig
+            return data, sig  # it grew: its size is not the one signed
+        return data, f"{size} {st.st_mtime_ns} {st.st_ino} "
     except OSError as exc:
-        return Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable")
+        return Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable"), sig
     finally:
         os.close(fd)
 
@@ -479,17 +488,32 @@ def _is_sales(rel: str) -> bool:
 
 def load_rels(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, meanwhile: Optional[Callable[[], Any]] = None,
+    looked: Optional[tuple[list[str], Any]] = None,
 ) -> tuple[Repository, Report]:
     """Load and index these files (from :func:`discover`). With ``jobs`` > 1
     one worker process reads the sales (their arrays come back whole, a
     memory copy) while the others parse the records. ``meanwhile()`` is
     called in this process once the workers have started (before loading
-    anything here)."""
-    sales = [rel for rel in rels if _is_sales(rel)]
-    others = [rel for rel in rels if not _is_sales(rel)] if sales else rels
+    anything here).
+
+    ``looked``: each file's stat signature and modification time
+    (``cache._look`` of ``rels``); given, the parsed-data cache
+    (:data:`PARSED_DIR`) serves and is refreshed: a file whose signature is
+    the one recorded with its parsed mapping is neither read nor parsed."""
+    sales, others, looked = split_sales(rels, looked)
     side = functools.partial(read_sales_files, root, sales, digest) if sales else None
-    loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile)
+    loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile, looked)
     return assemble(root, loaded, sales=sales_read)
+
+
+def split_sales(rels: list[str], looked: Optional[tuple[list[str], Any]] = None) -> tuple[list[str], list[str], Optional[tuple[list[str], Any]]]:
+    """The sales files among ``rels``, the others, and ``looked`` of the others."""
+    is_sales = [_is_sales(rel) for rel in rels]
+    if not any(is_sales):
+        return [], rels, looked
+    if looked is not None:
+        looked = ([x for x, s in zip(looked[0], is_sales) if not s], [x for x, s in zip(looked[1], is_sales) if not s])
+    return [rel for rel, s in zip(rels, is_sales) if s], [rel for rel, s in zip(rels, is_sales) if not s], looked
 
 
 def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple[SalesData, list[Diagnostic], dict[str, str], int]:
@@ -590,12 +614,14 @@ def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False)
 
 def load_files_and(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
-    meanwhile: Optional[Callable[[], Any]] = None,
+    meanwhile: Optional[Callable[[], Any]] = None, looked: Optional[tuple[list[str], Any]] = None,
 ) -> tuple[list[Loaded], Any]:
-    """:func:`load_files`, and the result of ``side()`` (a picklable call, run
-    in a worker process beside the parsing when there are workers);
+    """:func:`load_files`, and the result of ``side()`` (a call run in a
+    worker process — forked: it need not pickle — beside the parsing when
+    there are workers, else here before loading);
     ``meanwhile()`` is called here first, after the workers are given their
-    tasks."""
+    tasks. ``looked``: see :func:`load_rels` — the files then go in units of
+    one folder, each with its entry in the parsed-data cache."""
     with gc_paused():
         context = None
         if jobs > 1 and len(rels) >= POOL_MIN:
@@ -605,19 +631,23 @@ def load_files_and(
                 context = multiprocessing.get_context("fork")
             except ValueError:  # no fork on this platform: one process
                 context = None
+        units = _units(root, rels, looked) if looked is not None and context is None else None
         if context is None:
             if meanwhile is not None:
                 meanwhile()
             extra = side() if side is not None else None
-            return [load_file(root, rel, digest) for rel in rels], extra
+            if units is None:
+                return [load_file(root, rel, digest) for rel in rels], extra
+            loaded = [item for unit in units for item in _load_unit(root, unit, digest)]
+            _sweep_shards(root, units)
+            return loaded, extra
         import shutil
         import tempfile
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         global _RAW_JOB
         size = max(50, min(1000, len(rels) // (jobs * 8)))
-        chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
-        parts: list[Optional[list[Loaded]]] = [None] * len(chunks)
+        tasks: list[Any] = [rels[i : i + size] for i in range(0, len(rels), size)]
         gc.freeze()  # the workers inherit what is loaded: keep it out of their collector's reach
         prefix = f"{_SPOOL_PREFIX}{os.getpid()}-"
         try:
@@ -626,41 +656,67 @@ def load_files_and(
         except OSError:  # no /dev/shm, or not ours to write in: the usual temporary folder
             _sweep_spools(tempfile.gettempdir())
             spool = tempfile.mkdtemp(prefix=prefix)
-        _RAW_JOB = (root, digest, spool)
+        _RAW_JOB = (root, digest, spool, side)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
             with ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=context, initializer=gc.disable) as pool:
-                extra = pool.submit(_spooled, side) if side is not None else None  # first: it is the longest task
-                futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(chunks)}
+                extra = pool.submit(_spooled, _side) if side is not None else None  # first: it is the longest task
+                if looked is not None:  # the shards are read while the workers start
+                    tasks = units = _units(root, rels, looked)
+                parts: list[Optional[list[Loaded]]] = [None] * len(tasks)
+                if units is None:
+                    futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(tasks)}
+                    ready: list[int] = []
+                else:  # folders whose every file is known from the cache are loaded here, the rest by workers
+                    futures = {
+                        pool.submit(_unit_elsewhere, unit.folder, unit.rels, unit.sigs, unit.times, unit.path): i
+                        for i, unit in enumerate(units) if not unit.ready
+                    }
+                    ready = [i for i, unit in enumerate(units) if unit.ready][::-1]
                 waiting = list(futures)  # in submission order; this process takes from the end
                 if meanwhile is not None:
                     meanwhile()
-                while waiting:
+                while waiting or ready:
                     done = [f for f in waiting if f.done()]
                     if not done:
+                        if ready:
+                            i = ready.pop()
+                            parts[i] = _load_unit(root, units[i], digest)  # type: ignore[index]
+                            continue
                         last = waiting[-1]
                         if last.cancel():  # not started: do it here, no pickling either way
                             waiting.pop()
                             i = futures[last]
-                            parts[i] = [load_file(root, rel, digest) for rel in chunks[i]]
+                            if units is None:
+                                parts[i] = [load_file(root, rel, digest) for rel in tasks[i]]
+                            else:
+                                parts[i] = _load_unit(root, units[i], digest)
                             continue
                         done = [next(iter(wait(waiting, return_when=FIRST_COMPLETED).done))]
                     for future in done:
                         waiting.remove(future)
-                        parts[futures[future]] = [_finish_raw(root, item, digest) for item in _unspool(future.result())]
+                        i = futures[future]
+                        if units is None:
+                            raw = _unspool(future.result())
+                        else:
+                            raw = _unit_answer(root, units[i], future.result(), digest)
+                        parts[i] = [_finish_raw(root, item, digest) for item in raw]
                 extra = _unspool(extra.result()) if extra is not None else None
         finally:
             _RAW_JOB = None  # no gc.unfreeze(): see gc_paused
             shutil.rmtree(spool, ignore_errors=True)
+        if units is not None:
+            _sweep_shards(root, units)
         return [item for part in parts for item in part], extra  # type: ignore[union-attr]
 
 
-def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
-    """A worker's outcome for one file (see :func:`_read_raw`) made a Loaded here."""
+def _finish_raw(root: Path, item: Any, digest: bool, like: Optional[Kind] = None) -> Loaded:
+    """A worker's outcome for one file (see :func:`_read_raw`) made a Loaded
+    here. ``like``: the kind the file most likely is (its neighbour's)."""
     if item.__class__ is not tuple:
         return item
     rel, raw, sha = item
-    match = kind_of(rel[len(RECORDS) + 1 :])
+    match = _kind_like(rel[len(RECORDS) + 1 :], like)
     done = finish_record(rel, match[0], match[1], raw, None) if match is not None else None
     if done is None:  # a problem: load it here, with lines
         return load_file(root, rel, digest)
@@ -668,7 +724,29 @@ def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
     return done
 
 
-_RAW_JOB: Optional[tuple[Path, bool, str]] = None  # (root, digest, spool folder) for forked workers
+# every kind's path starts with a folder or name of its own: a path that
+# one kind's pattern matches is no other kind's
+_TOPS = [k.pattern.pattern.split("/")[0] for k in KINDS]
+_KINDS_APART = len(set(_TOPS)) == len(KINDS) and all(top.replace("\\.", "").replace("-", "").isalnum() for top in _TOPS)
+
+
+def _kind_like(sub: str, like: Optional[Kind]) -> Optional[tuple[Kind, Any]]:
+    """:func:`kinds.kind_of`, trying ``like`` first (files of one folder are
+    of one kind: one pattern tried instead of a dozen)."""
+    if like is not None and _KINDS_APART:
+        m = like.pattern.fullmatch(sub)
+        if m:
+            return like, m
+    return kind_of(sub)
+
+
+_RAW_JOB: Optional[tuple[Path, bool, str, Any]] = None  # (root, digest, spool folder, side call) for forked workers
+
+
+def _side() -> Any:
+    """In a worker: the side call of :func:`load_files_and`."""
+    assert _RAW_JOB is not None
+    return _RAW_JOB[3]()
 _SPOOL_DIR = "/dev/shm"  # memory-backed, where there is one
 _SPOOL_PREFIX = "crmdocs-load-"  # + the loading process's id + "-" + a random part
 
@@ -710,11 +788,15 @@ def _spooled(fn: Callable[..., Any], *args: Any) -> Any:
     process's result thread — which hardly gets a turn while this process
     validates — to take megabytes off the pipe. When the file cannot be
     written (a small /dev/shm) the answer itself goes through the pipe."""
+    return _spool(fn(*args))
+
+
+def _spool(out: Any) -> Any:
+    """:func:`_spooled` of an answer already made."""
     import contextlib
     import pickle
     import tempfile
 
-    out = fn(*args)
     assert _RAW_JOB is not None
     fd, name = tempfile.mkstemp(dir=_RAW_JOB[2], suffix=".pickle")
     try:
@@ -762,3 +844,359 @@ def _read_raw(rels: list[str]) -> list[Any]:
         else:
             out.append((rel, parsed[0], sha))  # type: ignore[index]
     return out
+
+
+# ---------------------------------------------------------------- the parsed-data cache
+#
+# Parsing YAML is most of what loading costs besides making the models. What
+# the parser gives for a file (plain dicts, lists, text and numbers) is kept
+# per folder in ``.cache/crmdocs/parsed/<hash of the folder>.pickle`` (a
+# "shard"), with each file's stat signature (as ``cache._look`` gives it)
+# and the SHA-1 of the bytes parsed. A file whose signature is the recorded
+# one — and was modified at least 2 s before the shard was written, as git's
+# index and the validation cache trust — is neither read nor parsed: its
+# mapping comes from the shard. A file whose signature differs is read; when
+# its bytes are the ones recorded, the recorded mapping serves (a touched
+# file), else it is parsed. A folder with anything new, changed or gone is
+# written afresh (a pull request's diary: its manager's folder, ~250 small
+# entries). Shards are read with an unpickler that builds plain data only
+# (no class but UnquotedDigits and the datetime types a YAML tag can give):
+# a damaged or forged shard can fail to load — then the files are parsed —
+# but runs no code.
+
+PARSED_DIR = Path(".cache") / "crmdocs" / "parsed"
+_SHARD_FORMAT = 1
+_SHARD_TMP = "tmp-"  # + the writing process's id + "-" + a random part
+RACY_NS = 2_000_000_000  # a file modified this close before its shard was written is read again
+
+_parsed_version: Optional[str] = None
+
+
+def parsed_version() -> str:
+    """A hash of what decides a parsed mapping: the reader's sources and the
+    versions of Python and PyYAML."""
+    global _parsed_version
+    if _parsed_version is None:
+        import sys
+
+        from crmdocs.schemas import common
+
+        from .cache import _library_version
+
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha1(f"{_SHARD_FORMAT}|{sys.version}|{_library_version('yaml', '__version__', '__init__.py')}".encode())
+        for path in (here / "yamlio.py", here / "repository.py", here / "kinds.py", Path(common.__file__)):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _parsed_version = h.hexdigest()
+    return _parsed_version
+
+
+_PLAIN_CLASSES: Optional[dict[tuple[str, str], Any]] = None
+
+
+def _shard_unpickler(stream: Any) -> Any:
+    """An unpickler that knows no class but :class:`UnquotedDigits` and the
+    datetime types (a YAML tag can give them): anything else in a shard is
+    refused, never imported or called."""
+    import pickle
+
+    global _PLAIN_CLASSES
+    if _PLAIN_CLASSES is None:
+        from crmdocs.schemas.common import UnquotedDigits
+
+        _PLAIN_CLASSES = {(UnquotedDigits.__module__, "UnquotedDigits"): UnquotedDigits}
+        _PLAIN_CLASSES.update((("datetime", name), getattr(dt, name)) for name in ("date", "datetime", "time", "timedelta", "timezone"))
+
+    class Plain(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            found = _PLAIN_CLASSES.get((module, name))  # type: ignore[union-attr]
+            if found is None:
+                raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+            return found
+
+    return Plain(stream)
+
+
+class _Shard:
+    """A shard's header (read at once) and its mappings (read when needed)."""
+
+    __slots__ = ("stamp", "index", "sigs", "shas", "_stream", "_raws")
+
+    def __init__(self, stamp: int, rels: tuple, sigs: tuple, shas: tuple, stream: Any):
+        self.stamp = stamp
+        self.index = {rel: i for i, rel in enumerate(rels)}
+        self.sigs = sigs
+        self.shas = shas
+        self._stream = stream  # at the start of the mappings
+        self._raws: Optional[list] = None
+
+    def raws(self) -> list:
+        """Each file's parsed mapping (None: a file with a problem), in order; raises when damaged."""
+        if self._raws is None:
+            raws = _shard_unpickler(self._stream).load()  # a second pickle: its own memo
+            self._stream = None
+            if raws.__class__ is not list or len(raws) != len(self.shas):
+                raise ValueError("a damaged shard")
+            self._raws = raws
+        return self._raws
+
+
+def _open_shard(path: Optional[str], folder: str) -> Optional[_Shard]:
+    """The shard at ``path`` when it is one for ``folder`` and this version; else None."""
+    if path is None:
+        return None
+    import io
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    try:
+        stream = io.BytesIO(data)
+        head = _shard_unpickler(stream).load()
+        fmt, version, where, stamp, rels, sigs, shas = head
+        if (
+            fmt != _SHARD_FORMAT or version != parsed_version() or where != folder or stamp.__class__ is not int
+            or not (rels.__class__ is sigs.__class__ is shas.__class__ is tuple) or not len(rels) == len(sigs) == len(shas)
+        ):
+            return None
+        return _Shard(stamp, rels, sigs, shas, stream)
+    except Exception:  # noqa: BLE001 - damaged or forged: the files are parsed
+        return None
+
+
+@dataclass
+class _Unit:
+    """The files of one folder, loaded together with their shard."""
+
+    folder: str
+    rels: list[str]
+    sigs: list[str]
+    times: list[int]
+    path: Optional[str]  # the shard's file (None: a folder not cached, met twice in the list)
+    shard: Optional[_Shard] = None
+    ready: bool = False  # every record's mapping is in the shard, nothing to read or drop
+    index: Optional[list[int]] = None  # when ready: each file's place in the shard, -1 when not a record
+
+
+def _unit_name(folder: str) -> str:
+    """The file name of a folder's shard."""
+    return hashlib.sha1(folder.encode("utf-8", "surrogateescape")).hexdigest()[:24] + ".pickle"
+
+
+def _units(root: Path, rels: list[str], looked: tuple[list[str], Any]) -> list[_Unit]:
+    """``rels`` in folders (consecutive files of one folder), each with its
+    shard read and judged."""
+    folder_dir = str(root / PARSED_DIR)
+    units: list[_Unit] = []
+    sigs, times = looked
+    start = 0
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for end in range(1, len(rels) + 1):
+        folder = rels[start].rpartition("/")[0]
+        if end < len(rels) and rels[end].rpartition("/")[0] == folder:
+            continue
+        if folder in seen:
+            twice.add(folder)
+        seen.add(folder)
+        path = os.path.join(folder_dir, _unit_name(folder))
+        units.append(_Unit(folder, rels[start:end], list(sigs[start:end]), list(times[start:end]), path))
+        start = end
+    for unit in units:
+        if unit.folder in twice:
+            unit.path = None
+            continue
+        unit.shard = shard = _open_shard(unit.path, unit.folder)
+        if shard is None:
+            continue
+        index: list[int] = []
+        for rel, sig, mtime in zip(unit.rels, unit.sigs, unit.times):
+            i = shard.index.get(rel)
+            if i is None:
+                if kind_of(rel[len(RECORDS) + 1 :]) is None:
+                    index.append(-1)  # not a record: loaded as it is
+                    continue
+                break
+            if sig == "-" or shard.sigs[i] != sig or mtime >= shard.stamp - RACY_NS:
+                break
+            index.append(i)
+        else:
+            if len(index) - index.count(-1) == len(shard.shas):  # and no file gone
+                unit.ready, unit.index = True, index
+    return units
+
+
+def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
+    """Load a folder here: from its shard when ready, else reading what the
+    shard cannot answer (and writing the shard afresh)."""
+    shard, unit.shard = unit.shard, None
+    if unit.ready and shard is not None:
+        try:
+            raws = shard.raws()
+        except Exception:  # noqa: BLE001 - damaged after all: read the folder
+            raws = None
+            shard = None
+        if raws is not None:
+            out = []
+            shas = shard.shas  # type: ignore[union-attr]
+            like = None
+            for rel, i in zip(unit.rels, unit.index):  # type: ignore[arg-type]
+                raw = raws[i] if i >= 0 else None
+                if raw is None:
+                    out.append(load_file(root, rel, digest))
+                    continue
+                item = _finish_raw(root, (rel, raw, shas[i] if digest else None), digest, like)
+                like = BY_NAME.get(item.kind)  # type: ignore[arg-type]
+                out.append(item)
+            return out
+    items, payload = _unit_items(root, unit.folder, unit.rels, unit.sigs, unit.times, digest, shard)
+    if unit.path is not None:
+        _write_shard(unit.path, payload, final=True)
+    return [_finish_raw(root, item, digest) for item in items]
+
+
+def _unit_items(
+    root: Path, folder: str, rels: list[str], sigs: list[str], times: list[int], digest: bool, shard: Optional[_Shard],
+) -> tuple[list[Any], tuple]:
+    """Each file of a folder as :func:`_read_raw` gives it — the recorded
+    mapping where the shard knows the file (by its signature, else by its
+    bytes), else parsed — and the folder's new shard (header, mappings)."""
+    try:
+        raws = shard.raws() if shard is not None else None
+    except Exception:  # noqa: BLE001 - damaged: parse everything
+        shard = raws = None
+    stamp = time.time_ns()  # before any file is read
+    items: list[Any] = []
+    keep: tuple[list, list, list, list] = ([], [], [], [])
+    for rel, sig, mtime in zip(rels, sigs, times):
+        match = kind_of(rel[len(RECORDS) + 1 :])
+        if match is None:
+            items.append(load_file(root, rel, digest))
+            continue
+        i = shard.index.get(rel) if shard is not None else None
+        item: Any = None
+        if i is not None and sig != "-" and shard.sigs[i] == sig and mtime < shard.stamp - RACY_NS:  # type: ignore[union-attr]
+            raw, sha = raws[i], shard.shas[i]  # type: ignore[index, union-attr]
+        else:
+            data, sig = _read_signed(root, rel)
+            if data.__class__ is not bytes:
+                items.append(Loaded(rel, match[0].name, None, [data]))  # type: ignore[list-item]
+                continue
+            sha = hashlib.sha1(data).hexdigest()  # type: ignore[arg-type]
+            if i is not None and shard.shas[i] == sha:  # type: ignore[union-attr]
+                raw = raws[i]  # type: ignore[index]
+            else:
+                parsed = parse_raw(rel, match[0], data)  # type: ignore[arg-type]
+                if parsed.__class__ is Loaded:
+                    parsed.digest = sha if digest else None  # type: ignore[union-attr]
+                    item, raw = parsed, None
+                else:
+                    raw = parsed[0]  # type: ignore[index]
+        for column, value in zip(keep, (rel, sig, sha, raw)):
+            column.append(value)
+        if item is None:
+            item = (rel, raw, sha if digest else None) if raw is not None else load_file(root, rel, digest)
+        items.append(item)
+    head = (_SHARD_FORMAT, parsed_version(), folder, stamp, tuple(keep[0]), tuple(keep[1]), tuple(keep[2]))
+    return items, (head, keep[3])
+
+
+def _write_shard(path: str, payload: tuple, final: bool) -> Optional[str]:
+    """Write a shard beside ``path`` and (``final``) put it in place; the
+    file written, or None when it could not be (a read-only checkout)."""
+    import pickle
+    import tempfile
+
+    tmp = None
+    try:
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_SHARD_TMP}{os.getpid()}-", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(payload[0], fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(payload[1], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        if final:
+            os.replace(tmp, path)
+            return path
+        return tmp
+    except Exception:  # noqa: BLE001 - no room, not ours to write, not picklable: parsed next time
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)
+        return None
+
+
+@dataclass
+class _UnitAnswer:
+    shard: str  # the folder's new shard, written beside its place: this process puts it there
+    loaded: dict[str, Loaded]  # the files it holds no mapping for (not records, problems)
+
+
+def _unit_elsewhere(folder: str, rels: list[str], sigs: list[str], times: list[int], path: Optional[str]) -> Any:
+    """In a worker: a folder's items (:func:`_unit_items`), handed over as its
+    new shard (written once, read by the loading process, which then puts it
+    in place); through the spool when it cannot be written."""
+    assert _RAW_JOB is not None
+    root, digest = _RAW_JOB[:2]
+    items, payload = _unit_items(root, folder, rels, sigs, times, digest, _open_shard(path, folder))
+    written = _write_shard(path, payload, final=False) if path is not None else None
+    if written is None:
+        return _spool(items)
+    return _UnitAnswer(written, {item.rel: item for item in items if item.__class__ is Loaded})
+
+
+def _unit_answer(root: Path, unit: _Unit, answer: Any, digest: bool) -> list[Any]:
+    """A worker's items for a folder, read back from the shard it wrote (then
+    put in place)."""
+    if answer.__class__ is not _UnitAnswer:
+        return _unspool(answer)
+    unit.shard = None
+    shard = _open_shard(answer.shard, unit.folder)
+    items: Optional[list[Any]] = None
+    if shard is not None:
+        with suppress(Exception):
+            raws = shard.raws()
+            items = []
+            for rel in unit.rels:
+                item = answer.loaded.get(rel)
+                if item is None:
+                    i = shard.index[rel]
+                    item = (rel, raws[i], shard.shas[i] if digest else None)
+                items.append(item)
+    if items is None:  # cannot be: the worker has just written it. Load the folder here
+        with suppress(OSError):
+            os.unlink(answer.shard)
+        return [load_file(root, rel, digest) for rel in unit.rels]
+    try:
+        os.replace(answer.shard, unit.path)  # type: ignore[arg-type]
+    except OSError:
+        with suppress(OSError):
+            os.unlink(answer.shard)
+    return items
+
+
+def _sweep_shards(root: Path, units: list[_Unit]) -> None:
+    """Remove the shards of folders no longer there, and files a killed run
+    was writing."""
+    folder = root / PARSED_DIR
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    keep = {os.path.basename(unit.path) for unit in units if unit.path is not None}
+    for name in names:
+        gone = name.endswith(".pickle") and name not in keep
+        if name.startswith(_SHARD_TMP):
+            pid = name[len(_SHARD_TMP) :].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid():
+                try:
+                    os.kill(int(pid), 0)
+                except ProcessLookupError:
+                    gone = True
+                except OSError:
+                    pass
+        if gone:
+            with suppress(OSError):
+                os.unlink(folder / name)

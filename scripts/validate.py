@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from .diagnostics import Report
-from .repository import Repository, load, load_rels
+from .repository import Repository, gc_paused, load
 
 
 def default_jobs() -> int:
@@ -27,31 +27,37 @@ def validate(
     When the validation cache (``crmdocs validate`` writes it) can answer —
     same code, same ``today``, no universe file changed — the report comes
     from it (new or changed daily files are checked) and the Repository from
-    :func:`load_rels` alone, without running the cross-record checks again;
-    this process reads the cache while the workers start loading. Both must
-    have seen the same bytes: every file loaded is compared with the hash the
-    report stands on; any difference (a file written in between) means the
-    plain run, the checks over what was loaded. Otherwise (or with
-    ``use_cache`` False): :func:`validate_plain`, the same answer. The cache
-    is read, never written here."""
-    from .cache import validate_report
-    from .repository import discover
+    loading alone, without running the cross-record checks again; a worker
+    reads the cache and the sales while this process loads the records. Both
+    must have seen the same bytes: every file loaded is compared with the
+    hash the report stands on; any difference (a file written in between)
+    means the plain run, the checks over what was loaded. Otherwise (or with
+    ``use_cache`` False): :func:`validate_plain`, the same answer. The
+    validation cache is read, never written here; the parsed-data cache
+    (``repository.PARSED_DIR``: each file's parsed mapping, by folder) is
+    read and refreshed — a file whose stat signature is the recorded one is
+    neither read nor parsed."""
+    from .cache import _look, validate_report
+    from .repository import assemble, discover, load_files_and, read_sales_files, split_sales
 
     root = Path(root)
     today = today or dt.date.today()
     if not use_cache:
         return validate_plain(root, today, jobs)
     rels, found = discover(root)
-    stats: dict = {}
-    answer: list = []
+    looked = _look(root, rels)  # every file's signature: the report and the parsed-data cache stand on them
+    sales, others, looked_others = split_sales(rels, looked)
 
-    def report_from_cache() -> None:  # here, while the workers read the sales and parse
-        answer.append(validate_report(root, today=today, stats=stats, cached_only=True, found=(rels, list(found))))
+    def side() -> tuple:  # in a worker while this process loads, when there are workers
+        stats: dict = {}
+        report = validate_report(root, today=today, stats=stats, cached_only=True, found=(rels, list(found)), looked=looked)
+        sales_read = read_sales_files(root, sales, True) if sales else None
+        return sales_read, report, stats.get("rels"), stats.get("hashes")
 
-    repo, loading = load_rels(root, rels, jobs, digest=True, meanwhile=report_from_cache)
-    report = answer[0] if answer else None
-    hashes = stats.get("hashes")
-    if report is not None and hashes is not None and stats.get("rels") == rels and set(loading.diagnostics) <= set(report.diagnostics):
+    loaded, (sales_read, report, stood_on, hashes) = load_files_and(root, others, jobs, True, side, looked=looked_others)
+    with gc_paused():
+        repo, loading = assemble(root, loaded, sales=sales_read)
+    if report is not None and hashes is not None and stood_on == rels and set(loading.diagnostics) <= set(report.diagnostics):
         if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):
             return repo, report
     # the plain run (validate_plain) from what is loaded: the cache cannot

@@ -1,0 +1,263 @@
+"""The parsed-data cache of ``validate()`` (scripts/repository.py,
+``.cache/crmdocs/parsed/``): a warm load takes each unchanged file's parsed
+mapping from its folder's shard instead of reading and parsing it — and
+gives exactly the plain run's repository and report, after edits, new and
+removed files, touched files, and with shards damaged, forged or unwritable."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from conftest import DIARY, PLAN, RETAILER, TODAY, MiniRepo, codes
+from crmdocs.scripts import repository
+from crmdocs.scripts.cache import validate_report
+from crmdocs.scripts.repository import PARSED_DIR
+from crmdocs.scripts.validate import validate
+from test_fastload import assert_plain, break_some
+
+OLD = 1_700_000_000_000_000_000  # a modification time well before any shard is written (2023)
+
+
+def age(mini: MiniRepo) -> None:
+    """Every record file modified long ago (a checkout made yesterday): the
+    shards can trust their signatures."""
+    for path in (mini.root / "records").rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(OLD, OLD))
+
+
+def shards(mini: MiniRepo) -> dict[str, int]:
+    folder = mini.root / PARSED_DIR
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} if folder.is_dir() else {}
+
+
+class Log:
+    """Names logged by this process and by forked workers (a file: both write to it)."""
+
+    def __init__(self, path):
+        self.path = path
+        path.write_text("")
+
+    def add(self, rel: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(rel + "\n")
+
+    def __iter__(self):
+        return iter(self.path.read_text(encoding="utf-8").split())
+
+    def __eq__(self, other):
+        return list(self) == other
+
+    def __bool__(self):
+        return bool(list(self))
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+
+@pytest.fixture
+def parses(monkeypatch, tmp_path):
+    """The files parsed (by name), in any process."""
+    log = Log(tmp_path / "parsed.log")
+    real = repository.parse_raw
+
+    def counting(rel, kind, data):
+        log.add(rel)
+        return real(rel, kind, data)
+
+    monkeypatch.setattr(repository, "parse_raw", counting)
+    return log
+
+
+@pytest.fixture
+def reads(monkeypatch, tmp_path):
+    """The files read by the loading (by name), in any process."""
+    log = Log(tmp_path / "read.log")
+    real = repository._read_signed
+
+    def counting(root, rel):
+        log.add(rel)
+        return real(root, rel)
+
+    monkeypatch.setattr(repository, "_read_signed", counting)
+    return log
+
+
+@pytest.fixture(params=[1, 2], ids=["here", "workers"])
+def jobs(request, monkeypatch):
+    monkeypatch.setattr(repository, "POOL_MIN", 1)  # workers even for a few files
+    return request.param
+
+
+def test_a_warm_load_neither_reads_nor_parses_and_equals_the_plain_run(mini, jobs, parses, reads):
+    break_some(mini)
+    age(mini)
+    validate_report(mini.root, today=TODAY)  # what `crmdocs validate` leaves behind
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+    assert shards(mini)
+    parses.clear()
+    reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    # only the files with problems are read again (their messages need lines)
+    assert set(parses) == set(reads) == {
+        "records/plans/cm-li/2026/2026-09-02.yaml", "records/complaints/2026/c-bad.yaml",
+        "records/diaries/cm-li/2026/2026-09-07.yaml", "records/retailers/d-west/r-0001.yaml",
+    }
+    assert_plain(mini, repo, report)
+    assert {"yaml", "missing", "name_mismatch", "duplicate", "unknown_retailer"} <= set(codes(report))
+
+
+def test_an_edited_file_is_parsed_again(mini, jobs, parses):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))
+    parses.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert parses == [f"records/{DIARY}"]
+    assert "unknown_retailer" in codes(report)
+    assert_plain(mini, repo, report)
+
+
+def test_new_and_removed_files(mini, jobs):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    mini.write("plans/cm-li/2026/2026-09-02.yaml", mini.text(PLAN).replace("2026-09-01", "2026-09-02"))
+    mini.delete(RETAILER)
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+    assert "unknown_retailer" in codes(report)
+    mini.delete("plans/cm-li/2026/2026-09-02.yaml")
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+
+
+def test_a_touched_file_is_read_but_not_parsed(mini, jobs, parses, reads):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    os.utime(mini.path(DIARY))  # modified now, the same bytes
+    parses.clear()
+    reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert reads == [f"records/{DIARY}"] and parses == []
+    assert_plain(mini, repo, report)
+
+
+def test_files_modified_just_before_the_shard_was_written_are_read_again(mini, parses, reads):
+    validate(mini.root, today=TODAY)  # the files are seconds old: not trusted by their signature
+    parses.clear()
+    validate(mini.root, today=TODAY)
+    assert reads and parses == []  # read and compared by their bytes
+
+
+def test_a_folder_s_change_rewrites_that_folder_s_shard_alone(mini, jobs):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    before = shards(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    assert shards(mini) == before  # nothing changed: nothing written
+    mini.write("diaries/cm-li/2026/2026-09-02.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-02"))
+    validate(mini.root, today=TODAY, jobs=jobs)
+    after = shards(mini)
+    assert after.keys() == before.keys()
+    assert [name for name in after if after[name] != before[name]] == [repository._unit_name(f"records/{DIARY}".rpartition("/")[0])]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "header only", "another folder's", "wrong version"])
+def test_a_damaged_shard_means_parsing(mini, jobs, parses, damage):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    folder = mini.root / PARSED_DIR
+    name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
+    data = (folder / name).read_bytes()
+    other = next(p for p in folder.iterdir() if p.name != name)
+    head = pickle.loads(data)
+    replaced = {
+        "garbage": b"\x80\x05not a pickle at all",
+        "truncated": data[: len(data) * 3 // 4],
+        "empty": b"",
+        "header only": pickle.dumps(head),
+        "another folder's": other.read_bytes(),
+        "wrong version": pickle.dumps((head[0], "0" * 40, *head[2:])) + data[len(pickle.dumps(head)) :],
+    }[damage]
+    (folder / name).write_bytes(replaced)
+    parses.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert f"records/{DIARY}" in list(parses)
+    assert_plain(mini, repo, report)
+    parses.clear()
+    validate(mini.root, today=TODAY, jobs=jobs)  # written afresh
+    assert parses == []
+
+
+class _Runs:
+    """Pickled, it calls os.system when loaded by a plain unpickler."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_forged_shard_runs_no_code(mini, tmp_path):
+    age(mini)
+    validate(mini.root, today=TODAY)
+    folder = mini.root / PARSED_DIR
+    name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
+    head = pickle.loads((folder / name).read_bytes())
+    marker = tmp_path / "ran"
+    (folder / name).write_bytes(pickle.dumps(head) + pickle.dumps([_Runs(marker)] * len(head[4])))
+    repo, report = validate(mini.root, today=TODAY)
+    assert not marker.exists()
+    assert_plain(mini, repo, report)
+    with pytest.raises(pickle.UnpicklingError):
+        repository._shard_unpickler(__import__("io").BytesIO(pickle.dumps(_Runs(marker)))).load()
+
+
+def test_unquoted_digits_come_back_as_such(mini):
+    age(mini)
+    mini.replace(RETAILER, 'phone: "13812345678"', "phone: 013812345678")
+    _, first = validate(mini.root, today=TODAY)
+    repo, report = validate(mini.root, today=TODAY)
+    assert "text_needs_quotes" in codes(report) and report.to_text() == first.to_text()
+    assert_plain(mini, repo, report)
+
+
+def test_an_unwritable_cache_folder_loads_all_the_same(mini, jobs):
+    age(mini)
+    (mini.root / ".cache" / "crmdocs").mkdir(parents=True)
+    (mini.root / PARSED_DIR).write_text("a file where the folder should be")
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+
+
+def test_shards_of_folders_gone_and_a_killed_run_s_files_are_removed(mini):
+    import subprocess
+
+    age(mini)
+    validate(mini.root, today=TODAY)
+    folder = mini.root / PARSED_DIR
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    leftover = folder / f"tmp-{gone.pid}-abcd.tmp"
+    leftover.write_bytes(b"half a shard")
+    running = folder / f"tmp-{os.getppid()}-abcd.tmp"  # a run still going
+    running.write_bytes(b"being written")
+    analyses = repository._unit_name("records/analyses/cm-li/2026")
+    assert (folder / analyses).exists()
+    for path in (mini.root / "records" / "analyses").rglob("*.yaml"):
+        path.unlink()
+    validate(mini.root, today=TODAY)
+    assert not leftover.exists() and running.exists()
+    assert not (folder / analyses).exists()
+
+
+def test_validate_without_cache_writes_no_shard(mini):
+    validate(mini.root, today=TODAY, use_cache=False)
+    assert not (mini.root / PARSED_DIR).exists()
