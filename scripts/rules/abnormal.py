@@ -36,7 +36,7 @@ from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
 
 from .. import sales as S
 from .limits import limits_at
-from .retail import CHUNK, as_f8, fast_model, r2, retail, without_gc
+from .retail import CHUNK, fast_model, r2, retail, without_gc
 
 NAME = "abnormal"
 
@@ -86,42 +86,6 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     return row_pair[first], np.rint(q).astype(np.int64), o_inv[first]
 
 
-def _orders(R, sel, mgr_rows: np.ndarray):
-    """The orders — (retailer, day) cells with a row — sorted by retailer then
-    day: (cell key, cartons, manager) per order and the order of every row
-    of ``sel`` (int32). Worked out block by block over a dense (retailer ×
-    day) grid: no sort, and no per-row cell array."""
-    D = R.days
-    cells = R.n * D
-    n_sel = len(R.sales.day) if isinstance(sel, slice) else len(sel)
-    o_inv = np.empty(n_sel, np.int32)  # order numbers fit 4 bytes: half the per-row index
-    quantity = R.sales.quantity
-    if cells <= 60_000_000:
-        occupied = np.zeros(cells, bool)
-        for _, cell in R.row_chunks():
-            occupied[cell] = True
-        okey = np.flatnonzero(occupied)
-        pos = np.cumsum(occupied, dtype=np.int32)  # an occupied cell's order number + 1
-        del occupied
-        pos -= 1
-        o_qf = np.zeros(len(okey))
-        o_mgr = np.full(len(okey), -1, np.int32)
-        at = 0
-        for rows, cell in R.row_chunks():
-            mine = pos[cell]
-            o_inv[at:at + len(mine)] = mine
-            at += len(mine)
-            np.add.at(o_qf, mine, as_f8(quantity[rows]))  # each order's rows in row order
-            o_mgr[mine] = mgr_rows[rows]  # one manager per retailer and day
-        del pos
-        return okey, np.rint(o_qf).astype(np.int64), o_mgr, o_inv
-    flat = np.concatenate([cell for _, cell in R.row_chunks()])
-    okey, o_first, inv = np.unique(flat, return_index=True, return_inverse=True)
-    o_inv[:] = inv.ravel()
-    o_q = np.bincount(inv.ravel(), weights=quantity[sel]).astype(np.int64)
-    return okey, o_q, mgr_rows[sel][o_first], o_inv
-
-
 def _in_day_order(day: np.ndarray) -> bool:
     """Whether the rows come sorted by day (checked block by block)."""
     n = len(day)
@@ -139,7 +103,14 @@ def find(ctx) -> list[dict]:
     D = R.days
     d0 = np.datetime64(R.day0.isoformat(), "D")
     mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
-    okey, o_q, o_mgr, o_inv = _orders(R, sel, mgr_rows)
+    orders = R.orders()  # sorted by retailer then day
+    okey, o_inv = orders.key, orders.inv
+    o_q = np.rint(orders.totals["quantity"]).astype(np.int64)
+    o_mgr = np.full(len(okey), -1, np.int32)
+    at = 0
+    for rows, cell in R.row_chunks():
+        o_mgr[o_inv[at:at + len(cell)]] = mgr_rows[rows]  # one manager per retailer and day
+        at += len(cell)
     o_r = okey // D
     o_day = okey % D
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes

@@ -4,8 +4,9 @@ retailer-side rules (classes, tiers, limits, abnormal). Not a rule module.
 ``retail(ctx)`` builds (once per context, cached in ``ctx.shared["retail"]``)
 a :class:`Retail` with the retailers in id order (index ``i``) and:
 
-* ``daily_cum(value)``: (n, days) running daily totals so any day
-  window ``[a, b)`` is ``window(value, a, b)`` in one subtraction;
+* ``orders()``: the orders (a retailer's rows of one day) with their
+  totals, and per retailer running totals of its orders, so any day window
+  ``[a, b)`` is ``window(value, a, b)`` in one subtraction;
 * ``row_chunks()``: the sales rows block by block with their (retailer,
   day) cell, for per-row work without 100 MB per-row temporaries;
 * per pair (retailer × brand) weekly quantities (``pair_weeks``, ``pair_window``);
@@ -92,6 +93,16 @@ def pct_rank(values: np.ndarray, groups: np.ndarray, mask: np.ndarray) -> tuple[
 
 
 @dataclass
+class Orders:
+    """The orders of :meth:`Retail.orders` (an order = a retailer's rows of one day)."""
+
+    key: np.ndarray  # per order: retailer × days + day offset, ascending
+    inv: np.ndarray  # per row with an archive (``rows_with_archive``): its order (int32)
+    totals: dict[str, np.ndarray]  # "quantity" / "amount" per order (float64)
+    starts: np.ndarray  # per retailer: its first order (length n + 1)
+
+
+@dataclass
 class Retail:
     ids: list[str]
     records: list[Any]
@@ -165,27 +176,79 @@ class Retail:
             cell -= d0
             yield rows, cell
 
-    def daily_cum(self, value: str) -> np.ndarray:
-        """(n, days) running totals per retailer: column j holds days 0 … j.
-        Each day's total adds its rows in row order (as ``np.bincount`` would)."""
-        key = f"cum_{value}"
-        if key not in self._cache:
-            days = self.days
-            m = np.zeros(self.n * days)
-            if days:
-                column = getattr(self.sales, value)
+    def orders(self) -> Orders:
+        """The orders — (retailer, day) cells with a sales row — sorted by
+        retailer then day, with each row's order and each order's totals
+        (rows added in row order, as ``np.bincount`` would). Worked out once,
+        block by block over a dense (retailer × day) grid of bools: no sort and
+        no per-row cell array."""
+        if "orders" not in self._cache:
+            D = self.days
+            cells = self.n * D
+            sel = self.rows_with_archive()
+            inv = np.empty(len(self.sales.day) if isinstance(sel, slice) else len(sel), np.int32)
+            columns = {"quantity": self.sales.quantity, "amount": self.sales.amount}
+            if cells <= 60_000_000:
+                occupied = np.zeros(cells, bool)
+                for _, cell in self.row_chunks():
+                    occupied[cell] = True
+                key = np.flatnonzero(occupied)
+                pos = np.cumsum(occupied, dtype=np.int32)  # an occupied cell's order number + 1
+                del occupied
+                pos -= 1
+                totals = {name: np.zeros(len(key)) for name in columns}
+                at = 0
                 for rows, cell in self.row_chunks():
-                    np.add.at(m, cell, as_f8(column[rows]))
-            m = m.reshape(self.n, days)
-            np.cumsum(m, axis=1, out=m)  # in place: no second (retailers × days) array
+                    mine = pos[cell]
+                    inv[at:at + len(mine)] = mine
+                    at += len(mine)
+                    for name, column in columns.items():
+                        np.add.at(totals[name], mine, as_f8(column[rows]))
+                del pos
+            else:  # a grid too large: sort the cells
+                flat = np.concatenate([cell for _, cell in self.row_chunks()] or [np.zeros(0, np.int64)])
+                key, found = np.unique(flat, return_inverse=True)
+                inv[:] = found.ravel()
+                totals = {name: np.bincount(inv, weights=as_f8(column[sel]), minlength=len(key))
+                          for name, column in columns.items()}
+            starts = np.searchsorted(key, np.arange(self.n + 1, dtype=np.int64) * D)
+            self._cache["orders"] = Orders(key, inv, totals, starts)
+        return self._cache["orders"]
+
+    def _running(self, value: str) -> np.ndarray:
+        """(n, most orders of a retailer) running totals of each retailer's
+        orders in day order: the sums a (retailers × days) grid's running
+        totals hold on the order days (an empty day adds 0), at 1/7 of its
+        size when retailers order weekly."""
+        key = f"running_{value}"
+        if key not in self._cache:
+            O = self.orders()
+            per = np.diff(O.starts)
+            m = np.zeros((self.n, int(per.max(initial=0))))
+            if len(O.key):
+                r = O.key // self.days
+                m[r, np.arange(len(O.key)) - O.starts[r]] = O.totals[value]
+            np.cumsum(m, axis=1, out=m)
             self._cache[key] = m
         return self._cache[key]
+
+    def _upto(self, value: str, j: int) -> np.ndarray:
+        """Totals per retailer of days 0 … j − 1 (j clamped to 0 … days)."""
+        j = min(max(j, 0), self.days)
+        if not j:
+            return np.zeros(self.n)
+        O = self.orders()
+        cum = self._running(value)
+        before = np.searchsorted(O.key, np.arange(self.n, dtype=np.int64) * self.days + j) - O.starts[:-1]
+        if not cum.shape[1]:
+            return np.zeros(self.n)
+        return np.where(before > 0, cum[np.arange(self.n), np.maximum(before - 1, 0)], 0.0)
+
     def window(self, value: str, start: dt.date, end: dt.date) -> np.ndarray:
         """Totals per retailer over days ``start <= day < end``."""
-        cum = self.daily_cum(value)
         if self.day0 is None:
             return np.zeros(self.n)
-        out = _upto(cum, (end - self.day0).days) - _upto(cum, (start - self.day0).days)
+        out = self._upto(value, (end - self.day0).days) - self._upto(value, (start - self.day0).days)
         return np.rint(out) if value == "quantity" else out
 
     def bought_before(self, day: dt.date) -> np.ndarray:
@@ -242,13 +305,6 @@ class Retail:
         w0, _ = self.week_range()
         a, b = min(max(wa - w0, 0), len(m)), min(max(wb - w0, 0), len(m))
         return m[a:b].sum(axis=0, dtype=np.int64) if b > a else np.zeros(m.shape[1], np.int64)
-
-
-def _upto(cum: np.ndarray, j: int) -> np.ndarray | float:
-    """Totals of the first ``j`` columns of running totals ``cum`` (j clamped
-    to 0 … width): column j − 1, or 0 before the first."""
-    j = min(max(j, 0), cum.shape[1])
-    return cum[:, j - 1] if j else np.zeros(cum.shape[0])
 
 
 def _county_of(repo, department: str) -> str:
