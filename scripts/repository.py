@@ -500,20 +500,22 @@ def load_rels(
     (``cache._look`` of ``rels``); given, the parsed-data cache
     (:data:`PARSED_DIR`) serves and is refreshed: a file whose signature is
     the one recorded with its parsed mapping is neither read nor parsed."""
-    sales, others, looked = split_sales(rels, looked)
+    sales, _, others, looked = split_sales(rels, looked)
     side = functools.partial(read_sales_files, root, sales, digest) if sales else None
     loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile, looked)
     return assemble(root, loaded, sales=sales_read)
 
 
-def split_sales(rels: list[str], looked: Optional[tuple[list[str], Any]] = None) -> tuple[list[str], list[str], Optional[tuple[list[str], Any]]]:
-    """The sales files among ``rels``, the others, and ``looked`` of the others."""
+def split_sales(rels: list[str], looked: Optional[tuple[list[str], Any]] = None) -> tuple[list[str], Any, list[str], Any]:
+    """The sales files among ``rels`` and their ``looked``, the others and theirs."""
     is_sales = [_is_sales(rel) for rel in rels]
     if not any(is_sales):
-        return [], rels, looked
+        return [], ([], []), rels, looked
+    sales_looked = None
     if looked is not None:
+        sales_looked = ([x for x, s in zip(looked[0], is_sales) if s], [x for x, s in zip(looked[1], is_sales) if s])
         looked = ([x for x, s in zip(looked[0], is_sales) if not s], [x for x, s in zip(looked[1], is_sales) if not s])
-    return [rel for rel, s in zip(rels, is_sales) if s], [rel for rel, s in zip(rels, is_sales) if not s], looked
+    return [rel for rel, s in zip(rels, is_sales) if s], sales_looked, [rel for rel, s in zip(rels, is_sales) if not s], looked
 
 
 def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple[SalesData, list[Diagnostic], dict[str, str], int]:
@@ -1200,3 +1202,152 @@ def _sweep_shards(root: Path, units: list[_Unit]) -> None:
         if gone:
             with suppress(OSError):
                 os.unlink(folder / name)
+
+
+# ---------------------------------------------------------------- the sales, kept as arrays
+#
+# The monthly sales files (12 M rows at city scale: ~2.5 s of CSV reading in
+# a worker, then ~0.5 GB pickled over to this process) are kept after a
+# read in ``.cache/crmdocs/sales.arrays``: a header (each file's stat
+# signature and SHA-1, the id tables, the problems found) and each array's
+# bytes, read straight into arrays here. Trusted like the shards: every
+# sales file's signature as recorded, modified 2 s or more before the cache
+# was written; a file whose signature differs is read and compared by its
+# bytes. Any difference, or a damaged cache: the files are read.
+
+SALES_CACHE = Path(".cache") / "crmdocs" / "sales.arrays"
+_SALES_FORMAT = 1
+
+
+def _sales_version() -> str:
+    """What decides the arrays: the sales reader's source and the versions of
+    numpy and pyarrow (and what decides a shard)."""
+    import importlib.metadata
+
+    from . import sales
+
+    h = hashlib.sha1(f"{_SALES_FORMAT}|{parsed_version()}".encode())
+    for name in ("numpy", "pyarrow"):
+        with suppress(importlib.metadata.PackageNotFoundError):
+            h.update(f"|{name} {importlib.metadata.version(name)}".encode())
+    h.update(Path(sales.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _sales_fields() -> Optional[tuple[list[str], list[str]]]:
+    """SalesData's array fields and list-of-text fields; None when it has a
+    field of another kind (then nothing is cached)."""
+    import dataclasses
+
+    from .sales import SalesData
+
+    arrays, texts = [], []
+    probe = SalesData()
+    for f in dataclasses.fields(SalesData):
+        value = getattr(probe, f.name)
+        if f.name in ("_chunks", "_cache"):
+            continue
+        if value.__class__.__name__ == "ndarray":
+            arrays.append(f.name)
+        elif value.__class__ is list:
+            texts.append(f.name)
+        else:
+            return None
+    return arrays, texts
+
+
+class SalesCache:
+    """The sales cache's header, judged against the sales files now; :meth:`load` reads the arrays."""
+
+    def __init__(self, path: Path, head: tuple, start: int):
+        self.path = path
+        self.head = head
+        self.start = start  # where the arrays' bytes begin
+
+    @classmethod
+    def probe(cls, root: Path, rels: list[str], sigs: list[str], times: list[int]) -> Optional["SalesCache"]:
+        """The cache when it holds the arrays of exactly these files (by
+        signature, else by their bytes), else None."""
+        import io
+
+        path = root / SALES_CACHE
+        try:
+            with open(path, "rb") as fh:
+                first = fh.read(1 << 20)
+                stream = io.BytesIO(first)
+                head = _shard_unpickler(stream).load()
+                start = stream.tell()
+            fmt, version, stamp, names, signed, shas = head[:6]
+            if fmt != _SALES_FORMAT or version != _sales_version() or list(names) != rels or stamp.__class__ is not int:
+                return None
+            for rel, sig, mtime, was, sha in zip(rels, sigs, times, signed, shas):
+                if sig != "-" and sig == was and mtime < stamp - RACY_NS:
+                    continue
+                with open(root / rel, "rb") as fh:  # a touched file: the same bytes?
+                    if hashlib.sha1(fh.read()).hexdigest() != sha:
+                        return None
+        except Exception:  # noqa: BLE001 - none, damaged, forged: the files are read
+            return None
+        return cls(path, head, start)
+
+    def load(self) -> Optional[tuple]:
+        """What :func:`read_sales_files` gives (with the digests), or None when the arrays cannot be read."""
+        import numpy as np
+
+        from .sales import SalesData
+
+        try:
+            _, _, _, rels, _, shas, texts, arrays, diags = self.head
+            data = SalesData()
+            for name, value in texts:
+                setattr(data, name, list(value))
+            with open(self.path, "rb", buffering=0) as fh:
+                fh.seek(self.start)
+                for name, dtype, length in arrays:
+                    array = np.empty(length, dtype=np.dtype(dtype))
+                    if fh.readinto(array.view(np.uint8)) != array.nbytes:
+                        return None
+                    setattr(data, name, array)
+                if fh.read(1):
+                    return None
+            return data, [Diagnostic(*row) for row in diags], dict(zip(rels, shas)), len(rels)
+        except Exception:  # noqa: BLE001 - damaged: the files are read
+            return None
+
+
+def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> None:
+    """Keep what :func:`read_sales_files` read (``stamp``: the time before it
+    read anything); nothing when it cannot be kept exactly."""
+    import pickle
+    import tempfile
+
+    fields = _sales_fields()
+    sales, diags, digests, count = read
+    if fields is None or sales._chunks or sales._cache or count != len(rels) or set(digests) != set(rels):
+        return
+    arrays = [getattr(sales, name) for name in fields[0]]
+    if any(not a.flags.c_contiguous or a.ndim != 1 or a.dtype.hasobject for a in arrays):
+        return
+    head = (
+        _SALES_FORMAT, _sales_version(), stamp, tuple(rels), tuple(sigs), tuple(digests[rel] for rel in rels),
+        [(name, list(getattr(sales, name))) for name in fields[1]],
+        [(name, a.dtype.str, len(a)) for name, a in zip(fields[0], arrays)],
+        [(d.path, d.line, d.column, d.field, d.message, d.severity, d.code) for d in diags],
+    )
+    path = root / SALES_CACHE
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            header = pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(header) > 1 << 20:
+                raise ValueError("a header too long to probe")
+            fh.write(header)
+            for a in arrays:
+                fh.write(a.view("u1").data)
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - no room, not ours: read next time
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)

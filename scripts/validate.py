@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -38,7 +39,7 @@ def validate(
     read and refreshed — a file whose stat signature is the recorded one is
     neither read nor parsed."""
     from .cache import _look, validate_report
-    from .repository import assemble, discover, load_files_and, read_sales_files, split_sales
+    from .repository import SalesCache, assemble, discover, load_files_and, read_sales_files, split_sales, write_sales_cache
 
     root = Path(root)
     today = today or dt.date.today()
@@ -46,15 +47,22 @@ def validate(
         return validate_plain(root, today, jobs)
     rels, found = discover(root)
     looked = _look(root, rels)  # every file's signature: the report and the parsed-data cache stand on them
-    sales, others, looked_others = split_sales(rels, looked)
+    sales, sales_looked, others, looked_others = split_sales(rels, looked)
+    kept = SalesCache.probe(root, sales, *sales_looked) if sales else None  # read here at the end, when it serves
 
     def side() -> tuple:  # in a worker while this process loads, when there are workers
         stats: dict = {}
         report = validate_report(root, today=today, stats=stats, cached_only=True, found=(rels, list(found)), looked=looked)
-        sales_read = read_sales_files(root, sales, True) if sales else None
+        sales_read = None
+        if sales and kept is None:
+            stamp = time.time_ns()
+            sales_read = read_sales_files(root, sales, True)
+            write_sales_cache(root, sales, sales_looked[0], sales_read, stamp)
         return sales_read, report, stats.get("rels"), stats.get("hashes")
 
     loaded, (sales_read, report, stood_on, hashes) = load_files_and(root, others, jobs, True, side, looked=looked_others)
+    if kept is not None:
+        sales_read = kept.load() or read_sales_files(root, sales, True)
     with gc_paused():
         repo, loading = assemble(root, loaded, sales=sales_read)
     if report is not None and hashes is not None and stood_on == rels and set(loading.diagnostics) <= set(report.diagnostics):

@@ -261,3 +261,72 @@ def test_shards_of_folders_gone_and_a_killed_run_s_files_are_removed(mini):
 def test_validate_without_cache_writes_no_shard(mini):
     validate(mini.root, today=TODAY, use_cache=False)
     assert not (mini.root / PARSED_DIR).exists()
+
+
+# ---------------------------------------------------------------- the sales, kept as arrays
+
+SALES = "sales/2026-09.csv"
+
+
+@pytest.fixture
+def sales_reads(monkeypatch, tmp_path):
+    """The sales files read as CSV, in any process."""
+    from crmdocs.scripts import sales
+
+    log = Log(tmp_path / "sales.log")
+    real = sales.read_sales_csv
+
+    def counting(data, rel, *args, **kwargs):
+        log.add(rel)
+        return real(data, rel, *args, **kwargs)
+
+    monkeypatch.setattr(sales, "read_sales_csv", counting)
+    return log
+
+
+def test_the_sales_are_read_once_then_kept(mini, jobs, sales_reads):
+    age(mini)
+    mini.replace(SALES, "2026-09-08,r-0003,b-hongtashan,8,960.0", "2026-09-08,r-0003,b-hongtashan,eight,960.0")  # a problem
+    validate_report(mini.root, today=TODAY)
+    sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert list(sales_reads) == [f"records/{SALES}"]
+    assert (mini.root / repository.SALES_CACHE).exists()
+    sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert sales_reads == []
+    assert_plain(mini, repo, report)
+    assert any(d.path == f"records/{SALES}" for d in report.diagnostics)
+    assert repo.sales.amount.dtype is __import__("numpy").dtype("float64")
+
+
+def test_changed_touched_and_new_sales_files(mini, jobs, sales_reads):
+    age(mini)
+    validate(mini.root, today=TODAY, jobs=jobs)
+    mini.replace(SALES, "2026-09-01,r-0001,b-hongtashan,10,1200.0", "2026-09-01,r-0001,b-hongtashan,12,1440.0")
+    sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert list(sales_reads) == [f"records/{SALES}"]
+    assert_plain(mini, repo, report)
+    age(mini)
+    sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)  # touched: compared by its bytes
+    assert sales_reads == []
+    assert_plain(mini, repo, report)
+    mini.write("sales/2026-10.csv", "date,retailer,brand,quantity,amount\n2026-10-08,r-0002,b-yunyan,3,540.0\n")
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert_plain(mini, repo, report)
+    assert len(repo.sales.day) == len(validate(mini.root, today=TODAY, use_cache=False)[0].sales.day)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "longer", "empty"])
+def test_a_damaged_sales_cache_means_reading(mini, sales_reads, damage):
+    age(mini)
+    validate(mini.root, today=TODAY)
+    path = mini.root / repository.SALES_CACHE
+    data = path.read_bytes()
+    path.write_bytes({"garbage": b"\x80\x05junk", "truncated": data[:-9], "longer": data + b"\0", "empty": b""}[damage])
+    sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY)
+    assert list(sales_reads) == [f"records/{SALES}"]
+    assert_plain(mini, repo, report)
