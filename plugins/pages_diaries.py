@@ -159,6 +159,7 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
         parts.append(f"<p>当天未拜访：{_h(ABSENCE_ZH.get(diary.absence, diary.absence.value))}</p>")
     if diary.visits:
         rows = []
+        compact = mode != "full"  # compact table (see render.table): search does not parse the page
         for v in diary.visits:  # cells as escaped HTML (table(escaped=True))
             shop = shops.get(v.retailer)
             if shop is None:
@@ -175,17 +176,21 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
             if found is None:
                 found = _FINDINGS[key] = _findings_text(f)
             notes = (v.brand_feedback, v.opinions, v.help_given, v.follow_up)
-            rows.append((
+            row = [
                 v.time.isoformat("minutes"),
                 shop,
                 purpose,
                 found,
                 _h("、".join([data.brand_name(b) for b in f.stock_outs])) if f.stock_outs else "",
                 _text_rows(list(zip(_NOTE_LABELS, notes))) if any(notes) else "",
-            ))
+            ]
+            if compact:  # no trailing empty cells (~1.2 a row): the CSS draws the row's line and highlight
+                while not row[-1]:
+                    row.pop()
+            rows.append(row)
         # compact (no optional end tags) unless search parses the page (full)
         parts.append(table(["时间", "零售户", "目的", FINDINGS_HEADER, "断货", "记录"], rows, escaped=True,
-                           search=(mode == "full"), cls="crm-visits", compact=(mode != "full"),
+                           search=(mode == "full"), cls="crm-visits", compact=compact,
                            wrap=False))  # scrolls itself (CSS): 25,000 wrappers fewer in a city
     analyses = "".join([f"<p><b>{label}：</b>{_h(text)}</p>" for label, text in
                         (("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)) if text])

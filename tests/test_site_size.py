@@ -197,3 +197,15 @@ def test_archive_tables_scroll_themselves_without_a_wrapper(demo_site):
     assert '<table class="crm-table crm-visits">' in diaries and "crm-table-wrap" not in diaries
     # elsewhere (the department's filterable list) the wrapper stays
     assert '<div class="crm-table-wrap"><table class="crm-table crm-filter">' in page(demo_site, f"retailers/{r.management.department}")
+
+
+def test_visit_rows_leave_out_trailing_empty_cells(demo_site):
+    mid, path = _month_pages(demo_site)[0].parent.parent.name, _month_pages(demo_site)[0]
+    text = read(path)
+    rows = re.findall(r"<tr><td>\d\d:\d\d<td>.*?(?=<tr>|</tbody>)", text)
+    assert rows and not any(row.endswith("<td>") for row in rows)
+    assert any(row.count("<td>") < 6 for row in rows) and all(2 <= row.count("<td>") <= 6 for row in rows)
+    # the row's line and highlight come from the row (its cells may be missing)
+    css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
+    assert re.search(r"table\.crm-table\.crm-visits tbody tr \{ border-top:", css)
+    assert re.search(r"table\.crm-table\.crm-visits tbody tr:hover \{[^}]*box-shadow: inset", css)
