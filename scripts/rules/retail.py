@@ -232,16 +232,32 @@ class Retail:
             self._cache[key] = m
         return self._cache[key]
 
+    def _before(self, j: int) -> np.ndarray:
+        """Per retailer: how many of its orders fall on days 0 … j − 1 (one
+        comparison over a (retailers × most orders) table of order days;
+        kept per j: the rules ask for the same month boundaries again)."""
+        key = f"before_{j}"
+        if key not in self._cache:
+            if "order_days" not in self._cache:
+                O = self.orders()
+                per = np.diff(O.starts)
+                days = np.full((self.n, int(per.max(initial=0))), self.days, np.int16 if self.days < 2**15 else np.int32)
+                if len(O.key):
+                    r = O.key // self.days
+                    days[r, np.arange(len(O.key)) - O.starts[r]] = O.key % self.days
+                self._cache["order_days"] = days
+            self._cache[key] = np.count_nonzero(self._cache["order_days"] < j, axis=1)
+        return self._cache[key]
+
     def _upto(self, value: str, j: int) -> np.ndarray:
         """Totals per retailer of days 0 … j − 1 (j clamped to 0 … days)."""
         j = min(max(j, 0), self.days)
         if not j:
             return np.zeros(self.n)
-        O = self.orders()
         cum = self._running(value)
-        before = np.searchsorted(O.key, np.arange(self.n, dtype=np.int64) * self.days + j) - O.starts[:-1]
         if not cum.shape[1]:
             return np.zeros(self.n)
+        before = self._before(j)
         return np.where(before > 0, cum[np.arange(self.n), np.maximum(before - 1, 0)], 0.0)
 
     def window(self, value: str, start: dt.date, end: dt.date) -> np.ndarray:
