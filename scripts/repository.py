@@ -1315,19 +1315,20 @@ class SalesCache:
             return None
 
 
-def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> None:
+def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> bool:
     """Keep what :func:`read_sales_files` read (``stamp``: the time before it
-    read anything); nothing when it cannot be kept exactly."""
+    read anything); nothing when it cannot be kept exactly. Whether it was
+    written."""
     import pickle
     import tempfile
 
     fields = _sales_fields()
     sales, diags, digests, count = read
     if fields is None or sales._chunks or sales._cache or count != len(rels) or set(digests) != set(rels):
-        return
+        return False
     arrays = [getattr(sales, name) for name in fields[0]]
     if any(not a.flags.c_contiguous or a.ndim != 1 or a.dtype.hasobject for a in arrays):
-        return
+        return False
     head = (
         _SALES_FORMAT, _sales_version(), stamp, tuple(rels), tuple(sigs), tuple(digests[rel] for rel in rels),
         [(name, list(getattr(sales, name))) for name in fields[1]],
@@ -1351,3 +1352,5 @@ def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple,
         if tmp is not None:
             with suppress(OSError):
                 os.unlink(tmp)
+        return False
+    return True

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from .diagnostics import Report
 from .repository import Repository, gc_paused, load
@@ -53,16 +53,21 @@ def validate(
     def side() -> tuple:  # in a worker while this process loads, when there are workers
         stats: dict = {}
         report = validate_report(root, today=today, stats=stats, cached_only=True, found=(rels, list(found)), looked=looked)
-        sales_read = None
+        sales_read: Any = None
         if sales and kept is None:
             stamp = time.time_ns()
             sales_read = read_sales_files(root, sales, True)
-            write_sales_cache(root, sales, sales_looked[0], sales_read, stamp)
+            if write_sales_cache(root, sales, sales_looked[0], sales_read, stamp):
+                sales_read = KEPT  # read from there, not pickled over
         return sales_read, report, stats.get("rels"), stats.get("hashes")
 
     loaded, (sales_read, report, stood_on, hashes) = load_files_and(root, others, jobs, True, side, looked=looked_others)
+    if sales_read == KEPT:
+        kept = SalesCache.probe(root, sales, *sales_looked)
     if kept is not None:
-        sales_read = kept.load() or read_sales_files(root, sales, True)
+        sales_read = kept.load()
+    if sales and (sales_read is None or sales_read == KEPT):  # (changed meanwhile)
+        sales_read = read_sales_files(root, sales, True)
     with gc_paused():
         repo, loading = assemble(root, loaded, sales=sales_read)
     if report is not None and hashes is not None and stood_on == rels and set(loading.diagnostics) <= set(report.diagnostics):
@@ -74,6 +79,9 @@ def validate(
     loading.diagnostics[:0] = found
     loading.extend(run_all_checks(repo, today, jobs))
     return repo, loading
+
+
+KEPT = "kept"  # the sales were written to their cache: read them from there
 
 
 def validate_plain(

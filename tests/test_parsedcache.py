@@ -231,6 +231,7 @@ def test_an_unwritable_cache_folder_loads_all_the_same(mini, jobs):
     age(mini)
     (mini.root / ".cache" / "crmdocs").mkdir(parents=True)
     (mini.root / PARSED_DIR).write_text("a file where the folder should be")
+    (mini.root / repository.SALES_CACHE).mkdir()  # a folder where the file should be
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
     assert_plain(mini, repo, report)
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
