@@ -17,7 +17,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, LOCATION_ZH, NETWORK_ZH, STATUS_
 
 from . import charts, results
 from .pages import Page
-from .render import NOT_COMPUTED, Markup, _h, badge, block, esc, fmt_num, heading, kv, link, table
+from .render import NOT_COMPUTED, Markup, _h, badge, block, esc, fmt_num, heading, kv, label, link, table
 from .sitedata import RETAILERS, SiteData, department_page, diary_month_page, manager_page, month_of, territory_page
 
 VIOLATION_ZH = {"illegal_cigarettes": "假烟私烟", "cross_region": "跨区域经营", "price": "价格违规", "licence": "证照违规", "other": "其他"}
@@ -223,7 +223,7 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     # visits
     visits = data.visits_by_retailer.get(r.id, [])
     shown = visits[-VISITS_SHOWN:][::-1]
-    parts.append(Markup(f'<p class="crm-label">拜访记录（共 {len(visits)} 次{"，最近 " + str(VISITS_SHOWN) + " 次" if len(visits) > VISITS_SHOWN else ""}）</p>'))
+    parts.append(Markup(label(f'拜访记录（共 {len(visits)} 次{"，最近 " + str(VISITS_SHOWN) + " 次" if len(visits) > VISITS_SHOWN else ""}）', True)))
     if shown:
         # the visitor's name only when it is not the retailer's own manager; no
         # </li> (optional in HTML5; search does not parse territory pages)
@@ -242,20 +242,20 @@ def retailer_html(data: SiteData, here: str, r: Any, sales: _SalesIndex) -> Mark
     if complaints:
         from .pages_service import complaint_state
 
-        parts.append(Markup('<p class="crm-label">投诉</p>'))
+        parts.append(Markup(label("投诉", True)))
         parts.append(table(["编号", "受理时间", "内容", "处理状态"], [
             [c.id, c.received.strftime("%Y-%m-%d %H:%M"), c.content, complaint_state(data, c)] for c in complaints
         ], compact=True, wrap=False))
     surveys = data.surveys_by_retailer.get(r.id, [])
     if surveys:
         sc = data.policy.survey_scores
-        parts.append(Markup('<p class="crm-label">走访报告单</p>'))
+        parts.append(Markup(label("走访报告单", True)))
         parts.append(table(["期间", "日期", "产品质量", "服务", "品牌知名度", "意见"], [
             [s.period, s.date.isoformat(), f"{s.quality}（{sc.quality.get(s.quality, 0):g}）", f"{s.service}（{sc.service.get(s.service, 0):g}）",
              f"{s.brand_awareness}（{sc.brand_awareness.get(s.brand_awareness, 0):g}）", s.opinions] for s in surveys
         ], compact=True, wrap=False))
     sales_rows = sales.rows(r.id)
-    parts.append(Markup('<p class="crm-label">月销量（条 / 元）</p>'))
+    parts.append(Markup(label("月销量（条 / 元）", True)))
     if sales_rows:
         parts.append(Markup('<p class="crm-compact">') + esc("；".join(f"{m_} {q} / {a}" for m_, q, a in sales_rows)) + Markup("</p>"))
     else:
@@ -280,7 +280,7 @@ def _changes_html(data: SiteData, rid: str) -> Markup:
         return Markup("")  # no history at all: the territory page says it once
     changes = data.archive_changes(rid)
     if not changes:
-        return Markup('<p class="crm-label">修改记录</p><p class="crm-empty">没有 git 历史（或尚未提交）。</p>')
+        return Markup(label("修改记录", True) + '<p class="crm-empty">没有 git 历史（或尚未提交）。</p>')
     status = {"added": "建档", "deleted": "删除", "moved": "转部门"}
     rows = []
     for c in changes[:CHANGES_SHOWN]:
@@ -289,6 +289,6 @@ def _changes_html(data: SiteData, rid: str) -> Markup:
         rows.append([c.commit.time.strftime("%Y-%m-%d %H:%M"), data.author_name(c.commit), c.commit.short,
                      status.get(c.status, "修改"), fields])
     more = f"，最近 {CHANGES_SHOWN} 次" if len(changes) > CHANGES_SHOWN else ""
-    return (Markup(f'<p class="crm-label">修改记录（共 {len(changes)} 次{more}）</p>')
+    return (Markup(label(f"修改记录（共 {len(changes)} 次{more}）", True))
             + table(["时间", "修改人", "提交", "操作", "改动的字段"], rows, compact=True, wrap=False))
 

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Markup", "Block", "esc", "md", "attrs", "tag", "link", "table", "kv", "badge", "block",
-    "heading", "Heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED",
+    "heading", "Heading", "Links", "fmt_num", "fmt_pct", "NOT_COMPUTED", "label",
 ]
 
 NOT_COMPUTED = "尚未计算"
@@ -132,7 +132,8 @@ def table(
     search index unless ``search`` (keeps the index small at city scale).
 
     ``compact`` leaves out the optional end tags ``</td>`` ``</th>`` ``</tr>``
-    (HTML5: browsers build the same table) — a tenth of a city's diary pages.
+    ``</thead>`` ``</tbody>`` (HTML5: browsers build the same table) — a tenth
+    of a city's diary pages.
     Only for pages the search plugin does not parse (``search_entries`` or
     ``search=False``): Material's parser needs every end tag.
 
@@ -163,8 +164,9 @@ def table(
     # name, so an excluded element must not contain one of its own tag
     # (compact tables are on pages search does not parse: no need to say it)
     exclude = ' data-search-exclude="1"' if not search and not compact else ""
-    html = (f'<table class="{" ".join(c for c in classes if c)}"{exclude}>'
-            f"<thead><tr>{head}{'' if compact else '</tr>'}</thead><tbody>{''.join(body)}</tbody></table>")
+    # compact: no </thead> (a <tbody> follows) and no </tbody> (</table> follows)
+    html = (f'<table class="{" ".join(c for c in classes if c)}"{exclude}><thead><tr>{head}'
+            + (f"<tbody>{''.join(body)}</table>" if compact else f"</tr></thead><tbody>{''.join(body)}</tbody></table>"))
     return Markup(f'<div class="crm-table-wrap">{html}</div>' if wrap else html)
 
 
@@ -172,12 +174,21 @@ class Block(str):
     """A raw HTML block of a page (trusted HTML: built from escaped parts)."""
 
 
+def label(text: Any, compact: bool = False) -> str:
+    """A part's label (基本信息, 档位 …) as escaped HTML. ``compact``: ``<b>``
+    instead of ``<p class="crm-label">`` (18 bytes less, eight times in each
+    of a city's 20,000 archives): the CSS gives a ``<b>`` directly in an
+    archive's section or card the label's block and margins."""
+    return f"<b>{_h(text)}</b>" if compact else f'<p class="crm-label">{_h(text)}</p>'
+
+
 def kv(rows: Iterable[Sequence[Any]], title: str = "", compact: bool = False) -> Markup:
     """Label → value pairs as a definition list (smaller than a table).
-    ``compact`` leaves out ``</dt>`` and ``</dd>`` (optional in HTML5), as :func:`table` does."""
+    ``compact`` leaves out ``</dt>`` and ``</dd>`` (optional in HTML5), as :func:`table` does,
+    and writes the title as a compact :func:`label`."""
     dt_end, end = ("", "") if compact else ("</dt>", "</dd>")
     items = "".join([f"<dt>{_h(k)}{dt_end}<dd>{_h(v)}{end}" for k, v in rows])
-    head = f'<p class="crm-label">{_h(title)}</p>' if title else ""
+    head = label(title, compact) if title else ""
     return Markup(f'<div class="crm-card">{head}<dl class="crm-kv">{items}</dl></div>')
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Optional
 
-from .render import NOT_COMPUTED, Markup, esc, fmt_num, fmt_pct, link, table
+from .render import NOT_COMPUTED, Markup, esc, fmt_num, fmt_pct, label, link, table
 
 RULE_ZH = {"above_upper": "超上限", "below_lower": "低于下限", "spike": "单次突增", "month_jump": "月度突增"}
 BASIS_ZH = {"ranking": "按名次", "bands": "按分数段", "new_retailer": "新户起始档"}
@@ -110,7 +110,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
     idx = index(data)
     parts: list[Markup] = []
     hist = idx.class_history.get(rid, [])
-    parts.append(Markup('<p class="crm-label">分类（按月评定）</p>'))
+    parts.append(Markup(label("分类（按月评定）", compact)))
     if not data.rules_ran or not idx.class_months:
         parts.append(Markup(f'<p class="crm-note">{NOT_COMPUTED}</p>'))
     else:
@@ -123,7 +123,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
             rows.append([month, data.class_name(d.class_) + (" 重点客户" if d.key else ""), fmt_num(d.composite, 1), values, base, step])
         parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact, wrap=not compact))
     thist = idx.tier_history.get(rid, [])
-    parts.append(Markup('<p class="crm-label">档位</p>'))
+    parts.append(Markup(label("档位", compact)))
     if not data.rules_ran or not idx.tier_periods:
         parts.append(Markup(f'<p class="crm-note">{NOT_COMPUTED}</p>'))
     else:
@@ -134,7 +134,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
                 note += f"；人工调整 {d.computed_tier} → {d.override.tier}（{d.override.reason}，批准人 {data.person_name(d.override.approver)}）"
             rows.append([period, d.tier, fmt_num(d.score, 2), fmt_num(d.quantity), fmt_num(d.amount), note])
         parts.append(table(["期间", "档位", "得分", "订购量（条）", "订购额（元）", "说明"], rows, empty="未定档。", compact=compact, wrap=not compact))
-    parts.append(Markup('<p class="crm-label">订货上下限</p>'))
+    parts.append(Markup(label("订货上下限", compact)))
     lim = idx.latest_limits.get(rid)
     if not data.rules_ran or not idx.limit_months:
         parts.append(Markup(f'<p class="crm-note">{NOT_COMPUTED}</p>'))

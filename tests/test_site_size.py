@@ -101,7 +101,7 @@ def test_public_archives_say_once_that_personal_data_is_hidden(demo_site):
     text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
     assert text.count("已隐藏") == 1
     assert "公开版：各户的个人信息（负责人、联系电话、生日、身份证号、关爱群体）已隐藏。" in text
-    assert "个人信息</p>" not in text
+    assert "<b>个人信息</b>" not in text
 
 
 def test_definition_lists_leave_out_optional_end_tags(demo_site):
@@ -209,3 +209,14 @@ def test_visit_rows_leave_out_trailing_empty_cells(demo_site):
     css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
     assert re.search(r"table\.crm-table\.crm-visits tbody tr \{ border-top:", css)
     assert re.search(r"table\.crm-table\.crm-visits tbody tr:hover \{[^}]*box-shadow: inset", css)
+
+
+def test_compact_tables_and_labels_leave_out_optional_tags(demo_site):
+    repo = demo_records()
+    r = next(iter(repo.retailers.values()))
+    text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
+    archives = text.split('<div class="crm-retailer">', 1)[1]
+    assert "</thead>" not in archives and "</tbody>" not in archives and "<tbody><tr><td>" in archives
+    assert "<b>基本信息</b><dl" in archives and "<b>档位</b><table" in archives and "crm-label" not in archives
+    css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
+    assert re.search(r"\.crm-retailer section > b, \.crm-retailer \.crm-card > b \{ display: block;", css)
