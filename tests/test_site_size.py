@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, browser, page as browser_page, server, shot  # noqa: F401 - fixtures
+from test_browser import CHROMIUM, browser, offline, page as browser_page, server, shot  # noqa: F401 - fixtures
 from test_site import demo_records, html_files, page, read
 
 ROW = re.compile(r"<tr><td>\d\d:\d\d<td>(.*?)(?=<tr>|</tbody>)")
@@ -220,3 +220,23 @@ def test_compact_tables_and_labels_leave_out_optional_tags(demo_site):
     assert "<b>基本信息</b><dl" in archives and "<b>档位</b><table" in archives and "crm-label" not in archives
     css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
     assert re.search(r"\.crm-retailer section > b, \.crm-retailer \.crm-card > b \{ display: block;", css)
+
+
+def test_shop_links_work_from_disk(browser_page, offline, demo_offline_site):
+    """The offline copy over file://: the month page's short links become the
+    archive's .html address, and index.html#r-… goes on to the archive."""
+    pg = browser_page
+    month = next(p for p in sorted(demo_offline_site.glob("diaries/*/20*.html")) if 'href="index.html#r-' in read(p))
+    mid = month.parent.name
+    to = re.search(r'data-jump-to="([^"]+)#"', read(month)).group(1)  # the manager's own territory
+    pg.goto(month.as_uri(), wait_until="load")
+    link = pg.locator(f"table.crm-visits a[href^='{to}#']").first
+    href = link.get_attribute("href")
+    assert re.fullmatch(r"\.\./\.\./retailers/[^/]+/[^/]+\.html#r-\d+", href), href
+    rid = href.rsplit("#", 1)[1]
+    link.click()
+    pg.wait_for_url(re.compile(rf"file://.*/retailers/[^/]+/{mid}\.html#{rid}$"))
+    pg.goto((month.parent / "index.html").as_uri() + f"#{rid}", wait_until="load")
+    pg.wait_for_url(re.compile(rf"file://.*/retailers/[^/]+/{mid}\.html#{rid}$"))
+    assert pg.locator(f"[id='{rid}']").is_visible()
+    assert pg.errors == []
