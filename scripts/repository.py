@@ -1195,19 +1195,32 @@ def _sweep_shards(root: Path, units: list[_Unit]) -> None:
         return
     keep = {os.path.basename(unit.path) for unit in units if unit.path is not None}
     for name in names:
-        gone = name.endswith(".pickle") and name not in keep
-        if name.startswith(_SHARD_TMP):
-            pid = name[len(_SHARD_TMP) :].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid():
-                try:
-                    os.kill(int(pid), 0)
-                except ProcessLookupError:
-                    gone = True
-                except OSError:
-                    pass
-        if gone:
+        if name.endswith(".pickle") and name not in keep:
             with suppress(OSError):
                 os.unlink(folder / name)
+    _sweep_dead(str(folder), _SHARD_TMP, names)
+
+
+def _sweep_dead(folder: str, prefix: str, names: Optional[list[str]] = None) -> None:
+    """Remove the files ``prefix`` + a process id + "-…" in ``folder`` whose
+    process is gone (a killed run's half-written files)."""
+    try:
+        names = os.listdir(folder) if names is None else names
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid = name[len(prefix) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+        except OSError:  # alive (perhaps another user's)
+            pass
 
 
 # ---------------------------------------------------------------- the sales, kept as arrays
@@ -1345,7 +1358,8 @@ def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple,
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        _sweep_dead(str(path.parent), f".{path.name}.")  # half a GB a killed run left
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             header = pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL)
             if len(header) > 1 << 20:

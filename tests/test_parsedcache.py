@@ -331,3 +331,17 @@ def test_a_damaged_sales_cache_means_reading(mini, sales_reads, damage):
     repo, report = validate(mini.root, today=TODAY)
     assert list(sales_reads) == [f"records/{SALES}"]
     assert_plain(mini, repo, report)
+
+
+def test_a_killed_run_s_half_written_sales_cache_is_removed(mini):
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folder = mini.root / repository.SALES_CACHE.parent
+    folder.mkdir(parents=True)
+    leftover = folder / f".sales.arrays.{gone.pid}-abcd.tmp"
+    leftover.write_bytes(b"\0" * 1000)
+    repo, report = validate(mini.root, today=TODAY)
+    assert not leftover.exists() and (mini.root / repository.SALES_CACHE).exists()
+    assert_plain(mini, repo, report)
