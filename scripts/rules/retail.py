@@ -388,7 +388,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, mo + 1, min(day.day, calendar.monthrange(y, mo + 1)[1]))
 
 
-_FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]] = {}
 _new = object.__new__
 _set = object.__setattr__
 # ``__pydantic_fields_set__`` of the records built here: one set per distinct
@@ -408,6 +407,34 @@ def _given(keys: tuple[str, ...]) -> set[str]:
     return found
 
 
+_PLANS: dict[tuple[type, tuple[str, ...]], tuple[Optional[dict], tuple]] = {}
+
+
+def _plan(cls, keys: tuple[str, ...]) -> tuple[Optional[dict], tuple]:
+    """How :func:`fast_model` fills a record of ``cls`` given ``keys``: None
+    when they are every field in order, else a dict of every field in order
+    holding the plain defaults (given values replace them) and the fields
+    whose default comes from a factory (a fresh value per record)."""
+    found = _PLANS.get((cls, keys))
+    if found is None:
+        template: dict[str, Any] = {}
+        factories = []
+        for name, f in cls.__pydantic_fields__.items():
+            template[name] = None
+            if name in keys:
+                continue
+            if f.default_factory is not None:
+                factories.append((name, f.default_factory))
+            elif not f.is_required():
+                template[name] = f.default
+            else:
+                raise KeyError(f"{cls.__name__}.{name} missing")
+        if not set(keys) <= set(template):  # names the model does not have are left out, as before
+            factories.append((None, frozenset(template)))
+        found = _PLANS[(cls, keys)] = (None if keys == tuple(template) else template, tuple(factories))
+    return found
+
+
 def fast_model(cls, data: dict):
     """Build a computed-record model from values the rules produced
     themselves (already of the right types), without validation: ~1 µs
@@ -416,31 +443,17 @@ def fast_model(cls, data: dict):
     their defaults. A dict with every field in the model's order becomes
     the model's own (not copied: build a fresh one per call). Only for
     trusted, rule-made values."""
-    spec = _FIELDS.get(cls)
-    if spec is None:
-        fields = cls.__pydantic_fields__
-        values_d, factories = {}, {}
-        for name, f in fields.items():
-            if f.default_factory is not None:
-                factories[name] = f.default_factory
-            elif not f.is_required():
-                values_d[name] = f.default
-        spec = _FIELDS[cls] = (tuple(fields), values_d, factories)
-    names, plain_defaults, factories = spec
     keys = tuple(data)
-    if keys == names:  # every field, in the model's order: the usual call
+    template, factories = _PLANS.get((cls, keys)) or _plan(cls, keys)
+    if template is None:  # every field, in the model's order: the usual call
         values = data
     else:
-        values = {}
-        for name in names:
-            if name in data:
-                values[name] = data[name]
-            elif name in plain_defaults:
-                values[name] = plain_defaults[name]
-            elif name in factories:
-                values[name] = factories[name]()
+        values = {**template, **data}  # the model's field order, given values over defaults
+        for name, factory in factories:
+            if name is None:  # factory: the model's field names
+                values = {k: v for k, v in values.items() if k in factory}
             else:
-                raise KeyError(f"{cls.__name__}.{name} missing")
+                values[name] = factory()
     obj = _new(cls)
     _set(obj, "__dict__", values)
     _set(obj, "__pydantic_fields_set__", _given(keys))
