@@ -505,7 +505,9 @@ def load_rels(
     ``looked``: each file's stat signature and modification time
     (``cache._look`` of ``rels``); given, the parsed-data cache
     (:data:`PARSED_DIR`) serves and is refreshed: a file whose signature is
-    the one recorded with its parsed mapping is neither read nor parsed."""
+    the one recorded with its parsed mapping is neither read nor parsed.
+    ``rels`` are then the whole repository: the shards of folders not among
+    them are removed."""
     sales, _, others, looked = split_sales(rels, looked)
     side = functools.partial(read_sales_files, root, sales, digest) if sales else None
     loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile, looked)
