@@ -235,6 +235,7 @@ def month_page(data: SiteData, person: Any, month: str, diaries: list[Any]) -> P
     nav = []
     if at > 0:
         nav.append(link(data.href(here, diary_month_page(person.id, months[at - 1])), f"← {months[at - 1]}"))
+    nav.append(link(data.href(here, diary_index_page(person.id)), "各月"))  # the manager's diary index
     if at + 1 < len(months):
         nav.append(link(data.href(here, diary_month_page(person.id, months[at + 1])), f"{months[at + 1]} →"))
     if nav:

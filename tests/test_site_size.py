@@ -240,3 +240,8 @@ def test_shop_links_work_from_disk(browser_page, offline, demo_offline_site):
     pg.wait_for_url(re.compile(rf"file://.*/retailers/[^/]+/{mid}\.html#{rid}$"))
     assert pg.locator(f"[id='{rid}']").is_visible()
     assert pg.errors == []
+
+
+def test_month_pages_link_the_manager_index(demo_site):
+    mid, path = _manager_month(demo_site)
+    assert '<a href="../">各月</a>' in read(path)
