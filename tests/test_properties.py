@@ -95,11 +95,17 @@ def _check_diagnostics(diags, rel: str) -> None:
     for d in diags:
         assert d.path == rel
         assert d.line >= 1, d
-        assert d.message and not UNFILLED.search(d.message), d  # no unfilled template
+        assert d.message and not unfilled(d.message), d  # no unfilled template
         assert d.severity in ("error", "warning")
 
 
 UNFILLED = re.compile(r"\{[a-z_]+(![rs])?\}")
+
+
+def unfilled(message: str) -> bool:
+    """A template placeholder left in a message, outside the “quoted” values
+    the file gave (a generated value may well be the text ``{_}``)."""
+    return bool(UNFILLED.search(re.sub("“[^”]*”", "“”", message)))
 
 KINDS_TO_FUZZ = [DIARY, RETAILER, PLAN, SURVEY, COMPLAINT, CM_LI]
 
@@ -151,7 +157,7 @@ def test_whole_repository_with_a_mutated_record_never_raises(base_repo, data):
         base_repo.path(rel).write_bytes(_dump(record))
         _, report = validate(base_repo.root, today=TODAY)
         for d in report.diagnostics:
-            assert d.message and not UNFILLED.search(d.message)
+            assert d.message and not unfilled(d.message)
             if d.path == f"records/{rel}":
                 assert d.line >= 1, d
     finally:
