@@ -167,3 +167,13 @@ def test_records_built_from_the_same_fields_share_one_fields_set():
     assert one.model_fields_set == {"quantity", "turnover", "upper"}
     assert one.__pydantic_fields_set__ is two.__pydantic_fields_set__
     assert one.model_dump(exclude_none=True) == {"quantity": 1, "turnover": 1.0, "upper": 2}
+
+
+def test_sales_of_an_office_without_archives_compute_nothing_and_do_not_fail():
+    rows = [(START + dt.timedelta(days=7 * k), "r-999999", "b-1", 5, 50.0) for k in range(20)]
+    assert run(repo([], rows), AS_OF).records == {}
+    only_ghosts = run(repo(archives()[:1], rows), AS_OF).records
+    assert not [p for p in only_ghosts if "/abnormal/" in p]  # nobody's orders to check
+    R = retail(ctx_for(repo(archives()[:1], rows), AS_OF))
+    assert R.window("amount", START, AS_OF).tolist() == [0.0]
+    assert len(R.orders().key) == 0

@@ -91,7 +91,7 @@ class WeekLimits:
         """Per pair: share of the retailer's quantity (for the files and
         explain only, so worked out when asked, not for every week checked)."""
         r = np.maximum(self.pair_r, 0)
-        total = self.quantity[r] if len(r) else np.zeros(0, np.int64)
+        total = self.quantity[r] if len(self.quantity) else np.zeros(len(r), np.int64)  # no archives: no totals
         return np.where((self.pair_r >= 0) & (total > 0), self.p_quantity / np.maximum(total, 1), 0.0)
 
 
