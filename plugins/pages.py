@@ -9,6 +9,7 @@ pages.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -39,11 +40,24 @@ class Page:
         meta: dict = {"title": _plain(self.title)}
         if not self.search or (direct_search and self.search_entries is not None):
             meta["search"] = {"exclude": True}
-        if self.hide:
-            meta["hide"] = list(self.hide)
+        hide = self.hide if self.has_toc() or "toc" in self.hide else (*self.hide, "toc")
+        if hide:
+            meta["hide"] = list(hide)
         # JSON is YAML: values are quoted safely whatever the title holds
         front = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items())
         return f"---\n{front}\n---\n\n"
+
+    def has_toc(self) -> bool:
+        """Whether the page has a heading below its title: without one,
+        Material's table of contents would be an empty column, and the page's
+        tables get that width instead."""
+        for part in self.body:
+            if isinstance(part, Heading):
+                if part.level >= 2:
+                    return True
+            elif not isinstance(part, Block) and re.search(r"(?m)^##", part):
+                return True
+        return False
 
     @property
     def content(self) -> str:

@@ -191,7 +191,7 @@ def diary_html(data: SiteData, here: str, diary: Any, mode: str, shops: Optional
         # compact (no optional end tags) unless search parses the page (full)
         parts.append(table(["时间", "零售户", "目的", FINDINGS_HEADER, "断货", "记录"], rows, escaped=True,
                            search=(mode == "full"), cls="crm-visits", compact=compact,
-                           wrap=False))  # scrolls itself (CSS): 25,000 wrappers fewer in a city
+                           wrap=False, nowrap=(0, 1, 2)))  # scrolls itself (CSS): 25,000 wrappers fewer in a city
     analyses = "".join([f"<p><b>{label}：</b>{_h(text)}</p>" for label, text in
                         (("经营分析", diary.business_analysis), ("市场分析", diary.market_analysis)) if text])
     if analyses and mode == "summary":

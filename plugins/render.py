@@ -113,6 +113,28 @@ def join(parts: Iterable[Any], sep: str = "、") -> Markup:
 
 _HEADS: dict[tuple, str] = {}
 
+# a wrapped table with more rows than this scrolls in a frame of its own
+# (crmdocs.css: .crm-tall) under a header that stays in view
+TALL_ROWS = 30
+# the widest cell, in UTF-8 bytes of its text (a Chinese character is 3), of a
+# column that never wraps: 10 Chinese characters, or 30 letters and digits
+SHORT_CELL = 30
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def short_columns(rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """The columns (0-based) whose every cell, as HTML, shows at most
+    :data:`SHORT_CELL` bytes of text: those are kept on one line."""
+    wide: set[int] = set()
+    for row in rows:
+        for i, html in enumerate(row):
+            if i in wide or len(html) <= SHORT_CELL // 3:
+                continue
+            text = _TAGS.sub("", html) if "<" in html else html
+            if len(text) > SHORT_CELL // 3 and len(text.encode()) > SHORT_CELL:
+                wide.add(i)
+    return [i for i in range(width) if i not in wide]
+
 
 def table(
     headers: Sequence[Any],
@@ -126,6 +148,7 @@ def table(
     compact: bool = False,
     escaped: bool = False,
     wrap: bool = True,
+    nowrap: Optional[Sequence[int]] = None,
 ) -> Markup:
     """An HTML table. ``filters`` (one per column: ``"select"``, ``"text"`` or
     ``""``) turns on the vendored table filter. Tables are left out of the
@@ -142,7 +165,15 @@ def table(
 
     ``wrap=False``: no ``<div class="crm-table-wrap">`` around the table (it
     scrolls sideways itself where the CSS says so: ``.crm-retailer`` tables,
-    ~60,000 small tables in a city's archives)."""
+    ~60,000 small tables in a city's archives).
+
+    Columns of short cells (ids, names, dates, figures, classes) never wrap,
+    so 客户经理 or 2026-10-22 is not broken over two lines; columns with
+    longer text wrap as Chinese text does. ``nowrap`` names those columns
+    (0-based); without it they are found from the cells (:func:`short_columns`),
+    except in ``escaped`` tables, which then wrap everywhere. A wrapped table of
+    more than :data:`TALL_ROWS` rows scrolls in a frame of its own under a
+    header that stays in view (its filters too)."""
     rows = list(rows)
     if not rows:
         return Markup(f'<p class="crm-empty">{esc(empty)}</p>')
@@ -155,19 +186,27 @@ def table(
             f = filters[i] if filters and i < len(filters) else ""
             cells.append(f"<th{attrs(data_filter=f or None)}>{_h(h)}" + ("" if compact else "</th>"))
         head = _HEADS[key] = "".join(cells)
+    if not escaped:
+        rows = [[_h(c) for c in row] for row in rows]
+        if nowrap is None:
+            nowrap = short_columns(rows, len(headers))
     body = []
     cell, end = ("<td>", "") if compact else ("</td><td>", "</td></tr>")
     for i, row in enumerate(rows):
         extra = attrs(**row_attrs[i]) if row_attrs else ""
-        body.append(f"<tr{extra}><td>" + cell.join(row if escaped else [_h(c) for c in row]) + end)
+        body.append(f"<tr{extra}><td>" + cell.join(row) + end)
     # on the <table> itself: Material's search parser compares elements by tag
     # name, so an excluded element must not contain one of its own tag
     # (compact tables are on pages search does not parse: no need to say it)
     exclude = ' data-search-exclude="1"' if not search and not compact else ""
     # compact: no </thead> (a <tbody> follows) and no </tbody> (</table> follows)
-    html = (f'<table class="{" ".join(c for c in classes if c)}"{exclude}><thead><tr>{head}'
+    short = f' data-nw="{" ".join(str(i + 1) for i in nowrap)}"' if nowrap else ""
+    html = (f'<table class="{" ".join(c for c in classes if c)}"{exclude}{short}><thead><tr>{head}'
             + (f"<tbody>{''.join(body)}</table>" if compact else f"</tr></thead><tbody>{''.join(body)}</tbody></table>"))
-    return Markup(f'<div class="crm-table-wrap">{html}</div>' if wrap else html)
+    if not wrap:
+        return Markup(html)
+    frame = "crm-table-wrap crm-tall" if len(rows) > TALL_ROWS else "crm-table-wrap"
+    return Markup(f'<div class="{frame}">{html}</div>')
 
 
 class Block(str):

@@ -138,6 +138,29 @@ def test_retailer_table_filters(page, server):
     assert page.errors == []
 
 
+def test_long_retailer_list_keeps_words_whole_and_its_header_in_view(page, server):
+    repo = demo_repo()
+    dept = sorted(u for u, x in repo.org.items() if x.kind.value == "department")[0]
+    page.goto(f"{server}retailers/{dept}/", wait_until="networkidle")
+    frame = page.locator(".crm-table-wrap.crm-tall").first
+    # every column fits the page: nothing hidden to the right
+    assert frame.evaluate("f => f.scrollWidth <= f.clientWidth")
+    # 客户经理 in the header, and a shop name, each on one line
+    lines = ("c => { const r = document.createRange(); r.selectNodeContents(c);"
+             " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
+    assert page.locator("table.crm-filter thead th").nth(2).inner_text() == "客户经理"
+    for cell in (page.locator("table.crm-filter thead th").nth(2), page.locator("table.crm-filter tbody td").nth(1)):
+        assert cell.evaluate(lines) == 1
+    # rows scroll inside the frame; the header (with its filters) stays on top
+    frame.scroll_into_view_if_needed()
+    frame.evaluate("f => { f.scrollTop = 2000; }")
+    page.wait_for_timeout(200)
+    head, box = page.locator("table.crm-filter thead").bounding_box(), frame.bounding_box()
+    assert abs(head["y"] - box["y"]) < 2
+    shot(page, "retailers-scrolled")
+    assert page.errors == []
+
+
 # ---------------------------------------------------------------- the offline copy, opened from disk
 
 

@@ -60,6 +60,45 @@ def test_filter_columns_are_marked():
     assert '<th data-filter="select">类别</th>' in html and '<th data-filter="text">店名</th>' in html
 
 
+def test_short_columns_stay_on_one_line_and_long_text_wraps():
+    rows = [["r-00331", Markup('<a href="x/">老叶KTV</a>'), "客户经理", "2026-10-22",
+             "周转数 3.75 × 上限系数 1.2 × 调整系数 1，向上取整"]]
+    html = str(table(["编号", "店名", "经理", "日期", "说明"], rows))
+    assert ' data-nw="1 2 3 4"' in html  # 1-based, as CSS's nth-child counts; not the 说明 column
+
+
+def test_a_column_wraps_when_any_of_its_cells_is_long():
+    rows = [["东乡客户服务部"], ["城关镇人民路东段一百二十三号临街门面"]]
+    assert "data-nw" not in str(table(["地址"], rows))
+
+
+def test_escaped_tables_name_their_short_columns_or_wrap():
+    rows = [["09:30", "老叶KTV"]]
+    assert "data-nw" not in str(table(["时间", "零售户"], rows, escaped=True))
+    assert ' data-nw="1"' in str(table(["时间", "零售户"], rows, escaped=True, nowrap=(0,)))
+
+
+def test_long_tables_scroll_in_a_frame_of_their_own():
+    from crmdocs.plugins.render import TALL_ROWS
+
+    short = str(table(["a"], [[str(i)] for i in range(TALL_ROWS)]))
+    tall = str(table(["a"], [[str(i)] for i in range(TALL_ROWS + 1)]))
+    assert '<div class="crm-table-wrap">' in short
+    assert '<div class="crm-table-wrap crm-tall">' in tall
+
+
+def test_a_page_without_headings_gives_its_table_of_contents_column_to_the_content():
+    import yaml
+
+    def meta(page):
+        return yaml.safe_load(page.content.split("---")[1])
+
+    assert meta(Page("x.md", "t", [block(Markup("<p>x</p>"))]))["hide"] == ["toc"]
+    assert "hide" not in meta(Page("x.md", "t", ["## 一节\n", block(Markup("<p>x</p>"))]))
+    assert "hide" not in meta(Page("x.md", "t", [heading(2, "一节"), block(Markup("<p>x</p>"))]))
+    assert meta(Page("x.md", "t", [block(Markup("<p>x</p>"))], hide=("navigation",)))["hide"] == ["navigation", "toc"]
+
+
 def test_empty_table_says_so():
     assert "没有" in str(table(["a"], [], empty="没有记录。"))
 

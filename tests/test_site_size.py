@@ -188,15 +188,15 @@ def test_archive_tables_scroll_themselves_without_a_wrapper(demo_site):
     r = next(iter(repo.retailers.values()))
     text = page(demo_site, f"retailers/{r.management.department}/{r.management.manager}")
     archives = text.split('<div class="crm-retailer">', 1)[1]
-    assert '<table class="crm-table">' in archives and "crm-table-wrap" not in archives
+    assert '<table class="crm-table"' in archives and "crm-table-wrap" not in archives
     css = read(demo_site / "assets" / "crmdocs" / "crmdocs.css")
     assert re.search(r"\.crm-retailer table\.crm-table, \.md-typeset table\.crm-table\.crm-visits \{[^}]*overflow-x: auto", css)
     # a diary's visits neither
     mid, path = _manager_month(demo_site)
     diaries = read(path).split('<article class="crm-diary', 1)[1]
-    assert '<table class="crm-table crm-visits">' in diaries and "crm-table-wrap" not in diaries
+    assert '<table class="crm-table crm-visits"' in diaries and "crm-table-wrap" not in diaries
     # elsewhere (the department's filterable list) the wrapper stays
-    assert '<div class="crm-table-wrap"><table class="crm-table crm-filter">' in page(demo_site, f"retailers/{r.management.department}")
+    assert re.search(r'<div class="crm-table-wrap[^"]*"><table class="crm-table crm-filter"', page(demo_site, f"retailers/{r.management.department}"))
 
 
 def test_visit_rows_leave_out_trailing_empty_cells(demo_site):

@@ -54,7 +54,9 @@
     table.tHead.appendChild(filterRow);
     var counter = document.createElement("p");
     counter.className = "crm-filter-count";
-    table.parentNode.insertBefore(counter, table);
+    // above the table's frame: a long table scrolls inside it (.crm-tall)
+    var frame = table.parentNode.classList.contains("crm-table-wrap") ? table.parentNode : table;
+    frame.parentNode.insertBefore(counter, frame);
 
     function apply() {
       var shown = 0;
