@@ -1280,8 +1280,8 @@ def _sales_fields() -> Optional[tuple[list[str], list[str]]]:
 class SalesCache:
     """The sales cache's header, judged against the sales files now; :meth:`load` reads the arrays."""
 
-    def __init__(self, path: Path, head: tuple, start: int):
-        self.path = path
+    def __init__(self, fh: Any, head: tuple, start: int):
+        self.fh = fh  # open since the probe: a cache replaced meanwhile is not mixed with this header
         self.head = head
         self.start = start  # where the arrays' bytes begin
 
@@ -1291,25 +1291,27 @@ class SalesCache:
         signature, else by their bytes), else None."""
         import io
 
-        path = root / SALES_CACHE
         try:
-            with open(path, "rb") as fh:
-                first = fh.read(1 << 20)
-                stream = io.BytesIO(first)
-                head = _shard_unpickler(stream).load()
-                start = stream.tell()
+            cache = open(root / SALES_CACHE, "rb", buffering=0)
+        except OSError:
+            return None
+        try:
+            stream = io.BytesIO(cache.read(1 << 20))
+            head = _shard_unpickler(stream).load()
+            start = stream.tell()
             fmt, version, stamp, names, signed, shas = head[:6]
             if fmt != _SALES_FORMAT or version != _sales_version() or list(names) != rels or stamp.__class__ is not int:
-                return None
+                raise ValueError("another cache")
             for rel, sig, mtime, was, sha in zip(rels, sigs, times, signed, shas):
                 if sig != "-" and sig == was and mtime < stamp - RACY_NS:
                     continue
                 with open(root / rel, "rb") as fh:  # a touched file: the same bytes?
                     if hashlib.sha1(fh.read()).hexdigest() != sha:
-                        return None
-        except Exception:  # noqa: BLE001 - none, damaged, forged: the files are read
+                        raise ValueError("a changed file")
+        except Exception:  # noqa: BLE001 - another, damaged, forged: the files are read
+            cache.close()
             return None
-        return cls(path, head, start)
+        return cls(cache, head, start)
 
     def load(self) -> Optional[tuple]:
         """What :func:`read_sales_files` gives (with the digests), or None when the arrays cannot be read."""
@@ -1322,18 +1324,24 @@ class SalesCache:
             data = SalesData()
             for name, value in texts:
                 setattr(data, name, list(value))
-            with open(self.path, "rb", buffering=0) as fh:
-                fh.seek(self.start)
-                for name, dtype, length in arrays:
-                    array = np.empty(length, dtype=np.dtype(dtype))
-                    if fh.readinto(array.view(np.uint8)) != array.nbytes:
+            fh = self.fh
+            fh.seek(self.start)
+            for name, dtype, length in arrays:
+                array = np.empty(length, dtype=np.dtype(dtype))
+                view, got = array.view(np.uint8), 0
+                while got < len(view):  # (a read may give less than asked)
+                    n = fh.readinto(view[got:])
+                    if not n:
                         return None
-                    setattr(data, name, array)
-                if fh.read(1):
-                    return None
+                    got += n
+                setattr(data, name, array)
+            if fh.read(1):
+                return None
             return data, [Diagnostic(*row) for row in diags], dict(zip(rels, shas)), len(rels)
         except Exception:  # noqa: BLE001 - damaged: the files are read
             return None
+        finally:
+            self.fh.close()
 
 
 def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> bool:

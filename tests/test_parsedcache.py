@@ -345,3 +345,22 @@ def test_a_killed_run_s_half_written_sales_cache_is_removed(mini):
     repo, report = validate(mini.root, today=TODAY)
     assert not leftover.exists() and (mini.root / repository.SALES_CACHE).exists()
     assert_plain(mini, repo, report)
+
+
+def test_a_sales_cache_replaced_after_it_was_judged_is_not_mixed_in(mini, monkeypatch):
+    """Another run rewrites the cache for other sales between this run's look and its read."""
+    age(mini)
+    validate(mini.root, today=TODAY)
+    path = mini.root / repository.SALES_CACHE
+    real = repository.SalesCache.probe
+
+    def then_replaced(*args, **kwargs):
+        kept = real(*args, **kwargs)
+        other = path.with_name("other")
+        other.write_bytes(b"\0" * path.stat().st_size)  # the same size, other bytes
+        other.replace(path)
+        return kept
+
+    monkeypatch.setattr(repository.SalesCache, "probe", then_replaced)
+    repo, report = validate(mini.root, today=TODAY)
+    assert_plain(mini, repo, report)
