@@ -74,6 +74,12 @@ def test_block_size_changes_no_record(expected, monkeypatch, chunk):
     assert texts(office_rows(), monkeypatch, chunk) == expected
 
 
+def test_offices_too_large_for_a_dense_grid_give_the_same_records(expected, monkeypatch):
+    monkeypatch.setattr(retail_mod, "GRID_CELLS", 0)  # orders and order lines found by sorting
+    assert texts(office_rows()) == expected
+    assert texts(split_rows()) == expected  # order lines over two rows, summed after a sort too
+
+
 def test_rows_in_any_order_give_the_same_records(expected, monkeypatch):
     rows = office_rows()
     random.Random(3).shuffle(rows)
@@ -90,15 +96,19 @@ def test_rows_of_retailers_without_archive_change_no_retailer_record(expected, m
         {p: t for p, t in expected.items() if "/appraisals/" not in p}
 
 
-def test_an_order_line_split_over_two_rows_counts_as_one(expected):
-    rows = office_rows()
+def split_rows() -> list[tuple]:
+    """The office's rows with every 11th order line written as two rows."""
     split = []
-    for n, (day, rid, brand, q, amount) in enumerate(rows):
+    for n, (day, rid, brand, q, amount) in enumerate(office_rows()):
         if n % 11 == 0 and q >= 2:
             split += [(day, rid, brand, q - 1, (q - 1) * 25.25), (day, rid, brand, 1, 25.25)]
         else:
             split.append((day, rid, brand, q, amount))
-    assert texts(split) == expected
+    return split
+
+
+def test_an_order_line_split_over_two_rows_counts_as_one(expected):
+    assert texts(split_rows()) == expected
 
 
 def test_day_windows_are_the_sums_of_their_rows():

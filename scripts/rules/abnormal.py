@@ -36,6 +36,7 @@ from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
 
 from .. import sales as S
 from .limits import limits_at
+from . import retail as retail_mod
 from .retail import CHUNK, fast_model, r2, retail, without_gc
 
 NAME = "abnormal"
@@ -61,7 +62,7 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     returned), found by marking each row's (order × brand) cell in a dense
     grid of bools block by block — no sort, no per-row key array."""
     nb = int(row_brand.max(initial=0)) + 1
-    if n_orders * nb <= 60_000_000:
+    if n_orders * nb <= retail_mod.GRID_CELLS:
         seen = np.zeros(n_orders * nb, bool)
         for a in range(0, len(o_inv), CHUNK):
             key = o_inv[a:a + CHUNK].astype(np.int64)

@@ -34,6 +34,7 @@ from ..repository import gc_paused
 
 
 CHUNK = S.CHUNK  # rows per block of per-row work: ~8 MB temporaries instead of 100 MB ones
+GRID_CELLS = 60_000_000  # the largest dense grid of cells (orders, order lines) before sorting instead
 
 
 def as_f8(values: np.ndarray) -> np.ndarray:
@@ -188,7 +189,7 @@ class Retail:
             sel = self.rows_with_archive()
             inv = np.empty(len(self.sales.day) if isinstance(sel, slice) else len(sel), np.int32)
             columns = {"quantity": self.sales.quantity, "amount": self.sales.amount}
-            if cells <= 60_000_000:
+            if cells <= GRID_CELLS:
                 occupied = np.zeros(cells, bool)
                 for _, cell in self.row_chunks():
                     occupied[cell] = True
