@@ -33,7 +33,7 @@ from crmdocs.schemas.org import Role
 from crmdocs.schemas.retailer import Status
 
 from .. import periods
-from .retail import without_gc
+from .retail import fast_model, without_gc
 
 NAME = "visits"
 _RETAILER = operator.attrgetter("retailer")  # of a visit
@@ -341,11 +341,12 @@ def _coverage(ctx, st: _Standing, mine: np.ndarray, ids: list[str]) -> Coverage:
     unknown = int(st.unknown[mine].sum())
     late = mine[~st.covered[mine]]
     late = late[np.argsort(st.cycle[late] - st.gap[late], kind="stable")]  # most overdue first, then by id
-    overdue = [
-        OverdueRetailer(
-            retailer=ids[i], shop=ctx.repo.retailers[ids[i]].basic.shop_name, retailer_class=st.cls[i],
-            cycle_days=cycle, last_visit=dt.date.fromordinal(last) if last else None, days_overdue=gap - cycle,
-        )
+    retailers = ctx.repo.retailers
+    overdue = [  # values of the fields' own types (ints, dates, ids): built without validation
+        fast_model(OverdueRetailer, {
+            "retailer": ids[i], "shop": retailers[ids[i]].basic.shop_name, "retailer_class": st.cls[i],
+            "cycle_days": cycle, "last_visit": dt.date.fromordinal(last) if last else None, "days_overdue": gap - cycle,
+        })
         for i, cycle, last, gap in zip(late.tolist(), st.cycle[late].tolist(), st.last[late].tolist(), st.gap[late].tolist())
     ]
     note = ""
