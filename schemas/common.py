@@ -31,7 +31,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 class Record(BaseModel):
     """Base of every record: unknown keys are errors, values are not coerced
-    silently into another type."""
+    silently into another type. A record with number fields derives from
+    :class:`NumberRecord` (checked when the class is made)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -41,6 +42,18 @@ class Record(BaseModel):
         use_enum_values=False,
         validate_default=False,
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.model_fields and _number_fields(cls) and "_quoted_numbers" not in cls.__pydantic_decorators__.model_validators:
+            raise TypeError(f"{cls.__qualname__} has number fields {_number_fields(cls)}: derive it from NumberRecord")
+
+
+class NumberRecord(Record):
+    """A record with number fields (int, float): a number written in quotes is
+    refused with its own message. Only these models pay for the check — the
+    millions of visits in a city's plans and diaries have no number field."""
 
     @model_validator(mode="before")
     @classmethod

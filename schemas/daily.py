@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from .common import Clock, Date, DateTime, OptText, Record, Slug, Text, _text_only, desc, unique_list
+from .common import Clock, Date, DateTime, NumberRecord, OptText, Record, Slug, Text, _text_only, desc, unique_list
 
 
 class Purpose(str, Enum):
@@ -133,7 +133,7 @@ class MarketInfo(Record):
     brand: Optional[Slug] = Field(default=None, description=desc("相关品牌", "brand concerned"))
 
 
-class Review(Record):
+class Review(NumberRecord):
     """The market manager's review (批阅)."""
 
     reviewer: Slug = Field(description=desc("批阅人（市场经理）", "reviewer"))
@@ -272,7 +272,7 @@ class WeeklyAnalysis(Record):
         return self
 
 
-class Figure(Record):
+class Figure(NumberRecord):
     """A result the manager cites in a monthly summary (销量、拜访户数 …)."""
 
     label: Text = Field(description=desc("项目，如 销量", "what, e.g. sales"))

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from .common import Date, OptText, Record, Slug, Text, desc, unique_list
+from .common import Date, NumberRecord, OptText, Record, Slug, Text, desc, unique_list
 from pydantic import AfterValidator
 
 
@@ -113,7 +113,7 @@ class Person(Record):
         return self.unit
 
 
-class Brand(Record):
+class Brand(NumberRecord):
     """A cigarette brand (specification) the company sells."""
 
     id: Slug = Field(description=desc("品牌规格编号", "brand id"))

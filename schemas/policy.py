@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .common import Fraction, NonNeg, NonNegInt, PosInt, Record, Slug, Text, desc
+from .common import Fraction, NonNeg, NonNegInt, NumberRecord, PosInt, Record, Slug, Text, desc
 
 
 def _check_weights(weights: dict[str, float], what: str) -> None:
@@ -37,7 +37,7 @@ class GradeStep(Record):
     name: Text = Field(description=desc("等级名称", "grade name"))
 
 
-class GradeRules(Record):
+class GradeRules(NumberRecord):
     promote_score: NonNeg = Field(default=90, description=desc("晋级分数线（季度）", "promotion score per quarter"))
     promote_quarters: PosInt = Field(default=2, description=desc("连续达到晋级线的季度数", "consecutive quarters for promotion"))
     demote_score: NonNeg = Field(default=70, description=desc("降级分数线（季度，低于）", "demotion below this quarterly score"))
@@ -67,13 +67,13 @@ class Grades(Record):
 # ---------------------------------------------------------------- classes
 
 
-class ClassStep(Record):
+class ClassStep(NumberRecord):
     id: Slug = Field(description=desc("类别编号", "class id"))
     name: Text = Field(description=desc("类别名称", "class name"))
     min: float = Field(description=desc("下限（含）", "lower bound, inclusive"))
 
 
-class PointsBand(Record):
+class PointsBand(NumberRecord):
     min: float = Field(description=desc("从（含）", "from, inclusive"))
     points: float = Field(ge=0, le=100, description=desc("得分", "points"))
 
@@ -88,14 +88,14 @@ def _default_classes() -> list[ClassStep]:
     ]
 
 
-class ValueWeights(Record):
+class ValueWeights(NumberRecord):
     contribution: Fraction = 0.40
     integrity: Fraction = 0.25
     own: Fraction = 0.20
     development: Fraction = 0.15
 
 
-class Integrity(Record):
+class Integrity(NumberRecord):
     start: NonNeg = Field(default=100, description=desc("起始分", "starting points"))
     per_violation: NonNeg = Field(default=20, description=desc("每次查实违规扣分", "points off per confirmed violation"))
     per_late_payment: NonNeg = Field(default=10, description=desc("每次迟付扣分", "points off per late payment"))
@@ -132,13 +132,13 @@ class OwnValue(Record):
     )
 
 
-class Development(Record):
+class Development(NumberRecord):
     worst: float = Field(default=-0.20, description=desc("增长率不高于此得 0 分", "growth at or below: 0 points"))
     best: float = Field(default=0.20, description=desc("增长率不低于此得 100 分", "growth at or above: 100 points"))
     flat_points: NonNeg = Field(default=50, description=desc("零增长得分", "points for no growth"))
 
 
-class CompositeClassRule(Record):
+class CompositeClassRule(NumberRecord):
     """Four values → composite → class (seed 000)."""
 
     mode: Literal["composite"] = "composite"
@@ -168,7 +168,7 @@ class VolumeClassRule(Record):
 ClassRule = Annotated[Union[CompositeClassRule, VolumeClassRule], Field(discriminator="mode")]
 
 
-class RetailerClasses(Record):
+class RetailerClasses(NumberRecord):
     rule: ClassRule = Field(default_factory=CompositeClassRule, description=desc("分类规则", "class rule"))
     max_step: PosInt = Field(default=1, description=desc("每次评定最多升降几级", "steps a class may move per evaluation"))
     key_classes: list[Slug] = Field(default_factory=lambda: ["a"], description=desc("重点客户所在类别", "classes that are key customers"))
@@ -198,30 +198,30 @@ class RetailerClasses(Record):
 # ---------------------------------------------------------------- base class, tiers
 
 
-class BaseClass(Record):
+class BaseClass(NumberRecord):
     large_share: Fraction = Field(default=0.20, description=desc("同业态前百分之几为大", "top share that is large"))
     medium_share: Fraction = Field(default=0.30, description=desc("其后百分之几为中", "next share that is medium"))
     other_format_cap: Fraction = Field(default=0.05, description=desc("业态“其他”占比上限（超出告警）", "cap on format 'other'"))
 
 
-class TierWeights(Record):
+class TierWeights(NumberRecord):
     quantity: Fraction = 0.3
     amount: Fraction = 0.5
     capability: Fraction = 0.2
 
 
-class TierBand(Record):
+class TierBand(NumberRecord):
     tier: PosInt
     min: float = Field(description=desc("得分下限（含）", "score from, inclusive"))
 
 
-class NewRetailerTier(Record):
+class NewRetailerTier(NumberRecord):
     network: Literal["urban", "rural"]
     min_area: NonNeg = Field(description=desc("面积不小于", "floor area at least"))
     tier: PosInt
 
 
-class Tiers(Record):
+class Tiers(NumberRecord):
     count: PosInt = Field(default=30, description=desc("档位数（最高档）", "number of tiers, highest"))
     mode: Literal["ranking", "bands"] = Field(default="ranking", description=desc("ranking 按名次 / bands 按分数段", "ranking or bands"))
     weights: TierWeights = Field(default_factory=TierWeights, description=desc("订购量/订购额/经营能力的权重", "weights"))
@@ -260,18 +260,18 @@ class Tiers(Record):
 # ---------------------------------------------------------------- limits
 
 
-class Factors(Record):
+class Factors(NumberRecord):
     lower: NonNeg
     upper: NonNeg
 
 
-class Coefficient(Record):
+class Coefficient(NumberRecord):
     default: float = Field(default=1.0, gt=0)
     min: float = Field(default=0.5, gt=0)
     max: float = Field(default=2.0, gt=0)
 
 
-class Limits(Record):
+class Limits(NumberRecord):
     turnover_weeks: PosInt = Field(default=8, description=desc("周转数取最近几周平均", "weeks averaged for turnover"))
     factors: dict[str, Factors] = Field(
         default_factory=lambda: {
@@ -298,7 +298,7 @@ class OutsideLimits(Record):
     enabled: bool = True
 
 
-class Spike(Record):
+class Spike(NumberRecord):
     enabled: bool = True
     ratio: float = Field(default=2.0, gt=0, description=desc("超过前几个周期均值的倍数", "times the mean of earlier cycles"))
     cycles: PosInt = Field(default=3, description=desc("比较前几个订货周期", "earlier cycles compared"))
@@ -306,7 +306,7 @@ class Spike(Record):
     min_history: PosInt = Field(default=3, description=desc("少于几个周期的零售户不查", "retailers with fewer cycles are exempt"))
 
 
-class MonthJump(Record):
+class MonthJump(NumberRecord):
     enabled: bool = True
     ratio: float = Field(default=2.0, gt=0, description=desc("超过上月的倍数", "times last month's total"))
 
@@ -320,12 +320,12 @@ class Abnormal(Record):
 # ---------------------------------------------------------------- visits
 
 
-class Deadline(Record):
+class Deadline(NumberRecord):
     days_after: NonNegInt = Field(description=desc("在之后第几个工作日", "working days after the day"))
     time: str = Field(pattern=r"^\d{2}:\d{2}$", description=desc("截止时刻 HH:MM", "clock time"))
 
 
-class Visits(Record):
+class Visits(NumberRecord):
     cycle_days: dict[str, PosInt] = Field(
         default_factory=lambda: {"a": 7, "b": 14, "c": 14, "d": 30, "e": 30},
         description=desc("各类别拜访周期（天）", "required visit cycle by class, days"),
@@ -355,13 +355,13 @@ class Complaints(Record):
 # ---------------------------------------------------------------- appraisal
 
 
-class Indicator(Record):
+class Indicator(NumberRecord):
     points: NonNeg = Field(description=desc("满分", "full marks"))
     floor: Fraction = Field(default=0.0, description=desc("得 0 分的完成率", "ratio that scores 0"))
     full: float = Field(default=1.0, gt=0, description=desc("得满分的完成率", "ratio that scores full marks"))
 
 
-class Appraisal(Record):
+class Appraisal(NumberRecord):
     indicators: dict[str, Indicator] = Field(
         default_factory=lambda: {
             "sales": Indicator(points=30, floor=0.60),
@@ -412,7 +412,7 @@ class Privacy(Record):
     mask_owner_names: bool = Field(default=True, description=desc("公开站点隐藏负责人姓名", "mask owner names on public builds"))
 
 
-class Warnings(Record):
+class Warnings(NumberRecord):
     licence_expiry_days: NonNegInt = Field(default=30, description=desc("许可证到期前几天告警", "warn this many days before a licence expires"))
 
 

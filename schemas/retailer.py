@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
-from .common import Date, LicenceNo, NonNeg, OptText, Phone, Record, Slug, Text, desc
+from .common import Date, LicenceNo, NonNeg, NumberRecord, OptText, Phone, Record, Slug, Text, desc
 
 
 class Status(str, Enum):
@@ -82,7 +82,7 @@ CARE_GROUP_ZH = {
 }
 
 
-class Basic(Record):
+class Basic(NumberRecord):
     licence_no: LicenceNo = Field(description=desc("烟草专卖零售许可证号（加引号）", "licence number, quoted"))
     licence_expiry: Date = Field(description=desc("许可证有效期至", "licence valid until"))
     shop_name: Text = Field(description=desc("店名", "shop name"))
@@ -133,7 +133,7 @@ class PastManager(Record):
     until: Date = Field(description=desc("交接日期（当天起由下一位负责）", "handed over on"))
 
 
-class Management(Record):
+class Management(NumberRecord):
     department: Slug = Field(description=desc("所属客户服务部", "customer service department"))
     manager: Slug = Field(description=desc("客户经理编号", "customer manager id"))
     manager_history: list[PastManager] = Field(
@@ -151,7 +151,7 @@ class Management(Record):
         return self.manager
 
 
-class Adjustment(Record):
+class Adjustment(NumberRecord):
     coefficient: Annotated[float, Field(gt=0)] = Field(description=desc("上下限调整系数", "limit adjustment coefficient"))
     reason: Text = Field(description=desc("调整原因", "reason"))
     approver: Slug = Field(description=desc("批准人（市场经理）", "approved by (market manager)"))
@@ -181,7 +181,7 @@ class Evaluation(Record):
     image_store: bool = Field(default=False, description=desc("形象店", "image store"))
 
 
-class Image(Record):
+class Image(NumberRecord):
     level: Annotated[int, Field(ge=0, le=3)] = Field(
         default=0, description=desc("店面形象等级 0 无 / 1 一般 / 2 良好 / 3 优秀", "store image level 0-3")
     )
@@ -201,7 +201,7 @@ class Retailer(Record):
     image: Image = Field(default_factory=Image, description=desc("形象信息", "store image"))
 
 
-class TierOverride(Record):
+class TierOverride(NumberRecord):
     """A reviewed hand override of one retailer's supply tier (档位) for one
     period. File: ``records/tier-overrides/<period>/<retailer>.yaml``."""
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from .common import Date, DateTime, NonNeg, OptText, Period, Record, Slug, Text, desc, unique_list
+from .common import Date, DateTime, NonNeg, NumberRecord, OptText, Period, Record, Slug, Text, desc, unique_list
 
 
 class Severity(str, Enum):
@@ -85,7 +85,7 @@ class Survey(Record):
     opinions: OptText = Field(default="", description=desc("意见和建议", "opinions"))
 
 
-class ManagerTarget(Record):
+class ManagerTarget(NumberRecord):
     manager: Slug = Field(description=desc("客户经理编号", "customer manager id"))
     sales: NonNeg = Field(description=desc("销量目标（条）", "sales target, cartons"))
     key_brands: NonNeg = Field(description=desc("重点品牌销量目标（条）", "key-brand target, cartons"))
@@ -120,7 +120,7 @@ class Holiday(Record):
         return self
 
 
-class Calendar(Record):
+class Calendar(NumberRecord):
     """Working days of a year. File: ``records/calendar/<yyyy>.yaml``.
 
     Saturdays and Sundays are off unless listed in ``workdays`` (调休上班);

@@ -359,3 +359,58 @@ def test_numbers_in_quotes_are_refused_like_the_editor_schema_does(mini, old, ne
     d = error_in(mini, BRAND)
     assert (d.field, d.line) == (field, mini.line_of(BRAND, new))
     assert "数字" in d.message and "不要加引号" in d.message
+
+
+def _record_classes():
+    import importlib
+    import pkgutil
+
+    import crmdocs.schemas as package
+    from crmdocs.schemas.common import Record
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"crmdocs.schemas.{info.name}")
+    found, todo = set(), [Record]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return sorted(found, key=lambda c: (c.__module__, c.__qualname__))
+
+
+def test_every_record_with_a_number_field_refuses_quoted_numbers():
+    from pydantic import ValidationError
+
+    from crmdocs.schemas.common import NumberRecord, _number_fields
+
+    numbered = [c for c in _record_classes() if _number_fields(c)]
+    assert len(numbered) > 20  # policy, archives, brands, reviews, targets …
+    assert all(issubclass(c, NumberRecord) for c in numbered)
+    for cls in numbered:
+        field = _number_fields(cls)[0]
+        with pytest.raises(ValidationError) as info:
+            cls.model_validate({field: "12"})
+        assert any(e["loc"] == (field,) for e in info.value.errors())
+
+
+def test_a_visit_pays_no_number_check():
+    from crmdocs.schemas.common import NumberRecord
+    from crmdocs.schemas.daily import Visit
+
+    assert not issubclass(Visit, NumberRecord) and not issubclass(Diary, NumberRecord)
+
+
+def test_a_new_record_with_a_number_field_must_say_so():
+    from pydantic import ValidationError
+
+    from crmdocs.schemas.common import NumberRecord, Record
+
+    with pytest.raises(TypeError, match="NumberRecord"):
+        type("Shelf", (Record,), {"__annotations__": {"width": int}, "__module__": __name__})
+
+    class Shelf(NumberRecord):
+        width: int
+
+    with pytest.raises(ValidationError):
+        Shelf.model_validate({"width": "12"})
