@@ -766,24 +766,7 @@ def _sweep_spools(where: str) -> None:
     memory) before they could tidy up: /dev/shm is memory, and a city's
     answers hold ~0.5 GB. A folder is a killed run's when the process id in
     its name no longer exists."""
-    import shutil
-
-    try:
-        names = os.listdir(where)
-    except OSError:
-        return
-    for name in names:
-        if not name.startswith(_SPOOL_PREFIX):
-            continue
-        pid = name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:  # gone: its folder is a leftover
-            shutil.rmtree(os.path.join(where, name), ignore_errors=True)
-        except OSError:  # alive (perhaps another user's): leave it
-            pass
+    _sweep_dead(where, _SPOOL_PREFIX)
 
 
 @dataclass
@@ -1204,8 +1187,11 @@ def _sweep_shards(root: Path, units: list[_Unit]) -> None:
 
 
 def _sweep_dead(folder: str, prefix: str, names: Optional[list[str]] = None) -> None:
-    """Remove the files ``prefix`` + a process id + "-…" in ``folder`` whose
-    process is gone (a killed run's half-written files)."""
+    """Remove the files or folders ``prefix`` + a process id + "-…" in
+    ``folder`` whose process is gone (a killed run's half-written files,
+    its spool folder)."""
+    import shutil
+
     try:
         names = os.listdir(folder) if names is None else names
     except OSError:
@@ -1218,10 +1204,14 @@ def _sweep_dead(folder: str, prefix: str, names: Optional[list[str]] = None) -> 
             continue
         try:
             os.kill(int(pid), 0)
-        except ProcessLookupError:
-            with suppress(OSError):
-                os.unlink(os.path.join(folder, name))
-        except OSError:  # alive (perhaps another user's)
+        except ProcessLookupError:  # gone: what it left is a leftover
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with suppress(OSError):
+                    os.unlink(path)
+        except OSError:  # alive (perhaps another user's): leave it
             pass
 
 
