@@ -492,25 +492,13 @@ def _is_sales(rel: str) -> bool:
     return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
 
 
-def load_rels(
-    root: Path, rels: list[str], jobs: int = 1, digest: bool = False, meanwhile: Optional[Callable[[], Any]] = None,
-    looked: Optional[tuple[list[str], Any]] = None,
-) -> tuple[Repository, Report]:
+def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> tuple[Repository, Report]:
     """Load and index these files (from :func:`discover`). With ``jobs`` > 1
     one worker process reads the sales (their arrays come back whole, a
-    memory copy) while the others parse the records. ``meanwhile()`` is
-    called in this process once the workers have started (before loading
-    anything here).
-
-    ``looked``: each file's stat signature and modification time
-    (``cache._look`` of ``rels``); given, the parsed-data cache
-    (:data:`PARSED_DIR`) serves and is refreshed: a file whose signature is
-    the one recorded with its parsed mapping is neither read nor parsed.
-    ``rels`` are then the whole repository: the shards of folders not among
-    them are removed."""
-    sales, _, others, looked = split_sales(rels, looked)
+    memory copy) while the others parse the records."""
+    sales, _, others, _ = split_sales(rels)
     side = functools.partial(read_sales_files, root, sales, digest) if sales else None
-    loaded, sales_read = load_files_and(root, others, jobs, digest, side, meanwhile, looked)
+    loaded, sales_read = load_files_and(root, others, jobs, digest, side)
     return assemble(root, loaded, sales=sales_read)
 
 
@@ -624,14 +612,19 @@ def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False)
 
 def load_files_and(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
-    meanwhile: Optional[Callable[[], Any]] = None, looked: Optional[tuple[list[str], Any]] = None,
+    looked: Optional[tuple[list[str], Any]] = None,
 ) -> tuple[list[Loaded], Any]:
     """:func:`load_files`, and the result of ``side()`` (a call run in a
     worker process — forked: it need not pickle — beside the parsing when
-    there are workers, else here before loading);
-    ``meanwhile()`` is called here first, after the workers are given their
-    tasks. ``looked``: see :func:`load_rels` — the files then go in units of
-    one folder, each with its entry in the parsed-data cache."""
+    there are workers, else here before loading).
+
+    ``looked``: each file's stat signature and modification time
+    (``cache._look`` of ``rels``); given, the files go in units of one
+    folder and the parsed-data cache (:data:`PARSED_DIR`) serves and is
+    refreshed: a file whose signature is the one recorded with its parsed
+    mapping is neither read nor parsed. ``rels`` are then the whole
+    repository (but its sales): the shards of folders not among them are
+    removed."""
     with gc_paused():
         context = None
         if jobs > 1 and len(rels) >= POOL_MIN:
@@ -643,8 +636,6 @@ def load_files_and(
                 context = None
         units = _units(root, rels, looked) if looked is not None and context is None else None
         if context is None:
-            if meanwhile is not None:
-                meanwhile()
             extra = side() if side is not None else None
             if units is None:
                 return [load_file(root, rel, digest) for rel in rels], extra
@@ -684,8 +675,6 @@ def load_files_and(
                     }
                     ready = [i for i, unit in enumerate(units) if unit.ready][::-1]
                 waiting = list(futures)  # in submission order; this process takes from the end
-                if meanwhile is not None:
-                    meanwhile()
                 while waiting or ready:
                     done = [f for f in waiting if f.done()]
                     if not done:
