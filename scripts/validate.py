@@ -49,6 +49,7 @@ def validate(
     looked = _look(root, rels)  # every file's signature: the report and the parsed-data cache stand on them
     sales, sales_looked, others, looked_others = split_sales(rels, looked)
     kept = SalesCache.probe(root, sales, *sales_looked) if sales else None  # read here at the end, when it serves
+    here = os.getpid()
 
     def side() -> tuple:  # in a worker while this process loads, when there are workers
         stats: dict = {}
@@ -57,8 +58,8 @@ def validate(
         if sales and kept is None:
             stamp = time.time_ns()
             sales_read = read_sales_files(root, sales, True)
-            if write_sales_cache(root, sales, sales_looked[0], sales_read, stamp):
-                sales_read = KEPT  # read from there, not pickled over
+            if write_sales_cache(root, sales, sales_looked[0], sales_read, stamp) and os.getpid() != here:
+                sales_read = KEPT  # in a worker: read from there, not pickled over (here: kept as read)
         return sales_read, report, stats.get("rels"), stats.get("hashes")
 
     loaded, (sales_read, report, stood_on, hashes) = load_files_and(root, others, jobs, True, side, looked=looked_others)
