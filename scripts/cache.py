@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .diagnostics import Diagnostic, Report
 from .kinds import KINDS, RECORDS, SALES_PATTERN, kind_of
-from .repository import MAX_FILE_BYTES, Repository, discover, gc_paused
+from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, stat_signature
 
 # the checks (numpy, the schemas, pydantic) are imported when a file must be
 # checked: a run answered from the cache does without them
@@ -186,10 +186,10 @@ def _digests(
     known = old.get("stat") if old is not None else None
     known = known if isinstance(known, dict) else {}
     stamp = old.get("stamp") if old is not None else None
-    trusted_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
+    trusted_before = stamp - RACY_NS if isinstance(stamp, int) else 0
     fresh = old["delta"]["stat"] if old is not None else {}  # recorded at the delta's stamp
     stamp = old.get("delta_stamp") if old is not None else None
-    fresh_before = stamp - 2_000_000_000 if isinstance(stamp, int) else 0
+    fresh_before = stamp - RACY_NS if isinstance(stamp, int) else 0
     hashes: dict[str, Optional[str]] = {}
     sigs: dict[str, str] = {}
     changed: list[str] = []
@@ -308,7 +308,7 @@ def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
                 looked.append("-")
                 times.append(0)
             else:
-                looked.append(f"{st.st_size} {st.st_mtime_ns} {st.st_ino} ")
+                looked.append(stat_signature(st))
                 times.append(st.st_mtime_ns)
     finally:
         os.close(fd)

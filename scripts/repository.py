@@ -267,6 +267,13 @@ def read_record_bytes(root: Path | str, rel: str) -> bytes | Diagnostic:
     return _read_signed(root, rel)[0]
 
 
+def stat_signature(st: os.stat_result) -> str:
+    """A file's stat signature (size, modification time, inode), the one
+    format the validation cache, the parsed-data shards and the sales cache
+    record and compare."""
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} "
+
+
 def _read_signed(root: Path | str, rel: str) -> tuple[bytes | Diagnostic, str]:
     """:func:`read_record_bytes`, and the file's stat signature as
     ``cache._look`` writes it, taken before the read ("-" on a problem)."""
@@ -298,7 +305,7 @@ def _read_signed(root: Path | str, rel: str) -> tuple[bytes | Diagnostic, str]:
             if len(data) > MAX_FILE_BYTES:
                 return Diagnostic(rel, 0, 0, "", f"文件太大，一条记录不会超过 {MAX_FILE_BYTES // 1024} KB (file too large)", "error", "too_large"), sig
             return data, sig  # it grew: its size is not the one signed
-        return data, f"{size} {st.st_mtime_ns} {st.st_ino} "
+        return data, stat_signature(st)
     except OSError as exc:
         return Diagnostic(rel, 0, 0, "", f"读不了这个文件：{exc.strerror} (cannot read)", "error", "unreadable"), sig
     finally:
@@ -849,7 +856,7 @@ def _read_raw(rels: list[str]) -> list[Any]:
 PARSED_DIR = Path(".cache") / "crmdocs" / "parsed"
 _SHARD_FORMAT = 1
 _SHARD_TMP = "tmp-"  # + the writing process's id + "-" + a random part
-RACY_NS = 2_000_000_000  # a file modified this close before its shard was written is read again
+RACY_NS = 2_000_000_000  # a file modified this close before its record (cache, shard) was written is read again
 
 _parsed_version: Optional[str] = None
 
