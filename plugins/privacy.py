@@ -66,15 +66,9 @@ class Privacy:
         return CARE_GROUP_ZH[r.personal.care_group] if r.personal.care_group else "—"
 
     def rows(self, r: Retailer) -> list[tuple[str, str]]:
-        """The personal group as (label, value) rows, masked as the profile says
-        (labels: ``LABELS``)."""
-        return [
-            ("负责人", self.owner_name(r)),
-            ("联系电话", self.phone(r)),
-            ("生日", self.birthday(r)),
-            ("身份证号", self.id_number(r)),
-            ("关爱群体", self.care_group(r)),
-        ]
+        """The personal group as (label, value) rows, masked as the profile says."""
+        values = (self.owner_name(r), self.phone(r), self.birthday(r), self.id_number(r), self.care_group(r))
+        return list(zip(LABELS, values, strict=True))
 
 
-LABELS = ("负责人", "联系电话", "生日", "身份证号", "关爱群体")  # Privacy.rows, in its order
+LABELS = ("负责人", "联系电话", "生日", "身份证号", "关爱群体")  # Privacy.rows' labels, in its order
