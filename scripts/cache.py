@@ -297,7 +297,10 @@ def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
 
     looked: list[str] = []
     times = array("q")
-    fd = os.open(root, os.O_RDONLY)
+    try:
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:  # no such folder (discover has said so): nothing to trust, the loading reports each file
+        return ["-"] * len(rels), array("q", bytes(8 * len(rels)))
     try:
         for rel in rels:
             try:

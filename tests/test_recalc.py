@@ -111,6 +111,13 @@ def test_recalc_refuses_to_compute_on_records_with_errors(mini):
     assert not (mini.root / "records/computed").exists()
 
 
+def test_recalc_in_a_folder_that_does_not_exist_says_so(tmp_path):
+    code, out = run_cli("--root", str(tmp_path / "nowhere"), "recalc", "--check")
+    assert code == 1
+    assert "找不到记录目录" in out
+    assert "内部错误" not in out and "Traceback" not in out
+
+
 def test_a_killed_run_leaves_every_old_file_whole(mini, monkeypatch):
     mini.cli("recalc")
     old = snapshot(mini.root)
