@@ -223,15 +223,22 @@ class Retail:
         size when retailers order weekly."""
         key = f"running_{value}"
         if key not in self._cache:
-            O = self.orders()
-            per = np.diff(O.starts)
-            m = np.zeros((self.n, int(per.max(initial=0))))
-            if len(O.key):
-                r = O.key // self.days
-                m[r, np.arange(len(O.key)) - O.starts[r]] = O.totals[value]
+            r, slot, width = self._order_slots()
+            m = np.zeros((self.n, width))
+            if len(r):
+                m[r, slot] = self.orders().totals[value]
             np.cumsum(m, axis=1, out=m)
             self._cache[key] = m
         return self._cache[key]
+
+    def _order_slots(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Where each order stands in a (retailers × most orders) table: its
+        retailer (row), its place among that retailer's orders in day order
+        (column), and the table's width."""
+        O = self.orders()
+        width = int(np.diff(O.starts).max(initial=0))
+        r = O.key // self.days if len(O.key) else np.zeros(0, np.int64)
+        return r, np.arange(len(O.key)) - O.starts[r], width
 
     def _before(self, j: int) -> np.ndarray:
         """Per retailer: how many of its orders fall on days 0 … j − 1 (one
@@ -240,12 +247,10 @@ class Retail:
         key = f"before_{j}"
         if key not in self._cache:
             if "order_days" not in self._cache:
-                O = self.orders()
-                per = np.diff(O.starts)
-                days = np.full((self.n, int(per.max(initial=0))), self.days, np.int16 if self.days < 2**15 else np.int32)
-                if len(O.key):
-                    r = O.key // self.days
-                    days[r, np.arange(len(O.key)) - O.starts[r]] = O.key % self.days
+                r, slot, width = self._order_slots()
+                days = np.full((self.n, width), self.days, np.int16 if self.days < 2**15 else np.int32)
+                if len(r):
+                    days[r, slot] = self.orders().key % self.days
                 self._cache["order_days"] = days
             self._cache[key] = np.count_nonzero(self._cache["order_days"] < j, axis=1)
         return self._cache[key]
