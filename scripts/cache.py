@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .diagnostics import Diagnostic, Report
 from .kinds import KINDS, RECORDS, SALES_PATTERN, kind_of
-from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, stat_signature
+from .repository import MAX_FILE_BYTES, RACY_NS, Repository, _is_sales, discover, gc_paused, stat_signature
 
 # the checks (numpy, the schemas, pydantic) are imported when a file must be
 # checked: a run answered from the cache does without them
@@ -307,7 +307,7 @@ def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
                 st = os.stat(rel, dir_fd=fd)
             except OSError:
                 st = None
-            if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not _is_sales(rel)):
                 looked.append("-")
                 times.append(0)
             else:

@@ -250,3 +250,46 @@ def test_a_recently_recorded_file_is_hashed_again(mini):
     run(mini)  # files written just now: their times are too close to trust
     _, stats = run(mini)
     assert stats["hashed"] > 10 and stats["parsed"] == 0
+
+
+def settled(mini: MiniRepo) -> None:
+    """Every file last changed a minute ago: outside the window in which a
+    file's signature is not trusted (changed just before the cache was written)."""
+    import os
+    import time
+
+    then = time.time() - 60
+    for path in mini.root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_a_large_plain_sales_export_is_trusted_by_its_signature(mini):
+    from crmdocs.scripts.repository import MAX_FILE_BYTES
+    from conftest import SALES
+
+    # a month of a city's sales as a plain CSV export is tens of MB: larger than any record may be
+    header, *rows = mini.text(SALES).splitlines(keepends=True)
+    body = "".join(rows)
+    mini.write(SALES, header + body * (MAX_FILE_BYTES // len(body) + 1))
+    assert mini.path(SALES).stat().st_size > MAX_FILE_BYTES
+    settled(mini)
+    run(mini)
+    report, stats = run(mini)
+    assert (stats["mode"], stats["hashed"]) == ("cached", 0)  # nothing read again, the export neither
+    assert report.to_text() == plain(mini)
+
+
+def test_a_record_larger_than_the_limit_is_never_trusted_by_its_signature(mini):
+    """Unlike a sales export, an oversized record is looked at again on every run."""
+    from conftest import SALES
+    from crmdocs.scripts.cache import _look
+    from crmdocs.scripts.repository import MAX_FILE_BYTES
+
+    big = "x" * (MAX_FILE_BYTES + 1)
+    mini.write(DIARY_2, "# " + big + "\n")
+    mini.write(SALES, mini.text(SALES) + "# " + big + "\n")
+    looked, _ = _look(mini.root, [f"records/{DIARY_2}", f"records/{SALES}"])
+    assert looked[0] == "-" and looked[1] != "-"
+    report, _ = run(mini)
+    assert "too_large" in codes(report)
