@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import KINDS, RECORDS, SALES_PATTERN, kind_of
-from .repository import MAX_FILE_BYTES, RACY_NS, Repository, _is_sales, discover, gc_paused, stat_signature
+from .kinds import KINDS, RECORDS, SALES_PATTERN, is_sales, kind_of
+from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, stat_signature
 
 # the checks (numpy, the schemas, pydantic) are imported when a file must be
 # checked: a run answered from the cache does without them
@@ -307,7 +307,7 @@ def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
                 st = os.stat(rel, dir_fd=fd)
             except OSError:
                 st = None
-            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not _is_sales(rel)):
+            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not is_sales(rel)):
                 looked.append("-")
                 times.append(0)
             else:
@@ -725,7 +725,7 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
 
     _define_checks()
     uni_set = set(universe)
-    sales = [rel for rel in universe if SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
+    sales = [rel for rel in universe if is_sales(rel)]
     records = [rel for rel in universe if rel not in sales]  # a dozen sales files
     loaded = load_files(root, records, 1, digest=digest)
     for item in loaded:
@@ -790,7 +790,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
             repo = Repository(root=root, sales=None)  # type: ignore[arg-type]  # never read here
             scratch = Report()
             small = [rel for rel in rels if rel in universe and not rel.startswith(f"{RECORDS}/retailers/")
-                     and not SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :])]
+                     and not is_sales(rel)]
             for item in load_files(root, small, 1):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])

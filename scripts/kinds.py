@@ -152,6 +152,11 @@ BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 SALES_PATTERN = re.compile(r"sales/(?P<month>\d{4}-\d{2})\.csv(?:\.gz)?")  # plain or gzip
 
 
+def is_sales(rel: str) -> bool:
+    """Whether ``rel`` (relative to the repository root) is a monthly sales file."""
+    return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
+
+
 def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
     """The kind of a path relative to ``records/`` ("/" separated)."""
     for kind in KINDS:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import BY_NAME, COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, kind_of
+from .kinds import BY_NAME, COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of
 
 # pydantic, the schemas, the YAML reader and numpy are imported where first
 # needed: a run answered from the validation cache needs none of them
@@ -495,10 +495,6 @@ def load(root: Path | str, jobs: int = 1, digest: bool = False) -> tuple[Reposit
     return repo, report
 
 
-def _is_sales(rel: str) -> bool:
-    return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
-
-
 def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) -> tuple[Repository, Report]:
     """Load and index these files (from :func:`discover`). With ``jobs`` > 1
     one worker process reads the sales (their arrays come back whole, a
@@ -511,14 +507,14 @@ def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) 
 
 def split_sales(rels: list[str], looked: Optional[tuple[list[str], Any]] = None) -> tuple[list[str], Any, list[str], Any]:
     """The sales files among ``rels`` and their ``looked``, the others and theirs."""
-    is_sales = [_is_sales(rel) for rel in rels]
-    if not any(is_sales):
+    sales_flags = [is_sales(rel) for rel in rels]
+    if not any(sales_flags):
         return [], ([], []), rels, looked
     sales_looked = None
     if looked is not None:
-        sales_looked = ([x for x, s in zip(looked[0], is_sales) if s], [x for x, s in zip(looked[1], is_sales) if s])
-        looked = ([x for x, s in zip(looked[0], is_sales) if not s], [x for x, s in zip(looked[1], is_sales) if not s])
-    return [rel for rel, s in zip(rels, is_sales) if s], sales_looked, [rel for rel, s in zip(rels, is_sales) if not s], looked
+        sales_looked = ([x for x, s in zip(looked[0], sales_flags) if s], [x for x, s in zip(looked[1], sales_flags) if s])
+        looked = ([x for x, s in zip(looked[0], sales_flags) if not s], [x for x, s in zip(looked[1], sales_flags) if not s])
+    return [rel for rel, s in zip(rels, sales_flags) if s], sales_looked, [rel for rel, s in zip(rels, sales_flags) if not s], looked
 
 
 def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple[SalesData, list[Diagnostic], dict[str, str], int]:
