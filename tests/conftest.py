@@ -268,6 +268,18 @@ class MiniRepo:
     def path(self, rel: str) -> Path:
         return self.records / rel
 
+    def age(self, seconds: int = 3600) -> None:
+        """Every record file last modified ``seconds`` ago (a checkout made
+        earlier): outside the window in which the caches do not trust a
+        file's signature (changed just before the cache was written)."""
+        import os
+        import time
+
+        past = time.time() - seconds
+        for path in self.records.rglob("*"):
+            if path.is_file():
+                os.utime(path, (past, past))
+
     def write(self, rel: str, content: Any) -> str:
         """Write a record (dict → YAML, str → text, bytes → raw); return its diagnostic path."""
         write_file(self.path(rel), content)

@@ -218,17 +218,8 @@ def test_two_workers_give_the_same_answers(mini):
     assert report.to_text() == plain(mini)
 
 
-def _age(mini: MiniRepo, seconds: int = 3600) -> None:
-    import os
-    import time
-
-    past = time.time() - seconds
-    for path in mini.records.rglob("*"):
-        os.utime(path, (past, past))
-
-
 def test_unchanged_files_are_not_read_again(mini):
-    _age(mini)
+    mini.age()
     first, stats = run(mini)
     assert stats["hashed"] > 10
     second, stats = run(mini)
@@ -237,7 +228,7 @@ def test_unchanged_files_are_not_read_again(mini):
 
 
 def test_an_edit_of_the_same_size_is_seen(mini):
-    _age(mini)
+    mini.age()
     run(mini)
     run(mini)
     mini.replace(DIARY, "r-0001", "r-0003")  # same length, another territory
@@ -252,18 +243,6 @@ def test_a_recently_recorded_file_is_hashed_again(mini):
     assert stats["hashed"] > 10 and stats["parsed"] == 0
 
 
-def settled(mini: MiniRepo) -> None:
-    """Every file last changed a minute ago: outside the window in which a
-    file's signature is not trusted (changed just before the cache was written)."""
-    import os
-    import time
-
-    then = time.time() - 60
-    for path in mini.root.rglob("*"):
-        if path.is_file():
-            os.utime(path, (then, then))
-
-
 def test_a_large_plain_sales_export_is_trusted_by_its_signature(mini):
     from crmdocs.scripts.repository import MAX_FILE_BYTES
     from conftest import SALES
@@ -273,7 +252,7 @@ def test_a_large_plain_sales_export_is_trusted_by_its_signature(mini):
     body = "".join(rows)
     mini.write(SALES, header + body * (MAX_FILE_BYTES // len(body) + 1))
     assert mini.path(SALES).stat().st_size > MAX_FILE_BYTES
-    settled(mini)
+    mini.age()
     run(mini)
     report, stats = run(mini)
     assert (stats["mode"], stats["hashed"]) == ("cached", 0)  # nothing read again, the export neither

@@ -130,16 +130,11 @@ def test_a_delta_of_another_record_or_corrupt_is_ignored(mini):
 
 
 def test_files_looked_at_in_another_process_give_the_same_answers(mini, monkeypatch):
-    import os
-    import time
-
     monkeypatch.setattr(cache, "STAT_ELSEWHERE_MIN", 0)
     used = []
     real = cache._stat_elsewhere
     monkeypatch.setattr(cache, "_stat_elsewhere", lambda *a: used.append(1) or real(*a))
-    past = time.time() - 3600
-    for path in mini.records.rglob("*"):
-        os.utime(path, (past, past))
+    mini.age()
     run(mini, jobs=2)
     _, stats = run(mini, jobs=2)
     assert used and stats["hashed"] == 0 and stats["parsed"] == 0

@@ -18,17 +18,6 @@ from crmdocs.scripts.repository import PARSED_DIR
 from crmdocs.scripts.validate import validate
 from test_fastload import assert_plain, break_some
 
-OLD = 1_700_000_000_000_000_000  # a modification time well before any shard is written (2023)
-
-
-def age(mini: MiniRepo) -> None:
-    """Every record file modified long ago (a checkout made yesterday): the
-    shards can trust their signatures."""
-    for path in (mini.root / "records").rglob("*"):
-        if path.is_file():
-            os.utime(path, ns=(OLD, OLD))
-
-
 def shards(mini: MiniRepo) -> dict[str, int]:
     folder = mini.root / PARSED_DIR
     return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} if folder.is_dir() else {}
@@ -94,7 +83,7 @@ def jobs(request, monkeypatch):
 
 def test_a_warm_load_neither_reads_nor_parses_and_equals_the_plain_run(mini, jobs, parses, reads):
     break_some(mini)
-    age(mini)
+    mini.age()
     validate_report(mini.root, today=TODAY)  # what `crmdocs validate` leaves behind
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
     assert_plain(mini, repo, report)
@@ -112,7 +101,7 @@ def test_a_warm_load_neither_reads_nor_parses_and_equals_the_plain_run(mini, job
 
 
 def test_an_edited_file_is_parsed_again(mini, jobs, parses):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))
     parses.clear()
@@ -123,7 +112,7 @@ def test_an_edited_file_is_parsed_again(mini, jobs, parses):
 
 
 def test_new_and_removed_files(mini, jobs):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     mini.write("plans/cm-li/2026/2026-09-02.yaml", mini.text(PLAN).replace("2026-09-01", "2026-09-02"))
     mini.delete(RETAILER)
@@ -136,7 +125,7 @@ def test_new_and_removed_files(mini, jobs):
 
 
 def test_a_touched_file_is_read_but_not_parsed(mini, jobs, parses, reads):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     os.utime(mini.path(DIARY))  # modified now, the same bytes
     parses.clear()
@@ -154,7 +143,7 @@ def test_files_modified_just_before_the_shard_was_written_are_read_again(mini, p
 
 
 def test_a_folder_s_change_rewrites_that_folder_s_shard_alone(mini, jobs):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     before = shards(mini)
     validate(mini.root, today=TODAY, jobs=jobs)
@@ -168,7 +157,7 @@ def test_a_folder_s_change_rewrites_that_folder_s_shard_alone(mini, jobs):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "header only", "another folder's", "wrong version"])
 def test_a_damaged_shard_means_parsing(mini, jobs, parses, damage):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     folder = mini.root / PARSED_DIR
     name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
@@ -204,7 +193,7 @@ class _Runs:
 
 
 def test_a_forged_shard_runs_no_code(mini, tmp_path):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY)
     folder = mini.root / PARSED_DIR
     name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
@@ -219,7 +208,7 @@ def test_a_forged_shard_runs_no_code(mini, tmp_path):
 
 
 def test_unquoted_digits_come_back_as_such(mini):
-    age(mini)
+    mini.age()
     mini.replace(RETAILER, 'phone: "13812345678"', "phone: 013812345678")
     _, first = validate(mini.root, today=TODAY)
     repo, report = validate(mini.root, today=TODAY)
@@ -228,7 +217,7 @@ def test_unquoted_digits_come_back_as_such(mini):
 
 
 def test_an_unwritable_cache_folder_loads_all_the_same(mini, jobs):
-    age(mini)
+    mini.age()
     (mini.root / ".cache" / "crmdocs").mkdir(parents=True)
     (mini.root / PARSED_DIR).write_text("a file where the folder should be")
     (mini.root / repository.SALES_CACHE).mkdir()  # a folder where the file should be
@@ -241,7 +230,7 @@ def test_an_unwritable_cache_folder_loads_all_the_same(mini, jobs):
 def test_shards_of_folders_gone_and_a_killed_run_s_files_are_removed(mini):
     import subprocess
 
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY)
     folder = mini.root / PARSED_DIR
     gone = subprocess.Popen(["true"])
@@ -286,7 +275,7 @@ def sales_reads(monkeypatch, tmp_path):
 
 
 def test_the_sales_are_read_once_then_kept(mini, jobs, sales_reads):
-    age(mini)
+    mini.age()
     mini.replace(SALES, "2026-09-08,r-0003,b-hongtashan,8,960.0", "2026-09-08,r-0003,b-hongtashan,eight,960.0")  # a problem
     validate_report(mini.root, today=TODAY)
     sales_reads.clear()
@@ -302,14 +291,14 @@ def test_the_sales_are_read_once_then_kept(mini, jobs, sales_reads):
 
 
 def test_changed_touched_and_new_sales_files(mini, jobs, sales_reads):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY, jobs=jobs)
     mini.replace(SALES, "2026-09-01,r-0001,b-hongtashan,10,1200.0", "2026-09-01,r-0001,b-hongtashan,12,1440.0")
     sales_reads.clear()
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
     assert list(sales_reads) == [f"records/{SALES}"]
     assert_plain(mini, repo, report)
-    age(mini)
+    mini.age()
     sales_reads.clear()
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)  # touched: compared by its bytes
     assert sales_reads == []
@@ -322,7 +311,7 @@ def test_changed_touched_and_new_sales_files(mini, jobs, sales_reads):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "longer", "empty"])
 def test_a_damaged_sales_cache_means_reading(mini, sales_reads, damage):
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY)
     path = mini.root / repository.SALES_CACHE
     data = path.read_bytes()
@@ -349,7 +338,7 @@ def test_a_killed_run_s_half_written_sales_cache_is_removed(mini):
 
 def test_a_sales_cache_replaced_after_it_was_judged_is_not_mixed_in(mini, monkeypatch):
     """Another run rewrites the cache for other sales between this run's look and its read."""
-    age(mini)
+    mini.age()
     validate(mini.root, today=TODAY)
     path = mini.root / repository.SALES_CACHE
     real = repository.SalesCache.probe
