@@ -499,3 +499,14 @@ def test_public_archive_shows_owner_name_when_the_policy_allows(mini, tmp_path):
     assert "<b>个人信息</b>" in text and "张三" in text
     assert "联系电话、生日、身份证号、关爱群体<dd>（已隐藏）" in text
     assert "13812345678" not in text and "公开版：各户的个人信息" not in text
+
+
+def test_site_dir_that_is_a_file_is_a_clear_error(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    taken = tmp_path / "site.txt"
+    taken.write_text("not a folder", encoding="utf-8")
+    code, out = run_cli("--root", str(root), "build", "--site-dir", str(taken), "--quiet")
+    assert code == 1, out  # was 70: 内部错误 NotADirectoryError
+    assert "写不了站点目录" in out and str(taken) in out and "内部错误" not in out
+    assert taken.read_text(encoding="utf-8") == "not a folder"

@@ -72,6 +72,12 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
         # MkDocs logs a plugin's error and raises Abort("Aborted with a BuildError!"):
         # the logged message is the one that says what is wrong
         raise CrmdocsError("\n".join(errors.messages) or str(exc).strip()) from None
+    except OSError as exc:  # the output folder is a file, read-only, on a full disk …
+        out = site_dir or (root / "build" / "site")
+        raise CrmdocsError(
+            f"写不了站点目录 {out}（{exc.filename or out}：{exc.strerror or exc}）；请用 --site-dir 指定一个可写的文件夹"
+            " (cannot write the site folder)"
+        ) from None
     finally:
         logging.getLogger("mkdocs").removeHandler(errors)
     return Path(config.site_dir)
