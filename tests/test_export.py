@@ -209,3 +209,15 @@ def test_export_to_a_folder_is_a_clean_error(office, tmp_path):
     mini, *_ = office
     code, out = mini.cli("export", "complaints", "--out", str(tmp_path))
     assert code == 1 and "写不了" in out and "Traceback" not in out
+
+
+def test_export_format_follows_the_file_extension(office, tmp_path):
+    mini, *_ = office
+    out = tmp_path / "排名.csv"
+    code, text = mini.cli("export", "appraisals", "--period", "2026-Q3", "--out", str(out))
+    assert code == 0, text
+    assert out.read_bytes()[:2] != b"PK"  # was an Excel file named .csv
+    header = next(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert "客户经理" in header
+    code, text = mini.cli("export", "appraisals", "--period", "2026-Q3", "--format", "csv", "--out", str(tmp_path / "x.xlsx"))
+    assert code == 1 and "扩展名" in text and not (tmp_path / "x.xlsx").exists()

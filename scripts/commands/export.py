@@ -22,7 +22,8 @@ def register(sub) -> None:
     )
     p.add_argument("what", choices=WHAT, help="导出什么 (what to export)")
     p.add_argument("--period", default=None, help="期间：月 2026-09、季度 2026-Q3 或年 2026；默认最近一个月 (period)")
-    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="文件格式 (file format)")
+    p.add_argument("--format", choices=("xlsx", "csv"), default=None,
+                   help="文件格式；默认按 --out 的扩展名，没有时为 xlsx (file format)")
     p.add_argument("--out", default=None, metavar="FILE", help="输出文件；默认 <what>-<期间>.<格式>，写 - 输出到标准输出 (output file)")
     p.set_defaults(func=run)
 
@@ -32,15 +33,16 @@ def run(args) -> int:
     from ..spreadsheet_export import default_period, export_bytes, file_name, table_for
     from ..yamlwrite import write_atomic
 
+    fmt = _format(args.format, args.out)
     root = find_root(args.root)
     computed = recalc.compute(root)
     period = args.period or default_period(computed, args.what)
     table = table_for(computed.ctx.repo, computed, args.what, period)
-    data = export_bytes(table, args.format, computed)
+    data = export_bytes(table, fmt, computed)
     if args.out == "-":
         sys.stdout.buffer.write(data)
         return 0
-    out = Path(args.out) if args.out else Path(file_name(args.what, period, args.format))
+    out = Path(args.out) if args.out else Path(file_name(args.what, period, fmt))
     try:
         write_atomic(out, data)
     except OSError as exc:
@@ -49,3 +51,16 @@ def run(args) -> int:
         raise CrmdocsError(f"写不了 {out}：{exc.strerror} (cannot write the file)") from None
     print(f"已导出 {table.title}：{len(table.rows)} 行 → {out} (exported {len(table.rows)} rows)")
     return 0
+
+
+def _format(given, out) -> str:
+    """The file format: --format, else the extension of --out (排名.csv is CSV,
+    not an Excel file named .csv), else xlsx; the two must not disagree."""
+    from ..diagnostics import CrmdocsError
+
+    suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
+    if given and suffix in ("xlsx", "csv") and suffix != given:
+        raise CrmdocsError(
+            f"--out {out} 的扩展名是 .{suffix}，--format 却是 {given}：请让两者一致 (the extension and --format disagree)"
+        )
+    return given or (suffix if suffix in ("xlsx", "csv") else "xlsx")
