@@ -146,16 +146,23 @@ def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     # libyaml says only "found character that cannot start any token": look at the line
     on_line = lines[line - 1] if 0 < line <= len(lines) else ""
     hint = ""
-    if "\\t" in problem or re.search(r"\btab\b", problem.lower()) or (
+    slip = _slip_before(lines, line, problem)
+    if slip is not None:
+        line, column, hint = slip
+    elif "\\t" in problem or re.search(r"\btab\b", problem.lower()) or (
         "\t" in on_line and "cannot start any token" in problem
     ):
         hint = "请用空格缩进，不要用 Tab 键；"
     elif "another document" in problem or "expected a single document" in problem:
         hint = "一个文件只写一条记录，不要用 --- 分隔多份内容；"
+    elif "mapping values are not allowed" in problem and _deeper_than_sibling(lines, line):
+        hint = "这一行比上一行缩进多了：同一层的字段要左边对齐；"
     elif "mapping values are not allowed" in problem:
         hint = "冒号后面要有空格，含冒号的文字请加引号；"
     elif "could not find expected ':'" in problem:
         hint = "可能少了冒号，或引号没有配对；"
+    elif "did not find expected key" in problem or "expected <block end>" in problem:
+        hint = "缩进不对：同一层的字段要左边对齐，列表项（- 开头）里的字段与第一个字段对齐；"
     elif "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
         hint = "方括号或花括号没有配对，或两项之间少了逗号；"
     elif "maximum nesting depth" in problem:
@@ -165,6 +172,43 @@ def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     elif "found undefined alias" in problem or "expected alias" in problem:
         hint = "不支持锚点和别名（& 与 *）；"
     return YamlProblem(f"YAML 格式错误：{hint}{problem} (YAML syntax error)", line, column, "yaml")
+
+
+# a key followed by a full-width colon, or by a colon with no space: "time：08:30", "- retailer:r-1"
+_KEY_SLIP = re.compile(r"^(\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*)(：|:(?=[^\s:]))")
+
+
+def _slip_before(lines: list[str], line: int, problem: str):
+    """A key written with a Chinese colon (or with no space after the colon) on
+    the reported line or the two before it — libyaml reports such a slip on a
+    later line and in words that do not name it. Returns (line, column, hint)."""
+    if "could not find expected ':'" not in problem and "mapping values are not allowed" not in problem \
+            and "did not find expected key" not in problem:
+        return None
+    for number in range(line, max(line - 3, 0), -1):
+        text = lines[number - 1] if 0 < number <= len(lines) else ""
+        found = _KEY_SLIP.match(text)
+        if found is None or text.lstrip().startswith("#"):
+            continue
+        column = len(found.group(1)) + 1
+        if found.group(2) == "：":
+            return number, column, "字段名后面用了中文冒号“：”，请改成英文冒号加空格“: ”；"
+        if "mapping values" not in problem:  # "a:b" inside a value is fine text for YAML
+            return number, column, "冒号后面要有空格；"
+    return None
+
+
+def _deeper_than_sibling(lines: list[str], line: int) -> bool:
+    """The reported line is indented more than the line before it, which holds
+    a complete ``key: value`` (so the deeper line cannot be its content)."""
+    if not 1 < line <= len(lines):
+        return False
+    here = lines[line - 1]
+    before = next((x for x in reversed(lines[: line - 1]) if x.strip() and not x.lstrip().startswith("#")), "")
+    indent = len(here) - len(here.lstrip(" "))
+    item = re.match(r"^(\s*-\s+)", before)
+    base = len(item.group(1)) if item else len(before) - len(before.lstrip(" "))
+    return indent > base and re.match(r"^\s*(?:-\s+)?[\w.-]+:\s+\S", before) is not None
 
 
 def _check_aliases(text: str) -> None:

@@ -83,6 +83,13 @@ def test_binary_content_is_refused():
         ("a: 1\n---\nb: 2\n", 2, "yaml", "---"),
         ("a: !!python/object:os.system x\n", 1, "yaml", "YAML"),
         ("a: 'open\n", 2, "yaml", "YAML"),
+        # hurried edits: the slip's own line is named, not the next one libyaml stops at
+        ("a: 1\nb： 2\nc: 3\n", 2, "yaml", "中文冒号"),
+        ("v:\n- retailer：r-1\n  time: '08:00'\n", 2, "yaml", "中文冒号"),
+        ("a: 1\nb:2\nc: 3\n", 2, "yaml", "冒号后面要有空格"),
+        ("a: 1\n  b: 2\nc: 3\n", 2, "yaml", "缩进多了"),
+        ("v:\n- retailer: r-1\n time: '08:00'\n", 3, "yaml", "缩进不对"),
+        ("a: 1\nb: 价格：高，http://x\nc: [1, 2\n", 4, "yaml", "YAML"),
     ],
 )
 def test_yaml_traps_are_problems_with_a_line(text, line, code, words):
