@@ -17,8 +17,7 @@ from .sitedata import (DIARIES, MARKET, MarketItem, SiteData, diary_index_page, 
                        market_month_page, month_of)
 
 WEEKDAY = "一二三四五六日"
-PRICE_TAGS_ZH = {"ok": "齐全", "partial": "部分", "missing": "没有"}
-DISPLAY_ZH = {"good": "好", "fair": "一般", "poor": "差"}
+from crmdocs.schemas.daily import DISPLAY_ZH, PRICE_TAGS_ZH  # noqa: E402 - one copy of the words
 
 
 def pages(data: SiteData) -> list[Page]:

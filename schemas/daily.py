@@ -89,6 +89,10 @@ class Display(str, Enum):
     poor = "poor"
 
 
+PRICE_TAGS_ZH = {PriceTags.ok: "齐全", PriceTags.partial: "部分", PriceTags.missing: "没有"}
+DISPLAY_ZH = {Display.good: "好", Display.fair: "一般", Display.poor: "差"}
+
+
 class Findings(Record):
     price_tags: Optional[PriceTags] = Field(default=None, description=desc("明码标价：ok 全部 / partial 部分 / missing 没有", "price tags"))
     display: Optional[Display] = Field(default=None, description=desc("陈列：good / fair / poor", "display"))

@@ -46,6 +46,17 @@ class Role(str, Enum):
     ci = "ci"
 
 
+ROLE_ZH = {
+    Role.customer_manager: "客户经理",
+    Role.market_manager: "市场经理",
+    Role.leader: "领导",
+    Role.phone_agent: "电访员",
+    Role.inspector: "专管员",
+    Role.admin: "管理员",
+    Role.ci: "CI",
+}
+
+
 def _email(value: str) -> str:
     from pydantic_core import PydanticCustomError
 

@@ -43,7 +43,7 @@ from typing import Any, Iterable, Optional
 from pydantic import ValidationError
 
 from crmdocs.schemas import Person
-from crmdocs.schemas.org import Role
+from crmdocs.schemas.org import ROLE_ZH, Role
 
 from .diagnostics import CrmdocsError
 from .history import BlobReader, CommitInfo, RawChange, _UNREADABLE, diff_fields, raw_changes, source
@@ -414,15 +414,7 @@ class Checker:
                 self.add(commit, path, "", "not_allowed", _role(author))
 
 
-_ROLE_ZH = {
-    Role.customer_manager: "客户经理",
-    Role.market_manager: "市场经理",
-    Role.leader: "领导",
-    Role.phone_agent: "电访员",
-    Role.inspector: "专管员",
-    Role.admin: "管理员",
-    Role.ci: "CI",
-}
+_ROLE_ZH = ROLE_ZH
 
 
 def _role(person: Person) -> str:

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
-from crmdocs.schemas.org import Role, UnitKind
+from crmdocs.schemas.org import ROLE_ZH, Role, UnitKind
 from crmdocs.schemas.retailer import Status
 
 from .diagnostics import Diagnostic
@@ -100,7 +100,7 @@ def _customer_manager(repo: Repository, rel: str, loc: tuple, pid: str) -> Itera
     if person is None:
         yield repo.diag(rel, loc, f"找不到客户经理 {pid} (no such person)", "unknown_person")
     elif person.role is not Role.customer_manager:
-        yield repo.diag(rel, loc, f"{_who(repo, pid)} 不是客户经理，是 {person.role.value} (expected a customer manager)", "not_customer_manager")
+        yield repo.diag(rel, loc, f"{_who(repo, pid)} 不是客户经理，是{ROLE_ZH.get(person.role, person.role.value)} (expected a customer manager)", "not_customer_manager")
 
 
 def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
@@ -231,9 +231,10 @@ def check_plans(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         yield from _working_day(repo, ctx, rel, day, "拜访计划")
         networks: Counter[str] = Counter()
         retailers = repo.retailers
+        known = manager in repo.people  # a mistyped manager is reported once, not as every visit's territory
         for i, visit in enumerate(plan.visits):
             r = retailers.get(visit.retailer)
-            if r is None or _owner(r, day) != manager:
+            if r is None or (known and _owner(r, day) != manager):
                 yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "列入计划")
             if r is not None:
                 networks[r.basic.network] += 1
@@ -259,9 +260,10 @@ def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         yield from _working_day(repo, ctx, rel, day, "日记")
         seen: dict[str, int] = {}
         retailers = repo.retailers
+        known = manager in repo.people  # a mistyped manager is reported once, not as every visit's territory
         for i, visit in enumerate(diary.visits):
             r = retailers.get(visit.retailer)
-            if r is None or _owner(r, day) != manager:
+            if r is None or (known and _owner(r, day) != manager):
                 yield from _territory(repo, rel, ("visits", i, "retailer"), visit.retailer, manager, day, "记入日记")
             if visit.retailer in seen:
                 yield repo.diag(rel, ("visits", i, "retailer"), f"零售户 {visit.retailer} 已在第 {seen[visit.retailer] + 1} 条拜访里，同一天只记一次 (visited twice)", "visit_twice", "warning")

@@ -20,6 +20,33 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+def _words() -> dict[frozenset, dict[str, str]]:
+    """Each coded choice's Chinese words, found by the set of its codes."""
+    from crmdocs.schemas import daily, org, retailer, service
+
+    maps = (retailer.FORMAT_ZH, retailer.NETWORK_ZH, retailer.STATUS_ZH, retailer.LOCATION_ZH, retailer.CARE_GROUP_ZH,
+            daily.PURPOSE_ZH, daily.PRICE_TAGS_ZH, daily.DISPLAY_ZH, daily.INFO_CATEGORY_ZH, daily.ABSENCE_ZH,
+            service.SEVERITY_ZH, org.ROLE_ZH)
+    return {frozenset(str(k.value) for k in m): {str(k.value): v for k, v in m.items()} for m in maps}
+
+
+def _choice(expected: str, given: Any, found: str) -> str:
+    """A coded choice (``network: urban``): the codes with their Chinese words,
+    and the code to write when the Chinese word was written (城网 → urban)."""
+    import re
+
+    codes = re.findall(r"'([^']*)'", expected)
+    words = _words().get(frozenset(codes), {})
+    if not words:
+        return f"只能填 {expected}，读到的是 {found} (expected one of {expected})"
+    listed = "、".join(f"{c}（{words[c]}）" for c in codes)
+    text = f"只能填 {listed}，读到的是 {found}"
+    meant = [c for c in codes if isinstance(given, str) and given.strip() == words[c]]
+    if meant:
+        text += f"；“{given.strip()}”请写成 {meant[0]}"
+    return text + f" (expected one of {expected})"
+
+
 def explain(error: dict[str, Any]) -> str:
     """One sentence for one entry of ``ValidationError.errors()``."""
     kind = error.get("type", "")
@@ -34,7 +61,7 @@ def explain(error: dict[str, Any]) -> str:
         return "不认识这个字段，是写错了名字吗？(unknown field, check the spelling)"
     if kind in {"enum", "literal_error"}:
         expected = ctx.get("expected", "")
-        return f"只能填 {expected}，读到的是 {found} (expected one of {expected})"
+        return _choice(expected, error.get("input"), found)
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"应为整数，读到的是 {found} (expected a whole number)"
     if kind in {"float_type", "float_parsing"}:

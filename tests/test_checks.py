@@ -137,6 +137,20 @@ def test_plan_or_diary_of_someone_who_is_not_a_customer_manager(mini, rel):
     path = mini.write(new, data)
     d = only(mini.validate(), "not_customer_manager")
     assert (d.path, d.line, d.field) == (path, mini.line_of(new, "manager:"), "manager")
+    assert "是市场经理" in d.message and "market_manager" not in d.message.split("(")[0]
+
+
+@pytest.mark.parametrize("rel", [PLAN, DIARY])
+def test_a_mistyped_manager_is_one_error_not_one_per_visit(mini, rel):
+    data = valid_record(rel)
+    data["manager"] = "cm-lii"
+    data["visits"][1]["retailer"] = "r-9999"
+    new = rel.replace("cm-li", "cm-lii")
+    mini.write(new, data)
+    found = codes(mini.validate())
+    assert found.count("unknown_person") == 1
+    assert "territory" not in found  # was: every visit "归 cm-li 负责，不在本人片区"
+    assert found.count("unknown_retailer") == 1  # a retailer that does not exist is still named
 
 
 def test_review_by_the_market_manager_of_another_department(mini):

@@ -159,3 +159,12 @@ def test_a_terminal_that_is_not_utf8_still_gets_the_messages(mini):
     )
     out = (done.stdout + done.stderr).decode("utf-8")
     assert done.returncode == 1 and "找不到零售户 r-9999" in out and "内部错误" not in out
+
+
+def test_a_coded_choice_written_in_chinese_says_which_code_to_write(mini):
+    mini.edit(RETAILER, lambda d: d["basic"].update(network="城网"))
+    code, out = mini.cli("validate")
+    assert code == 1
+    line = next(x for x in out.splitlines() if "basic.network" in x)
+    assert "urban（城网）" in line and "rural（农网）" in line  # was: 只能填 'urban' or 'rural'
+    assert "“城网”请写成 urban" in line
