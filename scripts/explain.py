@@ -123,8 +123,8 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
         q = recs.get((manager, periods.quarter_of(period)))
         grade = q.grade if q else None
     if grade is not None:
-        to = f" → {grade.to}" if grade.to else ""
-        lines.append(f"等级建议：当前 {grade.current}，{ACTION_ZH.get(grade.action, grade.action)}{to}——{grade.rule}")
+        to = f" → {_grade_name(computed, grade.to)}" if grade.to else ""
+        lines.append(f"等级建议：当前 {_grade_name(computed, grade.current)}，{ACTION_ZH.get(grade.action, grade.action)}{to}——{grade.rule}")
         if grade.evidence:
             lines.append(f"  依据：{'；'.join(grade.evidence)}")
         lines.append("  （系统只提出建议；等级由负责人修改人员记录并提交后才改变）")
@@ -183,7 +183,8 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         cycle = max(vp.cycle_days.values())
         lines.append(f"  类别未知，按政策最长拜访周期 {cycle} 天")
     else:
-        lines.append(f"  类别 {cls}，拜访周期 {cycle} 天")
+        name = next((c.name for c in ctx.policy.classes.rule.classes if c.id == cls), cls)
+        lines.append(f"  类别 {name}，拜访周期 {cycle} 天")
     visits = sorted((d_, m) for (m, d_), d in repo.diaries.items() if d_ <= day
                     for v in d.visits if v.retailer == retailer)
     if visits:
@@ -250,6 +251,11 @@ def _computed_facts(computed, retailer: str, period: Optional[str]) -> list[str]
                 lines.append(f"{when} {_TOPIC_ZH[topic]}：" + "，".join(shown) + f"（records/computed/{rel}）")
             break
     return lines
+
+
+def _grade_name(computed, gid: Optional[str]) -> str:
+    """三级客户经理 for level-3: the policy ladder's name of a grade id."""
+    return next((g.name for g in computed.ctx.policy.grades.ladder if g.id == gid), gid or "—")
 
 
 def explain(root, kind: str, ident: str, period: Optional[str] = None) -> list[str]:

@@ -31,7 +31,7 @@ def test_manager_explanation_shows_the_arithmetic(office):
     assert "重点品牌完成率 = 实际 150 条 ÷ 目标 200 条 = 75 %，得分 = 20 × (75 % − 60 %) ÷ (100 % − 60 %) = 7.5" in out
     assert "计划执行率 = 完成 2 户次 ÷ 计划 2 户次 = 100 %，达到 100 %，得满分 15" in out
     # information: 1 valuable item of 8 → 5 × 12.5 % = 0.625, rounded 0.62
-    assert "总分 = " in out and "等级建议：当前 level-3" in out
+    assert "总分 = " in out and "等级建议：当前 三级客户经理" in out  # the ladder's name, not the id level-3
 
 
 def test_default_period_is_the_latest_month(office):
@@ -59,6 +59,7 @@ def test_retailer_explanation_tells_visits_and_complaints(office):
     code, out = explain(office, "retailer", "r-0001")
     assert code == 0, out
     assert "零售户 r-0001 李记便利店" in out
+    assert "，拜访周期" in out and "类别 a，" not in out and "active" not in out  # class and status in words
     assert "最近一次 2026-09-01（cm-li）" in out
     assert "投诉 c-2026-0001" in out and "按一般投诉 1 个工作日" in out and "按时办结" in out
 

@@ -17,6 +17,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from crmdocs.schemas.retailer import STATUS_ZH
+
 from ..diagnostics import CrmdocsError
 from .. import sales as S
 from . import classes as C
@@ -70,7 +72,7 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
     first = S.month_first(S.month_index(mkey))
     lines = [
         f"零售户 {retailer_id} {rec.basic.shop_name}（{rec.management.department}，"
-        f"客户经理 {rec.management.manager_on(first)}，状态 {rec.status.value}）— {mkey}",
+        f"客户经理 {rec.management.manager_on(first)}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
         "",
     ]
     details = ctx.shared.get("class_detail", {})
@@ -78,7 +80,7 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
         known = "、".join(sorted(details)) or "无"
         raise CrmdocsError(f"{mkey} 没有评定（有评定的月份：{known}）(no evaluation for this month)")
     if not R.active[i]:
-        lines.append(f"该户状态为 {rec.status.value}（{rec.status_reason or '未写原因'}），不参加分类、档位和上下限计算。")
+        lines.append(f"该户状态为 {STATUS_ZH.get(rec.status, rec.status.value)}（{rec.status_reason or '未写原因'}），不参加分类、档位和上下限计算。")
         return "\n".join(lines) + "\n"
     lines += _class_part(ctx, mkey, i, names)
     lines.append("")
