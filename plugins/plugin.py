@@ -239,6 +239,13 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             return output
         return squeeze_chrome(output)
 
+    # Default priority: Material's 404.html says "404 - Not found" in English
+    # whatever theme.language is; the site's text is Chinese.
+    def on_post_template(self, output: str, *, template_name: str, config) -> str:
+        if not self.config.enabled or template_name != "404.html":
+            return output
+        return not_found_chinese(output)
+
     # Before search's own on_post_build (default 0), which writes the index:
     # add the entries of pages that give them directly (Page.search_entries).
     @event_priority(50)
@@ -448,6 +455,15 @@ def _cpu() -> float:
     """CPU seconds of this process and its finished children (the page worker)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+NOT_FOUND = "<h1>404 - Not found</h1>"
+
+
+def not_found_chinese(html: str) -> str:
+    """Material's 404 page with its one English line in Chinese."""
+    return html.replace(NOT_FOUND, "<h1>404 - 找不到这个页面</h1><p>地址可能写错了，或者这个页面已经不在了；"
+                                   "请从上方的栏目或搜索找到要看的内容。</p>", 1)
 
 
 def squeeze_chrome(html: str) -> str:

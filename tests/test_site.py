@@ -510,3 +510,8 @@ def test_site_dir_that_is_a_file_is_a_clear_error(tmp_path):
     assert code == 1, out  # was 70: 内部错误 NotADirectoryError
     assert "写不了站点目录" in out and str(taken) in out and "内部错误" not in out
     assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_404_page_speaks_chinese(demo_site):
+    text = read(demo_site / "404.html")
+    assert "找不到这个页面" in text and "Not found" not in text  # Material writes "404 - Not found"
