@@ -39,19 +39,26 @@ def _card(title: str, value: str, note: Any, href: Optional[str]) -> Markup:
     return Markup('<div class="crm-kpi">') + inner + Markup("</div>")
 
 
-def _sum_deadlines(data: SiteData, month: Optional[str], attr: str) -> tuple[int, int]:
-    """(on time, due) of plans or diaries over all managers for the month."""
-    on_time = due = 0
+def _sum_deadlines(data: SiteData, month: Optional[str], attr: str) -> tuple[int, int, int]:
+    """(on time, due, of them with an unknown hand-in time) of plans or diaries
+    over all managers for the month. An unknown time is never late: counted on
+    time, as the appraisal and the managers' pages count it (Deadlines.ratio)."""
+    on_time = due = unknown = 0
     if month is None:
-        return 0, 0
+        return 0, 0, 0
     for person in data.managers:
         mp = data.manager_periods.get(person.id, {}).get(month)
         if mp is None:
             continue
         d = getattr(mp.visits, attr)
         due += d.expected - d.not_yet_due
-        on_time += d.on_time
-    return on_time, due
+        on_time += d.expected - d.not_yet_due - d.late - d.missing
+        unknown += d.unknown
+    return on_time, due, unknown
+
+
+def _unknown_note(unknown: int, unit: str) -> str:
+    return f"（其中 {unknown} {unit}提交时间未知，不算迟交）" if unknown else ""
 
 
 def pages(data: SiteData) -> list[Page]:
@@ -72,10 +79,10 @@ def pages(data: SiteData) -> list[Page]:
     cards.append(_card("零售户", fmt_num(n_ret), f"正常经营 {active} 户", h(RETAILERS)))
     cards.append(_card("客户经理", fmt_num(len(data.managers)), f"{len(data.departments)} 个客户服务部", h(MANAGERS)))
     if data.rules_ran and data.manager_periods:
-        pt, pd = _sum_deadlines(data, month, "plans")
-        dt_, dd = _sum_deadlines(data, month, "diaries")
-        cards.append(_card(f"计划按时（{month}）", fmt_pct(pt / pd if pd else None), f"{pt} / {pd} 份", h(DIARIES)))
-        cards.append(_card(f"日记按时（{month}）", fmt_pct(dt_ / dd if dd else None), f"{dt_} / {dd} 篇", h(DIARIES)))
+        pt, pd, pu = _sum_deadlines(data, month, "plans")
+        dt_, dd, du = _sum_deadlines(data, month, "diaries")
+        cards.append(_card(f"计划按时（{month}）", fmt_pct(pt / pd if pd else None), f"{pt} / {pd} 份{_unknown_note(pu, '份')}", h(DIARIES)))
+        cards.append(_card(f"日记按时（{month}）", fmt_pct(dt_ / dd if dd else None), f"{dt_} / {dd} 篇{_unknown_note(du, '篇')}", h(DIARIES)))
         cov = [data.manager_periods[p.id][month].visits.coverage for p in data.managers
                if month in data.manager_periods.get(p.id, {}) and data.manager_periods[p.id][month].visits.coverage]
         terr = sum(c.territory for c in cov)

@@ -515,3 +515,22 @@ def test_site_dir_that_is_a_file_is_a_clear_error(tmp_path):
 def test_the_404_page_speaks_chinese(demo_site):
     text = read(demo_site / "404.html")
     assert "找不到这个页面" in text and "Not found" not in text  # Material writes "404 - Not found"
+
+
+def test_dashboard_on_time_cards_count_unknown_hand_ins_as_the_appraisal_does(demo_site):
+    """An unknown hand-in time is never late: the 首页 card agrees with the managers'
+    pages and appraisals (Deadlines.ratio), which count it on time."""
+    import yaml
+
+    month = "2026-11"
+    text = page(demo_site, "")
+    for attr, label in (("plans", "计划按时"), ("diaries", "日记按时")):
+        ok = due = unknown = 0
+        for f in sorted((ROOT / "records" / "computed" / month / "managers").glob("*.yaml")):
+            d = yaml.safe_load(f.read_text(encoding="utf-8"))["visits"][attr]
+            due += d["expected"] - d.get("not_yet_due", 0)
+            ok += d["expected"] - d.get("not_yet_due", 0) - d.get("late", 0) - d.get("missing", 0)
+            unknown += d.get("unknown", 0)
+        card = re.search(rf"{label}（{month}）.*?</a>", text, re.S).group(0)
+        assert f"{ok} / {due}" in card, (card, ok, due)  # was: on_time only, unknown counted as late
+        assert unknown == 0 or f"其中 {unknown} " in card
