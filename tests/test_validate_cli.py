@@ -168,3 +168,25 @@ def test_a_coded_choice_written_in_chinese_says_which_code_to_write(mini):
     line = next(x for x in out.splitlines() if "basic.network" in x)
     assert "urban（城网）" in line and "rural（农网）" in line  # was: 只能填 'urban' or 'rural'
     assert "“城网”请写成 urban" in line
+
+
+def test_a_path_outside_records_is_refused_not_passed(mini, tmp_path):
+    (mini.root / "notes.yaml").write_text("a: [1\n", encoding="utf-8")
+    code, out = mini.cli("validate", str(mini.root / "notes.yaml"))
+    assert code == 1 and "不在" in out and "只检查 records/" in out  # was: exit 0, "0 个错误"
+    stray = tmp_path / "elsewhere.yaml"
+    stray.write_text("a: 1\n", encoding="utf-8")
+    code, out = mini.cli("validate", str(stray))
+    assert code == 1 and "不在" in out
+    code, out = mini.cli("validate", str(mini.root / "records" / "plans"))
+    assert code == 0, out
+
+
+def test_a_path_outside_any_repository_is_an_error(tmp_path, monkeypatch):
+    from conftest import run_cli
+
+    stray = tmp_path / "elsewhere.yaml"
+    stray.write_text("a: 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out = run_cli("validate", str(stray))
+    assert code == 1 and "records" in out, out

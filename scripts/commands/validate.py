@@ -36,15 +36,36 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _in_records(root, path: str) -> bool:
+    """``path`` (as given, or relative to the root) is the root, records/ or inside records/."""
+    from pathlib import Path
+
+    full = (Path(path) if Path(path).exists() else root / path).resolve()
+    try:
+        rel = full.relative_to(root.resolve())
+    except ValueError:
+        return False
+    return not rel.parts or rel.parts[0] == "records"
+
+
 def run(args) -> int:
     from pathlib import Path
 
     from ..diagnostics import CrmdocsError
 
     root = find_root(args.root or (args.paths[0] if args.paths else None))
+    if not args.root and args.paths and not (root / "records").is_dir():
+        root = find_root()  # a path outside any repository: this folder's repository says so below
     missing = [p for p in args.paths if not (Path(p).exists() or (root / p).exists())]
     if missing:
         raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)} (no such path)")
+    outside = [p for p in args.paths if not _in_records(root, p)]
+    if outside and not (root / "records").is_dir():
+        raise CrmdocsError(f"找不到记录目录 {root / 'records'}：请在仓库里运行，或用 --root 指定仓库 (no records/ folder)")
+    if outside:  # it would be "checked" and pass: nothing reads it
+        raise CrmdocsError(
+            f"{'、'.join(outside)} 不在 {root / 'records'} 里：crmdocs validate 只检查 records/ 下的记录 (not a record)"
+        )
     report = validate_report(root, today=args.today, jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
     report = restrict(report, root, args.paths)
     out = report.to_json() if args.format == "json" else report.to_text()
