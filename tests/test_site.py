@@ -534,3 +534,20 @@ def test_dashboard_on_time_cards_count_unknown_hand_ins_as_the_appraisal_does(de
         card = re.search(rf"{label}（{month}）.*?</a>", text, re.S).group(0)
         assert f"{ok} / {due}" in card, (card, ok, due)  # was: on_time only, unknown counted as late
         assert unknown == 0 or f"其中 {unknown} " in card
+
+
+def test_strict_help_says_record_warnings_do_not_fail(tmp_path):
+    """--strict fails on MkDocs warnings; a record's 提醒 (plan below the daily
+    minimum …) does not fail it — the help said 有任何提醒就失败."""
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    from conftest import COMPLAINT
+
+    path = root / "records" / COMPLAINT
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"severity: \w+", "severity: special", text), encoding="utf-8")
+    assert "提醒 warning" in run_cli("--root", str(root), "validate")[1]  # special without an approver
+    code, out = run_cli("--root", str(root), "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "s"))
+    assert code == 0, out
+    code, out = run_cli("build", "--help")
+    assert "记录的提醒" in out and "不算" in out

@@ -23,7 +23,7 @@ def register(sub) -> None:
     p.add_argument("--offline", action="store_true",
                    help="离线版：不用网页服务器，双击 index.html 即可浏览和搜索（U 盘、共享文件夹），"
                         "默认写到 build/site-offline/ (a copy that opens from disk: file:// links, search without a server)")
-    p.add_argument("--strict", action="store_true", help="有任何提醒就失败 (fail on warnings)")
+    p.add_argument("--strict", action="store_true", help="MkDocs 有任何警告（如页面链接失效）就失败；记录的提醒（计划少于每日最少户数、许可证将到期等）不算 (fail on MkDocs warnings)")
     p.add_argument("--config", default=None, help="mkdocs.yml 的路径，默认为仓库根目录下的 mkdocs.yml")
     p.add_argument("--site-dir", default=None,
                    help="输出目录，默认 build/site（内部版 build/site-internal，离线版再加 -offline）")
