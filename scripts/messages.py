@@ -8,6 +8,15 @@ from typing import Any
 from crmdocs.schemas.common import QuotedNumber
 
 
+# what a field with a pattern expects, in words (the pattern itself means nothing to a customer manager)
+PATTERN_ZH = {
+    r"^[0-9]{17}[0-9Xx]$": "身份证号应为 18 位：17 位数字，最后一位是数字或 X",
+    r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$": "期间应写成月 2026-09 或季度 2026-Q3",
+    r"^\d{2}:\d{2}$": "时刻应写成 HH:MM，例如 08:30",
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$": "用户名只能含字母、数字和 _ . -，以字母或数字开头",
+}
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if value else "空白"
@@ -83,7 +92,9 @@ def explain(error: dict[str, Any]) -> str:
     if kind == "string_too_short" or (kind == "too_short" and isinstance(error.get("input"), str)):
         return "不能为空 (must not be empty)"
     if kind == "string_pattern_mismatch":
-        return f"格式不对，读到的是 {found} (does not match the expected format)"
+        want = PATTERN_ZH.get(str(ctx.get("pattern", "")))
+        return f"格式不对，{want}，读到的是 {found} (does not match the expected format)" if want else \
+            f"格式不对，读到的是 {found} (does not match the expected format)"
     if kind == "string_type":
         return f"应为文字，读到的是 {found}；号码请加引号 (expected text)"
     if kind in {"list_type"}:

@@ -190,3 +190,10 @@ def test_a_path_outside_any_repository_is_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out = run_cli("validate", str(stray))
     assert code == 1 and "records" in out, out
+
+
+def test_an_id_number_of_the_wrong_shape_says_what_shape(mini):
+    mini.edit(RETAILER, lambda d: d["personal"].update(id_number="51152319610207027"))
+    code, out = mini.cli("validate")
+    line = next(x for x in out.splitlines() if "personal.id_number" in x)
+    assert code == 1 and "18 位" in line  # was: 格式不对，读到的是 '…' with no word of what is expected
