@@ -22,8 +22,9 @@ parsed and checked — against the people, org, brands, calendars and policy
 first use; duplicates among daily files are recomputed on every run. Any
 change to a universe file, another code version, an unreadable or corrupt
 cache, or a check this module does not know, means a full run, whose results
-then refill the cache. The cache is JSON: a tampered file can only be
-ignored, never run.
+then refill the cache. The cache is JSON sealed with a checksum of its
+bytes (``repository.seal``): a damaged or tampered file is ignored, never
+run, and the next run writes it afresh.
 
 A run that checked only a few files (a pull request's) writes just those
 entries to ``validate-delta.json`` beside the whole record, which is read
@@ -50,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .diagnostics import Diagnostic, Report
 from .kinds import KINDS, RECORDS, SALES_PATTERN, is_sales, kind_of
-from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, stat_signature
+from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, seal, stat_signature, unsealed
 
 # the checks (numpy, the schemas, pydantic) are imported when a file must be
 # checked: a run answered from the cache does without them
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from . import checks
 
 CACHE_FILE = Path(".cache") / "crmdocs" / "validate.json"
-FORMAT = 1
+FORMAT = 2  # 2: sealed (a checksum at the end, repository.seal)
 
 # daily records: their checks read the universe and the file itself, nothing else
 DAILY_KINDS = frozenset({"plan", "diary", "analysis", "summary", "complaint", "survey", "targets"})
@@ -370,7 +371,7 @@ def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
     is in the delta (``old["delta_stamp"]``)."""
     try:
         with gc_paused():  # ~1 million objects, kept: no collection walks them (0.14 -> 0.10 s at city scale)
-            data = json.loads(path.read_bytes())
+            data = _load_sealed(path)
     except (OSError, ValueError, RecursionError):
         return None
     if (
@@ -385,7 +386,7 @@ def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
         return None
     data["delta"] = {"stat": {}, "files": {}}
     try:
-        delta = json.loads(path.with_name(DELTA_NAME).read_bytes())
+        delta = _load_sealed(path.with_name(DELTA_NAME))
     except (OSError, ValueError, RecursionError):
         return data
     if (
@@ -411,11 +412,26 @@ def _read_cache(path: Path, version: str) -> Optional[dict[str, Any]]:
     return data
 
 
+def _load_sealed(path: Path) -> Any:
+    """A JSON cache file's data; ValueError when its checksum does not agree
+    (see :func:`repository.seal`)."""
+    data = path.read_bytes()
+    if unsealed(data) is None:
+        raise ValueError("a damaged cache")
+    text = data.decode("utf-8")  # (as json.loads would)
+    del data
+    return json.JSONDecoder().raw_decode(text)[0]  # (it stops before the seal: no copy without it)
+
+
+def _sealed_json(data: Any) -> bytes:
+    return seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     from .yamlwrite import write_atomic
 
     try:
-        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        write_atomic(path, _sealed_json(data))
     except OSError:
         return  # a read-only checkout validates all the same, only slower next time
     with contextlib.suppress(OSError):  # it spoke of the record just replaced
@@ -437,7 +453,7 @@ def _write_delta(path: Path, old: dict[str, Any], stat_changes: dict[str, Any], 
         "universe": old.get("universe"), "today": old.get("today"), "stat": stat_delta, "files": file_delta,
     }
     with contextlib.suppress(OSError):
-        write_atomic(path.with_name(DELTA_NAME), json.dumps(delta, ensure_ascii=False, separators=(",", ":")))
+        write_atomic(path.with_name(DELTA_NAME), _sealed_json(delta))
     return True
 
 

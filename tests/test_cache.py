@@ -141,10 +141,10 @@ def test_a_corrupt_cache_is_ignored_not_a_crash(mini, content):
 def test_a_cache_with_wrong_entries_is_ignored(mini):
     run(mini)
     path = mini.root / CACHE_FILE
-    data = json.loads(path.read_bytes())
+    data = cache._load_sealed(path)
     for entry in data["files"].values():
         entry[3] = [["only", "three", "fields"]]
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path.write_bytes(cache._sealed_json(data))
     report, stats = run(mini)
     assert stats["mode"] == "full"
     assert report.to_text() == plain(mini)
@@ -153,9 +153,9 @@ def test_a_cache_with_wrong_entries_is_ignored(mini):
 def test_a_cache_pointing_outside_the_records_is_ignored(mini):
     run(mini)
     path = mini.root / CACHE_FILE
-    data = json.loads(path.read_bytes())
+    data = cache._load_sealed(path)
     data["retailers"] = {"r-0001": "records/../../etc/passwd"}
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path.write_bytes(cache._sealed_json(data))
     mini.write(DIARY_2, mini.text(DIARY).replace("2026-09-01", "2026-09-02"))  # names r-0001
     report, stats = run(mini)
     assert stats["mode"] == "full"
@@ -169,7 +169,7 @@ def test_a_cache_from_another_code_version_is_ignored(mini, monkeypatch):
     report, stats = run(mini)
     assert stats["mode"] == "full"
     assert report.to_text() == plain(mini)
-    data = json.loads((mini.root / CACHE_FILE).read_bytes())
+    data = cache._load_sealed(mini.root / CACHE_FILE)
     assert data["version"] == "another version"
 
 

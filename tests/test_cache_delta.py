@@ -42,7 +42,7 @@ def test_a_new_diary_writes_a_delta_and_leaves_the_whole_record(mini):
     report, stats = run(mini)
     assert (stats["mode"], stats["parsed"]) == ("cached", 1)
     assert (mini.root / CACHE_FILE).read_bytes() == base
-    delta = json.loads((mini.root / DELTA).read_bytes())
+    delta = cache._load_sealed(mini.root / DELTA)
     assert set(delta["files"]) == {mini.rel(DIARY_2)}
     assert mini.cli("validate") == plain(mini)
 
@@ -83,7 +83,7 @@ def test_a_removed_file_is_forgotten_through_the_delta(mini):
     mini.delete(PLAN)
     report, stats = run(mini)
     assert stats["mode"] == "cached"
-    assert json.loads((mini.root / DELTA).read_bytes())["files"] == {mini.rel(PLAN): None}
+    assert cache._load_sealed(mini.root / DELTA)["files"] == {mini.rel(PLAN): None}
     assert mini.cli("validate") == plain(mini)
     mini.write(PLAN, "manager: cm-li\n")  # back, and broken
     assert mini.cli("validate") == plain(mini)
@@ -101,7 +101,7 @@ def test_a_delta_grown_too_large_means_the_whole_record_again(mini, monkeypatch)
     report, stats = run(mini)
     assert stats["mode"] == "cached" and "territory" in codes(report)
     assert not (mini.root / DELTA).exists()
-    assert mini.rel(DIARY_2) in json.loads((mini.root / CACHE_FILE).read_bytes())["files"]
+    assert mini.rel(DIARY_2) in cache._load_sealed(mini.root / CACHE_FILE)["files"]
     assert mini.cli("validate") == plain(mini)
 
 
@@ -118,10 +118,10 @@ def test_a_delta_of_another_record_or_corrupt_is_ignored(mini):
     new_diary(mini, "r-4242")
     run(mini)
     path = mini.root / DELTA
-    delta = json.loads(path.read_bytes())
+    delta = cache._load_sealed(path)
     delta["base"] += 1  # written over another whole record
     delta["files"][mini.rel(DIARY_2)][4] = []  # and saying the diary is fine
-    path.write_text(json.dumps(delta), encoding="utf-8")
+    path.write_bytes(cache._sealed_json(delta))
     report, stats = run(mini)
     assert stats["parsed"] == 1 and "unknown_retailer" in codes(report)
     for garbage in (b"", b"{not json", b"[]", b'{"format": 1}', b"\xff" * 10):

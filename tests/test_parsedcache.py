@@ -168,9 +168,11 @@ def test_a_damaged_shard_means_parsing(mini, jobs, parses, damage):
         "garbage": b"\x80\x05not a pickle at all",
         "truncated": data[: len(data) * 3 // 4],
         "empty": b"",
-        "header only": pickle.dumps(head),
+        "header only": repository.seal(pickle.dumps(head)),  # sealed: the content is judged
         "another folder's": other.read_bytes(),
-        "wrong version": pickle.dumps((head[0], "0" * 40, *head[2:])) + data[len(pickle.dumps(head)) :],
+        "wrong version": repository.seal(
+            pickle.dumps((head[0], "0" * 40, *head[2:])) + repository.unsealed(data)[len(pickle.dumps(head)) :]
+        ),
     }[damage]
     (folder / name).write_bytes(replaced)
     parses.clear()
@@ -199,7 +201,7 @@ def test_a_forged_shard_runs_no_code(mini, tmp_path):
     name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
     head = pickle.loads((folder / name).read_bytes())
     marker = tmp_path / "ran"
-    (folder / name).write_bytes(pickle.dumps(head) + pickle.dumps([_Runs(marker)] * len(head[4])))
+    (folder / name).write_bytes(repository.seal(pickle.dumps(head) + pickle.dumps([_Runs(marker)] * len(head[4]))))
     repo, report = validate(mini.root, today=TODAY)
     assert not marker.exists()
     assert_plain(mini, repo, report)

@@ -1,0 +1,260 @@
+"""The caches under ``.cache/crmdocs/`` carry a checksum of their bytes
+(``repository.seal``): a flipped byte anywhere in the validation report, its
+delta, a parsed-data shard or the sales arrays, a file cut short or another
+cache's file in its place is never used — the run gives exactly what the
+plain run gives, without a traceback — and the next write repairs it. And
+the sales arrays, kept narrower than in memory, come back bit for bit with
+the types ``SalesData`` has."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import numpy as np
+import pytest
+
+from conftest import DIARY, TODAY, MiniRepo, codes
+from crmdocs.scripts import cache, repository
+from crmdocs.scripts.cache import CACHE_FILE, DELTA_NAME, validate_report
+from crmdocs.scripts.repository import PARSED_DIR, SALES_CACHE, seal, unsealed
+from crmdocs.scripts.validate import validate, validate_plain
+
+BIG_SALES = "sales/2026-10.csv"
+COLUMNS = ("day", "retailer", "brand", "quantity", "amount", "file_of", "line")
+
+
+def big_sales(mini: MiniRepo, rows: int = 12000, seed: int = 7) -> None:
+    """A month of sales in no particular order, so that the arrays are kept
+    as narrow bytes (not as runs): odd amounts, a quantity of thousands."""
+    rnd = random.Random(seed)
+    lines = ["date,retailer,brand,quantity,amount"]
+    for _ in range(rows):
+        day = dt.date(2026, 10, rnd.randint(1, 31))
+        quantity = rnd.choice([1, 2, 5, 10, 30, 4000])
+        amount = round(quantity * rnd.choice([12.5, 19.9, 33.33, 120.0]), 2)
+        lines.append(f"{day},r-000{rnd.randint(1, 3)},{rnd.choice(['b-hongtashan', 'b-yunyan'])},{quantity},{amount}")
+    mini.write(BIG_SALES, "\n".join(lines) + "\n")
+
+
+def same_sales(a, b) -> None:
+    """Bit for bit, with the same dtypes (numpy's own for the numbers)."""
+    for column in COLUMNS:
+        x, y = getattr(a, column), getattr(b, column)
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), column
+        if x.dtype.kind != "M":
+            assert x.dtype is np.dtype(x.dtype.str), column
+    assert (a.retailer_ids, a.brand_ids, a.files) == (b.retailer_ids, b.brand_ids, b.files)
+
+
+def assert_plain(mini: MiniRepo, repo, report) -> None:
+    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
+    assert report.to_text() == plain_report.to_text()
+    for name in ("retailers", "plans", "diaries", "complaints", "people"):
+        assert getattr(repo, name) == getattr(plain_repo, name), name
+    same_sales(repo.sales, plain_repo.sales)
+
+
+@pytest.fixture
+def warm(mini) -> MiniRepo:
+    """Every cache written: report, delta (a diary added after it), shards, sales arrays."""
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))  # a problem the report keeps
+    big_sales(mini)
+    mini.age()
+    validate_report(mini.root, today=TODAY)
+    validate(mini.root, today=TODAY)
+    mini.write("diaries/cm-li/2026/2026-09-02.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-02"))
+    mini.age()
+    validate_report(mini.root, today=TODAY)  # the new diary: into the delta
+    validate(mini.root, today=TODAY)
+    assert (mini.root / CACHE_FILE.with_name(DELTA_NAME)).is_file()
+    return mini
+
+
+def diary_shard(mini: MiniRepo):
+    return mini.root / PARSED_DIR / repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
+
+
+TARGETS = {
+    "report": lambda mini: mini.root / CACHE_FILE,
+    "delta": lambda mini: mini.root / CACHE_FILE.with_name(DELTA_NAME),
+    "shard": diary_shard,
+    "sales": lambda mini: mini.root / SALES_CACHE,
+}
+
+
+def test_every_cache_file_is_sealed(warm):
+    files = [path(warm) for path in TARGETS.values()] + list((warm.root / PARSED_DIR).iterdir())
+    for path in files:
+        data = path.read_bytes()
+        if path.name == SALES_CACHE.name:  # the header is sealed, each array has its checksum inside it
+            assert data.count(repository.SEAL) >= 1
+        else:
+            assert unsealed(data) is not None, path
+
+
+def test_seal_finds_every_flipped_byte_and_bit():
+    body = bytes(range(256)) * 4
+    sealed = seal(body)
+    assert bytes(unsealed(sealed)) == body
+    for at in range(0, len(sealed), 7):
+        for bit in (0x01, 0x80):
+            damaged = bytearray(sealed)
+            damaged[at] ^= bit
+            assert unsealed(bytes(damaged)) is None, at
+    assert unsealed(sealed[:-1]) is None and unsealed(sealed + b"\n") is None and unsealed(b"") is None
+
+
+def flip_middle(data: bytes) -> bytes:
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0x01
+    return bytes(damaged)
+
+
+def foreign(mini: MiniRepo, target: str) -> bytes:
+    """Another cache's file (sealed, whole) for ``target``."""
+    if target == "shard":  # another folder's shard
+        return next(p for p in (mini.root / PARSED_DIR).iterdir() if p != diary_shard(mini)).read_bytes()
+    if target == "report":
+        return (mini.root / CACHE_FILE.with_name(DELTA_NAME)).read_bytes()
+    if target == "delta":
+        return (mini.root / CACHE_FILE).read_bytes()
+    return diary_shard(mini).read_bytes()
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "another cache's file"])
+def test_a_damaged_cache_file_is_not_used_and_is_repaired(warm, target, damage):
+    path = TARGETS[target](warm)
+    data = path.read_bytes()
+    path.write_bytes({
+        "flipped byte": lambda: flip_middle(data),
+        "truncated": lambda: data[: len(data) // 2],
+        "another cache's file": lambda: foreign(warm, target),
+    }[damage]())
+    code, out = warm.cli("validate")
+    assert "Traceback" not in out and code == 1 and "unknown_retailer" in codes(validate_plain(warm.root, today=TODAY)[1])
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+    # written afresh (the report by `crmdocs validate`, the others by validate()), and used again
+    again = path.read_bytes()
+    if target == "delta":
+        assert not path.exists() or unsealed(again) is not None
+    elif target != "sales":
+        assert unsealed(again) is not None
+    stats: dict = {}
+    validate_report(warm.root, today=TODAY, stats=stats)
+    assert stats["mode"] == "cached"
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
+def replace_inside(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert len(old) == len(new) and data.count(old) >= 1, old
+    return data.replace(old, new, 1)
+
+
+def test_a_changed_digit_in_the_report_is_caught(warm):
+    """A change that keeps the JSON valid and would change the report."""
+    path = warm.root / CACHE_FILE
+    data = path.read_bytes()
+    path.write_bytes(replace_inside(data, b"r-9999", b"r-9998"))
+    first = warm.cli("validate")
+    assert "r-9998" not in first[1] and "r-9999" in first[1]
+    stats: dict = {}
+    report = validate_report(warm.root, today=TODAY, stats=stats)
+    assert report.to_text() == validate_plain(warm.root, today=TODAY)[1].to_text()
+    assert stats["mode"] == "cached"  # repaired by the command
+
+
+def test_a_changed_retailer_in_a_shard_is_caught(warm):
+    """A change inside a parsed mapping that would still unpickle."""
+    path = diary_shard(warm)
+    path.write_bytes(replace_inside(path.read_bytes(), b"r-0002", b"r-0003"))
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
+@pytest.mark.parametrize("where", [0.3, 0.6, 0.9])
+def test_a_changed_byte_among_the_sales_arrays_is_caught(warm, where):
+    path = warm.root / SALES_CACHE
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * where)] ^= 0x10
+    path.write_bytes(bytes(data))
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
+def test_another_office_s_sales_arrays_are_not_used(warm, tmp_path):
+    from conftest import build_mini_repo
+
+    other = MiniRepo(build_mini_repo(tmp_path / "other"))
+    big_sales(other, seed=8)
+    other.age()
+    validate(other.root, today=TODAY)
+    (warm.root / SALES_CACHE).write_bytes((other.root / SALES_CACHE).read_bytes())
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
+# ---------------------------------------------------------------- narrower arrays
+
+
+def test_the_sales_arrays_are_kept_narrow_and_come_back_bit_for_bit(warm):
+    head = repository._shard_unpickler(__import__("io").BytesIO((warm.root / SALES_CACHE).read_bytes())).load()
+    ways = {name: (way, kept) for name, _, _, way, _, kept, _ in head[7]}
+    assert ways["retailer"] == ("int", "|u1") and ways["brand"] == ("int", "|u1")
+    assert ways["quantity"] == ("int", "<u2") and ways["amount"][0] == "cents"
+    assert ways["file_of"][0] == ways["line"][0] == "runs"
+    rows = len(validate_plain(warm.root, today=TODAY)[0].sales.day)
+    assert (warm.root / SALES_CACHE).stat().st_size < rows * 12  # 40 bytes a row in memory
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
+def roundtrip(a: np.ndarray) -> tuple[str, np.ndarray]:
+    way, params, body = repository._narrow(a)
+    out = np.empty(len(a), dtype=np.dtype(a.dtype.str))
+    if way == "runs":
+        repository._widen_block(way, params, out, 0, None)
+    else:
+        for at in range(0, len(a), 5):  # in blocks, as the reading does
+            block = body[at : at + 5]
+            if way == "raw":
+                out[at : at + 5] = block
+            repository._widen_block(way, params, out, at, block)
+    return way, out
+
+
+@pytest.mark.parametrize("values, dtype, way", [
+    ([0.1 + 0.2, 1.0], np.float64, "raw"),  # 0.30000000000000004 is no whole fen
+    ([1e-3, 2.5], np.float64, "raw"),
+    ([19.9, 33.33, 0.0, 10724.0, 31.8, 1e6], np.float64, "cents"),
+    ([-0.0, 1.5], np.float64, "raw"),  # -0.0 would come back as 0.0: the check keeps it as it is
+    ([3.0e13, 4.5], np.float64, "raw"),  # fen beyond 4 bytes
+    ([5, 3, 9, 1, 2, 7] * 2000, np.int64, "int"),
+    ([-2**40, 2**40] * 3000, np.int64, "raw"),
+    ([2**31 - 1, -2**31, 0] * 3000, np.int32, "raw"),
+    ([7] * 10, np.int32, "runs"),
+    (list(range(2, 30)) + list(range(2, 9)), np.int32, "runs"),
+    ([], np.int64, "raw"),
+])
+def test_narrow_and_widen_give_every_value_back(values, dtype, way):
+    a = np.array(values, dtype=dtype)
+    got, out = roundtrip(a)
+    assert got == way
+    assert out.dtype == a.dtype and out.tobytes() == a.tobytes()
+
+
+def test_days_come_back_as_days():
+    rnd = np.random.default_rng(1)
+    days = (np.datetime64("2026-01-01") + rnd.integers(0, 400, 9000)).astype("datetime64[D]")
+    way, out = roundtrip(days)
+    assert way == "int" and out.dtype == days.dtype and np.array_equal(out, days)
+    way, out = roundtrip(np.sort(days))  # sorted by day: one run a day
+    assert way == "runs" and np.array_equal(out, np.sort(days))
+
+
+def test_a_float_column_read_from_the_cache_has_numpys_own_dtype(warm):
+    repo, _ = validate(warm.root, today=TODAY)
+    assert repo.sales.amount.dtype is np.dtype(np.float64) and repo.sales.quantity.dtype is np.dtype(np.int64)
