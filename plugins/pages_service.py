@@ -7,6 +7,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
+from crmdocs.schemas.computed_managers import COMPLAINT_STATE_ZH
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
 from . import charts, downloads, results
@@ -14,7 +15,7 @@ from .pages import Page
 from .render import NOT_COMPUTED, Markup, badge, block, esc, fmt_num, heading, link, table
 from .sitedata import ABNORMAL, COMPLAINTS, TIERS, SiteData, manager_page
 
-STATE_ZH = {"on_time": "按时办结", "overdue": "超期办结", "open": "处理中", "open_overdue": "超期未办结"}
+STATE_ZH = COMPLAINT_STATE_ZH
 STATE_KIND = {"on_time": "good", "overdue": "warn", "open": "", "open_overdue": "bad"}
 
 

@@ -93,6 +93,8 @@ class Visits(Computed):
 
 
 ComplaintState = Literal["on_time", "overdue", "open", "open_overdue"]
+# the words of the site, crmdocs explain and the spreadsheets (one copy)
+COMPLAINT_STATE_ZH = {"on_time": "按时办结", "overdue": "超期办结", "open": "处理中", "open_overdue": "超期未办结"}
 
 
 class ComplaintStatus(Computed):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Optional
 
-from crmdocs.schemas.computed_managers import IndicatorResult, ManagerPeriod
+from crmdocs.schemas.computed_managers import COMPLAINT_STATE_ZH, IndicatorResult, ManagerPeriod
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
 from . import periods
@@ -197,7 +197,7 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
     found = computed.ctx.shared.get("complaints") or {}
     mine = [s for s in found.values() if s.retailer == retailer]
     for s in sorted(mine, key=lambda s: s.received):
-        state = {"on_time": "按时办结", "overdue": "超期办结", "open": "处理中", "open_overdue": "超期未办结"}[s.state]
+        state = COMPLAINT_STATE_ZH[s.state]
         sev = SEVERITY_ZH.get(Severity(s.counted_as), s.counted_as) if s.counted_as in Severity.__members__ else s.counted_as
         lines.append(f"  投诉 {s.id}（{s.received:%Y-%m-%d %H:%M} 受理，按{sev}投诉 {s.working_days} 个工作日，"
                      f"应在 {s.due} 前办结）：{state}" + (f"，超期 {s.days_overdue} 天" if s.days_overdue else ""))

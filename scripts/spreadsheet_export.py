@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
-from crmdocs.schemas.computed_managers import ComplaintsMonth, ManagerPeriod
+from crmdocs.schemas.computed_managers import COMPLAINT_STATE_ZH, ComplaintsMonth, ManagerPeriod
 from crmdocs.schemas.computed_retailers import AbnormalFile, TiersFile
 from crmdocs.schemas.service import SEVERITY_ZH
 
@@ -28,7 +28,7 @@ from .sheetio import Column, Table, csv_bytes, xlsx_bytes
 
 RULE_ZH = {"above_upper": "超上限", "below_lower": "低于下限", "spike": "单次突增", "month_jump": "月度突增"}
 BASIS_ZH = {"ranking": "按名次", "bands": "按分数段", "new_retailer": "新户起始档"}
-STATE_ZH = {"on_time": "按时办结", "overdue": "超时办结", "open": "办理中", "open_overdue": "超时未办结"}
+STATE_ZH = COMPLAINT_STATE_ZH  # the site's words: 超期, 处理中 (were 超时, 办理中 here)
 CHANNEL_ZH = {"phone": "电话", "visit": "走访", "letter": "信函", "online": "网上"}
 
 
@@ -283,7 +283,7 @@ def complaints_table(repo: Any, computed: Any, period: str) -> Table:
             "severity": SEVERITY_ZH.get(c.severity, c.severity.value), "content": c.content,
             "handler": _person(repo, c.handler), "manager": _person(repo, s.manager) if s else "",
             "days": s.working_days if s else None, "due": s.due if s else None, "resolved": c.resolved,
-            "state": STATE_ZH.get(s.state, s.state) if s else ("已办结" if c.resolved else "办理中"),
+            "state": STATE_ZH.get(s.state, s.state) if s else ("已办结" if c.resolved else STATE_ZH["open"]),
             "late": s.days_overdue if s else None, "result": c.result,
             "satisfied": c.satisfied, "note": s.note if s else "",
         })

@@ -221,3 +221,11 @@ def test_export_format_follows_the_file_extension(office, tmp_path):
     assert "客户经理" in header
     code, text = mini.cli("export", "appraisals", "--period", "2026-Q3", "--format", "csv", "--out", str(tmp_path / "x.xlsx"))
     assert code == 1 and "扩展名" in text and not (tmp_path / "x.xlsx").exists()
+
+
+def test_complaint_states_are_the_sites_words():
+    """The spreadsheet said 超时办结 / 办理中 where the site and crmdocs explain say 超期办结 / 处理中."""
+    from crmdocs.plugins.pages_service import STATE_ZH as SITE
+    from crmdocs.scripts.spreadsheet_export import STATE_ZH as SHEET
+
+    assert SHEET == SITE and SHEET["overdue"] == "超期办结" and SHEET["open"] == "处理中"
