@@ -49,6 +49,19 @@ class RetailIndex:
             for f in self.tiers[period].values():
                 for rid, d in f.retailers.items():
                     self.tier_history[rid].append((period, d))
+        # earlier months and periods keep only the published lists (classes / tiers), no derivations
+        self.published_classes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for month in self.class_months:
+            for f in self.classes[month].values():
+                for rid, cls in f.classes.items():
+                    if rid not in f.retailers:
+                        self.published_classes[rid].append((month, cls))
+        self.published_tiers: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for period in self.tier_periods:
+            for f in self.tiers[period].values():
+                for rid, tier in f.tiers.items():
+                    if rid not in f.retailers:
+                        self.published_tiers[rid].append((period, tier))
         self.latest_limits: dict[str, tuple[Any, Any]] = {}  # retailer → (LimitsFile, LimitsDerivation)
         for month in self.limit_months:
             for f in self.limits[month].values():
@@ -122,6 +135,10 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
             step = f"按分应为 {data.class_name(d.raw_class)}，每次最多升降一级" if d.capped else ""
             rows.append([month, data.class_name(d.class_) + (" 重点客户" if d.key else ""), fmt_num(d.composite, 1), values, base, step])
         parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact, wrap=not compact))
+        earlier = idx.published_classes.get(rid)
+        if earlier:  # the class moving month by month (能上能下): the published lists
+            parts.append(Markup('<p class="crm-note">往月类别：') + esc("；".join(
+                f"{month} {data.class_name(cls)}" for month, cls in earlier[::-1])) + Markup("</p>"))
     thist = idx.tier_history.get(rid, [])
     parts.append(Markup(label("档位", compact)))
     if not data.rules_ran or not idx.tier_periods:
@@ -134,6 +151,10 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
                 note += f"；人工调整 {d.computed_tier} → {d.override.tier}（{d.override.reason}，批准人 {data.person_name(d.override.approver)}）"
             rows.append([period, d.tier, fmt_num(d.score, 2), fmt_num(d.quantity), fmt_num(d.amount), note])
         parts.append(table(["期间", "档位", "得分", "订购量（条）", "订购额（元）", "说明"], rows, empty="未定档。", compact=compact, wrap=not compact))
+        earlier_tiers = idx.published_tiers.get(rid)
+        if earlier_tiers:
+            parts.append(Markup('<p class="crm-note">往期档位：') + esc("；".join(
+                f"{period} {tier} 档" for period, tier in earlier_tiers[::-1])) + Markup("</p>"))
     parts.append(Markup(label("订货上下限", compact)))
     lim = idx.latest_limits.get(rid)
     if not data.rules_ran or not idx.limit_months:

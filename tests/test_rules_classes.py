@@ -190,6 +190,10 @@ def test_first_evaluation_and_one_without_purchases_do_not_hold_the_next_back():
     # so September may jump straight to 三星
     assert c.ctx.shared["classes"]["2026-08"]["r-2"] == "ordinary"
     assert c.ctx.shared["classes"]["2026-09"]["r-2"] == "three-star"
+    # …and the explanation says why the jump was allowed (it said only 上次为 普通 → 本月 三星)
+    text = explain_retailer(c, "r-2", "2026-09")
+    assert "没有订购，不受每次升降一级的限制" in text, text
+    assert "不受每次升降" not in explain_retailer(c, "r-1", "2026-10")  # one step: nothing to say
 
 
 def test_base_classification_top_20_percent_large_next_30_medium():

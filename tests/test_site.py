@@ -551,3 +551,17 @@ def test_strict_help_says_record_warnings_do_not_fail(tmp_path):
     assert code == 0, out
     code, out = run_cli("build", "--help")
     assert "记录的提醒" in out and "不算" in out
+
+
+def test_archive_shows_the_published_class_and_tier_of_earlier_months(demo_site):
+    """Earlier months keep only the published lists; the archive showed the current
+    month alone, so a class moving month by month (能上能下) could not be seen."""
+    import yaml
+
+    text = page(demo_site, "retailers/d-chengguan/cm-deng-fan")
+    classes = yaml.safe_load((ROOT / "records/computed/2026-10/classes/d-chengguan.yaml").read_text(encoding="utf-8"))
+    tiers = yaml.safe_load((ROOT / "records/computed/2026-10/tiers/d-chengguan.yaml").read_text(encoding="utf-8"))
+    entry = text[text.index('id="r-00099"'):]
+    entry = entry[: entry.index("修改记录")]
+    assert f"往月类别：" in entry and f"2026-10 {classes['classes']['r-00099'].upper()} 类" in entry
+    assert f"往期档位：" in entry and f"2026-10 {tiers['tiers']['r-00099']} 档" in entry
