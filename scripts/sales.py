@@ -177,6 +177,18 @@ class SalesData:
         return _Chunk(self.file_of, self.day, self.retailer, self.retailer_ids, self.brand, self.brand_ids,
                       self.quantity, self.amount, self.line)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled (the sales read in a worker process): every array with
+        numpy's own dtype object. Pickle gives an equal but distinct one, and
+        ``np.add.at`` then takes its slow element-by-element path (35 × slower
+        for 2²⁰ float64 rows, measured)."""
+        for name, value in state.items():
+            if value.__class__ is np.ndarray and value.dtype.kind in "biuf":
+                own = np.dtype(value.dtype.str)
+                if value.dtype is not own:
+                    state[name] = value.view(own)
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------ reading
 
     def __len__(self) -> int:

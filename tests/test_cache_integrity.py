@@ -258,3 +258,22 @@ def test_days_come_back_as_days():
 def test_a_float_column_read_from_the_cache_has_numpys_own_dtype(warm):
     repo, _ = validate(warm.root, today=TODAY)
     assert repo.sales.amount.dtype is np.dtype(np.float64) and repo.sales.quantity.dtype is np.dtype(np.int64)
+
+
+def test_sales_that_crossed_a_process_have_numpys_own_dtypes(mini, monkeypatch):
+    """Read in a worker and pickled over (no cache: `validate --no-cache`, a
+    read-only checkout): numpy's own dtype objects, else np.add.at in the
+    rules takes its slow path."""
+    import pickle
+
+    from crmdocs.scripts.repository import load
+    from crmdocs.scripts.sales import SalesData
+
+    sales = pickle.loads(pickle.dumps(SalesData.from_rows([("2026-09-01", "r-0001", "b-yunyan", 3, 540.0)])))
+    for column in ("retailer", "brand", "quantity", "amount", "file_of", "line"):
+        assert getattr(sales, column).dtype is np.dtype(getattr(sales, column).dtype.str), column
+    big_sales(mini)
+    monkeypatch.setattr(repository, "POOL_MIN", 1)  # workers even for a few files
+    repo, _ = load(mini.root, jobs=2)  # the sales read by a worker
+    assert repo.sales.amount.dtype is np.dtype(np.float64) and repo.sales.quantity.dtype is np.dtype(np.int64)
+    same_sales(repo.sales, load(mini.root, jobs=1)[0].sales)

@@ -8,7 +8,6 @@ order line split over two rows, and compare every rendered file."""
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import random
 
 import numpy as np
@@ -17,7 +16,7 @@ import pytest
 from crmdocs.scripts import sales as S
 from crmdocs.scripts.recalc import render
 from crmdocs.scripts.rules import abnormal, retail as retail_mod
-from crmdocs.scripts.rules.retail import as_f8, fast_model, retail
+from crmdocs.scripts.rules.retail import fast_model, retail
 from crmdocs.schemas.computed_retailers import LimitLine
 from retail_fixtures import ctx_for, repo, retailer, run
 
@@ -162,13 +161,6 @@ def test_orders_are_a_retailers_rows_of_one_day():
         q[O.inv[n]] += quantity
         assert O.key[O.inv[n]] == R.ids.index(rid) * R.days + (day - START).days
     assert O.totals["quantity"].tolist() == q.tolist()
-
-
-def test_float_columns_that_crossed_a_process_keep_numpys_own_dtype():
-    a = pickle.loads(pickle.dumps(np.array([1.5, 2.25])))
-    assert as_f8(a).dtype is np.dtype(np.float64)
-    assert np.shares_memory(as_f8(a), a)  # a view, not a copy
-    assert as_f8(np.array([3, 4])).tolist() == [3.0, 4.0]
 
 
 def test_records_built_from_the_same_fields_share_one_fields_set():
