@@ -44,6 +44,12 @@ class Kind:
 
         return getattr(crmdocs.schemas, self.model_name)
 
+    @property
+    def top(self) -> str:
+        """The first folder of this kind's paths ("retailers"), or its file
+        name ("policy.yaml"): no other kind's paths start with it."""
+        return self.example.partition("/")[0]
+
     def match(self, rel: str) -> Optional[re.Match[str]]:
         return self.pattern.fullmatch(rel)
 
@@ -157,13 +163,34 @@ def is_sales(rel: str) -> bool:
     return rel.startswith(f"{RECORDS}/sales/") and SALES_PATTERN.fullmatch(rel[len(RECORDS) + 1 :]) is not None
 
 
-def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
-    """The kind of a path relative to ``records/`` ("/" separated)."""
+def _by_top() -> dict[str, Kind]:
+    """Each kind by :attr:`Kind.top`. Every pattern starts with its kind's
+    top as written (a folder and "/", or the whole file name) and no two kinds
+    share one, so a path can be of the kind its top names only."""
+    out: dict[str, Kind] = {}
     for kind in KINDS:
-        m = kind.match(rel)
-        if m:
-            return kind, m
-    return None
+        top, source = kind.top, kind.pattern.pattern
+        literal = top.replace(".", r"\.")
+        if not re.fullmatch(r"[a-z][a-z-]*(\\\.yaml)?", literal) or not (
+            source == literal if "/" not in kind.example else source.startswith(literal + "/")
+        ) or top in out or not kind.match(kind.example):
+            raise AssertionError(f"the layout of {kind.name} ({source}) does not start with a folder of its own")
+        out[top] = kind
+    return out
+
+
+_BY_TOP = _by_top()
+
+
+def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
+    """The kind of a path relative to ``records/`` ("/" separated): the one
+    its first folder names, when its pattern matches (one pattern tried, not
+    a dozen)."""
+    kind = _BY_TOP.get(rel.partition("/")[0])
+    if kind is None:
+        return None
+    m = kind.pattern.fullmatch(rel)
+    return (kind, m) if m else None
 
 
 def path_for(kind: str, record: Any) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import BY_NAME, COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of
+from .kinds import COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of
 
 # pydantic, the schemas, the YAML reader and numpy are imported where first
 # needed: a run answered from the validation cache needs none of them
@@ -740,34 +740,17 @@ def load_files_and(
         return [item for part in parts for item in part], extra  # type: ignore[union-attr]
 
 
-def _finish_raw(root: Path, item: Any, digest: bool, like: Optional[Kind] = None) -> Loaded:
-    """A worker's outcome for one file (see :func:`_read_raw`) made a Loaded
-    here. ``like``: the kind the file most likely is (its neighbour's)."""
+def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
+    """A worker's outcome for one file (see :func:`_read_raw`) made a Loaded here."""
     if item.__class__ is not tuple:
         return item
     rel, raw, sha = item
-    match = _kind_like(rel[len(RECORDS) + 1 :], like)
+    match = kind_of(rel[len(RECORDS) + 1 :])
     done = finish_record(rel, match[0], match[1], raw, None) if match is not None else None
     if done is None:  # a problem: load it here, with lines
         return load_file(root, rel, digest)
     done.digest = sha
     return done
-
-
-# every kind's path starts with a folder or name of its own: a path that
-# one kind's pattern matches is no other kind's
-_TOPS = [k.pattern.pattern.split("/")[0] for k in KINDS]
-_KINDS_APART = len(set(_TOPS)) == len(KINDS) and all(top.replace("\\.", "").replace("-", "").isalnum() for top in _TOPS)
-
-
-def _kind_like(sub: str, like: Optional[Kind]) -> Optional[tuple[Kind, Any]]:
-    """:func:`kinds.kind_of`, trying ``like`` first (files of one folder are
-    of one kind: one pattern tried instead of a dozen)."""
-    if like is not None and _KINDS_APART:
-        m = like.pattern.fullmatch(sub)
-        if m:
-            return like, m
-    return kind_of(sub)
 
 
 _RAW_JOB: Optional[tuple[Path, bool, str, Any]] = None  # (root, digest, spool folder, side call) for forked workers
@@ -1058,15 +1041,12 @@ def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
         if raws is not None:
             out = []
             shas = shard.shas  # type: ignore[union-attr]
-            like = None
             for rel, i in zip(unit.rels, unit.index):  # type: ignore[arg-type]
                 raw = raws[i] if i >= 0 else None
                 if raw is None:
                     out.append(load_file(root, rel, digest))
                     continue
-                item = _finish_raw(root, (rel, raw, shas[i] if digest else None), digest, like)
-                like = BY_NAME.get(item.kind)  # type: ignore[arg-type]
-                out.append(item)
+                out.append(_finish_raw(root, (rel, raw, shas[i] if digest else None), digest))
             return out
     items, payload = _unit_items(root, unit.folder, unit.rels, unit.sigs, unit.times, digest, shard)
     if unit.path is not None:

@@ -277,3 +277,24 @@ def test_sales_that_crossed_a_process_have_numpys_own_dtypes(mini, monkeypatch):
     repo, _ = load(mini.root, jobs=2)  # the sales read by a worker
     assert repo.sales.amount.dtype is np.dtype(np.float64) and repo.sales.quantity.dtype is np.dtype(np.int64)
     same_sales(repo.sales, load(mini.root, jobs=1)[0].sales)
+
+
+# ---------------------------------------------------------------- kinds by their first folder
+
+
+def test_kind_of_looks_a_kind_up_by_its_first_folder_and_agrees_with_every_pattern():
+    from crmdocs.scripts.kinds import KINDS, kind_of
+
+    def every(rel):
+        return next(((k.name, m.groupdict()) for k in KINDS if (m := k.match(rel))), None)
+
+    paths = [k.example for k in KINDS] + [
+        "policy.yml", "policy.yaml/x", "retailers/d-x/r-1/extra.yaml", "retailers/r-1.yaml", "sales/2026-09.csv",
+        "README.md", "plans/cm-li/2026/2026-09-01.yml", "calendar", "", "/", "people/a/b.yaml", "diaries/2026-09-01.yaml",
+        "tier-overrides/2026-10/r-1.yaml", "targets/2026-09.yaml", "computed/classes/2026-09.yaml", "Retailers/d/r.yaml",
+    ]
+    paths += [k.example.replace(k.top, k.top + "s", 1) for k in KINDS]
+    for rel in paths:
+        found = kind_of(rel)
+        assert (found and (found[0].name, found[1].groupdict())) == every(rel), rel
+    assert len({k.top for k in KINDS}) == len(KINDS)
