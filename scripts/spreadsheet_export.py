@@ -107,7 +107,7 @@ def appraisals_table(repo: Any, computed: Any, period: str) -> Table:
         columns.append(Column(f"{key}.points", f"{label}得分（满分 {max_points:g}）", "number", decimals=2))
         columns.append(Column(f"{key}.ratio", f"{label}", "percent", decimals=1))
     columns += [
-        Column("overdue", "超时投诉（件）", "int"),
+        Column("overdue", "超期投诉（件）", "int"),
         Column("deduction", "投诉扣分", "number", decimals=2),
         Column("complete", "期间已结束"),
         Column("note", "说明"),
@@ -265,7 +265,7 @@ def complaints_table(repo: Any, computed: Any, period: str) -> Table:
         Column("due", "应办结日", "date", 12),
         Column("resolved", "办结时间", "datetime", 17),
         Column("state", "状态"),
-        Column("late", "超时（天）", "int"),
+        Column("late", "超期（天）", "int"),
         Column("result", "处理结果", width=30),
         Column("satisfied", "客户满意"),
         Column("note", "说明"),

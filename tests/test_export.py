@@ -229,3 +229,11 @@ def test_complaint_states_are_the_sites_words():
     from crmdocs.scripts.spreadsheet_export import STATE_ZH as SHEET
 
     assert SHEET == SITE and SHEET["overdue"] == "超期办结" and SHEET["open"] == "处理中"
+
+
+def test_no_spreadsheet_header_says_超时(office):
+    _, repo, computed = office
+    with_retail_results(computed)
+    for what in ("appraisals", "complaints", "overdue-visits"):
+        table = table_for(repo, computed, what, "2026-09")
+        assert not [c.header for c in table.columns if "超时" in c.header], what
