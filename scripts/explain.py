@@ -15,6 +15,7 @@ import importlib
 from typing import Optional
 
 from crmdocs.schemas.computed_managers import COMPLAINT_STATE_ZH, IndicatorResult, ManagerPeriod
+from crmdocs.schemas.retailer import STATUS_ZH, Status
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
 from . import periods
@@ -179,7 +180,10 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
     cls = ctx.class_on(retailer, day)
     vp = ctx.policy.visits
     cycle = vp.cycle_days.get(cls) if cls else None
-    if cycle is None:
+    if r.status is not Status.active:
+        cycle = cycle or max(vp.cycle_days.values())
+        lines.append(f"  状态{STATUS_ZH.get(r.status, r.status.value)}：不分类，不计拜访周期")
+    elif cycle is None:
         cycle = max(vp.cycle_days.values())
         lines.append(f"  类别未知，按政策最长拜访周期 {cycle} 天")
     else:
@@ -191,7 +195,8 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         last_day, last_by = visits[-1]
         gap = (day - last_day).days
         state = f"逾期 {gap - cycle} 天" if gap > cycle else "在周期内"
-        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{last_by}），距 {day} {gap} 天，{state}")
+        state = f"，{state}" if r.status is Status.active else ""  # the coverage rule counts active retailers only
+        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{last_by}），距 {day} {gap} 天{state}")
     else:
         lines.append("  记录开始以来没有拜访")
     found = computed.ctx.shared.get("complaints") or {}

@@ -101,3 +101,12 @@ def test_explain_refuses_records_with_errors(office):
     office.edit(TARGETS, lambda d: d["targets"][0].update(manager="cm-nobody"))
     code, out = explain(office, "manager", "cm-li")
     assert code == 1 and "records/targets/2026-09.yaml" in out
+
+
+def test_a_closed_shop_is_not_overdue_for_a_visit(office):
+    from conftest import RETAILER
+
+    office.edit(RETAILER, lambda d: d.update(status="closed", status_reason="店面转让"))
+    code, out = explain(office, "retailer", "r-0001")
+    assert code == 0, out
+    assert "不计拜访周期" in out and "逾期" not in out and "类别未知" not in out  # coverage counts active shops only
