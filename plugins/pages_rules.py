@@ -57,7 +57,7 @@ def pages(data: SiteData) -> list[Page]:
         body.append(block(table(["类别", f"月订购不低于（{unit}）"], [[c.name, f"{c.min:g}"] for c in rule.classes], search=True)))
     key = "、".join(data.class_name(k) for k in p.classes.key_classes)
     body.append(_p(
-        f"每次评定最多升降 {p.classes.max_step} 级。{key}为重点客户，其诉求 {p.classes.key_response_hours} 小时内答复。"
+        f"每次评定最多升降 {p.classes.max_step} 级（首次评定和上次统计期没有订购的不受此限）。{key}为重点客户，其诉求 {p.classes.key_response_hours} 小时内答复。"
         f"客户代表不超过零售户的 {p.classes.representative_share * 100:g}%。"
     ))
 

@@ -212,6 +212,8 @@ def test_rules_page_shows_the_policy_numbers(demo_site):
     for step in p.classes.rule.classes:
         assert step.name in text
     assert f"{p.appraisal.information_target} 条" in text
+    # the step limit's exception, which the archives' class history shows (D 类 → A 类 after a month without orders)
+    assert "上次统计期没有订购的不受此限" in text
 
 
 def test_tier_list_and_abnormal_pages_render(demo_site):
