@@ -112,6 +112,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # `crmdocs validate | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # the file system said no: a file where a folder goes, no permission, a full disk
+        if os.environ.get("CRMDOCS_DEBUG"):
+            raise
+        where = exc.filename or ""
+        print(
+            f"crmdocs: 无法读写 {where}：{exc.strerror or exc}；请看这个位置是否被同名的文件或目录占着、有没有写权限、"
+            f"磁盘是否已满 (cannot read or write {where})",
+            file=sys.stderr,
+        )
+        return 1
     except Exception as exc:  # a bug, not the user's records: one clear line, no traceback
         if os.environ.get("CRMDOCS_DEBUG"):
             raise

@@ -328,3 +328,20 @@ def test_millions_of_tiny_items_do_not_exhaust_memory(mini):
     out = done.stdout + done.stderr
     _assert_clean_failure(done.returncode, out)
     assert f"{rel}:1:1: 错误 error: 文件里的条目超过" in out and f"{rel2}:1:1: 错误 error: 文件里的条目超过" in out
+
+
+@pytest.mark.parametrize("args, in_the_way", [
+    (("codeowners",), ".github"),  # a file where a folder is to be written
+    (("schema",), "schemas"),
+    (("new", "plan", "--manager", "cm-li", "--date", "2026-09-02"), "records/plans/cm-li/2026"),
+])
+def test_a_file_in_the_way_of_a_write_is_a_clear_error(mini, args, in_the_way):
+    target = mini.root / in_the_way
+    if target.is_dir():
+        import shutil
+
+        shutil.rmtree(target)
+    target.write_text("x", encoding="utf-8")
+    code, out = mini.cli(*args)
+    assert code == 1, out  # was 70: 内部错误 FileExistsError
+    assert "无法读写" in out and in_the_way in out and "内部错误" not in out and "Traceback" not in out
