@@ -135,3 +135,10 @@ def test_diary_default_day_is_today_or_the_latest_plan_without_diary(office):
     assert path.name == "2026-10-20.yaml"
     with pytest.raises(CrmdocsError, match="没有 2026-10-21 的拜访计划"):
         new_diary(office.root, "cm-li", today=dt.date(2026, 10, 21))  # that one is written now
+
+
+@pytest.mark.parametrize("what", ["plan", "diary", "analysis", "summary"])
+def test_a_date_out_of_range_is_a_clear_error(office, what):
+    code, out = run_cli("--root", str(office.root), "new", what, "--manager", "cm-li", "--date", "9999-12-31")
+    assert code == 1 and "超出范围" in out and "内部错误" not in out, out  # analysis said 内部错误 ValueError (exit 70)
+    assert not list((office.root / "records").rglob("9999*"))  # summary wrote records/summaries/cm-li/9999/9999-12.yaml

@@ -36,6 +36,8 @@ def run(args) -> int:
             day = dt.date.fromisoformat(args.date)
         except ValueError:
             raise CrmdocsError(f"--date {args.date!r} 不对，应写成 YYYY-MM-DD (expected a date)") from None
+        if not 1900 <= day.year <= 2999:  # the week or month around 9999-12-31 runs past the calendar's end
+            raise CrmdocsError(f"--date {args.date} 超出范围，年份应在 1900–2999 之间 (date out of range)")
     make = {"plan": new_plan, "diary": new_diary, "analysis": new_analysis, "summary": new_summary}[args.what]
     path = make(root, args.manager, day)
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
