@@ -818,7 +818,7 @@ def import_sheet(
         raise CrmdocsError(f"不能导入 {what}，只能导入 {'、'.join(IMPORT_KINDS)} (unknown import kind)")
     kind = IMPORT_KINDS[what]
     root = Path(root)
-    mapping = load_mapping(mapping_path, kind.row_model)
+    mapping = load_mapping(mapping_path, kind.row_model, what=what)
     if mapping.kind is not None and mapping.kind != what:
         raise CrmdocsError(
             f"{mapping_path}: 这个对照文件是给 {mapping.kind} 用的，现在导入的是 {what} (mapping is for another kind)"

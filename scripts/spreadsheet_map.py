@@ -170,8 +170,12 @@ def field_kind(model: type[BaseModel], path: str) -> Optional[FieldKind]:
 # ---------------------------------------------------------------- loading
 
 
-def load_mapping(path: Path | str, model: type[BaseModel], extra_fields: tuple[str, ...] = ()) -> Mapping:
-    """Read and check a mapping file; raise :class:`CrmdocsError` listing every problem."""
+def load_mapping(
+    path: Path | str, model: type[BaseModel], extra_fields: tuple[str, ...] = (), what: Optional[str] = None,
+) -> Mapping:
+    """Read and check a mapping file; raise :class:`CrmdocsError` listing every problem.
+    ``what``: the kind being imported — a mapping written for another kind says so
+    in one line instead of one "no such field" per column."""
     path = Path(path)
     rel = str(path)
     try:
@@ -190,6 +194,11 @@ def load_mapping(path: Path | str, model: type[BaseModel], extra_fields: tuple[s
             [Diagnostic(rel, 1, 1, "", "应写 columns: 等字段 (expected a mapping)", "error", "not_mapping")],
         )
     tree = yamlio.compose(text)
+    if what is not None and raw.get("kind") not in (None, what):
+        raise CrmdocsError(
+            f"{path}: 这个对照文件是给 {raw.get('kind')} 用的（kind: {raw.get('kind')}），现在导入的是 {what}；"
+            f"请用 examples/import/{what}.yaml 这样的 {what} 对照文件 (mapping is for another kind)"
+        )
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:

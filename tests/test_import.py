@@ -498,3 +498,11 @@ def test_id_number_stored_as_a_number_lost_its_last_digits(repo, tmp_path, capsy
     out = capsys.readouterr().out
     assert "档案!N2: 错误 error: personal.id_number: 单元格是数字 511523199001012000，超过 15 位" in out
     assert load(repo)[0].retailers["r-510802104569"].personal.id_number == "51152319900101123X"
+
+
+def test_a_mapping_for_another_kind_is_one_clear_line(repo, tmp_path, capsys):
+    xlsx = sheet(tmp_path / "targets.xlsx", [["2026-09", "张伟", 100, 10]], headers=["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"])
+    assert run_import(repo, "targets", str(xlsx), "--map", MAP) == 1
+    err = capsys.readouterr().err
+    assert "这个对照文件是给 retailers 用的" in err and "targets" in err
+    assert "没有字段" not in err  # was one "no such field" per column of the retailers mapping
