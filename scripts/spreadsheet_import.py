@@ -539,7 +539,7 @@ class Importer:
             if rid in seen:
                 self.error(
                     row.number, "id",
-                    f"与第 {seen[rid]} 行是同一条记录（编号 {rid}），只导入第一行 (same record as row {seen[rid]})",
+                    f"与第 {seen[rid]} 行是同一条记录（编号 {rid}），这一行不导入，请删去或合并到第 {seen[rid]} 行 (same record as row {seen[rid]})",
                     "duplicate_row",
                 )
                 continue
@@ -708,7 +708,7 @@ class Importer:
             if key in seen:
                 self.error(
                     row.number, "manager",
-                    f"{line.manager} 在 {line.period} 的目标与第 {seen[key]} 行重复，只导入第一行 (duplicate row)",
+                    f"{line.manager} 在 {line.period} 的目标与第 {seen[key]} 行重复，这一行不导入，请删去或合并到第 {seen[key]} 行 (duplicate row)",
                     "duplicate_row",
                 )
                 continue

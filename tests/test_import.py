@@ -506,3 +506,13 @@ def test_a_mapping_for_another_kind_is_one_clear_line(repo, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "这个对照文件是给 retailers 用的" in err and "targets" in err
     assert "没有字段" not in err  # was one "no such field" per column of the retailers mapping
+
+
+def test_a_duplicate_of_a_bad_row_does_not_claim_the_first_was_imported(repo, tmp_path, capsys):
+    xlsx = sheet(tmp_path / "archive.xlsx", [row(area="三十"), row(name="同一户又一行")])
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP) == 1
+    out = capsys.readouterr().out
+    assert "archive.xlsx:档案!H2:" in out  # the first row's own error
+    dup = next(x for x in out.splitlines() if "同一条记录" in x)
+    assert "只导入第一行" not in dup and "这一行不导入" in dup  # row 2 was not imported either
+    assert not retailer_file(repo).exists()
