@@ -665,7 +665,9 @@ def load_files_and(
                 context = multiprocessing.get_context("fork")
             except ValueError:  # no fork on this platform: one process
                 context = None
-        units = _units(root, rels, looked) if looked is not None and context is None else None
+        # each folder's shard read and judged before any worker starts: a forked
+        # worker that loads a folder takes its shard from here, read once
+        units = _units(root, rels, looked) if looked is not None else None
         if context is None:
             extra = side() if side is not None else None
             if units is None:
@@ -688,20 +690,20 @@ def load_files_and(
         except OSError:  # no /dev/shm, or not ours to write in: the usual temporary folder
             _sweep_spools(tempfile.gettempdir())
             spool = tempfile.mkdtemp(prefix=prefix)
-        _RAW_JOB = (root, digest, spool, side)
+        _RAW_JOB = (root, digest, spool, side, units)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
             with ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=context, initializer=gc.disable) as pool:
                 extra = pool.submit(_spooled, _side) if side is not None else None  # first: it is the longest task
-                if looked is not None:  # the shards are read while the workers start
-                    tasks = units = _units(root, rels, looked)
+                if units is not None:
+                    tasks = units
                 parts: list[Optional[list[Loaded]]] = [None] * len(tasks)
                 if units is None:
                     futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(tasks)}
                     ready: list[int] = []
                 else:  # folders whose every file is known from the cache are loaded here, the rest by workers
                     futures = {
-                        pool.submit(_unit_elsewhere, unit.folder, unit.rels, unit.sigs, unit.times, unit.path): i
+                        pool.submit(_unit_elsewhere, i): i
                         for i, unit in enumerate(units) if not unit.ready
                     }
                     ready = [i for i, unit in enumerate(units) if unit.ready][::-1]
@@ -753,7 +755,7 @@ def _finish_raw(root: Path, item: Any, digest: bool) -> Loaded:
     return done
 
 
-_RAW_JOB: Optional[tuple[Path, bool, str, Any]] = None  # (root, digest, spool folder, side call) for forked workers
+_RAW_JOB: Optional[tuple[Path, bool, str, Any, Optional[list]]] = None  # (root, digest, spool folder, side call, units) for forked workers
 
 
 def _side() -> Any:
@@ -1132,14 +1134,17 @@ class _UnitAnswer:
     loaded: dict[str, Loaded]  # the files it holds no mapping for (not records, problems)
 
 
-def _unit_elsewhere(folder: str, rels: list[str], sigs: list[str], times: list[int], path: Optional[str]) -> Any:
-    """In a worker: a folder's items (:func:`_unit_items`), handed over as its
-    new shard (written once, read by the loading process, which then puts it
-    in place); through the spool when it cannot be written."""
-    assert _RAW_JOB is not None
+def _unit_elsewhere(i: int) -> Any:
+    """In a worker: folder ``i``'s items (:func:`_unit_items`) from the shard
+    the loading process read and judged before the fork (not read again),
+    handed over as its new shard (written once, read by the loading process,
+    which then puts it in place); through the spool when it cannot be
+    written."""
+    assert _RAW_JOB is not None and _RAW_JOB[4] is not None
     root, digest = _RAW_JOB[:2]
-    items, payload = _unit_items(root, folder, rels, sigs, times, digest, _open_shard(path, folder))
-    written = _write_shard(path, payload, final=False) if path is not None else None
+    unit = _RAW_JOB[4][i]
+    items, payload = _unit_items(root, unit.folder, unit.rels, unit.sigs, unit.times, digest, unit.shard)
+    written = _write_shard(unit.path, payload, final=False) if unit.path is not None else None
     if written is None:
         return _spool(items)
     return _UnitAnswer(written, {item.rel: item for item in items if item.__class__ is Loaded})

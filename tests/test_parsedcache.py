@@ -355,3 +355,28 @@ def test_a_sales_cache_replaced_after_it_was_judged_is_not_mixed_in(mini, monkey
     monkeypatch.setattr(repository.SalesCache, "probe", then_replaced)
     repo, report = validate(mini.root, today=TODAY)
     assert_plain(mini, repo, report)
+
+
+def test_an_out_of_date_shard_is_read_once(mini, jobs, parses, tmp_path, monkeypatch):
+    """The loading process reads and judges each folder's shard before any
+    worker starts; the worker that loads the folder takes it from there."""
+    mini.age()
+    validate(mini.root, today=TODAY, jobs=jobs)
+    opened = Log(tmp_path / "opened.log")
+    real = repository._open_shard
+
+    def logged(path, folder):
+        opened.add(os.path.basename(path) if path else "-")
+        return real(path, folder)
+
+    monkeypatch.setattr(repository, "_open_shard", logged)
+    from concurrent.futures import Future
+
+    monkeypatch.setattr(Future, "cancel", lambda self: False)  # the worker loads the folder, not this process
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))
+    parses.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert parses == [f"records/{DIARY}"]
+    name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
+    assert list(opened).count(name) == 1
+    assert_plain(mini, repo, report)
