@@ -120,6 +120,12 @@ class Holiday(Record):
         return self
 
 
+def _days(start: dt.date, end: dt.date):
+    while start <= end:
+        yield start
+        start += dt.timedelta(days=1)
+
+
 class Calendar(NumberRecord):
     """Working days of a year. File: ``records/calendar/<yyyy>.yaml``.
 
@@ -145,6 +151,26 @@ class Calendar(NumberRecord):
                 raise PydanticCustomError(
                     "calendar_year", "日期 {day} 不在 {year} 年 (date outside the calendar's year)",
                     {"day": str(day), "year": self.year, "at": at},
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _workdays_are_days_off(self):
+        # a 调休 day is a weekend day worked; a weekday listed there is a typo (the
+        # weekend day meant stays off), one inside a holiday contradicts it
+        off = {day: h.name for h in self.holidays for day in _days(h.start, h.end)}
+        for i, day in enumerate(self.workdays):
+            if day in off:
+                raise PydanticCustomError(
+                    "workday_in_holiday", "调休上班日 {day} 在{name}的放假日期里：请删去其中一处 (a make-up day inside a holiday)",
+                    {"day": str(day), "name": off[day], "at": ("workdays", i)},
+                )
+            if day.isoweekday() not in self.weekend:
+                raise PydanticCustomError(
+                    "workday_not_weekend",
+                    "调休上班日 {day} 是星期{weekday}，本来就上班；这里只写要上班的周末（休息日），是不是写错了日期？"
+                    " (a make-up day that is no day off)",
+                    {"day": str(day), "weekday": "一二三四五六日"[day.isoweekday() - 1], "at": ("workdays", i)},
                 )
         return self
 

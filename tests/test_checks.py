@@ -661,3 +661,13 @@ def test_a_deadline_past_the_last_calendar_year_counts_monday_to_friday():
         cal.is_working_day(dt.date(2027, 1, 4))  # a record dated 2027 still needs its calendar
     with pytest.raises(NoCalendar):
         cal.add_working_days(dt.date(2025, 12, 30), 1)  # before the first year: never guessed
+
+
+@pytest.mark.parametrize("day, words", [
+    ("2026-09-21", "星期一"),  # a typo for the Sunday 09-20: that Sunday would silently stay off
+    ("2026-10-03", "国庆节"),  # a make-up day inside the holiday it makes up for
+])
+def test_a_make_up_working_day_must_be_a_day_off(mini, day, words):
+    mini.edit(CALENDAR, lambda d: d["workdays"].__setitem__(0, day))
+    d = only(mini.validate(), "workday_not_weekend" if words == "星期一" else "workday_in_holiday")
+    assert (d.path, d.field) == (f"records/{CALENDAR}", "workdays[0]") and words in d.message

@@ -197,3 +197,11 @@ def test_an_id_number_of_the_wrong_shape_says_what_shape(mini):
     code, out = mini.cli("validate")
     line = next(x for x in out.splitlines() if "personal.id_number" in x)
     assert code == 1 and "18 位" in line  # was: 格式不对，读到的是 '…' with no word of what is expected
+
+
+def test_a_path_relative_to_the_root_given_with_root_is_fine(mini, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "other"
+    (elsewhere / "records" / "plans").mkdir(parents=True)  # the same relative path exists here too
+    monkeypatch.chdir(elsewhere)
+    code, out = mini.cli("validate", "records/plans")  # mini.cli passes --root
+    assert code == 0, out

@@ -40,12 +40,14 @@ def _in_records(root, path: str) -> bool:
     """``path`` (as given, or relative to the root) is the root, records/ or inside records/."""
     from pathlib import Path
 
-    full = (Path(path) if Path(path).exists() else root / path).resolve()
-    try:
-        rel = full.relative_to(root.resolve())
-    except ValueError:
-        return False
-    return not rel.parts or rel.parts[0] == "records"
+    for full in (Path(path).resolve(), (root / path).resolve()):
+        try:
+            rel = full.relative_to(root.resolve())
+        except ValueError:
+            continue
+        if not rel.parts or rel.parts[0] == "records":
+            return True
+    return False
 
 
 def run(args) -> int:
