@@ -98,7 +98,7 @@ def pages(data: SiteData) -> list[Page]:
     if data.complaint_status:
         overdue = sum(1 for s in data.complaint_status.values() if s.state == "open_overdue")
         open_ = sum(1 for s in data.complaint_status.values() if s.state in ("open", "open_overdue"))
-        cards.append(_card("超期未办结投诉", fmt_num(overdue), f"处理中 {open_} 件", h(COMPLAINTS, "overdue")))
+        cards.append(_card("超期未办结投诉", fmt_num(overdue), f"未办结共 {open_} 件", h(COMPLAINTS, "overdue")))
     else:
         open_ = sum(1 for c in data.repo.complaints.values() if c.resolved is None)
         cards.append(_card("处理中投诉", fmt_num(open_), f"超期{NOT_COMPUTED}", h(COMPLAINTS)))

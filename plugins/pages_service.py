@@ -79,7 +79,7 @@ def complaints_page(data: SiteData) -> Page:
                 row[i] += n
     if handlers:
         body.append(heading(2, "按处理人", "handlers"))
-        body.append(block(table(["处理人", "投诉", "已办结", "处理中", "超期"], [
+        body.append(block(table(["处理人", "投诉", "已办结", "未办结", "超期"], [
             [link(data.manager_href(here, hid), data.person_name(hid)), *counts]
             for hid, counts in sorted(handlers.items(), key=lambda kv: (-kv[1][3], kv[0]))
         ], search=True)))

@@ -567,3 +567,13 @@ def test_archive_shows_the_published_class_and_tier_of_earlier_months(demo_site)
     entry = entry[: entry.index("修改记录")]
     assert f"往月类别：" in entry and f"2026-10 {classes['classes']['r-00099'].upper()} 类" in entry
     assert f"往期档位：" in entry and f"2026-10 {tiers['tiers']['r-00099']} 档" in entry
+
+
+def test_dashboard_and_complaints_page_count_open_complaints_alike(demo_site):
+    """The 首页 said 处理中 2 件 where the complaints page lists 处理中（1）: it counted the overdue one too."""
+    text = page(demo_site, "complaints")
+    overdue = int(re.search(r"超期未办结（(\d+)）", text).group(1))
+    open_ = int(re.search(r"处理中（(\d+)）", text).group(1))
+    card = re.search(r"超期未办结投诉.*?</a>", page(demo_site, ""), re.S).group(0)
+    assert f"未办结共 {overdue + open_} 件" in card and "处理中" not in card
+    assert "<th>未办结" in text or ">未办结<" in text
