@@ -67,6 +67,11 @@ def explain(error: dict[str, Any]) -> str:
     if kind in {"missing"}:
         return "缺少必填字段 (required field missing)"
     if kind == "extra_forbidden":
+        key = str((error.get("loc") or ("",))[-1])
+        if "\u3000" in key:  # a Chinese input method's space, which YAML takes as part of the name
+            return "字段名前面有全角空格“　”：缩进要用半角空格（英文输入状态下的空格）(full-width space before the field name)"
+        if "：" in key:
+            return "字段名后面用了中文冒号“：”，请改成英文冒号加空格“: ” (Chinese colon after the field name)"
         return "不认识这个字段，是写错了名字吗？(unknown field, check the spelling)"
     if kind in {"enum", "literal_error"}:
         expected = ctx.get("expected", "")

@@ -176,6 +176,8 @@ def _problem_from(exc: yaml.YAMLError, text: str = "") -> YamlProblem:
 
 # a key followed by a full-width colon, or by a colon with no space: "time：08:30", "- retailer:r-1"
 _KEY_SLIP = re.compile(r"^(\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*)(：|:(?=[^\s:]))")
+# a full-width space (U+3000) in the indentation or right after a key's colon
+_WIDE_SPACE = re.compile(r"^([ ]*)\u3000|^(\s*(?:-\s+)?[A-Za-z_][\w.-]*:)\u3000")
 
 
 def _slip_before(lines: list[str], line: int, problem: str):
@@ -187,6 +189,9 @@ def _slip_before(lines: list[str], line: int, problem: str):
         return None
     for number in range(line, max(line - 3, 0), -1):
         text = lines[number - 1] if 0 < number <= len(lines) else ""
+        wide = _WIDE_SPACE.match(text)  # a Chinese input method's space: invisible, not a YAML space
+        if wide is not None and not text.lstrip(" \u3000").startswith("#"):
+            return number, len(wide.group(1) if wide.group(1) is not None else wide.group(2)) + 1, "这一行用了全角空格“　”：缩进和冒号后面要用半角空格（英文输入状态下的空格）；"
         found = _KEY_SLIP.match(text)
         if found is None or text.lstrip().startswith("#"):
             continue

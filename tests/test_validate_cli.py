@@ -205,3 +205,10 @@ def test_a_path_relative_to_the_root_given_with_root_is_fine(mini, tmp_path, mon
     monkeypatch.chdir(elsewhere)
     code, out = mini.cli("validate", "records/plans")  # mini.cli passes --root
     assert code == 0, out
+
+
+def test_a_field_indented_with_a_full_width_space_says_so(mini):
+    text = mini.text(DIARY).replace("\ndate:", "\n\u3000date:", 1)
+    mini.write(DIARY, text.encode("utf-8"))
+    code, out = mini.cli("validate")
+    assert code == 1 and "全角空格" in out, out  # was: 不认识这个字段，是写错了名字吗？ for "　date"

@@ -90,6 +90,8 @@ def test_binary_content_is_refused():
         ("a: 1\n  b: 2\nc: 3\n", 2, "yaml", "缩进多了"),
         ("v:\n- retailer: r-1\n time: '08:00'\n", 3, "yaml", "缩进不对"),
         ("a: 1\nb: 价格：高，http://x\nc: [1, 2\n", 4, "yaml", "YAML"),
+        ("a: 1\nb:\u3000\"x\"\nc: 2\n", 2, "yaml", "全角空格"),  # a Chinese input method's space after the colon
+        ("v:\n- r: 1\n\u3000t: 2\n  u: 3\n", 3, "yaml", "全角空格"),
     ],
 )
 def test_yaml_traps_are_problems_with_a_line(text, line, code, words):
