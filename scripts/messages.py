@@ -57,7 +57,27 @@ def _choice(expected: str, given: Any, found: str) -> str:
 
 
 def explain(error: dict[str, Any]) -> str:
-    """One sentence for one entry of ``ValidationError.errors()``."""
+    """One sentence for one entry of ``ValidationError.errors()``, with a hint
+    when the value shows a Chinese input method's slip (，or full-width digits)."""
+    text = _explain(error)
+    given = error.get("input")
+    if not isinstance(given, str):
+        return text
+    hints = []
+    loc = error.get("loc") or ()
+    if "，" in given and loc and isinstance(loc[-1], int):
+        hints.append("列表里两项之间用了中文逗号“，”，请改成英文逗号“,”或每项一行")
+    if any("０" <= ch <= "９" for ch in given):
+        hints.append("里面有全角数字（如 ０１２），请用半角数字 012")
+    if not hints:
+        return text
+    head, sep, gist = text.rpartition(" (")
+    if not sep or not gist.endswith(")"):
+        return text + "；" + "；".join(hints)
+    return f"{head}；{'；'.join(hints)} ({gist}"
+
+
+def _explain(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     found = _show(error.get("input"))

@@ -212,3 +212,12 @@ def test_a_field_indented_with_a_full_width_space_says_so(mini):
     mini.write(DIARY, text.encode("utf-8"))
     code, out = mini.cli("validate")
     assert code == 1 and "全角空格" in out, out  # was: 不认识这个字段，是写错了名字吗？ for "　date"
+
+
+def test_chinese_comma_in_a_list_and_full_width_digits_are_named(mini):
+    mini.edit(DIARY, lambda d: d["visits"][0]["findings"].update(stock_outs=["b-yunyan，b-hongtashan"]))
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-０００２"))
+    code, out = mini.cli("validate")
+    assert code == 1
+    assert "中文逗号" in next(x for x in out.splitlines() if "stock_outs[0]" in x)
+    assert "全角数字" in next(x for x in out.splitlines() if "visits[1].retailer" in x)
