@@ -577,3 +577,10 @@ def test_dashboard_and_complaints_page_count_open_complaints_alike(demo_site):
     card = re.search(r"超期未办结投诉.*?</a>", page(demo_site, ""), re.S).group(0)
     assert f"未办结共 {overdue + open_} 件" in card and "处理中" not in card
     assert "<th>未办结" in text or ">未办结<" in text
+
+
+def test_at_with_config_is_refused_not_ignored(tmp_path):
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    code, out = run_cli("--root", str(root), "build", "--at", "2026-09-30", "--config", str(root / "mkdocs.yml"))
+    assert code == 1 and "--config" in out and "内部错误" not in out

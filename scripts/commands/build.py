@@ -118,6 +118,10 @@ def run(args) -> int:
         name = "site" + ("-internal" if args.profile == "internal" else "") + ("-offline" if args.offline else "")
         args.site_dir = str(root / "build" / name)
     try:
+        if args.at and args.config:  # the past tree is built with its root's mkdocs.yml: --config was ignored
+            raise CrmdocsError(
+                "--at 与 --config 不能同时用：按过去的记录生成时用仓库根目录的 mkdocs.yml (--at builds with the root's mkdocs.yml)"
+            )
         if args.at:
             from ..history import tree_at
 
