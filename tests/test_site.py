@@ -584,3 +584,16 @@ def test_at_with_config_is_refused_not_ignored(tmp_path):
     setup_site(root)
     code, out = run_cli("--root", str(root), "build", "--at", "2026-09-30", "--config", str(root / "mkdocs.yml"))
     assert code == 1 and "--config" in out and "内部错误" not in out
+
+
+def test_a_new_office_without_dated_records_says_no_data_yet(tmp_path):
+    import shutil
+
+    root = tmp_path / "office"
+    (root / "records" / "calendar").mkdir(parents=True)
+    shutil.copy(ROOT / "records" / "policy.yaml", root / "records" / "policy.yaml")
+    shutil.copy(ROOT / "records" / "calendar" / "2026.yaml", root / "records" / "calendar" / "2026.yaml")
+    setup_site(root)
+    out = build(root, tmp_path / "site", strict=False)
+    text = page(out, "")
+    assert "尚无数据" in text and "2000-01" not in text  # was 数据截至 2000-01-01, the rules' stand-in day
