@@ -2,11 +2,19 @@
 ``validate()`` (load and check, from the caches when they are warm), the rules
 (``compute_all``) and rendering + comparing every computed file.
 
-    .venv/bin/python benchmarks/recalc_phases.py ROOT [--jobs 2] [--runs 2]
+    .venv/bin/python benchmarks/recalc_phases.py ROOT [--jobs 2] [--runs 2] [--side on|off|both]
+
+With the side worker (``--side on``, what ``crmdocs recalc`` does with
+``--jobs`` > 1; ``scripts/sidecar.py``) the retailer rules run in a forked
+worker during ``validate()``: the phases are then ``validate()`` (the worker
+beside it), waiting for the worker and taking its files, the other rules
+here, and rendering + comparing. ``--side both`` alternates the two ways run
+by run (A/B in the same minutes).
 
 Run ``crmdocs --root ROOT validate`` first to measure it as CI runs it. Prints
-wall and CPU seconds (user + system, with the forked workers) of each phase.
-Writes nothing into ROOT except the caches ``validate()`` keeps.
+wall and CPU seconds (user + system, with the forked workers — the side
+worker's CPU is counted when it is reaped, in the "side worker" phase) of
+each phase. Writes nothing into ROOT except the caches ``validate()`` keeps.
 """
 
 from __future__ import annotations
@@ -23,24 +31,43 @@ def cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run(root: Path, jobs: int) -> str:
-    from crmdocs.scripts import recalc
+def run(root: Path, jobs: int, side: bool) -> str:
+    from crmdocs.scripts import recalc, sidecar
     from crmdocs.scripts.history import handed_in_times
     from crmdocs.scripts.rules import compute_all
     from crmdocs.scripts.validate import validate
 
     marks = [(time.perf_counter(), cpu())]
+    worker = sidecar.start(root) if side else None  # as recalc.compute(files_only=True) does
     repo, report = validate(root, today=dt.date.today(), jobs=jobs)
     if report.errors:
+        if worker is not None:
+            worker.stop()
         return f"{len(report.errors)} errors in the records: nothing computed"
     marks.append((time.perf_counter(), cpu()))
-    computed = compute_all(repo, handed_in_times(root))
+    names = ["validate()"]
+    handed_in = handed_in_times(root)
+    handover, how = None, ""
+    if worker is not None:
+        handover = worker.take(repo, None)
+        how = f" (not taken: {worker.why})"
+        if handover is not None:
+            load, rules, render = handover.seconds
+            how = f" (its files taken; in the worker: load {load:.2f} s, rules {rules:.2f} s, render {render:.2f} s)"
+        marks.append((time.perf_counter(), cpu()))
+        names.append("side worker: wait + take")
+    computed = recalc._rest(repo, handed_in, handover) if handover is not None else None
+    if computed is None:
+        computed = compute_all(repo, handed_in)
     marks.append((time.perf_counter(), cpu()))
+    names.append("rules" if handover is None else "rules here")
     differences = recalc.settle(root, computed, write_files=False, jobs=jobs)
     marks.append((time.perf_counter(), cpu()))
-    names = ("validate()", "rules", "render + compare")
+    names.append("render + compare")
     parts = [f"{name} {b[0] - a[0]:.2f} s (CPU {b[1] - a[1]:.2f} s)" for name, a, b in zip(names, marks, marks[1:])]
-    return "; ".join(parts) + f"; {len(computed.records):,} files, {len(differences)} differ"
+    total = f"in all {marks[-1][0] - marks[0][0]:.2f} s (CPU {marks[-1][1] - marks[0][1]:.2f} s)"
+    head = f"side worker{how}: " if side else "no side worker: "
+    return head + "; ".join(parts) + f"; {total}; {computed.files:,} files, {len(differences)} differ"
 
 
 def main() -> None:
@@ -48,15 +75,18 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--side", choices=("on", "off", "both"), default="on")
     args = parser.parse_args()
-    if args.runs == 1:
-        print(run(args.root, args.jobs))
+    if args.runs == 1 and args.side != "both":
+        print(run(args.root, args.jobs, args.side == "on"), flush=True)
         return
     import subprocess
     import sys
 
+    ways = ["off", "on"] if args.side == "both" else [args.side]
     for _ in range(args.runs):  # each run in a fresh process, as the command runs
-        subprocess.run([sys.executable, __file__, str(args.root), "--jobs", str(args.jobs)], check=False)
+        for way in ways:
+            subprocess.run([sys.executable, __file__, str(args.root), "--jobs", str(args.jobs), "--side", way], check=False)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 * :func:`compute` refuses to compute on records with errors (it raises
   :class:`CrmdocsError` carrying every diagnostic) and returns the rules'
-  :class:`~crmdocs.scripts.rules.Computed`.
+  :class:`~crmdocs.scripts.rules.Computed`. For ``crmdocs recalc``
+  (``files_only``) the retailer rules run in a side worker while the
+  records are validated (:mod:`.sidecar`); their files come back rendered.
 * :func:`render` turns the computed records into file texts: a header saying
   the file is written by ``crmdocs recalc``, keys in model order, fixed float
   formatting, no time of the run — identical records give identical bytes;
@@ -66,27 +68,75 @@ def _safe(rel: str) -> str:
 # ---------------------------------------------------------------- compute
 
 
-def compute(root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] = None, jobs: int = 1):
+def compute(
+    root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] = None, jobs: int = 1, files_only: bool = False,
+):
     """Load and validate ``root``; on errors raise CrmdocsError listing them
-    all; else run every rule module and return the Computed."""
+    all; else run every rule module and return the Computed.
+
+    ``files_only`` (the caller only renders, writes or compares the files,
+    as ``crmdocs recalc`` does) with ``jobs`` > 1: the retailer rules run in
+    a side worker while this process validates (:mod:`.sidecar`) and their
+    files come back rendered, in ``Computed.texts`` instead of
+    ``Computed.records`` — when the worker stood on exactly the records
+    validated here; else, or when it failed, everything is computed here.
+    The same files and bytes either way."""
     from .history import handed_in_times
     from .rules import compute_all
     from .validate import validate
 
     root = Path(root)
-    repo, report = validate(root, today=dt.date.today(), jobs=jobs)
-    if report.errors:
-        errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
-        raise CrmdocsError(
-            f"记录里有 {len(errors)} 个错误，先改正再重新计算 (records have {count(len(errors), 'error')}: nothing computed)",
-            errors,
-        )
-    if handed_in is _AUTO:
-        handed_in = handed_in_times(root)
+    side = None
+    if files_only and jobs > 1:
+        from . import sidecar
+
+        side = sidecar.start(root, as_of)
     try:
-        return compute_all(repo, handed_in, as_of)
-    except NoCalendar as exc:
-        raise CrmdocsError(str(exc)) from None
+        repo, report = validate(root, today=dt.date.today(), jobs=jobs)
+        if report.errors:
+            errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
+            raise CrmdocsError(
+                f"记录里有 {len(errors)} 个错误，先改正再重新计算 (records have {count(len(errors), 'error')}: nothing computed)",
+                errors,
+            )
+        if handed_in is _AUTO:
+            handed_in = handed_in_times(root)
+        try:
+            if side is not None:
+                try:
+                    handover = side.take(repo, as_of)
+                except Exception:  # noqa: BLE001 - whatever went wrong: computed here
+                    handover = None
+                side = None
+                if handover is not None:
+                    computed = _rest(repo, handed_in, handover)
+                    if computed is not None:
+                        return computed
+            return compute_all(repo, handed_in, as_of)
+        except NoCalendar as exc:
+            raise CrmdocsError(str(exc)) from None
+    finally:
+        if side is not None:
+            side.stop()
+
+
+def _rest(repo, handed_in, handover):
+    """The modules the side worker did not run, with what it handed over;
+    None when one of them reads an entry of ``ctx.shared`` it did not hand
+    over (then everything is computed here)."""
+    from . import sidecar
+    from .rules import MODULES, NotHanded, compute_all
+
+    try:
+        computed = compute_all(
+            repo, handed_in, handover.as_of, modules=[m for m in MODULES if m not in sidecar.SIDE], shared=handover.shared,
+        )
+    except NotHanded:
+        return None
+    if set(computed.records) & set(handover.texts):
+        return None
+    computed.texts = handover.texts
+    return computed
 
 
 def _rows(record: BaseModel, data: dict) -> dict:
@@ -141,8 +191,11 @@ def render_record(record: BaseModel) -> str:
 
 
 def render(computed) -> dict[str, str]:
-    """path under ``records/computed/`` → file text, sorted by path."""
-    return {_safe(rel): render_record(rec) for rel, rec in sorted(computed.records.items())}
+    """path under ``records/computed/`` → file text, sorted by path (the
+    records rendered, and the texts handed over already rendered)."""
+    texts = {_safe(rel): render_record(rec) for rel, rec in computed.records.items()}
+    texts.update((_safe(rel), text) for rel, text in computed.texts.items())
+    return dict(sorted(texts.items()))
 
 
 # ---------------------------------------------------------------- write
@@ -262,6 +315,7 @@ def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
 # ---------------------------------------------------------------- render and write/check at once
 
 _SHARED: Optional[Mapping[str, BaseModel]] = None  # the records, shared with forked workers
+_TEXTS: Mapping[str, str] = {}  # the texts handed over already rendered, shared with forked workers
 _PARALLEL_FILES = 400  # fewer files are written in one process (forking costs more than it saves)
 
 
@@ -274,7 +328,7 @@ def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], 
     differences: list[Difference] = []
     assert _SHARED is not None
     for rel in rels:
-        text = render_record(_SHARED[rel])
+        text = _TEXTS[rel] if rel in _TEXTS else render_record(_SHARED[rel])
         if write_files:
             if yamlwrite.write_atomic(base / rel, text):
                 written.append(rel)
@@ -298,11 +352,11 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
     the differences, like :func:`check`). With ``jobs`` > 1 forked workers
     render and write their share, sending back only names and differences —
     the same files and bytes as ``write(root, render(computed))``."""
-    global _SHARED
+    global _SHARED, _TEXTS
     root = Path(root)
     records = computed.records
-    rels = [_safe(rel) for rel in sorted(records)]
-    _SHARED = records
+    rels = [_safe(rel) for rel in sorted({*records, *computed.texts})]
+    _SHARED, _TEXTS = records, computed.texts
     parts: list[tuple[list[str], int, list[Difference]]]
     try:
         context = None
@@ -323,7 +377,7 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
                 parts = list(pool.map(_settle_part, chunks))
     finally:
-        _SHARED = None
+        _SHARED, _TEXTS = None, {}
     produced = set(rels)
     if not write_files:
         return sorted([d for part in parts for d in part[2]] + _extra(root, produced), key=lambda d: d.path)

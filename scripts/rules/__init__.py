@@ -11,6 +11,12 @@ returning computed records keyed by their path under ``records/computed/``
 results on the context for later modules (``ctx.shared[NAME]``), e.g. the
 retailer classes that the visit rules need. ``crmdocs recalc`` writes the
 records, the site plugin renders them: nothing is computed in two places.
+
+``compute_all(..., modules=…, shared=…)`` runs only some of the modules, in
+the same order: ``crmdocs recalc`` runs the retailer rules in a side worker
+(:mod:`crmdocs.scripts.sidecar`) and the rest here, with the entries of
+``ctx.shared`` the later modules read handed over; reading any other entry
+then raises :class:`NotHanded` rather than finding nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from pydantic import BaseModel
 
@@ -71,6 +77,45 @@ class RulesContext:
 class Computed:
     ctx: RulesContext
     records: dict[str, BaseModel]
+    # computed files handed over already rendered (path → file text): the
+    # records recalc's side worker computed and rendered; compute_all leaves it empty
+    texts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def files(self) -> int:
+        """How many computed files: records and rendered texts."""
+        return len(self.records) + len(self.texts)
+
+
+class NotHanded(RuntimeError):
+    """A module read an entry of ``ctx.shared`` that the modules run
+    elsewhere would have set but that was not handed over (not a KeyError:
+    nothing may take it for an empty result)."""
+
+
+class Handed(dict):
+    """``ctx.shared`` when some modules ran elsewhere: their handed-over
+    entries, and whatever the modules run here set; reading any other entry
+    raises :class:`NotHanded`."""
+
+    def __missing__(self, key: str) -> Any:
+        raise NotHanded(f"ctx.shared[{key!r}] was not handed over by the modules run elsewhere")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key]
+
+    def __contains__(self, key: object) -> bool:
+        if not dict.__contains__(self, key):
+            raise NotHanded(f"ctx.shared[{key!r}] was not handed over by the modules run elsewhere")
+        return True
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return self[key]
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = self[key]
+        del self[key]
+        return value
 
 
 def last_day(repo: Repository) -> dt.date:
@@ -103,13 +148,25 @@ def compute_all(
     repo: Repository,
     handed_in: Optional[Mapping[str, dt.datetime]] = None,
     as_of: Optional[dt.date] = None,
+    *,
+    modules: Optional[Sequence[str]] = None,
+    shared: Optional[Mapping[str, Any]] = None,
 ) -> Computed:
+    """Run the rule modules in :data:`MODULES` order: every one, or only
+    ``modules``. ``shared``: the ``ctx.shared`` entries the modules not run
+    here handed over (``ctx.shared`` is then :class:`Handed`)."""
     from .retail import small_pages
 
     ctx = make_context(repo, handed_in, as_of)
+    if shared is not None:
+        ctx.shared = Handed(shared)
+    wanted = MODULES if modules is None else tuple(modules)
+    unknown = [name for name in wanted if name not in MODULES]
+    if unknown:
+        raise ValueError(f"no rule modules {unknown}")
     records: dict[str, BaseModel] = {}
     with small_pages():  # 100 MB temporaries (one value per sales row): no huge-page compaction
-        for name in MODULES:
+        for name in (name for name in MODULES if name in wanted):
             module = importlib.import_module(f"crmdocs.scripts.rules.{name}")
             records.update(module.compute(ctx))
     return Computed(ctx, dict(sorted(records.items())))

@@ -1,0 +1,274 @@
+"""`crmdocs recalc`'s side worker (scripts/sidecar.py): the retailer rules
+run in a forked worker while this process validates, and their files come
+back rendered — only when the worker stood on exactly the records validated
+here; otherwise, or when it fails, everything is computed here. The files
+are the same bytes either way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SALES, SALES_ROWS, MiniRepo, build_mini_repo, sales_csv
+
+from crmdocs.scripts import recalc, sidecar
+from crmdocs.scripts.diagnostics import CrmdocsError
+from crmdocs.scripts.rules import MODULES, NotHanded, compute_all
+
+DEMO = Path(__file__).resolve().parents[1] / "records"
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Every side worker recalc.compute starts, recorded."""
+    sides: list[sidecar.Side] = []
+    real = sidecar.start
+
+    def start(*args, **kwargs):
+        side = real(*args, **kwargs)
+        sides.append(side)
+        return side
+
+    monkeypatch.setattr(sidecar, "start", start)
+    return sides
+
+
+def warm(mini: MiniRepo) -> None:
+    """Files older than the caches' trust window, and the caches written (a first run)."""
+    mini.age()
+    recalc.compute(mini.root, handed_in=None, jobs=1)
+
+
+@pytest.fixture
+def office(tmp_path) -> MiniRepo:
+    mini = MiniRepo(build_mini_repo(tmp_path))
+    warm(mini)
+    return mini
+
+
+def plain(root: Path) -> dict[str, str]:
+    """The files as computed without the worker."""
+    return recalc.render(recalc.compute(root, handed_in=None, jobs=1))
+
+
+def overlapped(root: Path, **kwargs):
+    return recalc.compute(root, handed_in=None, jobs=2, files_only=True, **kwargs)
+
+
+# ---------------------------------------------------------------- the same files
+
+
+def test_the_worker_s_files_are_taken_and_are_the_same_bytes(office, started):
+    computed = overlapped(office.root)
+    assert len(started) == 1 and started[0].why == ""
+    side_files = {rel.split("/")[-1] for rel in computed.texts}
+    assert computed.texts and not set(computed.texts) & set(computed.records)
+    assert any(rel.startswith("2026-09/") for rel in computed.texts)
+    assert all("/managers/" not in rel and "complaints" not in rel for rel in computed.texts), side_files
+    assert recalc.render(computed) == plain(office.root)
+    assert computed.files == len(plain(office.root))
+
+
+def test_demo_office_same_bytes_with_and_without_the_worker(tmp_path, started):
+    shutil.copytree(DEMO, tmp_path / "records", ignore=shutil.ignore_patterns("computed"))
+    mini = MiniRepo(tmp_path)
+    warm(mini)
+    computed = overlapped(tmp_path)
+    assert started[0].why == "" and len(computed.texts) > 20
+    assert recalc.render(computed) == plain(tmp_path)
+
+
+def test_settle_writes_and_checks_the_handed_over_texts(office, started):
+    computed = overlapped(office.root)
+    assert computed.texts
+    result = recalc.settle(office.root, computed, write_files=True, jobs=1)
+    assert sorted(result.written) == sorted(plain(office.root))
+    assert recalc.settle(office.root, overlapped(office.root), write_files=False, jobs=2) == []
+    computed = overlapped(office.root)
+    rel = sorted(computed.texts)[0]
+    (recalc.computed_dir(office.root) / rel).write_text("edited\n", encoding="utf-8")
+    found = recalc.settle(office.root, computed, write_files=False, jobs=1)
+    assert [d.path for d in found] == [f"records/computed/{rel}"]
+
+
+def test_cli_recalc_counts_every_file(office, started):
+    code, out = office.cli("recalc", "--jobs", "2")
+    assert code == 0, out
+    code, out = office.cli("recalc", "--check", "--jobs", "2")
+    assert code == 0, out
+    n = len(plain(office.root))
+    assert f"的 {n} 个文件与重新计算的结果一致" in out
+    assert started and all(side.why == "" for side in started)
+
+
+def test_one_job_starts_no_worker(office, monkeypatch):
+    monkeypatch.setattr(sidecar, "start", lambda *a, **k: pytest.fail("a worker with jobs 1"))
+    computed = recalc.compute(office.root, handed_in=None, jobs=1, files_only=True)
+    assert not computed.texts
+    computed = recalc.compute(office.root, handed_in=None, jobs=2)  # not files_only: the records are wanted
+    assert not computed.texts and computed.files == len(computed.records)
+
+
+# ---------------------------------------------------------------- fallbacks
+
+
+def test_a_file_changed_after_the_worker_read_it_means_everything_computed_here(office, monkeypatch):
+    marker = office.root / "worker-done"
+    real_work = sidecar.work
+    more = [dict(row, quantity=row["quantity"] * 7) for row in SALES_ROWS]
+
+    def work(root, as_of):  # in the worker: it has read the files; now they change
+        out = real_work(root, as_of)
+        (Path(root) / "records" / SALES).write_text(sales_csv(more), encoding="utf-8")
+        marker.write_text("done")
+        return out
+
+    real_start = sidecar.start
+
+    def start(root, as_of=None):
+        side = real_start(root, as_of)
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return side
+
+    before = plain(office.root)
+    monkeypatch.setattr(sidecar, "work", work)
+    monkeypatch.setattr(sidecar, "start", start)
+    computed = recalc.compute(office.root, handed_in=None, jobs=2, files_only=True)
+    assert marker.exists()
+    assert not computed.texts
+    after = plain(office.root)
+    assert after != before  # the change matters to the retailer rules
+    assert recalc.render(computed) == after
+
+
+def test_take_refuses_other_files_or_another_as_of(office):
+    from crmdocs.scripts.validate import validate
+
+    repo, _ = validate(office.root, jobs=1)
+    side = sidecar.start(office.root)
+    assert side.take(repo, dt.date(2027, 1, 1)) is None and side.why == "another as_of"
+    side = sidecar.start(office.root)
+    repo.digests["records/policy.yaml"] = "0" * 40
+    assert side.take(repo, None) is None and side.why == "other files"
+    side = sidecar.start(office.root)
+    del repo.digests["records/policy.yaml"]
+    assert side.take(repo, None) is None and side.why == "other files"
+
+
+@pytest.mark.parametrize("how", ["raises", "dies", "garbles"])
+def test_a_failing_worker_means_everything_computed_here(office, started, monkeypatch, how):
+    def work(root, as_of):
+        if how == "raises":
+            raise MemoryError("no room")
+        if how == "dies":
+            os._exit(9)
+        return "not a handover"
+
+    monkeypatch.setattr(sidecar, "work", work)
+    computed = overlapped(office.root)
+    assert not computed.texts and started[0].why
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_cold_caches_the_worker_gives_up(tmp_path, started):
+    mini = MiniRepo(build_mini_repo(tmp_path))  # no cache yet; the files just written
+    computed = overlapped(tmp_path)
+    assert started[0].why == "gave up" and not computed.texts
+    assert recalc.render(computed) == plain(tmp_path)
+
+
+def test_errors_compute_nothing_and_stop_the_worker(office, started):
+    office.write("retailers/d-east/r-0001.yaml", "id: [unclosed\n")
+    with pytest.raises(CrmdocsError) as caught:
+        overlapped(office.root)
+    assert "nothing computed" in str(caught.value)
+    side = started[0]
+    assert side.pid == 0 and side.fd == -1  # stopped and reaped
+    assert not recalc.computed_dir(office.root).exists()
+
+
+# ---------------------------------------------------------------- what the worker may read
+
+
+def test_the_partial_repository_refuses_kinds_it_did_not_load(office):
+    got = sidecar.load(office.root)
+    assert got is not None
+    repo, digests, days = got
+    part = sidecar.partial(repo)
+    assert part.retailers and part.policy is not None and part.org and len(part.sales)
+    for name in ("plans", "diaries", "people", "brands", "surveys", "targets", "analyses", "summaries"):
+        with pytest.raises(sidecar.NotLoaded):
+            getattr(part, name)
+    with pytest.raises(sidecar.NotLoaded):
+        getattr(part, "people", {})  # not an AttributeError: no default hides it
+    with pytest.raises(sidecar.NotLoaded):
+        part.source("plan", ("cm-li", dt.date(2026, 9, 1)))
+    with pytest.raises(sidecar.NotLoaded):
+        part.sources.get(("diary", ("cm-li", dt.date(2026, 9, 1))))
+    assert part.source("retailer", "r-0001") == "records/retailers/d-east/r-0001.yaml"
+    assert dt.date(2026, 9, 1) in days and all(sidecar.wanted(rel) for rel in digests)
+    assert not any("/plans/" in rel or "/people/" in rel for rel in digests)
+
+
+def test_a_retailer_rule_reading_another_kind_fails_loudly_and_recalc_computes_here(office, started, monkeypatch):
+    from crmdocs.scripts.rules import tiers
+
+    real = tiers.compute
+
+    def compute(ctx):
+        ctx.repo.people  # a rule change that starts reading the people
+        return real(ctx)
+
+    monkeypatch.setattr(tiers, "compute", compute)
+    with pytest.raises(sidecar.NotLoaded):
+        sidecar.work(office.root, None)
+    computed = overlapped(office.root)
+    assert "NotLoaded" in started[0].why and not computed.texts
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_the_worker_has_no_hand_in_times():
+    with pytest.raises(sidecar.NotLoaded):
+        sidecar._Refused().get("records/plans/cm-li/2026/2026-09-01.yaml")
+    for name in sidecar.SIDE + ("retail",):
+        text = (Path(sidecar.__file__).parent / "rules" / f"{name}.py").read_text(encoding="utf-8")
+        assert "handed_in" not in text, name  # (an `is None` test could not be caught)
+
+
+def test_a_later_rule_reading_an_entry_not_handed_over_fails_loudly(office, started, monkeypatch):
+    from crmdocs.scripts.rules import visits
+    from crmdocs.scripts.validate import validate
+
+    repo, _ = validate(office.root, jobs=1)
+    with pytest.raises(NotHanded):  # not an empty class list
+        compute_all(repo, modules=["visits"], shared={})
+    real = visits.compute
+
+    def compute(ctx):
+        ctx.shared.get("tiers")  # a rule change that starts reading the tiers
+        return real(ctx)
+
+    monkeypatch.setattr(visits, "compute", compute)
+    computed = overlapped(office.root)
+    assert started[0].why == "" and not computed.texts  # taken, but the rest could not run on it
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_compute_all_runs_given_modules_in_order():
+    assert MODULES[: len(sidecar.SIDE)] == sidecar.SIDE
+    from retail_fixtures import repo, retailer
+
+    r = repo([retailer("r-1")], [(dt.date(2026, 9, 1), "r-1", "b-1", 5, 500.0)])
+    whole = compute_all(r, as_of=dt.date(2026, 9, 30))
+    first = compute_all(r, as_of=dt.date(2026, 9, 30), modules=reversed(sidecar.SIDE))
+    assert first.records == {k: v for k, v in whole.records.items() if k in first.records}
+    assert first.ctx.shared["classes"] == whole.ctx.shared["classes"]
+    with pytest.raises(ValueError):
+        compute_all(r, modules=["nonsense"])
