@@ -335,8 +335,8 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
 
             try:
                 result = compute_all(repo, handed_in=history.handed_in_times(root))
-            except CrmdocsError as exc:
-                raise error("计算规则", str(root), str(exc)) from None
+            except CrmdocsError as exc:  # with its diagnostics (handed-in.csv's bad rows: file, line, field)
+                raise error("计算规则", str(root), "\n".join([*(d.format() for d in exc.diagnostics), str(exc)])) from None
             except Exception as exc:  # a rule module's bug: one clean message, details in --verbose
                 log.debug("rules failed", exc_info=True)
                 raise error("计算规则", str(root), f"{type(exc).__name__}: {exc}（mkdocs build --verbose 可看详情）") from None

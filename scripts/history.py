@@ -294,14 +294,19 @@ def handed_in_times(root: Path, reviews: bool = False) -> Optional[dict[str, dt.
     repository whose records were imported in one commit (the demo office)
     would otherwise show every review late unless its CSV lists
     ``…#review`` rows. None when there is
-    no git history at all (a tarball). Bad CSV rows are skipped here;
-    ``read_handed_in_csv`` reports them."""
+    no git history at all (a tarball). Bad CSV rows raise :class:`CrmdocsError`
+    with one diagnostic each (file, line, field)."""
     found = first_commit_times(root)
     if found is None:
         return None
     if reviews:
         found.update(review_times(root) or {})
-    imported, _ = read_handed_in_csv(root)
+    imported, problems = read_handed_in_csv(root)
+    if problems:  # a row skipped would silently turn a hand-in late or unknown: the appraisal would be wrong
+        raise CrmdocsError(
+            f"{HANDED_IN_CSV} 有 {len(problems)} 处写错了，交上时间会算错；先改正再计算 (bad rows in handed-in.csv)",
+            problems,
+        )
     found.update(imported)
     return found
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CM_LI, DIARY, RETAILER, build_mini_repo, git, git_env
+from conftest import CM_LI, DIARY, RETAILER, build_mini_repo, git, git_env, run_cli
 from crmdocs.scripts import history
 from crmdocs.scripts.diagnostics import CrmdocsError
 
@@ -55,6 +55,19 @@ def test_bad_csv_rows_are_reported_with_line_and_field(git_office):
     found, diags = history.read_handed_in_csv(git_office.root)
     assert list(found) == ["records/x.yaml"]
     assert [(d.path, d.line, d.field) for d in diags] == [("records/handed-in.csv", 3, "time")]
+
+
+def test_bad_csv_rows_stop_the_computation_instead_of_being_skipped(git_office):
+    """A skipped row made a migrated hand-in silently late or unknown (recalc and build said nothing)."""
+    from crmdocs.scripts.diagnostics import CrmdocsError
+
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026/9/2 17:05\n")
+    git_office.commit("ad-sun", "迁移", "2026-09-05 09:00")
+    with pytest.raises(CrmdocsError) as info:
+        history.handed_in_times(git_office.root)
+    assert [(d.path, d.line, d.field) for d in info.value.diagnostics] == [("records/handed-in.csv", 2, "time")]
+    code, out = run_cli("--root", str(git_office.root), "recalc", "--check")
+    assert code == 1 and "records/handed-in.csv:2:" in out and "内部错误" not in out
 
 
 def test_no_repository_means_none(tmp_path):
