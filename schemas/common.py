@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 import functools
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Optional, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -213,23 +213,36 @@ Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema({"type": "strin
 
 
 _MINUTE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
+_TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_minute(text: str, formats: tuple[str, ...] = _TIME_FORMATS) -> Optional[dt.datetime]:
+    """``text`` (``YYYY-MM-DD HH:MM``, a ``T`` allowed for the space) as a
+    datetime, or None when it is no such time (``2026-02-30 09:00``). The
+    common shape goes through ``fromisoformat``, ~20 × faster than
+    ``strptime``, same value; other shapes (``2026-9-1 8:05``, seconds)
+    through ``strptime`` with ``formats``."""
+    text = text.strip().replace("T", " ")
+    if _MINUTE_RE.fullmatch(text):
+        try:
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass  # 2026-02-30 and the like: strptime below says no as well
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def _datetime(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, str):
-        text = value.strip().replace("T", " ")
-        if _MINUTE_RE.fullmatch(text):  # the common shape: fromisoformat is ~20x faster than strptime, same value
-            try:
-                return dt.datetime.fromisoformat(text)
-            except ValueError:
-                pass  # 2026-02-30 and the like: strptime below says no as well
-        for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
-            try:
-                return dt.datetime.strptime(text, fmt)
-            except ValueError:
-                continue
+        found = parse_minute(value)
+        if found is not None:
+            return found
     raise PydanticCustomError(
         "bad_datetime",
         "时间 “{found}” 不对，应写成 \"YYYY-MM-DD HH:MM\"，例如 \"2026-09-01 14:30\" "

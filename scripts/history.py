@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
+from crmdocs.schemas.common import parse_minute
+
 from .diagnostics import CrmdocsError, Diagnostic
 from .kinds import RECORDS
 
@@ -257,9 +259,8 @@ def read_handed_in_csv(root: Path | str) -> tuple[dict[str, Optional[dt.datetime
         if not raw_time:  # listed without a time: not in the old system's log — unknown, never late
             out[_csv_path(raw_path)] = None
             continue
-        try:
-            when = dt.datetime.strptime(raw_time.replace("T", " ")[:16], "%Y-%m-%d %H:%M")
-        except ValueError:
+        when = parse_minute(raw_time.replace("T", " ")[:16], ("%Y-%m-%d %H:%M",))
+        if when is None:
             diags.append(Diagnostic(
                 HANDED_IN_CSV, number, 0, "time",
                 f"时间 {raw_time!r} 不对，应写成 YYYY-MM-DD HH:MM (expected date and time)", "error", "csv_time",

@@ -57,6 +57,17 @@ def test_bad_csv_rows_are_reported_with_line_and_field(git_office):
     assert [(d.path, d.line, d.field) for d in diags] == [("records/handed-in.csv", 3, "time")]
 
 
+def test_csv_times_in_every_shape_people_write_them(git_office):
+    """The fast path (fromisoformat) and strptime give the same answers: short
+    fields, a T, seconds (cut off), and an impossible day refused."""
+    git_office.write("handed-in.csv", "path,time\nrecords/a.yaml,2026-9-2 8:05\nrecords/b.yaml,2026-09-02T17:05\n"
+                     "records/c.yaml,2026-09-02 17:05:59\nrecords/d.yaml,2026-02-30 09:00\nrecords/e.yaml,2026-09-02 24:00\n")
+    found, diags = history.read_handed_in_csv(git_office.root)
+    assert found == {"records/a.yaml": dt.datetime(2026, 9, 2, 8, 5), "records/b.yaml": dt.datetime(2026, 9, 2, 17, 5),
+                     "records/c.yaml": dt.datetime(2026, 9, 2, 17, 5)}
+    assert [(d.line, d.field) for d in diags] == [(5, "time"), (6, "time")]
+
+
 def test_bad_csv_rows_stop_the_computation_instead_of_being_skipped(git_office):
     """A skipped row made a migrated hand-in silently late or unknown (recalc and build said nothing)."""
     from crmdocs.scripts.diagnostics import CrmdocsError
