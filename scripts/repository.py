@@ -1327,18 +1327,11 @@ def _narrow(a: Any) -> tuple[str, Any, Any]:
                 small = _narrowest(int(hi - lo)) if -(2.0**53) < lo <= hi < 2.0**53 else None
                 if small is not None:
                     kept = (cents - lo).astype(small)
-                    back = kept.astype(np.float64)
-                    _widen_cents(back, lo)
+                    back = np.empty(n, np.float64)
+                    _widen_block("cents", lo, back, 0, kept)  # as the reading will
                     if np.array_equal(back.view(np.int64), a.view(np.int64)):  # every amount, bit for bit
                         return "cents", lo, kept
     return "raw", None, a
-
-
-def _widen_cents(out: Any, lo: float) -> None:
-    """Fen (as float64, less ``lo``) to yuan, in place: the write checks that this gives the amounts back."""
-    if lo:
-        out += lo
-    out /= 100.0
 
 
 def _widen_block(way: str, params: Any, out: Any, at: int, block: Any) -> None:
@@ -1359,12 +1352,11 @@ def _widen_block(way: str, params: Any, out: Any, at: int, block: Any) -> None:
     part = ints[at : at + len(block)]
     if way == "raw":
         return  # read in place
-    part[...] = block
-    if way == "int":
-        if params:
-            part += params
-    elif way == "cents":
-        _widen_cents(part, params)
+    if way == "int":  # (one pass: the offset added as the values widen)
+        np.add(block, np.int64(params), out=part) if params else np.copyto(part, block)
+    elif way == "cents":  # fen less ``params`` to yuan
+        np.add(block, np.float64(params), out=part) if params else np.copyto(part, block)
+        np.divide(part, 100.0, out=part)
     else:
         raise ValueError(way)
 

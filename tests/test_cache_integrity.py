@@ -233,6 +233,7 @@ def roundtrip(a: np.ndarray) -> tuple[str, np.ndarray]:
     ([-0.0, 1.5], np.float64, "raw"),  # -0.0 would come back as 0.0: the check keeps it as it is
     ([3.0e13, 4.5], np.float64, "raw"),  # fen beyond 4 bytes
     ([5, 3, 9, 1, 2, 7] * 2000, np.int64, "int"),
+    ([100_000, 100_003, 100_001, 100_200] * 2000, np.int32, "int"),  # an offset added as they widen
     ([-2**40, 2**40] * 3000, np.int64, "raw"),
     ([2**31 - 1, -2**31, 0] * 3000, np.int32, "raw"),
     ([7] * 10, np.int32, "runs"),
