@@ -193,6 +193,39 @@ def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
     return (kind, m) if m else None
 
 
+_LOOSE_DAY = re.compile(r"(\d{4})[-_.]?(\d{1,2})[-_.]?(\d{1,2})")
+
+
+def misplaced(rel: str) -> str:
+    """What to tell about a ``.yaml`` file under ``records/`` (``rel``
+    relative to it) that is no record's path: the layout of the kind its
+    first folder names, with the path it should have when that can be told
+    (a day or month written short, a missing year folder, ``.yml``), or the
+    folders there are."""
+    import difflib
+
+    top, _, rest = rel.partition("/")
+    kind = _BY_TOP.get(re.sub(r"\.ya?ml$", ".yaml", top.lower(), flags=re.IGNORECASE))
+    if kind is None:
+        stems = {k.removesuffix(".yaml"): k for k in _BY_TOP}
+        near = difflib.get_close_matches(re.sub(r"\.ya?ml$", "", top.lower()), list(stems), n=1, cutoff=0.6)
+        hint = f"是不是 {RECORDS}/{stems[near[0]]}{'/' if '/' in rel else ''}？" if near else ""
+        tops = "、".join(f"{k}{'' if k.endswith('.yaml') else '/'}" for k in _BY_TOP)
+        return f"{RECORDS}/ 下没有 “{top}” 这类记录。{hint}记录放在这些位置：{tops} (unknown record folder)"
+    stem = re.sub(r"\.ya?ml$", "", rest, flags=re.IGNORECASE)
+    parts = stem.split("/") if stem else []
+    wanted = [f"{kind.top}/{stem}.yaml".lower() if "/" in kind.example else kind.top]  # .yml, .YAML, capitals
+    day = _LOOSE_DAY.fullmatch(parts[-1]) if parts else None
+    if kind.name in ("plan", "diary") and day and len(parts) in (2, 3):  # 2026-11-3, or no year folder
+        y, m, d = (int(g) for g in day.groups())
+        wanted.insert(0, f"{kind.top}/{parts[0]}/{y:04d}/{y:04d}-{m:02d}-{d:02d}.yaml")
+    for path in wanted:
+        if path != rel and kind.match(path):
+            return f"{kind.label}的文件位置或名字不对：应为 {RECORDS}/{path} (expected path)"
+    return (f"{kind.label}的文件位置或名字不对：应像 {RECORDS}/{kind.example} 这样放（文件名小写，扩展名 .yaml）"
+            " (not a valid path for this kind of record)")
+
+
 def path_for(kind: str, record: Any) -> str:
     """The path (relative to ``records/``) a record belongs at — used by the
     generators, so they and the validator agree by construction."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import COMPUTED, KINDS, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of
+from .kinds import COMPUTED, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of, misplaced
 
 # pydantic, the schemas, the YAML reader and numpy are imported where first
 # needed: a run answered from the validation cache needs none of them
@@ -348,12 +348,8 @@ def load_file(root: Path, rel: str, digest: bool = False) -> Loaded:
     if match is None:
         if SALES_PATTERN.fullmatch(sub):
             return Loaded(rel, "sales")
-        if sub.endswith((".yaml", ".yml")):
-            expected = "；".join(f"{k.label} {RECORDS}/{k.example}" for k in KINDS)
-            return Loaded(rel, None, None, [Diagnostic(
-                rel, 0, 0, "", f"不知道这是哪类记录：文件位置或名字不对。各类记录应放在：{expected} (unknown record path)",
-                "error", "unknown_path",
-            )])
+        if sub.lower().endswith((".yaml", ".yml")):  # (a .YAML too: never skipped unsaid)
+            return Loaded(rel, None, None, [Diagnostic(rel, 0, 0, "", misplaced(sub), "error", "unknown_path")])
         return Loaded(rel, None)  # README.md and the like: not records
     kind, m = match
     data = read_record_bytes(root, rel)

@@ -447,6 +447,39 @@ def test_a_record_in_an_unknown_place(mini):
     assert d.path == rel and "records/retailers/" in d.message
 
 
+@pytest.mark.parametrize(
+    "misplaced, expected",
+    [
+        ("diaries/cm-li/2026/2026-09-3.yaml", "records/diaries/cm-li/2026/2026-09-03.yaml"),  # day written short
+        ("diaries/cm-li/2026-09-03.yaml", "records/diaries/cm-li/2026/2026-09-03.yaml"),  # no year folder
+        ("plans/cm-li/2026/2026-09-03.yml", "records/plans/cm-li/2026/2026-09-03.yaml"),
+        ("retailers/d-east/R-0009.YAML", "records/retailers/d-east/r-0009.yaml"),  # was never read, and nothing said
+        ("Policy.yml", "records/policy.yaml"),
+    ],
+)
+def test_a_misnamed_record_is_told_the_path_it_should_have(mini, misplaced, expected):
+    """One kind's layout and the path meant, not the thirteen kinds' examples cut off at 400 characters."""
+    rel = mini.write(misplaced, valid_record(DIARY))
+    d = only(mini.validate(), "unknown_path")
+    assert d.path == rel and f"应为 {expected}" in d.message and "拜访计划 records/" not in d.message
+
+
+def test_a_misnamed_record_under_an_unknown_folder_gets_the_folders_listed(mini):
+    rel = mini.write("dairies/cm-li/2026/2026-09-03.yaml", valid_record(DIARY))
+    d = only(mini.validate(), "unknown_path")
+    assert d.path == rel and "是不是 records/diaries/" in d.message and "tier-overrides/" in d.message
+
+
+def test_a_misnamed_record_is_still_reported_when_the_caches_are_warm(mini):
+    from conftest import run_cli
+
+    mini.write("diaries/cm-li/2026/2026-09-3.yaml", valid_record(DIARY))
+    mini.age()
+    for _ in range(2):  # the second run answers from the validation and parsed-data caches
+        code, out = run_cli("--root", str(mini.root), "validate")
+        assert code == 1 and "2026-09-3.yaml" in out and "应为 records/diaries/cm-li/2026/2026-09-03.yaml" in out
+
+
 # ---------------------------------------------------------------- sales CSV
 
 
