@@ -41,9 +41,9 @@ from typing import Any, Iterator, Optional, Sequence
 from crmdocs.schemas.common import parse_minute
 
 from .diagnostics import CrmdocsError, Diagnostic
-from .kinds import RECORDS
+from .kinds import HANDED_IN, RECORDS
 
-HANDED_IN_CSV = f"{RECORDS}/handed-in.csv"
+HANDED_IN_CSV = f"{RECORDS}/{HANDED_IN}"
 MARKER = ".crmdocs-at.json"  # written into trees extracted by checkout_at
 
 

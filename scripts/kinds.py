@@ -155,6 +155,8 @@ KINDS: tuple[Kind, ...] = (
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 
+HANDED_IN = "handed-in.csv"  # hand-in times from the old system (history.read_handed_in_csv), in records/
+
 SALES_PATTERN = re.compile(r"sales/(?P<month>\d{4}-\d{2})\.csv(?:\.gz)?")  # plain or gzip
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
-from .kinds import COMPUTED, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of, misplaced
+from .kinds import COMPUTED, HANDED_IN, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of, misplaced
 
 # pydantic, the schemas, the YAML reader and numpy are imported where first
 # needed: a run answered from the validation cache needs none of them
@@ -348,6 +348,10 @@ def load_file(root: Path, rel: str, digest: bool = False) -> Loaded:
     if match is None:
         if SALES_PATTERN.fullmatch(sub):
             return Loaded(rel, "sales")
+        if sub == HANDED_IN:  # hand-in times of the old system: its bad rows stop recalc and build, so say so here
+            from .history import read_handed_in_csv
+
+            return Loaded(rel, None, None, read_handed_in_csv(root)[1])
         if sub.lower().endswith((".yaml", ".yml")):  # (a .YAML too: never skipped unsaid)
             return Loaded(rel, None, None, [Diagnostic(rel, 0, 0, "", misplaced(sub), "error", "unknown_path")])
         return Loaded(rel, None)  # README.md and the like: not records

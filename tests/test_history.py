@@ -81,6 +81,16 @@ def test_bad_csv_rows_stop_the_computation_instead_of_being_skipped(git_office):
     assert code == 1 and "records/handed-in.csv:2:" in out and "内部错误" not in out
 
 
+def test_validate_reports_bad_csv_rows_too(git_office):
+    """CI's first step says what recalc and build would stop on, with file, line and field, also when warm."""
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026-09-02 17:05\nrecords/y.yaml,2026/9/2 17:05\n")
+    for _ in range(2):
+        code, out = run_cli("--root", str(git_office.root), "validate")
+        assert code == 1 and "records/handed-in.csv:3: 错误 error: time:" in out and "2026/9/2 17:05" in out
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026-09-02 17:05\n")
+    assert run_cli("--root", str(git_office.root), "validate")[0] == 0
+
+
 def test_no_repository_means_none(tmp_path):
     build_mini_repo(tmp_path)
     assert history.handed_in_times(tmp_path) is None
