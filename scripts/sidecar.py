@@ -184,7 +184,7 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     looked = _look(root, mine)
     sales, sales_looked, others, others_looked = split_sales(mine, looked)
     units = _units(root, others, others_looked)
-    if sum(len(unit.rels) for unit in units if not unit.ready) > COLD_FILES:
+    if sum(_to_parse(unit) for unit in units if not unit.ready) > COLD_FILES:
         return None
     sales_read = None
     if sales:
@@ -204,6 +204,21 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     if report.errors:
         return None
     return repo, {rel: repo.digests.get(rel) for rel in mine}, days
+
+
+def _to_parse(unit: Any) -> int:
+    """About how many files of a folder the parsed-data cache cannot answer
+    by their signature (all when the folder has no shard)."""
+    from .repository import RACY_NS
+
+    shard = unit.shard
+    if shard is None:
+        return len(unit.rels)
+    n = 0
+    for rel, sig, mtime in zip(unit.rels, unit.sigs, unit.times):
+        i = shard.index.get(rel)
+        n += i is None or sig == "-" or shard.sigs[i] != sig or mtime >= shard.stamp - RACY_NS
+    return n
 
 
 def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:

@@ -272,3 +272,21 @@ def test_compute_all_runs_given_modules_in_order():
     assert first.ctx.shared["classes"] == whole.ctx.shared["classes"]
     with pytest.raises(ValueError):
         compute_all(r, modules=["nonsense"])
+
+
+def test_a_changed_archive_is_parsed_by_the_worker_the_rest_comes_from_the_cache(office, started, monkeypatch):
+    def change(rel: str, area: int) -> None:
+        office.edit(rel, lambda r: r["basic"].update(floor_area=area))
+        past = time.time() - 600  # outside the caches' trust window; the others keep their times
+        os.utime(office.path(rel), (past, past))
+
+    change("retailers/d-east/r-0001.yaml", 90)
+    monkeypatch.setattr(sidecar, "COLD_FILES", 1)  # its folder holds two archives: one to parse
+    computed = overlapped(office.root)
+    assert started[0].why == "" and computed.texts
+    assert recalc.render(computed) == plain(office.root)
+    change("retailers/d-east/r-0001.yaml", 91)
+    change("retailers/d-east/r-0002.yaml", 92)
+    assert sidecar.load(office.root) is None  # two to parse: more than it takes on
+    monkeypatch.setattr(sidecar, "COLD_FILES", 2)
+    assert sidecar.load(office.root) is not None
