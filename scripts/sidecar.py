@@ -22,6 +22,11 @@ same ``as_of``. Anything else — a file written in between, a worker that
 failed, was killed or gave up (caches cold: it would only compete with the
 validation for the cores) — means None, and the caller computes everything
 itself as without the worker. Only on Linux-like systems (``os.fork``).
+
+The worker loads through the loader's folder units (``repository._units``,
+``_load_unit``, ``_unit_items``: the parsed-data shards). Should they change
+shape, the worker fails and this process computes everything — the tests
+(``tests/test_recalc_overlap.py``) check that the handover is taken.
 """
 
 from __future__ import annotations
