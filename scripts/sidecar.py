@@ -264,26 +264,34 @@ class Side:
 
     def _answer(self) -> Any:
         """What the worker sent: ("ok", Handover | None) or ("failed", message); None when it died."""
+        status = self._reap()
         try:
-            with open(self.fd, "rb", closefd=True) as fh:
+            if status != 0:  # killed, or exited without its answer written whole
+                return None
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            with open(self.fd, "rb", closefd=False) as fh:
                 data = fh.read()
-        except OSError:
-            data = b""
-        finally:
-            self.fd = -1
-        self._reap()
-        try:
             return pickle.loads(data) if data else None
-        except Exception:  # noqa: BLE001 - cut short: the worker died while writing
+        except Exception:  # noqa: BLE001 - cut short, unreadable: as if it had died
             return None
+        finally:
+            self._close()
 
-    def _reap(self) -> None:
-        if self.pid:
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
-            self.pid = 0
+    def _reap(self) -> Optional[int]:
+        """Wait for the worker to end: its exit status (None when it was reaped already)."""
+        if not self.pid:
+            return None
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = None
+        self.pid = 0
+        return status
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def take(self, repo: Repository, as_of: Optional[dt.date]) -> Optional[Handover]:
         """The worker's handover when it stood on exactly the files of
@@ -319,13 +327,12 @@ class Side:
             except ProcessLookupError:
                 pass
             self._reap()
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        self._close()
 
 
 def _child(root: Path, as_of: Optional[dt.date], fd: int) -> None:
-    """The forked worker's life: never returns, never raises, writes nothing but its answer."""
+    """The forked worker's life: never returns, never raises, writes nothing
+    but its answer (into ``fd``; the exit status 0 says it is whole)."""
     import gc
 
     code = 0
@@ -338,30 +345,48 @@ def _child(root: Path, as_of: Optional[dt.date], fd: int) -> None:
         data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         with open(fd, "wb", closefd=True) as fh:
             fh.write(data)
-    except BaseException:  # noqa: BLE001 - the reader is gone
+    except BaseException:  # noqa: BLE001 - no room for the answer
         code = 1
     finally:
         os._exit(code)
 
 
+def _answer_file() -> int:
+    """A file for the worker's answer that has no name (nothing to clean up
+    after a killed run): in memory where the system can (``memfd_create``)."""
+    import tempfile
+
+    make = getattr(os, "memfd_create", None)
+    if make is not None:
+        try:
+            return make("crmdocs-side", getattr(os, "MFD_CLOEXEC", 0))
+        except OSError:
+            pass
+    with tempfile.TemporaryFile() as fh:  # (unlinked at once where the system allows)
+        return os.dup(fh.fileno())
+
+
 def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
     """Fork the worker (before this process starts anything else: it
-    inherits only the imports). None where there is no fork."""
+    inherits only the imports). None where there is no fork. The worker
+    writes its answer into a file without a name while this process
+    validates (off the critical path, unlike a pipe this process would
+    drain afterwards) and ends, giving back its memory."""
     if not hasattr(os, "fork"):
         return None
     import sys
 
-    read_end, write_end = os.pipe()
+    try:
+        fd = _answer_file()
+    except OSError:
+        return None
     try:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
+        os.close(fd)
         return None
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-        os.close(read_end)
-        _child(Path(root), as_of, write_end)
-    os.close(write_end)
-    return Side(pid, read_end)
+        _child(Path(root), as_of, os.dup(fd))
+    return Side(pid, fd)
