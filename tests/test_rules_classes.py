@@ -192,8 +192,11 @@ def test_first_evaluation_and_one_without_purchases_do_not_hold_the_next_back():
     assert c.ctx.shared["classes"]["2026-09"]["r-2"] == "three-star"
     # …and the explanation says why the jump was allowed (it said only 上次为 普通 → 本月 三星)
     text = explain_retailer(c, "r-2", "2026-09")
-    assert "没有订购，不受每次升降一级的限制" in text, text
-    assert "不受每次升降" not in explain_retailer(c, "r-1", "2026-10")  # one step: nothing to say
+    assert "没有订购，不受每次最多升降 1 级的限制" in text, text
+    assert "不受每次最多升降" not in explain_retailer(c, "r-1", "2026-10")  # one step: nothing to say
+    # the step is the policy's, not a word in the code (it said 一级 whatever max_step was)
+    two = volume_office({**SEED_001, "classes": {**SEED_001["classes"], "max_step": 2}})
+    assert "不受每次最多升降 2 级的限制" in explain_retailer(two, "r-2", "2026-09")
 
 
 def test_base_classification_top_20_percent_large_next_30_medium():

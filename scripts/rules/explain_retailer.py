@@ -153,7 +153,7 @@ def _class_part(ctx, mkey: str, i: int, names: dict[str, str]) -> list[str]:
         order = [c.id for c in rule.classes]
         jump = (abs(order.index(d.class_) - order.index(d.previous_class))
                 if d.class_ in order and d.previous_class in order else 0)
-        why = "（上次评定时统计期没有订购，不受每次升降一级的限制）" if jump > pc.max_step else ""
+        why = f"（上次评定时统计期没有订购，不受每次最多升降 {pc.max_step} 级的限制）" if jump > pc.max_step else ""
         out.append(f"  上次为 {names[d.previous_class]}{why} → 本月 {names[d.class_]}")
     if d.key:
         out.append(
