@@ -55,7 +55,7 @@ KINDS = frozenset({"policy", "calendar", "org", "retailer", "tier_override", "co
 # and the worker would only compete with it (and read everything twice)
 COLD_FILES = 500
 
-_TOPS = frozenset({BY_NAME[k].example.split("/")[0] for k in KINDS} | {"sales"})
+_TOPS = frozenset({BY_NAME[k].top for k in KINDS} | {"sales"})
 
 
 def wanted(rel: str) -> bool:
