@@ -514,6 +514,18 @@ def test_site_dir_that_is_a_file_is_a_clear_error(tmp_path):
     assert taken.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_a_broken_page_in_site_is_named_not_blamed_on_the_site_dir(tmp_path):
+    """An OSError while reading a page is not the output folder's: it said 写不了站点目录 … 请用 --site-dir."""
+    import os
+
+    root = build_mini_repo(tmp_path / "repo")
+    setup_site(root)
+    os.symlink("loop.md", root / "site" / "loop.md")  # a link to itself: reading it fails
+    code, out = run_cli("--root", str(root), "build", "--quiet", "--site-dir", str(tmp_path / "s"))
+    assert code == 1 and "内部错误" not in out, out
+    assert "site/loop.md" in out and "坏的链接" in out and "--site-dir" not in out and "写不了站点目录" not in out
+
+
 def test_the_404_page_speaks_chinese(demo_site):
     text = read(demo_site / "404.html")
     assert "找不到这个页面" in text and "Not found" not in text  # Material writes "404 - Not found"

@@ -74,6 +74,13 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
         raise CrmdocsError("\n".join(errors.messages) or str(exc).strip()) from None
     except OSError as exc:  # the output folder is a file, read-only, on a full disk …
         out = site_dir or (root / "build" / "site")
+        name = exc.filename if isinstance(exc.filename, str) else None
+        if name is not None and not Path(os.path.abspath(name)).is_relative_to(os.path.abspath(out)):
+            # not the output: a page of site/ that is a broken link, an unreadable file …
+            raise CrmdocsError(
+                f"生成站点时读写 {name} 出错：{exc.strerror or exc}；请看这个文件是否存在、是不是坏的链接、有没有读取权限"
+                " (cannot read or write a file)"
+            ) from None
         raise CrmdocsError(
             f"写不了站点目录 {out}（{exc.filename or out}：{exc.strerror or exc}）；请用 --site-dir 指定一个可写的文件夹"
             " (cannot write the site folder)"
