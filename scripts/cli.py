@@ -87,7 +87,42 @@ def _chinese_output() -> None:
                 pass
 
 
+KEEP: list = []
+"""What a command hands back to live until the process ends (:func:`keep`)."""
+
+
+def keep(*objects: object) -> None:
+    """Let ``objects`` (a city's records and results: millions of Python
+    objects, ~0.9 s to free) live until the process ends: the console script
+    then leaves with ``os._exit`` after flushing its output, without freeing
+    them one by one. In-process callers of :func:`main` (tests) free them
+    when it returns. Only for objects whose end needs no clean-up (no open
+    file, temporary folder or worker of their own)."""
+    KEEP.extend(objects)
+
+
+def entry() -> None:
+    """The ``crmdocs`` console script: :func:`main`, then the exit — at
+    once when a command kept its results (:func:`keep`)."""
+    code = _main(None)
+    if KEEP:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # `crmdocs … | head`: the reader left
+            pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        KEEP.clear()
+
+
+def _main(argv: Optional[Sequence[str]] = None) -> int:
     _chinese_output()
     global _ONLY
     command = _command_in(sys.argv[1:] if argv is None else argv)
@@ -134,4 +169,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -60,6 +60,34 @@ def test_check_agrees_after_recalc(mini):
     assert "一致" in out
 
 
+def _console(root, *args):
+    """The ``crmdocs`` console script as installed (``cli.entry``), output through a pipe."""
+    import sys
+
+    code = "from crmdocs.scripts.cli import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", code, "--root", str(root), *args], capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_the_console_script_leaving_at_once_still_prints_everything_and_the_right_exit_code(mini):
+    """recalc keeps its results for a quick exit (os._exit, no freeing a city's records one by one):
+    the output must still be flushed through a pipe, and a failing check still exit 1."""
+    mini.cli("recalc")
+    code, out = _console(mini.root, "recalc", "--check")
+    assert code == 0 and out.rstrip().endswith("computed files agree)")
+    path = mini.root / MANAGER_FILE
+    path.write_text(path.read_text(encoding="utf-8") + "extra: 1\n", encoding="utf-8")
+    code, out = _console(mini.root, "recalc", "--check")
+    assert code == 1 and MANAGER_FILE in out and "手工修改" in out
+
+
+def test_in_process_main_frees_what_a_command_kept(mini):
+    from crmdocs.scripts import cli
+
+    assert mini.cli("recalc")[0] == 0
+    assert cli.KEEP == []
+
+
 def test_check_catches_a_hand_edit_and_names_the_file_and_line(mini):
     mini.cli("recalc")
     path = mini.root / MANAGER_FILE
