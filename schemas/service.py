@@ -121,6 +121,7 @@ class Holiday(Record):
 
 
 def _days(start: dt.date, end: dt.date):
+    """Each day from ``start`` to ``end``, both included."""
     while start <= end:
         yield start
         start += dt.timedelta(days=1)
@@ -175,10 +176,4 @@ class Calendar(NumberRecord):
         return self
 
     def days_off(self) -> set[dt.date]:
-        off: set[dt.date] = set()
-        for holiday in self.holidays:
-            day = holiday.start
-            while day <= holiday.end:
-                off.add(day)
-                day += dt.timedelta(days=1)
-        return off
+        return {day for holiday in self.holidays for day in _days(holiday.start, holiday.end)}
