@@ -346,8 +346,10 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             from crmdocs.scripts.rules import last_day
 
             as_of = last_day(repo)
-        if not (repo.plans or repo.diaries or repo.complaints or repo.sales.last_day()):
-            as_of = None  # nothing dated yet (a new office): 尚无数据, not the rules' stand-in day 2000-01-01
+        from crmdocs.scripts.rules import NO_DAY
+
+        if as_of == NO_DAY:
+            as_of = None  # nothing dated yet (a new office): 尚无数据, not the rules' stand-in day
         self.timings["compute"] = time.perf_counter() - started
         commit = None
         if self.config.commit:

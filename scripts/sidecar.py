@@ -229,7 +229,7 @@ def _to_parse(unit: Any) -> int:
 def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
     """In the worker: load, run :data:`SIDE`, render their files."""
     from .recalc import _safe, render_record
-    from .rules import MODULES, compute_all
+    from .rules import MODULES, compute_all, latest
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
         return None
@@ -239,9 +239,7 @@ def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
         return None
     repo, digests, days = got
     if as_of is None:
-        last = [day for day in (repo.sales.last_day(),) if day is not None]
-        last += days + [c.received.date() for c in repo.complaints.values()]
-        as_of = max(last) if last else dt.date(2000, 1, 1)  # as rules.last_day
+        as_of = latest(repo.sales.last_day(), [*days, *(c.received.date() for c in repo.complaints.values())])
     marks.append(time.perf_counter())
     computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE)
     marks.append(time.perf_counter())

@@ -326,6 +326,12 @@ def default_period(computed: Any, what: str) -> str:
         return months[-1]
     if found:
         return found[-1]
+    from .rules import NO_DAY
+
+    if computed.ctx.as_of == NO_DAY:  # not "没有 2000-01 的…": the rules' stand-in day is no period
+        raise CrmdocsError(
+            f"还没有带日期的记录（计划、日记、投诉、销售），没有可导出的{EXPORTS[what].title} (no dated records yet)"
+        )
     return periods.month_of(computed.ctx.as_of)
 
 

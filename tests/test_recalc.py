@@ -396,3 +396,32 @@ def test_flow_rows_take_chinese_words_and_leave_other_text_to_pyyaml():
     for awkward in ("a, b", "x: y", "{z}", "0832", "yes", ""):
         data = {"base": yamlwrite.FlowMap(market=awkward, n=1)}
         assert yamlwrite.dumps_plain(data) == yamlwrite._pyyaml_dumps(data), awkward
+
+
+def _new_office(tmp_path):
+    """Policy and calendar only: no plan, diary, complaint or sales yet."""
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "office"
+    (root / "records" / "calendar").mkdir(parents=True)
+    shutil.copy(repo / "records" / "policy.yaml", root / "records" / "policy.yaml")
+    shutil.copy(repo / "records" / "calendar" / "2026.yaml", root / "records" / "calendar" / "2026.yaml")
+    return root
+
+
+def test_a_new_office_is_told_there_is_nothing_dated_yet_not_the_stand_in_day(tmp_path):
+    root = _new_office(tmp_path)
+    code, out = run_cli("--root", str(root), "recalc")
+    assert code == 0 and "尚无带日期的记录" in out and "2000-01-01" not in out
+    code, out = run_cli("--root", str(root), "export", "appraisals", "--out", str(tmp_path / "a.xlsx"))
+    assert code == 1 and "还没有带日期的记录" in out and "2000-01" not in out and "内部错误" not in out
+
+
+def test_all_without_diff_is_refused_not_a_writing_recalc(mini):
+    """--all only widens --diff's list; alone it ran a whole recalc that wrote records/computed/."""
+    code, out = mini.cli("recalc", "--all")
+    assert code == 1 and "--diff" in out
+    assert not (mini.root / "records" / "computed").exists()
+

@@ -28,7 +28,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from .. import recalc
+    from ..diagnostics import CrmdocsError
+    from ..rules import NO_DAY
 
+    if args.all and not args.diff:  # it ran a whole writing recalc: --all only widens --diff's list
+        raise CrmdocsError("--all 只能和 --diff REV 一起用，列出全部期间和零售户 (--all goes with --diff)")
     root = find_root(args.root)
     jobs = args.jobs or default_jobs()
     if args.diff:
@@ -57,9 +61,10 @@ def run(args) -> int:
         print(f"records/computed/ 的 {n} 个文件与重新计算的结果一致 (all {n} computed files agree)")
         return 0
     result = recalc.settle(root, computed, write_files=True, jobs=jobs)
+    as_of = computed.ctx.as_of
     print(
-        f"计算到 {computed.ctx.as_of}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，"
-        f"删除 {len(result.removed)} 个过时的文件 (as of {computed.ctx.as_of}: {len(result.written)} written, "
+        f"{'尚无带日期的记录（计划、日记、投诉、销售）' if as_of == NO_DAY else f'计算到 {as_of}'}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，"
+        f"删除 {len(result.removed)} 个过时的文件 ({'no dated records yet' if as_of == NO_DAY else f'as of {as_of}'}: {len(result.written)} written, "
         f"{result.unchanged} unchanged, {len(result.removed)} removed)"
     )
     for rel in result.removed:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pydantic import BaseModel
 
@@ -118,16 +119,21 @@ class Handed(dict):
         return value
 
 
+NO_DAY = dt.date(2000, 1, 1)
+"""``as_of`` when no record is dated yet (a new office): the rules' stand-in
+day. Never shown as a date: the site and ``crmdocs recalc`` say 尚无数据."""
+
+
+def latest(sales_last: Optional[dt.date], days: Iterable[dt.date]) -> dt.date:
+    """The latest of the sales' last day and ``days``; :data:`NO_DAY` when there is none."""
+    return max(itertools.chain((sales_last,) if sales_last is not None else (), days), default=NO_DAY)
+
+
 def last_day(repo: Repository) -> dt.date:
     """The latest date the records speak of (sales, plans, diaries, complaints)."""
-    days: list[dt.date] = []
-    sales_last = repo.sales.last_day()
-    if sales_last is not None:
-        days.append(sales_last)
-    days.extend(day for _, day in repo.diaries)
-    days.extend(day for _, day in repo.plans)
-    days.extend(c.received.date() for c in repo.complaints.values())
-    return max(days) if days else dt.date(2000, 1, 1)
+    return latest(repo.sales.last_day(), itertools.chain(
+        (day for _, day in repo.diaries), (day for _, day in repo.plans), (c.received.date() for c in repo.complaints.values()),
+    ))
 
 
 def make_context(
