@@ -132,7 +132,7 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
             base = f"{d.base.market}·{d.base.format}·{d.base.scale}" if d.base else "—"
             values = (f"贡献 {fmt_num(d.contribution, 1)} / 诚信 {fmt_num(d.integrity, 1)} / 自身 {fmt_num(d.own, 1)} / 发展 {fmt_num(d.development, 1)}"
                       if d.composite is not None else (f"月量 {fmt_num(d.volume)}" if d.volume is not None else "无订购"))
-            step = f"按分应为 {data.class_name(d.raw_class)}，每次最多升降一级" if d.capped else ""
+            step = f"按分应为 {data.class_name(d.raw_class)}，每次最多升降 {data.policy.classes.max_step} 级" if d.capped else ""
             rows.append([month, data.class_name(d.class_) + (" 重点客户" if d.key else ""), fmt_num(d.composite, 1), values, base, step])
         parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact, wrap=not compact))
         earlier = idx.published_classes.get(rid)

@@ -184,6 +184,24 @@ def test_a_class_moves_at_most_max_step_per_evaluation():
     assert october(volume_office(policy)).retailers["r-2"].class_ == "ordinary"
 
 
+@pytest.mark.parametrize("step", [1, 2])
+def test_the_archive_says_the_policy_s_step_for_a_capped_class(step):
+    """The archive's class table said 每次最多升降一级 whatever classes.max_step was."""
+    from types import SimpleNamespace
+
+    from crmdocs.plugins.results import retailer_results_html
+
+    c = volume_office({**SEED_001, "classes": {**SEED_001["classes"], "max_step": step}})
+    capped = [rid for rid, d in october(c).retailers.items() if d.capped]
+    assert capped
+    data = SimpleNamespace(
+        retailer_results={"d-east": list(c.records.items())}, rules_ran=True, policy=c.ctx.policy,
+        class_name=lambda cid: cid, person_name=lambda pid: pid, brand_name=lambda bid: bid,
+    )
+    text = str(retailer_results_html(data, "retailers/", capped[0]))
+    assert f"每次最多升降 {step} 级" in text and "升降一级" not in text
+
+
 def test_first_evaluation_and_one_without_purchases_do_not_hold_the_next_back():
     c = volume_office()
     # August's evaluation looked at July (no sales at all): every class there stood on nothing,
