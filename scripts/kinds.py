@@ -208,6 +208,8 @@ def misplaced(rel: str) -> str:
 
     top, _, rest = rel.partition("/")
     kind = _BY_TOP.get(re.sub(r"\.ya?ml$", ".yaml", top.lower(), flags=re.IGNORECASE))
+    if kind is None and top == "sales":  # a folder of its own, of CSV files (not a kind of YAML record)
+        return f"{RECORDS}/sales/ 里只放订单系统导出的销售数据，每月一个 CSV：{RECORDS}/sales/2026-09.csv（或 .csv.gz） (sales are CSV files)"
     if kind is None:
         stems = {k.removesuffix(".yaml"): k for k in _BY_TOP}
         near = difflib.get_close_matches(re.sub(r"\.ya?ml$", "", top.lower()), list(stems), n=1, cutoff=0.6)

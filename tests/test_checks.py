@@ -470,6 +470,13 @@ def test_a_misnamed_record_under_an_unknown_folder_gets_the_folders_listed(mini)
     assert d.path == rel and "是不是 records/diaries/" in d.message and "tier-overrides/" in d.message
 
 
+def test_a_yaml_file_among_the_sales_says_sales_are_csv(mini):
+    """It said records/ 下没有 “sales” 这类记录 and listed the folders without sales/."""
+    rel = mini.write("sales/2026-09.yaml", {"a": 1})
+    d = only(mini.validate(), "unknown_path")
+    assert d.path == rel and "records/sales/2026-09.csv" in d.message and "没有 “sales”" not in d.message
+
+
 def test_a_misnamed_record_is_still_reported_when_the_caches_are_warm(mini):
     from conftest import run_cli
 
