@@ -482,10 +482,14 @@ def write_atomic(path: Path | str, text: str | bytes) -> bool:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
+            # a folder where the file goes, a full disk: named by the file meant, not the
+            # temporary one just removed (or nothing at all)
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
         raise
     return True

@@ -105,6 +105,37 @@ def test_write_atomic_twice_changes_nothing(tmp_path):
     assert sorted(first) == [f"f{i:03d}.yaml" for i in range(5)]  # and no temporary file left
 
 
+def test_a_refused_write_names_the_file_meant_not_the_temporary_one(tmp_path):
+    """recalc with a folder where a computed file goes said 无法读写 …/.cm-li.yaml.lsugg_90.tmp
+    (a file that no longer exists); a full disk said 无法读写 ： with no file at all."""
+    from crmdocs.scripts.cli import main
+
+    root = build_mini_repo(tmp_path / "repo")
+    assert main(["--root", str(root), "recalc"]) == 0
+    target = sorted((root / "records" / "computed").rglob("*.yaml"))[0]
+    target.unlink()
+    target.mkdir()
+    with pytest.raises(IsADirectoryError) as caught:
+        recalc.write(root, {target.relative_to(recalc.computed_dir(root)).as_posix(): "x: 1\n"})
+    assert caught.value.filename == str(target)
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
+    import errno
+
+    from crmdocs.scripts import yamlwrite
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(yamlwrite.os, "fsync", full)
+    with pytest.raises(OSError) as caught:
+        yamlwrite.write_atomic(tmp_path / "a.yaml", "x: 1\n")
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "a.yaml")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+
+
 # ---------------------------------------------------------------- crmdocs recalc / crmdocs demo
 
 
