@@ -150,10 +150,13 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as exc:  # the file system said no: a file where a folder goes, no permission, a full disk
         if os.environ.get("CRMDOCS_DEBUG"):
             raise
-        where = exc.filename or ""
+        where = exc.filename or exc.filename2 or ""
+        if isinstance(exc, FileNotFoundError) and where:
+            print(f"crmdocs: 找不到 {where}：请看路径是否写对 (no such file or folder: {where})", file=sys.stderr)
+            return 1
         print(
-            f"crmdocs: 无法读写 {where}：{exc.strerror or exc}；请看这个位置是否被同名的文件或目录占着、有没有写权限、"
-            f"磁盘是否已满 (cannot read or write {where})",
+            f"crmdocs: 无法读写{f' {where}' if where else '文件'}：{exc.strerror or exc}；请看这个位置是否被同名的文件或目录占着、"
+            f"有没有写权限、磁盘是否已满 (cannot read or write{f' {where}' if where else ''})",
             file=sys.stderr,
         )
         return 1

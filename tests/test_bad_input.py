@@ -345,3 +345,20 @@ def test_a_file_in_the_way_of_a_write_is_a_clear_error(mini, args, in_the_way):
     code, out = mini.cli(*args)
     assert code == 1, out  # was 70: 内部错误 FileExistsError
     assert "无法读写" in out and in_the_way in out and "内部错误" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("raised, words, not_words", [
+    # a full disk while writing: no file name came with it (it said "无法读写 ：")
+    (OSError(28, "No space left on device"), "无法读写文件：No space left on device", "无法读写 ："),
+    # a missing file is not a folder in the way nor a full disk
+    (FileNotFoundError(2, "No such file or directory", "/nowhere/x.yaml"), "找不到 /nowhere/x.yaml", "磁盘是否已满"),
+])
+def test_a_file_system_error_says_what_it_knows(mini, monkeypatch, raised, words, not_words):
+    from crmdocs.scripts.commands import codeowners
+
+    def refuse(args):
+        raise raised
+
+    monkeypatch.setattr(codeowners, "run", refuse)
+    code, out = mini.cli("codeowners")
+    assert code == 1 and words in out and not_words not in out and "内部错误" not in out, out
