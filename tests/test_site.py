@@ -491,6 +491,18 @@ def test_a_failing_page_worker_falls_back_to_this_process(monkeypatch):
     assert P._Fork(lambda: ["页"]).result() is None  # no idle core: not forked
 
 
+def test_an_idle_core_is_judged_by_the_tasks_running_now_not_the_minute_s_average():
+    """Right after loading on every core the 1-minute average stays high with nothing else running:
+    the pages were then made in one process. Only this process running (1 of 2 cores) is an idle core."""
+    from crmdocs.plugins.pages import _idle_core
+
+    assert _idle_core(lambda: "3.10 2.05 1.20 1/412 9876", cores=2)  # high average, only us running
+    assert not _idle_core(lambda: "0.10 0.05 0.01 2/412 9876", cores=2)  # another task running now
+    assert _idle_core(lambda: "0.10 0.05 0.01 2/412 9876", cores=4)
+    looks = iter(["0 0 0 3/9 1", "0 0 0 1/9 1", "0 0 0 3/9 1"])
+    assert _idle_core(lambda: next(looks), cores=2)  # the lowest of three looks: a passing task does not count
+
+
 def test_public_archive_shows_owner_name_when_the_policy_allows(mini, tmp_path):
     """Owner names shown (policy): the archive keeps its personal card, the
     other fields masked on it, and the page does not claim all are hidden."""
@@ -579,6 +591,16 @@ def test_archive_shows_the_published_class_and_tier_of_earlier_months(demo_site)
     entry = entry[: entry.index("修改记录")]
     assert f"往月类别：" in entry and f"2026-10 {classes['classes']['r-00099'].upper()} 类" in entry
     assert f"往期档位：" in entry and f"2026-10 {tiers['tiers']['r-00099']} 档" in entry
+
+
+def test_earlier_classes_are_runs_of_months_newest_first_and_a_gap_breaks_a_run():
+    """A year of the same class is one entry, not twelve (a city's archives carried ~9 MB of them)."""
+    from crmdocs.plugins.results import runs
+
+    order = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    items = [("2026-05", "b"), ("2026-06", "a"), ("2026-07", "a"), ("2026-09", "a"), ("2026-10", "c")]
+    assert runs(items, order, lambda c: f"{c.upper()} 类") == "2026-10 C 类；2026-09 A 类；2026-06 至 2026-07 A 类；2026-05 B 类"
+    assert runs([("2026-Q3", 2)], ["2026-Q2", "2026-Q3"], lambda t: f"{t} 档") == "2026-Q3 2 档"
 
 
 def test_dashboard_and_complaints_page_count_open_complaints_alike(demo_site):
