@@ -8,7 +8,7 @@ the pages say 尚未计算.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .render import NOT_COMPUTED, Markup, esc, fmt_num, fmt_pct, label, link, table
 
@@ -116,6 +116,21 @@ def tier_distribution(data: Any) -> list[tuple[str, int]]:
     return out
 
 
+def runs(items: list[tuple[str, Any]], order: list[str], name: Callable[[Any], str]) -> str:
+    """Published values by period (oldest first), newest first, periods that
+    follow each other in ``order`` with the same value as one run:
+    ``2026-09 至 2026-10 A 类；2026-08 B 类`` — a change stands out, and a
+    year of the same class is one entry, not twelve."""
+    at = {period: i for i, period in enumerate(order)}
+    merged: list[list[Any]] = []  # [first, last, value]
+    for period, value in items:
+        if merged and merged[-1][2] == value and at[period] == at[merged[-1][1]] + 1:
+            merged[-1][1] = period
+        else:
+            merged.append([period, period, value])
+    return "；".join(f"{first}{'' if first == last else f' 至 {last}'} {name(value)}" for first, last, value in reversed(merged))
+
+
 def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False) -> Markup:
     """Class and tier history and limits of one retailer (for its archive);
     ``compact``: tables without optional end tags and without the scrolling
@@ -137,8 +152,8 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
         parts.append(table(["月份", "类别", "综合得分", "四项价值", "基础分类", "说明"], rows, empty="未参加评定。", compact=compact, wrap=not compact))
         earlier = idx.published_classes.get(rid)
         if earlier:  # the class moving month by month (能上能下): the published lists
-            parts.append(Markup('<p class="crm-note">往月类别：') + esc("；".join(
-                f"{month} {data.class_name(cls)}" for month, cls in earlier[::-1])) + Markup("</p>"))
+            parts.append(Markup('<p class="crm-note">往月类别：') + esc(runs(earlier, idx.class_months, data.class_name))
+                         + Markup("</p>"))
     thist = idx.tier_history.get(rid, [])
     parts.append(Markup(label("档位", compact)))
     if not data.rules_ran or not idx.tier_periods:
@@ -153,8 +168,8 @@ def retailer_results_html(data: Any, here: str, rid: str, compact: bool = False)
         parts.append(table(["期间", "档位", "得分", "订购量（条）", "订购额（元）", "说明"], rows, empty="未定档。", compact=compact, wrap=not compact))
         earlier_tiers = idx.published_tiers.get(rid)
         if earlier_tiers:
-            parts.append(Markup('<p class="crm-note">往期档位：') + esc("；".join(
-                f"{period} {tier} 档" for period, tier in earlier_tiers[::-1])) + Markup("</p>"))
+            parts.append(Markup('<p class="crm-note">往期档位：') + esc(runs(earlier_tiers, idx.tier_periods, lambda t: f"{t} 档"))
+                         + Markup("</p>"))
     parts.append(Markup(label("订货上下限", compact)))
     lim = idx.latest_limits.get(rid)
     if not data.rules_ran or not idx.limit_months:
