@@ -50,18 +50,8 @@ class RetailIndex:
                 for rid, d in f.retailers.items():
                     self.tier_history[rid].append((period, d))
         # earlier months and periods keep only the published lists (classes / tiers), no derivations
-        self.published_classes: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for month in self.class_months:
-            for f in self.classes[month].values():
-                for rid, cls in f.classes.items():
-                    if rid not in f.retailers:
-                        self.published_classes[rid].append((month, cls))
-        self.published_tiers: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for period in self.tier_periods:
-            for f in self.tiers[period].values():
-                for rid, tier in f.tiers.items():
-                    if rid not in f.retailers:
-                        self.published_tiers[rid].append((period, tier))
+        self.published_classes = _published(self.classes, self.class_months, "classes")
+        self.published_tiers = _published(self.tiers, self.tier_periods, "tiers")
         self.latest_limits: dict[str, tuple[Any, Any]] = {}  # retailer → (LimitsFile, LimitsDerivation)
         for month in self.limit_months:
             for f in self.limits[month].values():
@@ -113,6 +103,18 @@ def tier_distribution(data: Any) -> list[tuple[str, int]]:
     for hi in range(top, 0, -5):
         lo = max(1, hi - 4)
         out.append((f"{lo}–{hi} 档", sum(counts.get(t, 0) for t in range(lo, hi + 1))))
+    return out
+
+
+def _published(files: dict[str, dict[str, Any]], periods: list[str], field: str) -> dict[str, list[tuple[str, Any]]]:
+    """Retailer → [(period, published value)], oldest first: the periods'
+    lists (``field``: classes or tiers) for the retailers without a derivation there."""
+    out: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for period in periods:
+        for f in files[period].values():
+            for rid, value in getattr(f, field).items():
+                if rid not in f.retailers:
+                    out[rid].append((period, value))
     return out
 
 
