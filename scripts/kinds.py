@@ -202,7 +202,8 @@ def misplaced(rel: str) -> str:
     """What to tell about a ``.yaml`` file under ``records/`` (``rel``
     relative to it) that is no record's path: the layout of the kind its
     first folder names, with the path it should have when that can be told
-    (a day or month written short, a missing year folder, ``.yml``), or the
+    (a plan's or diary's day written short or without its year folder,
+    ``.yml``, capitals), or the
     folders there are."""
     import difflib
 
