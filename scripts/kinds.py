@@ -203,8 +203,7 @@ def misplaced(rel: str) -> str:
     relative to it) that is no record's path: the layout of the kind its
     first folder names, with the path it should have when that can be told
     (a plan's or diary's day written short or without its year folder,
-    ``.yml``, capitals), or the
-    folders there are."""
+    ``.yml``, capitals), or the folders there are."""
     import difflib
 
     top, _, rest = rel.partition("/")
