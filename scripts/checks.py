@@ -45,6 +45,8 @@ def market_managers(repo: Repository, department: str, day: Optional[dt.date] = 
 
 
 def check_basics(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
+    if not (repo.root / RECORDS).is_dir():  # "找不到记录目录" says it all: not also no policy, no calendar
+        return
     if repo.policy is None and not (repo.root / RECORDS / "policy.yaml").exists():  # else its own errors are shown
         yield Diagnostic(f"{RECORDS}/policy.yaml", 0, 0, "", "缺少政策文件 records/policy.yaml (no policy file)", "error", "no_policy")
     if not repo.calendars and not any((repo.root / RECORDS / "calendar").glob("*.yaml")):

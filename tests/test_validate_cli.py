@@ -98,6 +98,8 @@ def test_no_records_folder(tmp_path):
 
     code, out = run_cli("--root", str(tmp_path), "validate")
     assert code == 1 and "records" in out and "Traceback" not in out
+    assert "找不到记录目录" in out and "1 个错误" in out  # not also 缺少政策文件 and 缺少工作日历, which follow from it
+    assert "缺少政策文件" not in out and "缺少工作日历" not in out
 
 
 def test_many_files_in_two_processes_report_the_same(mini):
