@@ -259,7 +259,7 @@ def read_handed_in_csv(root: Path | str) -> tuple[dict[str, Optional[dt.datetime
         if not raw_time:  # listed without a time: not in the old system's log — unknown, never late
             out[_csv_path(raw_path)] = None
             continue
-        when = parse_minute(raw_time.replace("T", " ")[:16], ("%Y-%m-%d %H:%M",))
+        when = parse_minute(raw_time[:16], ("%Y-%m-%d %H:%M",))  # seconds cut off; a T for the space is fine
         if when is None:
             diags.append(Diagnostic(
                 HANDED_IN_CSV, number, 0, "time",

@@ -62,10 +62,10 @@ def run(args) -> int:
         return 0
     result = recalc.settle(root, computed, write_files=True, jobs=jobs)
     as_of = computed.ctx.as_of
+    zh, en = ("尚无带日期的记录（计划、日记、投诉、销售）", "no dated records yet") if as_of == NO_DAY else (f"计算到 {as_of}", f"as of {as_of}")
     print(
-        f"{'尚无带日期的记录（计划、日记、投诉、销售）' if as_of == NO_DAY else f'计算到 {as_of}'}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，"
-        f"删除 {len(result.removed)} 个过时的文件 ({'no dated records yet' if as_of == NO_DAY else f'as of {as_of}'}: {len(result.written)} written, "
-        f"{result.unchanged} unchanged, {len(result.removed)} removed)"
+        f"{zh}：写入 {len(result.written)} 个文件，{result.unchanged} 个没有变化，删除 {len(result.removed)} 个过时的文件 "
+        f"({en}: {len(result.written)} written, {result.unchanged} unchanged, {len(result.removed)} removed)"
     )
     for rel in result.removed:
         print(f"  删除 records/computed/{rel}")
