@@ -89,6 +89,17 @@ def _working(calendar: WorkCalendar, day: dt.date, what: str) -> None:
         raise CrmdocsError(f"{day.isoformat()}（星期{WEEKDAY_ZH[day.weekday()]}）不是工作日，不用写{what}；请用 --date 指定工作日 (not a working day)")
 
 
+def within_calendars(repo: Repository, day: dt.date, what: str) -> None:
+    """Refuse a day outside the years of the working calendars (``records/calendar/<yyyy>.yaml``):
+    a slip such as 2999-12-31 would otherwise start a week or month in the year 3000."""
+    if day.year not in repo.calendars:
+        years = "、".join(str(y) for y in sorted(repo.calendars))
+        raise CrmdocsError(
+            f"{day.isoformat()} 不在工作日历的年份内（现有 {years} 年）：{what}只能写有工作日历的年份；"
+            f"日期写错了吗？确要写 {day.year} 年，请先添加 {RECORDS}/calendar/{day.year}.yaml "
+            f"(date outside the working calendars' years)")
+
+
 def next_working_day(calendar: WorkCalendar, today: dt.date) -> dt.date:
     try:
         return calendar.add_working_days(today, 1)
@@ -372,6 +383,7 @@ def new_plan(root: Path | str, manager: Optional[str] = None, day: Optional[dt.d
     repo = _load(root)
     who = pick_manager(repo, root, manager)
     day = day or next_working_day(WorkCalendar(repo.calendars), today or dt.date.today())
+    within_calendars(repo, day, "拜访计划")
     _refuse_existing(root, f"{RECORDS}/plans/{who}/{day.year}/{day.isoformat()}.yaml")
     rel, text = plan_text(repo, who, day)
     write_atomic(root / rel, text)
@@ -391,6 +403,7 @@ def new_diary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.
         waiting = [d for (m, d) in repo.plans if m == who and today - dt.timedelta(days=7) < d <= today
                    and (who, d) not in repo.diaries]
         day = today if (who, today) in repo.plans or not waiting else max(waiting)
+    within_calendars(repo, day, "日记")
     _refuse_existing(root, f"{RECORDS}/diaries/{who}/{day.year}/{day.isoformat()}.yaml")
     rel, text = diary_text(repo, who, day)
     write_atomic(root / rel, text)
@@ -479,12 +492,13 @@ def summary_text(repo: Repository, manager: str, day: dt.date) -> tuple[str, str
     return rel, text
 
 
-def _new_periodic(root, manager, day, today, existing, make_text) -> Path:
+def _new_periodic(root, manager, day, today, existing, make_text, what) -> Path:
     """Shared by ``new analysis`` and ``new summary``: refuse an existing file, else write the prefilled one."""
     root = Path(root)
     repo = _load(root)
     who = pick_manager(repo, root, manager)
     day = day or today or dt.date.today()
+    within_calendars(repo, day, what)
     _refuse_existing(root, existing(who, day))
     rel, text = make_text(repo, who, day)
     write_atomic(root / rel, text)
@@ -500,7 +514,7 @@ def new_analysis(root: Path | str, manager: Optional[str] = None, day: Optional[
         week = week_of(day)
         return f"{RECORDS}/analyses/{who}/{week[:4]}/{week}.yaml"
 
-    return _new_periodic(root, manager, day, today, existing, analysis_text)
+    return _new_periodic(root, manager, day, today, existing, analysis_text, "周市场分析")
 
 
 def new_summary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.date] = None,
@@ -511,4 +525,4 @@ def new_summary(root: Path | str, manager: Optional[str] = None, day: Optional[d
     def existing(who: str, day: dt.date) -> str:
         return f"{RECORDS}/summaries/{who}/{day.year}/{month_of(day)}.yaml"
 
-    return _new_periodic(root, manager, day, today, existing, summary_text)
+    return _new_periodic(root, manager, day, today, existing, summary_text, "月工作总结")

@@ -142,3 +142,11 @@ def test_a_date_out_of_range_is_a_clear_error(office, what):
     code, out = run_cli("--root", str(office.root), "new", what, "--manager", "cm-li", "--date", "9999-12-31")
     assert code == 1 and "超出范围" in out and "内部错误" not in out, out  # analysis said 内部错误 ValueError (exit 70)
     assert not list((office.root / "records").rglob("9999*"))  # summary wrote records/summaries/cm-li/9999/9999-12.yaml
+
+
+@pytest.mark.parametrize("what", ["plan", "diary", "analysis", "summary"])
+def test_a_date_outside_the_calendars_years_is_refused(office, what):
+    # 2999-12-31: analysis wrote records/analyses/cm-li/3000/3000-W01.yaml, summary 2999/2999-12.yaml
+    code, out = run_cli("--root", str(office.root), "new", what, "--manager", "cm-li", "--date", "2999-12-31")
+    assert code == 1 and "不在工作日历的年份内（现有 2026 年）" in out and "records/calendar/2999.yaml" in out, out
+    assert not list((office.root / "records").rglob("2999*")) and not list((office.root / "records").rglob("3000*"))
