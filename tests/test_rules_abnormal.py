@@ -184,3 +184,19 @@ def test_an_order_of_zero_cartons_is_still_an_ordering_cycle():
     spikes = [f for f in found(check(sales)) if f[0] == "spike"]
     # the 3 cycles before: 10, 10, 0 → mean 6.67, 40 is 6 × that
     assert spikes == [("spike", None, 40, 6.67, 6.0)]
+
+
+def messages(c, day=DAY):
+    return {(it.rule, it.brand): it.message for path, f in c.records.items() if "/abnormal/" in path
+            for items in f.weeks.values() for it in items if it.date == day}
+
+
+def test_a_brand_limit_note_says_how_its_limit_was_made_as_the_total_does():
+    # the brand's note said only "b-1 订购 200 条，超过该品牌上限 150 条（周转数 100）": no factors, no rounding
+    m = messages(check(steady("r-1", 100, 200)))
+    assert "超过上限 150 条（周转数 100 × 上限系数 1.5 × 调整系数 1，向上取整）" in m["above_upper", None]
+    assert m["above_upper", "b-1"].startswith(
+        "品牌 b-1 订购 200 条，超过该品牌上限 150 条（该品牌周转数 100 × 上限系数 1.5 × 调整系数 1，向上取整）")
+    m = messages(check(steady("r-1", 100, 40)))
+    assert m["below_lower", "b-1"].startswith(
+        "品牌 b-1 订购 40 条，低于该品牌下限 50 条（该品牌周转数 100 × 下限系数 0.5，向下取整）")

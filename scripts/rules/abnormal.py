@@ -191,19 +191,22 @@ def find(ctx) -> list[dict]:
             below = limited & ~above & (lo >= 0) & (q < lo)
             hit = lw[above | below]
             pp = l_pair[hit]
-            for o, q, b, up, lo, turn in zip(
+            pr = L.pair_r[pp]
+            for o, q, b, up, lo, turn, uf, lf, k in zip(
                 l_order[hit].tolist(), l_q[hit].tolist(), pairs.brand[pp].tolist(), L.p_upper[pp].tolist(),
-                L.p_lower[pp].tolist(), L.p_turnover[pp].tolist(),
+                L.p_lower[pp].tolist(), L.p_turnover[pp].tolist(), L.upper_f[pr].tolist(), L.lower_f[pr].tolist(),
+                L.k[pr].tolist(),
             ):
                 brand = sales.brand_ids[b]
                 if q > up:
                     add(o, "above_upper", q,
-                        f"{brand} 订购 {q} 条，超过该品牌上限 {up} 条（周转数 {_fmt(turn)}）"
-                        f"(above the brand's upper limit)", brand=brand, limit=up)
+                        f"品牌 {brand} 订购 {q} 条，超过该品牌上限 {up} 条（该品牌周转数 {_fmt(turn)} × 上限系数 "
+                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the brand's upper limit)",
+                        brand=brand, limit=up)
                 else:
                     add(o, "below_lower", q,
-                        f"{brand} 订购 {q} 条，低于该品牌下限 {lo} 条（周转数 {_fmt(turn)}）"
-                        f"(below the brand's lower limit)", brand=brand, limit=lo)
+                        f"品牌 {brand} 订购 {q} 条，低于该品牌下限 {lo} 条（该品牌周转数 {_fmt(turn)} × 下限系数 "
+                        f"{_fmt(lf)}，向下取整）(below the brand's lower limit)", brand=brand, limit=lo)
 
     # ------------------------------------------------------------ spike
     sp = pa.spike
