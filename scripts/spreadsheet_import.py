@@ -405,6 +405,12 @@ class Row:
     number: int  # 1-based sheet row
     data: dict  # nested field data from the sheet
     given: list[str]  # field paths the sheet gave values for
+    bad: tuple[str, ...] = ()  # field paths whose cells were wrong (reported): the row is checked, never imported
+
+
+# a field filled from another when the sheet leaves it out (``Importer.enrich``): while the other
+# field's cell is wrong, the missing one is no mistake of its own
+DERIVED = {"management.department": "management.manager"}
 
 
 class Importer:
@@ -452,7 +458,7 @@ class Importer:
             self.result.rows += 1
             data: dict = {}
             given: list[str] = []
-            ok = True
+            bad: list[str] = []
             for header, spec in self.specs.items():
                 kind = self.kinds.get(spec.field) or FieldKind(spec.field, "text")
                 value = convert(cells[header], kind, spec, markers)
@@ -460,14 +466,15 @@ class Importer:
                     value = self.lookup(spec, value)
                 if isinstance(value, Problem):
                     self.error(number, spec.field, value.message, value.code)
-                    ok = False
+                    bad.append(spec.field)
                     continue
                 if value is MISSING:
                     continue
                 set_path(data, spec.field, value)
                 given.append(spec.field)
-            if ok:
-                out.append(Row(number, data, given))
+            # a row with a wrong cell is still checked field by field, so all its mistakes are
+            # reported at once (a mistyped manager used to hide the rest); it is never imported
+            out.append(Row(number, data, given, tuple(bad)))
         return out
 
     def lookup(self, spec: ColumnSpec, value: Any) -> Any:
@@ -487,17 +494,24 @@ class Importer:
                 set_path(out, path, copy.deepcopy(value))
         return out
 
-    def validate(self, row: Row, data: dict, model: type[BaseModel]) -> Optional[BaseModel]:
+    def validate(self, row: Row, data: dict, model: type[BaseModel], skip: tuple[str, ...] = ()) -> Optional[BaseModel]:
+        """The row's record, or None after reporting its errors. A row with wrong cells
+        (``row.bad``, reported already) gives None, with the errors of its other fields."""
+        skip = (*row.bad, *skip)
         try:
-            return model.model_validate(data)
+            record = model.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 path = _loc_text(error["loc"])
+                if any(path == b or path.startswith((b + ".", b + "[")) for b in skip) or (
+                        error["type"] == "missing" and DERIVED.get(path) in row.bad):
+                    continue  # follows from a cell reported already
                 message = self.choices_message(path, error) or explain(error)
                 if self.column_of(path) == 0 and path in self.defaults:
                     message += f"（这个值来自对照文件 {self.mapping_rel} 的 defaults）"
                 self.error(row.number, path, message, error["type"])
             return None
+        return None if row.bad else record
 
     def choices_message(self, path: str, error: dict) -> Optional[str]:
         """For a value outside a list: the words the sheet may use, in Chinese."""
@@ -528,7 +542,12 @@ class Importer:
             if "id" not in row.given:
                 rid = render_id(template, self.with_defaults(data))
                 if isinstance(rid, Problem):
-                    self.error(row.number, _template_field(template, data), rid.message, rid.code)
+                    if row.bad:  # the id's cell is among the wrong ones: check the other fields without it
+                        data = self.with_defaults(data)
+                        self.enrich(data)
+                        self.validate(row, data, kind.model, skip=("id",))
+                    else:
+                        self.error(row.number, _template_field(template, data), rid.message, rid.code)
                     continue
                 if self.kind.name == "retailers" and rid not in existing_paths:
                     rid = self.same_licence(row, data, rid)
@@ -543,7 +562,8 @@ class Importer:
                     "duplicate_row",
                 )
                 continue
-            seen[rid] = row.number
+            if not row.bad:
+                seen[rid] = row.number
             old_rel = existing_paths.get(rid)
             old = None
             if old_rel is not None:

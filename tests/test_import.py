@@ -157,6 +157,34 @@ def test_unknown_manager_name_is_reported(repo, tmp_path, capsys):
     assert "档案!L2: 错误 error: management.manager: 找不到人员 " in out and "赵六" in out
 
 
+def test_a_row_with_an_unknown_manager_reports_its_other_mistakes_too(repo, tmp_path, capsys):
+    # only the manager was reported; the empty shop name and the wrong 业态 came up after it was mended
+    xlsx = sheet(tmp_path / "archive.xlsx", [row(manager="赵六", name="", fmt="便利"), row(licence="510802104568")])
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP) == 1
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "错误 error" in line]
+    assert [line.split(": 错误")[0] for line in lines] == ["archive.xlsx:档案!C2", "archive.xlsx:档案!F2", "archive.xlsx:档案!L2"], out
+    assert "basic.shop_name: 缺少必填字段" in lines[0] and "“便利” 不是可选的值" in lines[1] and "赵六" in lines[2]
+    assert "management.department" not in out  # follows from the manager: no error of its own
+    assert not retailer_file(repo).exists() and retailer_file(repo, "r-510802104568").is_file()  # the good row is written
+    assert "出错 1 行" in out
+
+
+def test_a_row_whose_id_cell_is_wrong_reports_its_other_mistakes(repo, tmp_path, capsys):
+    xlsx = sheet(tmp_path / "archive.xlsx", [row(licence=10802104567, manager="赵六", fmt="便利")])  # lost its leading 0
+    assert run_import(repo, "retailers", str(xlsx), "--map", MAP) == 1
+    out = capsys.readouterr().out
+    assert "档案!A2" in out and "档案!F2" in out and "档案!L2" in out and "编号模板" not in out, out
+
+
+def test_a_target_row_with_an_unknown_manager_reports_a_negative_target_too(repo, tmp_path, capsys):
+    headers = ["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"]
+    xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "赵六", -5, 1]], headers=headers, title="目标")
+    assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 1
+    out = capsys.readouterr().out
+    assert "目标!B2: 错误 error: manager: 找不到人员" in out and "目标!C2: 错误 error: sales: 不能小于 0" in out, out
+
+
 def test_merged_header_cells_and_group_titles(repo, tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
