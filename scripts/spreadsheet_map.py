@@ -195,10 +195,13 @@ def load_mapping(
         )
     tree = yamlio.compose(text)
     if what is not None and raw.get("kind") not in (None, what):
-        raise CrmdocsError(
-            f"{path}: 这个对照文件是给 {raw.get('kind')} 用的（kind: {raw.get('kind')}），现在导入的是 {what}；"
-            f"请用 examples/import/{what}.yaml 这样的 {what} 对照文件 (mapping is for another kind)"
-        )
+        where = yamlio.locate(tree, ("kind",))
+        raise CrmdocsError("对照文件是给另一种记录用的 (the mapping is for another kind)", [Diagnostic(
+            rel, where.line, where.column, where.field,
+            f"这个对照文件是给 {raw.get('kind')} 用的，现在导入的是 {what}；"
+            f"请用 examples/import/{what}.yaml 这样的 {what} 对照文件 (expected kind: {what}, found kind: {raw.get('kind')})",
+            "error", "wrong_kind",
+        )])
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:

@@ -531,9 +531,13 @@ def test_id_number_stored_as_a_number_lost_its_last_digits(repo, tmp_path, capsy
 def test_a_mapping_for_another_kind_is_one_clear_line(repo, tmp_path, capsys):
     xlsx = sheet(tmp_path / "targets.xlsx", [["2026-09", "张伟", 100, 10]], headers=["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"])
     assert run_import(repo, "targets", str(xlsx), "--map", MAP) == 1
-    err = capsys.readouterr().err
-    assert "这个对照文件是给 retailers 用的" in err and "targets" in err
-    assert "没有字段" not in err  # was one "no such field" per column of the retailers mapping
+    out, err = capsys.readouterr()
+    assert "这个对照文件是给 retailers 用的" in out + err and "targets" in out + err
+    assert "没有字段" not in out + err  # was one "no such field" per column of the retailers mapping
+    # like every other mapping error: file:line:col at the kind: line, the field, expected vs found
+    line = next(i for i, text in enumerate(Path(MAP).read_text(encoding="utf-8").splitlines(), 1) if text.startswith("kind:"))
+    assert f"{MAP}:{line}:7: 错误 error: kind: 这个对照文件是给 retailers 用的" in out + err, out + err
+    assert "(expected kind: targets, found kind: retailers)" in out + err
 
 
 def test_a_duplicate_of_a_bad_row_does_not_claim_the_first_was_imported(repo, tmp_path, capsys):
