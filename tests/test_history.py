@@ -333,3 +333,23 @@ def test_a_csv_row_without_a_time_means_unknown_even_where_git_knows_the_import(
     git_office.commit("ad-sun", "hand-in log")
     times = history.handed_in_times(git_office.root)
     assert rel in times and times[rel] is None
+
+
+def test_the_csv_is_parsed_once_when_validate_and_the_hand_in_times_read_the_same_bytes(git_office, monkeypatch):
+    """A recalc read it twice: validate()'s check (repository.load_file) and handed_in_times (0.15 s at city)."""
+    from crmdocs.scripts.repository import load_file
+
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026-09-02 17:05\n")
+    git_office.commit("ad-sun", "迁移", "2026-09-05 09:00")
+    parsed = []
+    real = history._parse_handed_in
+    monkeypatch.setattr(history, "_parse_handed_in", lambda data: parsed.append(data) or real(data))
+    assert load_file(git_office.root, "records/handed-in.csv").diagnostics == []
+    times = history.handed_in_times(git_office.root)
+    assert times["records/x.yaml"] == dt.datetime(2026, 9, 2, 17, 5) and len(parsed) == 1
+    # the same size, written at once: new bytes are parsed again, never taken for the old ones
+    git_office.write("handed-in.csv", "path,time\nrecords/x.yaml,2026-09-02 17:06\n")
+    assert history.handed_in_times(git_office.root)["records/x.yaml"] == dt.datetime(2026, 9, 2, 17, 6)
+    assert len(parsed) == 2
+    times["records/x.yaml"] = None  # a caller changing its answer changes nobody else's
+    assert history.read_handed_in_csv(git_office.root)[0]["records/x.yaml"] == dt.datetime(2026, 9, 2, 17, 6)
