@@ -285,13 +285,19 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
                 self.files_done - self.site_started, t.get("downloads", 0), now - self.files_done,
             )
 
-    # Last: an offline build is opened from disk, where no server answers a
-    # missing page with 404.html — and its links are absolute (/assets/…, for
-    # a page served at any depth), which on disk point at the drive's root.
-    @event_priority(-100)
+    # After Material's offline plugin (-100), which has copied the search index
+    # into search/search_index.js: an offline build is opened from disk, where
+    # Material's search reads only that script (file://), so search_index.json
+    # would be the index a second time (13 MB at city); and no server answers a
+    # missing page with 404.html — whose links are absolute (/assets/…, for a
+    # page served at any depth), which on disk point at the drive's root.
+    @event_priority(-110)
     def _offline_cleanup(self, *, config) -> None:
         if self.config.enabled and offline_build(config):
-            (Path(config.site_dir) / "404.html").unlink(missing_ok=True)
+            site = Path(config.site_dir)
+            (site / "404.html").unlink(missing_ok=True)
+            if (site / "search" / "search_index.js").is_file():
+                (site / "search" / "search_index.json").unlink(missing_ok=True)
 
     on_post_build = CombinedEvent(_add_search_entries, _rewrite_index, _unfreeze, _offline_cleanup)
 
