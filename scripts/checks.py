@@ -33,6 +33,46 @@ def _who(repo: Repository, pid: str) -> str:
     return f"{person.name}（{pid}）" if person else pid
 
 
+_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+
+
+def one_slip_away(ref: str, known) -> list[str]:
+    """Ids in ``known`` one slip of the keyboard away from ``ref``: a character
+    left out (``r-0543`` for ``r-00543``), one too many, one wrong, or two
+    swapped. Some 600 look-ups: cheap even for a city's 20,000 retailers."""
+    if len(ref) > 64:
+        return []
+    found = set()
+    for i in range(len(ref) + 1):
+        head, tail = ref[:i], ref[i:]
+        for c in _ID_CHARS:
+            found.add(head + c + tail)
+            if tail:
+                found.add(head + c + tail[1:])
+        if tail:
+            found.add(head + tail[1:])
+            if len(tail) > 1:
+                found.add(head + tail[1] + tail[0] + tail[2:])
+    found.discard(ref)
+    return sorted(x for x in found if x in known)
+
+
+def _unknown(repo: Repository, what: str, ref: str) -> str:
+    """找不到零售户 r-0543：是不是 r-00543（东乡生活超市）？ (no such retailer) — the
+    name of a retailer, brand or person one slip away, when there are at most three."""
+    known = {"零售户": repo.retailers, "品牌": repo.brands}.get(what, repo.people)
+    near = one_slip_away(ref, known)
+    english = {"零售户": "retailer", "品牌": "brand"}.get(what, "person")
+    if not near or len(near) > 3:
+        return f"找不到{what} {ref} (no such {english})"
+    names = []
+    for rid in near:
+        record = known[rid]
+        name = record.basic.shop_name if what == "零售户" else getattr(record, "name", "")
+        names.append(f"{rid}（{name}）" if name else rid)
+    return f"找不到{what} {ref}：是不是 {' 或 '.join(names)}？(no such {english})"
+
+
 def market_managers(repo: Repository, department: str, day: Optional[dt.date] = None) -> list[str]:
     """Market managers of ``department`` (on ``day``, when given)."""
     out = []
@@ -100,7 +140,7 @@ def check_people(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
 def _customer_manager(repo: Repository, rel: str, loc: tuple, pid: str) -> Iterator[Diagnostic]:
     person = repo.people.get(pid)
     if person is None:
-        yield repo.diag(rel, loc, f"找不到客户经理 {pid} (no such person)", "unknown_person")
+        yield repo.diag(rel, loc, _unknown(repo, "客户经理", pid), "unknown_person")
     elif person.role is not Role.customer_manager:
         yield repo.diag(rel, loc, f"{_who(repo, pid)} 不是客户经理，是{ROLE_ZH.get(person.role, person.role.value)} (expected a customer manager)", "not_customer_manager")
 
@@ -193,7 +233,7 @@ def _owner(r, day: dt.date) -> str:
 def _territory(repo: Repository, rel: str, loc: tuple, retailer: str, manager: str, day: dt.date, what: str) -> Iterator[Diagnostic]:
     r = repo.retailers.get(retailer)
     if r is None:
-        yield repo.diag(rel, loc, f"找不到零售户 {retailer} (no such retailer)", "unknown_retailer")
+        yield repo.diag(rel, loc, _unknown(repo, "零售户", retailer), "unknown_retailer")
         return
     owner = r.management.manager_on(day)
     if owner != manager:
@@ -272,12 +312,12 @@ def check_diaries(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             seen.setdefault(visit.retailer, i)
             for j, brand in enumerate(visit.findings.stock_outs):
                 if brand not in repo.brands:
-                    yield repo.diag(rel, ("visits", i, "findings", "stock_outs", j), f"找不到品牌 {brand} (no such brand)", "unknown_brand")
+                    yield repo.diag(rel, ("visits", i, "findings", "stock_outs", j), _unknown(repo, "品牌", brand), "unknown_brand")
         for i, item in enumerate(diary.market_info):
             if item.retailer is not None and item.retailer not in repo.retailers:
-                yield repo.diag(rel, ("market_info", i, "retailer"), f"找不到零售户 {item.retailer} (no such retailer)", "unknown_retailer")
+                yield repo.diag(rel, ("market_info", i, "retailer"), _unknown(repo, "零售户", item.retailer), "unknown_retailer")
             if item.brand is not None and item.brand not in repo.brands:
-                yield repo.diag(rel, ("market_info", i, "brand"), f"找不到品牌 {item.brand} (no such brand)", "unknown_brand")
+                yield repo.diag(rel, ("market_info", i, "brand"), _unknown(repo, "品牌", item.brand), "unknown_brand")
         if diary.review is not None:
             yield from _reviewer(repo, ctx, rel, ("review", "reviewer"), diary.review.reviewer, manager, day, "批阅")
             if diary.review.at.date() < day:
@@ -295,9 +335,9 @@ def _period_writing(
     yield from _customer_manager(repo, rel, ("manager",), manager)
     for i, item in enumerate(getattr(record, items) if items else ()):
         if item.retailer is not None and item.retailer not in repo.retailers:
-            yield repo.diag(rel, (items, i, "retailer"), f"找不到零售户 {item.retailer} (no such retailer)", "unknown_retailer")
+            yield repo.diag(rel, (items, i, "retailer"), _unknown(repo, "零售户", item.retailer), "unknown_retailer")
         if item.brand is not None and item.brand not in repo.brands:
-            yield repo.diag(rel, (items, i, "brand"), f"找不到品牌 {item.brand} (no such brand)", "unknown_brand")
+            yield repo.diag(rel, (items, i, "brand"), _unknown(repo, "品牌", item.brand), "unknown_brand")
     if record.review is not None:
         yield from _reviewer(repo, ctx, rel, ("review", "reviewer"), record.review.reviewer, manager, last, "批阅")
         if record.review.at.date() < first:
@@ -323,7 +363,7 @@ def check_complaints(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
     for cid, c in repo.complaints.items():
         rel = repo.source("complaint", cid)
         if c.retailer not in repo.retailers:
-            yield repo.diag(rel, ("retailer",), f"找不到零售户 {c.retailer} (no such retailer)", "unknown_retailer")
+            yield repo.diag(rel, ("retailer",), _unknown(repo, "零售户", c.retailer), "unknown_retailer")
         if c.handler not in repo.people:
             yield repo.diag(rel, ("handler",), f"找不到处理人 {c.handler} (no such person)", "unknown_person")
         if c.approver is not None and c.approver not in repo.people:
@@ -344,7 +384,7 @@ def check_surveys(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
     for sid, s in repo.surveys.items():
         rel = repo.source("survey", sid)
         if s.retailer not in repo.retailers:
-            yield repo.diag(rel, ("retailer",), f"找不到零售户 {s.retailer} (no such retailer)", "unknown_retailer")
+            yield repo.diag(rel, ("retailer",), _unknown(repo, "零售户", s.retailer), "unknown_retailer")
         if s.surveyor not in repo.people:
             yield repo.diag(rel, ("surveyor",), f"找不到走访人 {s.surveyor} (no such person)", "unknown_person")
 
@@ -362,7 +402,7 @@ def check_tier_overrides(repo: Repository, ctx: Context) -> Iterator[Diagnostic]
         rel = repo.source("tier_override", key)
         r = repo.retailers.get(o.retailer)
         if r is None:
-            yield repo.diag(rel, ("retailer",), f"找不到零售户 {o.retailer} (no such retailer)", "unknown_retailer")
+            yield repo.diag(rel, ("retailer",), _unknown(repo, "零售户", o.retailer), "unknown_retailer")
         if o.tier > count:
             yield repo.diag(rel, ("tier",), f"档位 {o.tier} 超过最高档 {count} (expected a tier 1–{count})", "tier_range")
         approver = repo.people.get(o.approver)

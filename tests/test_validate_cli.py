@@ -27,6 +27,21 @@ def test_an_error_exits_1_with_a_compiler_style_line(mini):
     assert "1 个错误" in out
 
 
+def test_an_unknown_id_one_slip_from_a_known_one_asks_about_it(mini):
+    # a hurried 0 left out, a hyphen too many: 找不到零售户 r-001 said nothing more
+    def slips(d):
+        d["visits"][0]["retailer"] = "r-001"
+        d["market_info"][0]["brand"] = "b-hong-tashan"
+
+    mini.edit(DIARY, slips)
+    code, out = mini.cli("validate")
+    assert code == 1
+    assert "visits[0].retailer: 找不到零售户 r-001：是不是 r-0001（李记便利店）？(no such retailer)" in out, out
+    assert "market_info[0].brand: 找不到品牌 b-hong-tashan：是不是 b-hongtashan（红塔山（经典））？(no such brand)" in out
+    mini.edit(PLAN, lambda d: d["visits"][1].update(retailer="r-9999"))
+    assert "找不到零售户 r-9999 (no such retailer)" in mini.cli("validate")[1]  # nothing near: no guess
+
+
 def test_warnings_alone_exit_0(mini):
     mini.edit(RETAILER, lambda d: d["basic"].update(licence_expiry="2026-09-10"))
     code, out = mini.cli("validate")
