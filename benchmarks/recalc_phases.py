@@ -52,8 +52,9 @@ def run(root: Path, jobs: int, side: bool) -> str:
         handover = worker.take(repo, None)
         how = f" (not taken: {worker.why})"
         if handover is not None:
-            load, rules, render = handover.seconds
-            how = f" (its files taken; in the worker: load {load:.2f} s, rules {rules:.2f} s, render {render:.2f} s)"
+            load, rules, sums, render = handover.seconds
+            how = (f" (its files taken; in the worker: load {load:.2f} s, rules {rules:.2f} s,"
+                   f" appraisals' sales {sums:.2f} s, render {render:.2f} s)")
         marks.append((time.perf_counter(), cpu()))
         names.append("side worker: wait + take")
     computed = recalc._rest(repo, handed_in, handover) if handover is not None else None
@@ -67,7 +68,8 @@ def run(root: Path, jobs: int, side: bool) -> str:
     parts = [f"{name} {b[0] - a[0]:.2f} s (CPU {b[1] - a[1]:.2f} s)" for name, a, b in zip(names, marks, marks[1:])]
     total = f"in all {marks[-1][0] - marks[0][0]:.2f} s (CPU {marks[-1][1] - marks[0][1]:.2f} s)"
     head = f"side worker{how}: " if side else "no side worker: "
-    return head + "; ".join(parts) + f"; {total}; {computed.files:,} files, {len(differences)} differ"
+    read = "not read here" if "_load" in vars(repo.sales) else "read here"  # (a LazySales not yet read)
+    return head + "; ".join(parts) + f"; {total}; {computed.files:,} files, {len(differences)} differ; sales {read}"
 
 
 def main() -> None:

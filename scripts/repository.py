@@ -1244,7 +1244,7 @@ def _sweep_dead(folder: str, prefix: str, names: Optional[list[str]] = None) -> 
 # are read.
 
 SALES_CACHE = Path(".cache") / "crmdocs" / "sales.arrays"
-_SALES_FORMAT = 2  # 2: sealed header, narrow arrays with their checksums
+_SALES_FORMAT = 3  # 2: sealed header, narrow arrays with their checksums; 3: the last day in the header
 _SALES_BLOCK = 1 << 20  # rows read, checked and widened at a time
 _RUNS_MAX = 4096  # runs a column may have to be kept as runs (they sit in the header)
 
@@ -1408,12 +1408,13 @@ class SalesCache:
         from .sales import SalesData
 
         try:
-            _, _, _, rels, _, shas, texts, arrays, diags = self.head
+            _, _, _, rels, _, shas, texts, arrays, diags = self.head[:9]
             data = SalesData()
             for name, value in texts:
                 setattr(data, name, list(value))
-            fh = self.fh
-            fh.seek(self.start)
+            # read at given offsets, not from the file's position: a process
+            # forked before the arrays were read shares that position
+            fd, at_byte = self.fh.fileno(), self.start
             for name, wide, length, way, params, kept, crc in arrays:
                 array = np.empty(length, dtype=np.dtype(wide))  # numpy's own dtype objects
                 if way != "runs":
@@ -1424,10 +1425,11 @@ class SalesCache:
                         block = array[at : at + _SALES_BLOCK] if buffer is None else buffer[: min(_SALES_BLOCK, length - at)]
                         view, got = block.view(np.uint8), 0
                         while got < len(view):  # (a read may give less than asked)
-                            n = fh.readinto(view[got:])
+                            n = os.preadv(fd, [view[got:]], at_byte + got)
                             if not n:
                                 return None
                             got += n
+                        at_byte += got
                         sum_ = zlib.crc32(view, sum_)
                         _widen_block(way, params, array, at, block)
                     if sum_ != crc:
@@ -1435,13 +1437,42 @@ class SalesCache:
                 else:
                     _widen_block(way, params, array, 0, None)
                 setattr(data, name, array)
-            if fh.read(1):
+            if os.pread(fd, 1, at_byte):
                 return None
             return data, [Diagnostic(*row) for row in diags], dict(zip(rels, shas)), len(rels)
         except Exception:  # noqa: BLE001 - damaged: the files are read
             return None
         finally:
             self.fh.close()
+
+    def lazy(self, root: Path) -> tuple:
+        """What :meth:`load` gives, but the arrays are read on their first use
+        (a :class:`~.sales.LazySales`): the problems, the files' digests and
+        the last day come from the header now. ``crmdocs recalc`` whose side
+        worker ran the rules that read the sales never reads them here. When
+        the arrays then cannot be read (damaged), the files are read — and
+        must be the bytes the header speaks of, else :class:`CrmdocsError`."""
+        from .diagnostics import CrmdocsError
+        from .sales import LazySales
+
+        _, _, _, rels, _, shas, _, _, diags = self.head[:9]
+        digests = dict(zip(rels, shas))
+        last = self.head[9] if len(self.head) > 9 else None
+
+        def arrays() -> Any:
+            got = self.load()
+            if got is not None:
+                return got[0]
+            read = read_sales_files(root, list(rels), True)
+            if read[2] != digests:
+                changed = sorted(rel for rel in rels if read[2].get(rel) != digests[rel])
+                raise CrmdocsError(
+                    f"销售文件 {', '.join(changed)} 在计算过程中被改动了，请重新运行"
+                    " (a sales file changed while this run used it: run again)"
+                )
+            return read[0]
+
+        return LazySales(arrays, None if last is None else dt.date.fromisoformat(last)), [Diagnostic(*row) for row in diags], digests, len(rels)
 
 
 def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> bool:
@@ -1468,6 +1499,7 @@ def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple,
             for name, a, (way, params, body) in zip(fields[0], arrays, kept)
         ],
         [(d.path, d.line, d.column, d.field, d.message, d.severity, d.code) for d in diags],
+        None if sales.last_day() is None else sales.last_day().isoformat(),
     )
     path = root / SALES_CACHE
     tmp = None

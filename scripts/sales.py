@@ -223,6 +223,44 @@ class SalesData:
         ]
 
 
+class LazySales(SalesData):
+    """``repo.sales`` whose arrays are read on first use (``SalesCache.lazy``):
+    ``load()`` gives the :class:`SalesData`, which this object then becomes
+    (its class and attributes), so every later use is a plain SalesData.
+    ``last_day()`` is answered without reading when the day is known.
+    ``crmdocs recalc`` takes what the rules read of the sales from its side
+    worker, and then never reads 12 M rows here."""
+
+    def __init__(self, load: Any, last: Optional[dt.date] = None):  # (no dataclass fields: each is read on use)
+        self.__dict__["_load"] = load
+        self.__dict__["_last"] = last
+
+    def _become(self) -> None:
+        data = self.__dict__["_load"]()
+        self.__dict__.clear()
+        self.__dict__.update(data.__dict__)
+        self.__class__ = SalesData  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> Any:  # a field not read yet
+        if name.startswith("__") or "_load" not in self.__dict__:
+            raise AttributeError(name)
+        self._become()
+        return getattr(self, name)
+
+    def last_day(self) -> Optional[dt.date]:
+        if self.__dict__.get("_last") is not None:
+            return self.__dict__["_last"]
+        self._become()
+        return self.last_day()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # pickled: as the SalesData it stands for
+        self._become()
+        return self.__reduce_ex__(protocol)
+
+    def __repr__(self) -> str:
+        return "LazySales(not read yet)"
+
+
 def _code(ids: list[str], value: str) -> int:
     import bisect
 

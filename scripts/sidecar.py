@@ -7,14 +7,16 @@ rules (:data:`SIDE`: classes, tiers, limits, abnormal — ~2.5 s of numpy over
 the sales) need none of those models. :func:`start` forks a worker before
 ``validate()`` begins. It loads only what those rules read (:data:`KINDS`:
 the policy, calendars, organisation, retailer archives, tier overrides,
-complaints for ``as_of``, and the sales) through the loader's own functions,
+complaints for ``as_of``, brands, and the sales) through the loader's own functions,
 reading the caches but never writing them, into a :class:`PartialRepository`
 — reading any other kind there raises :class:`NotLoaded`, so a rule that
 starts reading another kind fails loudly instead of finding it empty — runs
 the rules with ``compute_all(modules=SIDE)``, renders their files with
 ``recalc.render_record`` and sends back a :class:`Handover`: the texts, the
-``ctx.shared`` entries the later rules read (:data:`SHIPPED`), the ``as_of``
-it stood on and the SHA-1 of every file it read.
+``ctx.shared`` entries the later rules read (:data:`SHIPPED`, and what
+appraisals reads of the sales — ``appraisals.SALES``: then this process never
+reads the sales, ``repo.sales`` being read on first use), the ``as_of`` it
+stood on and the SHA-1 of every file it read.
 
 :meth:`Side.take` hands that over only when it stood on exactly what this
 process validated: the same files of those kinds with the same digests, the
@@ -47,9 +49,10 @@ from .repository import Repository
 SIDE: tuple[str, ...] = ("classes", "tiers", "limits", "abnormal")
 # the ctx.shared entries they set that the later modules (visits, complaints, appraisals) read
 SHIPPED: tuple[str, ...] = ("classes",)
-# the record kinds the worker loads (and the sales): what SIDE reads, and the
-# complaints, which ``rules.last_day`` reads for as_of
-KINDS = frozenset({"policy", "calendar", "org", "retailer", "tier_override", "complaint"})
+# the record kinds the worker loads (and the sales): what SIDE reads, the
+# complaints, which ``rules.last_day`` reads for as_of, and the brands (their
+# key flag: appraisals.monthly_sales)
+KINDS = frozenset({"policy", "calendar", "org", "retailer", "tier_override", "complaint", "brand"})
 # files the worker would parse rather than take from the parsed-data cache
 # before it gives up: with a cold cache the validation keeps both cores busy
 # and the worker would only compete with it (and read everything twice)
@@ -229,7 +232,7 @@ def _to_parse(unit: Any) -> int:
 def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
     """In the worker: load, run :data:`SIDE`, render their files."""
     from .recalc import _safe, render_record
-    from .rules import MODULES, compute_all, latest
+    from .rules import MODULES, appraisals, compute_all, latest
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
         return None
@@ -243,10 +246,14 @@ def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
     marks.append(time.perf_counter())
     computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE)
     marks.append(time.perf_counter())
+    shared = {key: computed.ctx.shared[key] for key in SHIPPED}
+    # what appraisals reads of the sales: this process then never reads them
+    shared[appraisals.SALES] = appraisals.monthly_sales(repo, as_of)
+    marks.append(time.perf_counter())
     texts = {_safe(rel): render_record(record) for rel, record in computed.records.items()}
     marks.append(time.perf_counter())
     seconds = tuple(b - a for a, b in zip(marks, marks[1:]))
-    return Handover(as_of, digests, texts, {key: computed.ctx.shared[key] for key in SHIPPED}, seconds)
+    return Handover(as_of, digests, texts, shared, seconds)
 
 
 # ---------------------------------------------------------------- in this process

@@ -66,7 +66,7 @@ def validate(
     if sales_read == KEPT:
         kept = SalesCache.probe(root, sales, *sales_looked)
     if kept is not None:
-        sales_read = kept.load()
+        sales_read = kept.lazy(root)  # the arrays read on first use (recalc's side worker may spare this process them)
     if sales and (sales_read is None or sales_read == KEPT):  # (changed meanwhile)
         sales_read = read_sales_files(root, sales, True)
     with gc_paused():

@@ -202,8 +202,8 @@ def test_the_partial_repository_refuses_kinds_it_did_not_load(office):
     assert got is not None
     repo, digests, days = got
     part = sidecar.partial(repo)
-    assert part.retailers and part.policy is not None and part.org and len(part.sales)
-    for name in ("plans", "diaries", "people", "brands", "surveys", "targets", "analyses", "summaries"):
+    assert part.retailers and part.policy is not None and part.org and part.brands and len(part.sales)
+    for name in ("plans", "diaries", "people", "surveys", "targets", "analyses", "summaries"):
         with pytest.raises(sidecar.NotLoaded):
             getattr(part, name)
     with pytest.raises(sidecar.NotLoaded):
@@ -290,3 +290,117 @@ def test_a_changed_archive_is_parsed_by_the_worker_the_rest_comes_from_the_cache
     assert sidecar.load(office.root) is None  # two to parse: more than it takes on
     monkeypatch.setattr(sidecar, "COLD_FILES", 2)
     assert sidecar.load(office.root) is not None
+
+
+# ---------------------------------------------------------------- the sales read on first use
+
+
+def read_here(repo) -> bool:
+    """Whether ``repo.sales`` holds its arrays (a LazySales not yet read does not)."""
+    return "_load" not in vars(repo.sales)
+
+
+def checked(mini: MiniRepo) -> None:
+    """``crmdocs validate`` run (its report cached: the checks, which read the sales, need not run again)."""
+    from crmdocs.scripts.cache import validate_report
+
+    validate_report(mini.root, today=dt.date.today())
+
+
+def test_with_the_handover_taken_this_process_never_reads_the_sales(office, started):
+    checked(office)
+    computed = overlapped(office.root)
+    assert started[0].why == "" and computed.texts
+    assert not read_here(computed.ctx.repo)  # appraisals took its sums from the worker
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_without_the_worker_the_sales_are_read_when_the_rules_need_them(office, monkeypatch):
+    monkeypatch.setattr(sidecar, "start", lambda *a, **k: None)
+    computed = recalc.compute(office.root, handed_in=None, jobs=2, files_only=True)
+    assert read_here(computed.ctx.repo) and not computed.texts
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_validate_reads_the_sales_arrays_only_on_first_use(office):
+    from crmdocs.scripts.rules import last_day
+    from crmdocs.scripts.sales import SalesData
+    from crmdocs.scripts.validate import validate
+
+    checked(office)
+    repo, report = validate(office.root, jobs=1)
+    assert not read_here(repo)
+    assert last_day(repo) >= dt.date(2026, 9, 8)
+    assert repo.sales.last_day() == dt.date(2026, 9, 8) and not read_here(repo)  # from the cache's header
+    assert any(rel.endswith(SALES) for rel in repo.digests)  # what Side.take compares
+    assert len(repo.sales) == len(SALES_ROWS) and type(repo.sales) is SalesData
+    assert repo.sales.retailer_ids == ["r-0001", "r-0002", "r-0003"]
+
+
+def test_sales_arrays_damaged_before_their_first_use_are_read_from_the_files(office):
+    from crmdocs.scripts.repository import SALES_CACHE
+    from crmdocs.scripts.validate import validate, validate_plain
+
+    checked(office)
+    repo, _ = validate(office.root, jobs=1)
+    assert not read_here(repo)
+    path = office.root / SALES_CACHE
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x10  # in the arrays (the header is read already)
+    path.write_bytes(bytes(data))
+    expected = validate_plain(office.root)[0].sales
+    for column in ("day", "retailer", "brand", "quantity", "amount"):
+        assert getattr(repo.sales, column).tolist() == getattr(expected, column).tolist(), column
+
+
+def test_a_sales_file_changed_before_their_first_use_stops_with_a_clear_error(office):
+    from crmdocs.scripts.repository import SALES_CACHE
+    from crmdocs.scripts.validate import validate
+
+    checked(office)
+    repo, _ = validate(office.root, jobs=1)
+    assert not read_here(repo)
+    (office.root / SALES_CACHE).write_bytes(b"")  # the arrays cannot be read: the files are
+    office.write(SALES, sales_csv([dict(row, quantity=row["quantity"] * 7) for row in SALES_ROWS]))
+    with pytest.raises(CrmdocsError) as caught:
+        len(repo.sales)
+    assert "records/sales/2026-09.csv" in str(caught.value) and "改动" in str(caught.value)
+
+
+def test_the_sales_read_in_a_forked_process_and_here_are_the_same(office):
+    from crmdocs.scripts.validate import validate
+
+    checked(office)
+    repo, _ = validate(office.root, jobs=1)
+    assert not read_here(repo)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.write(write, repr(repo.sales.quantity.tolist()).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert repo.sales.quantity.tolist() == [10, 5, 8]  # this process reads at the same time
+    os.waitpid(pid, 0)
+    assert os.read(read, 1000) == b"[10, 5, 8]"
+    os.close(read)
+
+
+def test_appraisals_sales_handed_over_are_those_worked_out_from_the_sales(office):
+    import numpy as np
+
+    from crmdocs.scripts.rules import appraisals, make_context
+    from crmdocs.scripts.validate import validate
+
+    repo, _ = validate(office.root, jobs=1)
+    for as_of in (dt.date(2026, 9, 5), dt.date(2026, 11, 30)):
+        whole = appraisals.monthly_sales(repo, as_of)
+        months = ["2026-07", "2026-09", "2026-10", "2026-12"]  # before the sales, with, without, after as_of
+        ctx = make_context(repo, None, as_of)
+        ctx.shared[appraisals.SALES] = whole
+        handed = appraisals._sales_for(ctx, months)
+        direct = appraisals.sales_by_manager(repo, months, as_of)
+        assert handed.managers == direct.managers and handed.months == direct.months
+        assert np.array_equal(handed.total, direct.total) and np.array_equal(handed.key, direct.key)
+        assert handed.total.sum() == (10 + 5 + 8 if as_of.month > 9 else 10 + 5)

@@ -113,6 +113,41 @@ def sales_by_manager(repo, months: list[str], as_of: dt.date) -> SalesByManager:
     return SalesByManager(managers, months, total, key)
 
 
+SALES = "appraisal_sales"
+"""``ctx.shared`` entry: :func:`monthly_sales` worked out where the sales
+were read — ``crmdocs recalc``'s side worker hands it over, and this
+process then never reads the sales. Without it appraisals reads them."""
+
+
+def monthly_sales(repo, as_of: dt.date) -> SalesByManager:
+    """:func:`sales_by_manager` for every month of the sales up to ``as_of``."""
+    data = repo.sales
+    months: list[str] = []
+    if len(data):
+        first = sales_lib.month_of(data.day.min().astype(dt.date))
+        last = sales_lib.month_of(min(data.day.max().astype(dt.date), as_of))
+        months = [sales_lib.month_key(m) for m in range(first, last + 1)]
+    return sales_by_manager(repo, months, as_of)
+
+
+def _sales_for(ctx, months: list[str]) -> SalesByManager:
+    """Cartons per manager for ``months``: the columns of the handed-over
+    :data:`SALES` (zeros for a month without sales), else from the sales.
+    The same numbers either way: each cell is a sum of whole cartons."""
+    if SALES not in ctx.shared:
+        return sales_by_manager(ctx.repo, months, ctx.as_of)
+    whole: SalesByManager = ctx.shared[SALES]
+    at = {m: i for i, m in enumerate(whole.months)}
+    total = np.zeros((len(whole.managers), len(months)))
+    key = np.zeros((len(whole.managers), len(months)))
+    for j, m in enumerate(months):
+        i = at.get(m)
+        if i is not None:
+            total[:, j] = whole.total[:, i]
+            key[:, j] = whole.key[:, i]
+    return SalesByManager(whole.managers, months, total, key)
+
+
 # ---------------------------------------------------------------- indicators
 
 
@@ -349,7 +384,7 @@ def compute(ctx) -> dict:
         found = complaints_rule.statuses(ctx)
     overdue = complaints_rule.overdue_by_manager(found)
     repo = ctx.repo
-    sales = sales_by_manager(repo, vres.months, ctx.as_of)
+    sales = _sales_for(ctx, vres.months)
 
     surveys_by_manager: dict[str, list] = defaultdict(list)
     for sid in sorted(repo.surveys):
