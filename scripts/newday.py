@@ -64,7 +64,14 @@ def pick_manager(repo: Repository, root: Path, manager: Optional[str]) -> str:
     if manager:
         person = repo.people.get(manager)
         if person is None:
-            raise CrmdocsError(f"找不到人员 {manager}（records/people/{manager}.yaml）(no such person)")
+            managers = {pid: p for pid, p in sorted(repo.people.items()) if p.role is Role.customer_manager}
+            by_name = [pid for pid, p in managers.items() if p.name == manager.strip()]
+            if len(by_name) == 1:  # --manager 刘平: the name of one customer manager
+                return by_name[0]
+            near = by_name or [pid for pid, p in managers.items() if manager.lower() in pid or manager in p.name]
+            hint = ("；是不是 " + " 或 ".join(f"{pid}（{managers[pid].name}）" for pid in near[:5]) + "？") if near else ""
+            raise CrmdocsError(f"找不到人员 {manager}：--manager 写客户经理的编号（{RECORDS}/people/ 里的文件名）或姓名"
+                               f"{hint} (no such person)")
         if person.role is not Role.customer_manager:
             raise CrmdocsError(f"{person.name}（{manager}）不是客户经理 (not a customer manager)")
         return manager

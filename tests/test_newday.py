@@ -150,3 +150,12 @@ def test_a_date_outside_the_calendars_years_is_refused(office, what):
     code, out = run_cli("--root", str(office.root), "new", what, "--manager", "cm-li", "--date", "2999-12-31")
     assert code == 1 and "不在工作日历的年份内（现有 2026 年）" in out and "records/calendar/2999.yaml" in out, out
     assert not list((office.root / "records").rglob("2999*")) and not list((office.root / "records").rglob("3000*"))
+
+
+def test_manager_by_name_and_a_near_id_named(office):
+    # --manager cm-l said only 找不到人员 cm-l（records/people/cm-l.yaml）; a name was not understood
+    assert new_plan(office.root, "李明", DAY) == office.path("plans/cm-li/2026/2026-10-20.yaml")
+    with pytest.raises(CrmdocsError, match=r"找不到人员 cm-l：--manager 写客户经理的编号.*或姓名；是不是 cm-li（李明）？"):
+        new_plan(office.root, "cm-l", DAY)
+    with pytest.raises(CrmdocsError, match=r"找不到人员 张三：.*或姓名 \(no such person\)"):
+        new_plan(office.root, "张三", DAY)

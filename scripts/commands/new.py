@@ -20,7 +20,7 @@ def register(sub) -> None:
     )
     p.add_argument("what", choices=("plan", "diary", "analysis", "summary"),
                    help="plan 拜访计划 / diary 日记 / analysis 周市场分析 / summary 月工作总结")
-    p.add_argument("--manager", default=None, help="客户经理编号，默认按 git config user.email 查人员记录 (customer manager id)")
+    p.add_argument("--manager", default=None, help="客户经理编号（如 cm-liu-ping）或姓名，默认按 git config user.email 查人员记录 (customer manager id or name)")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD；计划默认为下一个工作日，日记默认为今天（今天没有计划时为最近一个有计划、还没写日记的日子）；"
                    "分析和总结写这一天所在的周、月，默认今天 (the day)")
     p.set_defaults(func=run)
