@@ -282,13 +282,16 @@ def _clock(value: Any) -> Any:
     if isinstance(value, dt.time):
         return value
     if isinstance(value, str):
+        text = value.strip()
+        if text[1:2] == ":":  # 9:05, as the editors' schema (pattern \d{1,2}:\d{2}) lets it through
+            text = "0" + text
         try:
-            return dt.time.fromisoformat(value.strip())
+            return dt.time.fromisoformat(text)
         except ValueError:
             pass
     raise PydanticCustomError(
         "bad_clock",
-        "时刻 “{found}” 不对，应写成 \"HH:MM\" (expected a clock time HH:MM)",
+        "时刻 “{found}” 不对，应写成 \"HH:MM\"，例如 \"09:05\" (expected a clock time HH:MM)",
         {"found": value},
     )
 

@@ -4,6 +4,8 @@ the English field name)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from conftest import (
     CALENDAR,
@@ -414,3 +416,14 @@ def test_a_new_record_with_a_number_field_must_say_so():
 
     with pytest.raises(ValidationError):
         Shelf.model_validate({"width": "12"})
+
+
+def test_a_clock_time_with_a_one_digit_hour_is_read_as_the_editor_schema_allows(mini):
+    # time: 9:05 was 时刻 “9:05” 不对 while VS Code (pattern \d{1,2}:\d{2}) showed no squiggle
+    mini.write(DIARY, mini.text(DIARY).replace('time: "09:30"', "time: 9:05").replace("time: '09:30'", "time: 9:05"))
+    assert "time: 9:05" in mini.text(DIARY)
+    repo, report = mini.load()
+    assert [d for d in report.errors if d.path == f"records/{DIARY}"] == []
+    assert repo.diaries["cm-li", dt.date(2026, 9, 1)].visits[0].time == dt.time(9, 5)
+    mini.edit(DIARY, _set(("visits", 0, "time"), "25:00"))
+    assert '例如 "09:05"' in error_in(mini, DIARY).message
