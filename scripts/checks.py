@@ -254,13 +254,18 @@ def _reviewer(
         allowed = ctx.market_managers.get((dept, day))  # type: ignore[assignment]
         if allowed is None:
             allowed = ctx.market_managers[(dept, day)] = market_managers(repo, dept, day)
+    names = "、".join(_who(repo, p) for p in allowed) or "（该部门没有市场经理）"
+    unit = repo.org.get(dept) if dept else None
+    where = f"{unit.name}（{dept}）" if unit else dept
     if reviewer not in repo.people:
-        yield repo.diag(rel, loc, f"找不到{what}人 {reviewer} (no such person)", "unknown_person")
+        yield repo.diag(
+            rel, loc, f"找不到{what}人 {reviewer}；{what}应由 {where} 的市场经理 {names} 进行 (no such person)",
+            "unknown_person",
+        )
     elif reviewer not in allowed:
-        names = "、".join(_who(repo, p) for p in allowed) or "（该部门没有市场经理）"
         yield repo.diag(
             rel, loc,
-            f"{what}应由 {dept} 的市场经理 {names} 进行，{_who(repo, reviewer)} 不是 (expected the department's market manager)",
+            f"{what}应由 {where} 的市场经理 {names} 进行，{_who(repo, reviewer)} 不是 (expected the department's market manager)",
             "wrong_reviewer",
         )
 

@@ -164,6 +164,8 @@ def test_review_by_someone_who_does_not_exist(mini):
     rel = mini.edit(DIARY, lambda d: d["review"].update(reviewer="mm-ghost"))
     d = only(mini.validate(), "unknown_person")
     assert (d.path, d.field) == (rel, "review.reviewer")
+    # it said only 找不到批阅人 mm-ghost: who should review is named, with the department's name
+    assert "找不到批阅人 mm-ghost；批阅应由 城东客户服务部（d-east） 的市场经理 赵强（mm-zhao） 进行" in d.message, d.message
 
 
 def test_plan_approved_by_a_customer_manager(mini):
