@@ -128,7 +128,7 @@ def _indicator_table(a: Any) -> Markup:
 
 
 def _deadline_cells(d: Any) -> list[Any]:
-    return [d.expected, d.on_time, d.late, d.missing, d.unknown, fmt_pct(d.ratio)]
+    return [d.expected, d.on_time, d.late, d.missing, d.unknown, d.not_yet_due, fmt_pct(d.ratio)]
 
 
 def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
@@ -201,7 +201,7 @@ def manager_page_for(data: SiteData, person: Any, order: int) -> Page:
         ]
         body.append(block(table(["项目", "数值"], rows, search=True)))
         dl_rows = [["拜访计划", *_deadline_cells(v.plans)], ["日记", *_deadline_cells(v.diaries)], ["批阅", *_deadline_cells(v.reviews)]]
-        body.append(block(table(["", "应交", "按时", "迟交", "缺交", "时间未知", "按时率"], dl_rows)))
+        body.append(block(table(["", "应交", "按时", "迟交", "缺交", "时间未知", "未到期", "按时率"], dl_rows)))
         late = [(kind, it) for kind, d in (("计划", v.plans), ("日记", v.diaries)) for it in d.items]
         if late:
             body.append(heading(3, "迟交和缺交", "late"))

@@ -631,3 +631,16 @@ def test_a_new_office_without_dated_records_says_no_data_yet(tmp_path):
     out = build(root, tmp_path / "site", strict=False)
     text = page(out, "")
     assert "尚无数据" in text and "2000-01" not in text  # was 数据截至 2000-01-01, the rules' stand-in day
+
+
+def test_a_managers_hand_in_table_adds_up(demo_site):
+    # 批阅 应交 20 = 按时 13 + 迟交 4 + 缺交 1 + 时间未知 0 showed 18: the 2 not yet due had no column
+    text = page(demo_site, "managers/cm-liu-ping")
+    assert "<th>应交</th><th>按时</th><th>迟交</th><th>缺交</th><th>时间未知</th><th>未到期</th><th>按时率</th>" in text
+    head, body = text.split("<th>应交</th>", 1)
+    rows = re.findall(r"<tr><td>(拜访计划|日记|批阅)</td>((?:<td>\d+</td>){6})", body.split("</table>", 1)[0])
+    assert [r[0] for r in rows] == ["拜访计划", "日记", "批阅"]
+    for label, cells in rows:
+        expected, *parts = map(int, re.findall(r"\d+", cells))
+        assert expected == sum(parts), (label, expected, parts)
+    assert any(int(re.findall(r"\d+", cells)[-1]) > 0 for _, cells in rows)  # the demo's last days are not yet due
