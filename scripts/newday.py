@@ -460,8 +460,15 @@ def analysis_text(repo: Repository, manager: str, day: dt.date) -> tuple[str, st
         f"# 留下重要的、补上品牌/价格/竞争方面的观察（category 可选："
         f"{' / '.join(f'{k.value} {zh}' for k, zh in INFO_CATEGORY_ZH.items())}）。\n"
     )
-    body = re.sub(r"^(  retailer: )(\S+)$", lambda m: f"{m.group(0)}  # {repo.retailers[m.group(2)].basic.shop_name}"
-                  if m.group(2) in repo.retailers else m.group(0), dumps(analysis), flags=re.M)
+    def named(m: re.Match) -> str:  # the shop's or the brand's name beside its id
+        ref = m.group(2)
+        if m.group(1) == "retailer" and ref in repo.retailers:
+            return f"{m.group(0)}  # {repo.retailers[ref].basic.shop_name}"
+        if m.group(1) == "brand" and ref in repo.brands:
+            return f"{m.group(0)}  # {repo.brands[ref].name}"
+        return m.group(0)
+
+    body = re.sub(r"^  (retailer|brand): (\S+)$", named, dumps(analysis), flags=re.M)
     text = header + body + ANALYSIS_TAIL
     rel = _rel("analysis", analysis)
     _check(rel, text)

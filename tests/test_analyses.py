@@ -296,6 +296,7 @@ def test_new_analysis_prefills_the_weeks_market_information(mini):
     text = mini.text(ANALYSIS)
     assert "本周拜访 2 户次（日记 1 篇）" in text and "红塔山零售价稳定" in text  # the diary's market information
     assert "李记便利店" in text  # shop names as comments
+    assert "brand: b-hongtashan  # 红塔山（经典）" in text  # and brand names (the id alone was left to guess)
     assert mini.validate().diagnostics == []
     code, out = run_cli("--root", str(mini.root), "new", "analysis", "--manager", "cm-li", "--date", "2026-09-01")
     assert code == 1 and "不会覆盖" in out and "Traceback" not in out
