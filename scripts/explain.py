@@ -151,9 +151,9 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
             lines.append(f"    {cov.note}")
         for o in cov.overdue[:10]:
             last = f"上次拜访 {o.last_visit}" if o.last_visit else "记录开始以来没有拜访"
-            lines.append(f"    逾期 {o.days_overdue} 天：{o.retailer} {o.shop}（周期 {o.cycle_days} 天，{last}）")
+            lines.append(f"    超期 {o.days_overdue} 天：{o.retailer} {o.shop}（周期 {o.cycle_days} 天，{last}）")
         if len(cov.overdue) > 10:
-            lines.append(f"    ……另有 {len(cov.overdue) - 10} 户逾期")
+            lines.append(f"    ……另有 {len(cov.overdue) - 10} 户超期")
     return lines
 
 
@@ -194,7 +194,7 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
     if visits:
         last_day, last_by = visits[-1]
         gap = (day - last_day).days
-        state = f"逾期 {gap - cycle} 天" if gap > cycle else "在周期内"
+        state = f"超期 {gap - cycle} 天" if gap > cycle else "在周期内"
         state = f"，{state}" if r.status is Status.active else ""  # the coverage rule counts active retailers only
         lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{last_by}），距 {day} {gap} 天{state}")
     else:

@@ -109,4 +109,15 @@ def test_a_closed_shop_is_not_overdue_for_a_visit(office):
     office.edit(RETAILER, lambda d: d.update(status="closed", status_reason="店面转让"))
     code, out = explain(office, "retailer", "r-0001")
     assert code == 0, out
-    assert "不计拜访周期" in out and "逾期" not in out and "类别未知" not in out  # coverage counts active shops only
+    assert "不计拜访周期" in out and "超期" not in out and "类别未知" not in out  # coverage counts active shops only
+
+
+def test_an_overdue_visit_is_called_超期_as_on_the_site_and_in_the_plan(office):
+    # explain said 逾期 where the manager pages say 超期未拜访 / 超期天数 and new plan writes 超期 5 天
+    office.write("diaries/cm-li/2026/2026-10-20.yaml", {
+        "manager": "cm-li", "date": "2026-10-20", "visits": [{"retailer": "r-0002", "time": "10:00"}]})
+    code, out = explain(office, "retailer", "r-0001")
+    assert code == 0, out
+    assert "最近一次 2026-09-01（cm-li），距 2026-10-20 49 天，超期" in out and "逾期" not in out, out
+    code, out = explain(office, "manager", "cm-li", "--period", "2026-10")
+    assert code == 0 and "超期" in out and "逾期" not in out, out
