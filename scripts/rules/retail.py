@@ -503,14 +503,8 @@ def small_pages():
     is numpy's own switch, restored afterwards. What system time is left is
     the first touch of fresh pages (~4 µs each here): ~210,000 minor faults
     at city scale, most of them the few per-row arrays the rules keep."""
-    switch = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
-    before = switch(False) if switch is not None else None
-    try:
-        with _reused_memory():
-            yield
-    finally:
-        if switch is not None:
-            switch(before)
+    with S.small_pages(), _reused_memory():
+        yield
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
