@@ -187,21 +187,23 @@ def due_retailers(repo: Repository, manager: str, day: dt.date) -> list[Candidat
             cand.purpose = purpose
         cand.reasons.append(reason)
 
-    gaps: dict[str, tuple[int, int]] = {}
+    def due(gap: int, cycle: int) -> str:  # one wording for key customers and the top-up
+        return "今天到期" if gap >= cycle else f"还有 {cycle - gap} 天到期"
+
+    gaps: dict[str, tuple[int, int, str]] = {}
     for rid in territory:
         cls = lookup(rid)
         cycle = vp.cycle_days.get(cls, longest) if cls else longest
         dates = last_visits.get(rid, [])
         last = dates[-1] if dates else None
         gap = (day - (last or before)).days
-        gaps[rid] = (gap, cycle)
         label = f"{cls.upper()} 类" if cls else "未分类"
         seen = f"上次 {last.isoformat()}" if last else "记录中未拜访过"
+        gaps[rid] = (gap, cycle, f"{label}，周期 {cycle} 天，{seen}")
         if gap > cycle:
             add(rid, 0, (-(gap - cycle), rid), f"超期 {gap - cycle} 天（{label}，周期 {cycle} 天，{seen}）")
         elif cls in key_classes and cycle - gap <= LOOK_AHEAD_DAYS:
-            left = "今天到期" if cycle == gap else f"{cycle - gap} 天后到期"
-            add(rid, 1, (cycle - gap, rid), f"重点客户，{left}（{seen}）")
+            add(rid, 1, (cycle - gap, rid), f"重点客户，{due(gap, cycle)}（{label}，周期 {cycle} 天，{seen}）")
 
     mine = set(territory)
     statuses = ctx.shared.get("complaints")
@@ -239,8 +241,8 @@ def due_retailers(repo: Repository, manager: str, day: dt.date) -> list[Candidat
     if len(chosen) < minimum:
         rest = sorted((r for r in territory if r not in found), key=lambda r: (gaps[r][1] - gaps[r][0], r))
         for rid in rest[: minimum - len(chosen)]:
-            gap, cycle = gaps[rid]
-            chosen.append(Candidate(rid, 4, (), Purpose.routine, [f"周期 {cycle} 天，还有 {cycle - gap} 天到期"]))
+            gap, cycle, about = gaps[rid]
+            chosen.append(Candidate(rid, 4, (), Purpose.routine, [f"{due(gap, cycle)}（{about}）"]))
     return chosen[: vp.plan_max]
 
 

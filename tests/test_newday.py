@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -159,3 +160,14 @@ def test_manager_by_name_and_a_near_id_named(office):
         new_plan(office.root, "cm-l", DAY)
     with pytest.raises(CrmdocsError, match=r"找不到人员 张三：.*或姓名 \(no such person\)"):
         new_plan(office.root, "张三", DAY)
+
+
+def test_a_retailer_added_to_reach_the_daily_minimum_says_why_as_the_others_do(office):
+    # it said only "周期 14 天，还有 13 天到期" (no class, no last visit) and key customers said "1 天后到期"
+    office.write("diaries/cm-li/2026/2026-10-19.yaml", {
+        "manager": "cm-li", "date": "2026-10-19",
+        "visits": [{"retailer": "r-0001", "time": "09:00"}, {"retailer": "r-0002", "time": "10:00"}]})
+    path = new_plan(office.root, "cm-li", DAY)
+    notes = [v["note"] for v in yamlio.parse(path.read_text(encoding="utf-8"))["visits"]]
+    assert notes and all(re.fullmatch(r"(今天到期|还有 \d+ 天到期)（(. 类|未分类)，周期 \d+ 天，上次 2026-10-19）", n)
+                         for n in notes), notes
