@@ -209,6 +209,8 @@ def test_offline_flag_builds_a_public_copy_of_its_own(office):
     assert not problems, "\n".join(problems[:20])
     # public: masked in the pages and in the search script
     assert (site / "search" / "search_index.js").is_file()
+    kb = (site / "search" / "search_index.js").stat().st_size // 1024
+    assert f"搜索索引 {kb} KB" in out  # the script's size: without the .json it said 搜索索引 0 KB
     everything = all_text(site)
     for value in PERSONAL:
         assert value not in everything, value

@@ -154,6 +154,8 @@ def run(args) -> int:
                 size += path.stat().st_size
                 pages += path.suffix == ".html"
         index = out / "search" / "search_index.json"
+        if not index.is_file():  # an offline copy carries it once, as a script
+            index = index.with_suffix(".js")
         index_kb = index.stat().st_size // 1024 if index.is_file() else 0
         print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒，{pages} 个页面，{size / 1e6:.1f} MB，"
               f"搜索索引 {index_kb} KB）(site built)")
