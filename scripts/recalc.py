@@ -560,6 +560,8 @@ def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_ord
                 if a.get(key) != b.get(key):
                     found.setdefault((period, "manager", who), {})[label] = (a.get(key), b.get(key))
             continue
+        if rel not in old or rel not in new:
+            continue  # a retailer rule's period on one side only (the records' last day moved): nobody's class changed
         brand_changes: dict[str, int] = {}
         for key in sorted(set(a) | set(b)):
             if a.get(key) == b.get(key):
@@ -573,6 +575,8 @@ def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_ord
             if not m:
                 continue
             rid, sub = m.groups()
+            if key not in a or key not in b:
+                continue  # a derivation kept on one side only (it is written for the current period alone)
             if sub in RETAILER_FIELDS:
                 found.setdefault((period, "retailer", rid), {})[RETAILER_FIELDS[sub]] = (a.get(key), b.get(key))
             elif BRAND_LIMIT.match(sub):
@@ -594,7 +598,8 @@ def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_ord
         tiers = [v["档位"] for k, v in items.items() if k[1] == "retailer" and "档位" in v]
         if tiers:
             ups = sum(1 for a, b in tiers if isinstance(a, int) and isinstance(b, int) and b > a)
-            bits.append(f"档位变化 {len(tiers)} 户（升 {ups}，降 {len(tiers) - ups}）")
+            downs = sum(1 for a, b in tiers if isinstance(a, int) and isinstance(b, int) and b < a)
+            bits.append(f"档位变化 {len(tiers)} 户（升 {ups}，降 {downs}）")
         limits = [k for k, v in items.items() if k[1] == "retailer" and ({"总量下限", "总量上限", "品牌限量"} & set(v))]
         if limits:
             bits.append(f"限量变化 {len(limits)} 户")

@@ -425,3 +425,29 @@ def test_all_without_diff_is_refused_not_a_writing_recalc(mini):
     assert code == 1 and "--diff" in out
     assert not (mini.root / "records" / "computed").exists()
 
+
+
+def test_review_of_a_moved_last_day_reports_no_class_or_tier_change():
+    """A diary of a new month moves the records' last day: the old month keeps its published lists without
+    the full derivations and the limits in force move to the new month. --diff said 档位变化 898 户（升 0，降 898）
+    and 分类变化 898 户 for a month whose lists were unchanged, and counted a new month's tiers as going down."""
+    from pydantic import BaseModel
+
+    class Table(BaseModel):
+        classes: dict[str, str] = {}
+        tiers: dict[str, int] = {}
+        retailers: dict[str, dict] = {}
+
+    full = {"r-0001": {"class": "c", "tier": 10, "lower": 3}, "r-0002": {"class": "b", "tier": 12, "lower": 4}}
+    old = {"2026-11/classes/d-east.yaml": Table(classes={"r-0001": "c", "r-0002": "b"}, retailers=full),
+           "2026-11/tiers/d-east.yaml": Table(tiers={"r-0001": 10, "r-0002": 12}, retailers=full),
+           "2026-11/limits/d-east.yaml": Table(retailers=full)}
+    new = {"2026-11/classes/d-east.yaml": Table(classes={"r-0001": "c", "r-0002": "b"}),
+           "2026-11/tiers/d-east.yaml": Table(tiers={"r-0001": 10, "r-0002": 12}),
+           "2026-12/classes/d-east.yaml": Table(classes={"r-0001": "c", "r-0002": "b"}, retailers=full),
+           "2026-12/tiers/d-east.yaml": Table(tiers={"r-0001": 10, "r-0002": 12}, retailers=full),
+           "2026-12/limits/d-east.yaml": Table(retailers=full)}
+    assert recalc.review(old, new, ["a", "b", "c", "d", "e"]) == []
+    new["2026-11/tiers/d-east.yaml"].tiers["r-0001"] = 9
+    text = "\n".join(recalc.review(old, new, ["a", "b", "c", "d", "e"]))
+    assert "2026-11：档位变化 1 户（升 0，降 1）" in text and "2026-12" not in text, text
