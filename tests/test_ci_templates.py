@@ -68,8 +68,10 @@ def test_github_pull_requests_validate_audit_and_check():
     flow = load(GITHUB)
     assert {"pull_request", "push"} <= set(flow["on"])
     check = _steps(flow["jobs"]["check"])
-    for needed in ("crmdocs validate", "crmdocs audit --base ${{ github.event.pull_request.base.sha }}", "crmdocs recalc --check"):
+    for needed in ("crmdocs validate", "crmdocs audit --base ${{ github.event.pull_request.base.sha }}",
+                   "crmdocs recalc --diff ${{ github.event.pull_request.base.sha }}"):
         assert needed in check
+    assert "recalc --check" not in check  # red on every pull request that adds a diary (see below)
     assert "pull_request" in flow["jobs"]["check"]["if"]
 
 
@@ -94,7 +96,8 @@ def test_full_history_is_fetched_everywhere():
 def test_gitlab_merge_requests_and_pages():
     ci = load(GITLAB)
     check = "\n".join(ci["check"]["script"])
-    assert "crmdocs audit --base \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\"" in check and "crmdocs recalc --check" in check
+    assert "crmdocs audit --base \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\"" in check
+    assert "crmdocs recalc --diff \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\"" in check and "recalc --check" not in check
     assert ci["check"]["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
     pages = "\n".join(ci["pages"]["script"])
     assert pages.index("crmdocs recalc") < pages.index("crmdocs audit --ci-email") < pages.index("crmdocs build")
@@ -143,3 +146,21 @@ def test_ci_identity_missing_is_a_clear_error(git_office):
     (git_office.root / "records/people/ci-bot.yaml").unlink()
     code, out = run_cli("--root", str(git_office.root), "audit", "--ci-email")
     assert code == 1 and "role: ci" in out and "Traceback" not in out
+
+
+def test_the_pull_request_job_on_a_repository(git_office):
+    """The check job's steps, run by hand on a customer manager's pull request that adds a diary: all pass.
+    The job ran recalc --check, which is red on every such pull request (a new diary changes the computed
+    records) and told the manager to commit a recalc, which the audit refuses (only CI writes records/computed)."""
+    root = str(git_office.root)
+    assert run_cli("--root", root, "recalc")[0] == 0
+    git_office.commit("ci-bot", "重新计算 recalc [skip ci]", "2026-09-01 20:00")
+    base = git_office.head()
+    git_office.write("diaries/cm-li/2026/2026-09-02.yaml", {
+        "manager": "cm-li", "date": "2026-09-02", "visits": [{"retailer": "r-0001", "time": "09:00"}]})
+    git_office.commit("cm-li", "日记 2026-09-02", "2026-09-02 18:00")
+    assert run_cli("--root", root, "validate")[0] == 0
+    assert run_cli("--root", root, "audit", "--base", base)[0] == 0
+    code, out = run_cli("--root", root, "recalc", "--diff", base)
+    assert code == 0 and "考核总分" in out, out  # what the diary does, for the reviewer
+    assert run_cli("--root", root, "recalc", "--check")[0] == 1  # why the job no longer runs it
