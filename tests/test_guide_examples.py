@@ -1,0 +1,42 @@
+"""The YAML a market manager copies from the site's own guide pages is valid as written:
+a plan's approval and a diary's review (the pages showed no approval at all, and one typed
+in the review's shape — reviewer: — is refused: approval.by missing, approval.reviewer unknown)."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from crmdocs.schemas.daily import Approval, Review
+from crmdocs.scripts import yamlio
+
+SITE = Path(__file__).resolve().parents[1] / "site"
+PAGES = ["workflow.md", "guide/plan-and-diary.md", "guide/analysis-and-summary.md"]
+
+
+def blocks(page: str) -> list[dict]:
+    text = (SITE / page).read_text(encoding="utf-8")
+    return [yamlio.parse(textwrap.dedent(b)) for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.S)]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_review_and_approval_example_is_valid(page):
+    found = {"review": 0, "approval": 0}
+    for data in blocks(page):
+        if not isinstance(data, dict):
+            continue
+        if "review" in data:
+            Review.model_validate(data["review"])
+            found["review"] += 1
+        if "approval" in data:
+            Approval.model_validate(data["approval"])
+            found["approval"] += 1
+    assert found["review"] >= 1, page
+
+
+@pytest.mark.parametrize("page", ["workflow.md", "guide/plan-and-diary.md"])
+def test_the_pages_market_managers_read_show_a_plans_approval(page):
+    assert any(isinstance(d, dict) and "approval" in d for d in blocks(page)), page
