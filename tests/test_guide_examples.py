@@ -40,3 +40,24 @@ def test_every_review_and_approval_example_is_valid(page):
 @pytest.mark.parametrize("page", ["workflow.md", "guide/plan-and-diary.md"])
 def test_the_pages_market_managers_read_show_a_plans_approval(page):
     assert any(isinstance(d, dict) and "approval" in d for d in blocks(page)), page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_record_example_is_valid_as_written(page):
+    from crmdocs.schemas import Diary, MonthlySummary, Plan, WeeklyAnalysis
+
+    checked = 0
+    for data in blocks(page):
+        if not isinstance(data, dict) or "manager" not in data:
+            continue
+        if "week" in data:
+            model = WeeklyAnalysis
+        elif "month" in data:
+            model = MonthlySummary
+        elif any("time" in v for v in data.get("visits", [])):
+            model = Diary
+        else:
+            model = Plan
+        model.model_validate(data)
+        checked += 1
+    assert checked or page == "workflow.md", page
