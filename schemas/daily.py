@@ -53,6 +53,8 @@ class Approval(Record):
 
 
 def _no_repeat_retailer(visits: list) -> list:
+    if len({visit.retailer for visit in visits}) == len(visits):  # the common case, first
+        return visits
     seen = set()
     for index, visit in enumerate(visits):
         if visit.retailer in seen:

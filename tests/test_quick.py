@@ -1,0 +1,126 @@
+"""The loader's quick validators (``schemas.common.quick_validator``): the
+common shapes are checked by pydantic-core alone, anything else by the
+model's own validator — so every outcome (record or messages) is the model's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any, Optional
+
+import pytest
+from conftest import DIARY, PLAN, RETAILER, valid_record, valid_records
+from pydantic import ValidationError
+
+from crmdocs.schemas.common import Clock, Date, OptText, Record, Slug, Text, UnquotedDigits, quick_only, quick_validator
+from crmdocs.schemas.daily import Diary, Plan, PlannedVisit
+from crmdocs.scripts.kinds import kind_of
+
+
+class Probe(Record):
+    slug: Optional[Slug] = None
+    text: Optional[Text] = None
+    opt: Optional[OptText] = None
+    day: Optional[Date] = None
+    clock: Optional[Clock] = None
+
+
+QUICK = quick_only(Probe).validate_python
+CAREFUL = Probe.model_validate
+
+
+def quick_agrees(field: str, value: Any) -> bool:
+    """Whether the quick validator takes ``value``; when it does, the model's
+    own validator takes it too and gives the same value (the test's point)."""
+    try:
+        fast = QUICK({field: value})
+    except ValidationError:
+        return False
+    slow = CAREFUL({field: value})
+    assert repr(fast) == repr(slow), (field, value)
+    assert type(getattr(fast, field)) is type(getattr(slow, field)), (field, value)
+    return True
+
+
+def test_every_kind_quick_gives_the_models_record():
+    for rel in valid_records():
+        match = kind_of(rel)
+        if match is None:
+            continue
+        model = match[0].model
+        raw = valid_record(rel)
+        assert repr(quick_only(model).validate_python(raw)) == repr(model.model_validate(raw)), rel
+
+
+def test_ids_the_common_way_are_quick_and_the_rest_go_to_the_model():
+    for value in ("r-0001", "cm-li", "a", "0", "9", "a" * 64, "2026-q3"):
+        assert quick_agrees("slug", value), value
+    # the model decides these: unquoted digits (refused), a quoted 0832 (taken), spaces, a newline, too long
+    for value in (UnquotedDigits("0832"), UnquotedDigits("0x1f"), "0832", "00", "0-a", " r-1", "r-1 ", "r-1\n",
+                  "a" * 65, "R-1", "-a", "", 5, True, b"r-1", ["r-1"], {"a": 1}):
+        assert not quick_agrees("slug", value), value
+
+
+def test_texts_the_common_way_are_quick_and_unquoted_digits_never():
+    for value in ("李记便利店", "a", "+86 138", "-", "0", "+0", "-0", "12", "1.5", "note 0832"):
+        assert quick_agrees("opt", value), value
+        assert quick_agrees("text", value), value
+    assert quick_agrees("opt", "")
+    for value in (UnquotedDigits("0832"), UnquotedDigits("-012"), UnquotedDigits("+012"), UnquotedDigits("00"),
+                  "0832", "0.5", "-012", 12, 1.5, True, b"x", ["x"], {"a": 1}):
+        assert not quick_agrees("opt", value), value
+        assert not quick_agrees("text", value), value
+    assert not quick_agrees("text", "") and not quick_agrees("text", "   ")
+
+
+def test_every_clock_time_the_quick_way_is_the_models():
+    taken = [f"{h:02d}:{m:02d}" for h, m in itertools.product(range(100), range(100)) if quick_agrees("clock", f"{h:02d}:{m:02d}")]
+    assert len(taken) == 24 * 60
+    for value in ("9:05", " 09:05", "09:05 ", "09:05:00", "0905", 930, dt.time(9, 5), "24:00", "09:60"):
+        assert not quick_agrees("clock", value), value
+    assert CAREFUL({"clock": "9:05"}).clock == dt.time(9, 5)  # the model still takes it
+
+
+def test_every_day_the_quick_way_is_the_models():
+    days = 0
+    for year, month, day in itertools.product((2024, 2026), range(14), range(33)):
+        days += quick_agrees("day", f"{year}-{month:02d}-{day:02d}")
+    assert days == 366 + 365
+    assert quick_agrees("day", dt.date(2026, 9, 1))
+    for value in (dt.datetime(2026, 9, 1, 8, 0), "2026-9-1", " 2026-09-01", "2026-02-30", "20260901", 20260901):
+        assert not quick_agrees("day", value), value
+
+
+def test_the_loader_gives_the_models_messages():
+    validate = quick_validator(Plan)
+    raw = valid_record(PLAN)
+    raw["visits"][0]["retailer"] = UnquotedDigits("0832")
+    with pytest.raises(ValidationError) as quick:
+        validate(raw)
+    with pytest.raises(ValidationError) as careful:
+        Plan.model_validate(raw)
+    assert quick.value.errors() == careful.value.errors()
+    assert quick.value.errors()[0]["type"] == "text_needs_quotes"
+    raw["visits"][0]["retailer"] = "0832"  # quoted: an id like any other
+    assert validate(raw).visits[0].retailer == "0832"
+
+
+def test_a_repeated_retailer_is_found_either_way():
+    raw = valid_record(PLAN)
+    raw["visits"] = [{"retailer": "r-0001"}, {"retailer": "r-0002"}, {"retailer": "r-0001"}]
+    with pytest.raises(ValidationError) as caught:
+        quick_validator(Plan)(raw)
+    assert caught.value.errors()[0]["type"] == "visit_twice"
+    assert caught.value.errors()[0]["ctx"]["at"] == (2, "retailer")
+
+
+def test_the_models_own_validators_are_untouched():
+    quick_validator(Diary)
+    assert PlannedVisit.__pydantic_complete__ and Diary.__pydantic_complete__
+    with pytest.raises(ValidationError) as caught:
+        PlannedVisit.model_validate({"retailer": "R-1"})
+    assert caught.value.errors()[0]["type"] == "slug" and "编号" in str(caught.value)
+    raw = valid_record(DIARY)
+    raw["visits"][0]["time"] = "9:05"
+    assert quick_validator(Diary)(raw).visits[0].time == dt.time(9, 5)
+    assert quick_validator(kind_of(RETAILER)[0].model)(valid_record(RETAILER)).id == "r-0001"
