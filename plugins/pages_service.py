@@ -9,6 +9,7 @@ from typing import Any
 
 from crmdocs.schemas.computed_managers import COMPLAINT_STATE_ZH
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
+from crmdocs.scripts.spreadsheet_export import without_gloss
 
 from . import charts, downloads, results
 from .pages import Page
@@ -166,18 +167,13 @@ def abnormal_week(data: SiteData, week: str, orders: list[tuple[str, Any]], orde
     return Page(here, f"异常订单 {week}", body, section="abnormal", in_nav=False, search=False, order=order + 1)
 
 
-# "… (above the upper limit)": the English gloss of a rule's message, the same on
-# every row of a week's tens of thousands (the 规则 column says it in Chinese)
-_ENGLISH_TAIL = re.compile(r"\s*\([A-Za-z][A-Za-z0-9 ,.'’-]*\)\s*$")
-
-
 _LAST_BRACKET = re.compile(r"（([^（）]*)）$")
 
 
 def _explain(o: Any) -> str:
     """The 说明 cell: for a limit the way it was computed (the quantity and the
     limit have their own columns), else the rule's message; no English gloss."""
-    message = _ENGLISH_TAIL.sub("", o.message)
+    message = without_gloss(o.message)  # the same on every row of a week's tens of thousands
     if o.rule in ("above_upper", "below_lower") and o.limit is not None:
         m = _LAST_BRACKET.search(message)
         if m:

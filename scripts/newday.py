@@ -230,7 +230,9 @@ def due_retailers(repo: Repository, manager: str, day: dt.date) -> list[Candidat
     for rid, items in sorted(recent.items()):
         items.sort(key=lambda it: it["date"], reverse=True)
         newest = items[0]
-        message = re.sub(r"\s*\([^()]*\)\s*$", "", str(newest.get("message", "")))
+        from .spreadsheet_export import without_gloss
+
+        message = without_gloss(str(newest.get("message", "")))
         more = f"共 {len(items)} 笔，" if len(items) > 1 else ""
         add(rid, 3, (-newest["date"].toordinal(), rid), f"异常订单{more}{newest['date']:%m-%d}：{message}", Purpose.information)
 

@@ -15,6 +15,7 @@ times are the computation's as-of day, never the wall clock.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
@@ -30,6 +31,15 @@ RULE_ZH = {"above_upper": "超上限", "below_lower": "低于下限", "spike": "
 BASIS_ZH = {"ranking": "按名次", "bands": "按分数段", "new_retailer": "新户起始档"}
 STATE_ZH = COMPLAINT_STATE_ZH  # the site's words: 超期, 处理中 (were 超时, 办理中 here)
 CHANNEL_ZH = {"phone": "电话", "visit": "走访", "letter": "信函", "online": "网上"}
+
+# "… (above the upper limit)": the English gloss at the end of a rule's message; leaders'
+# spreadsheets, the site's 说明 and a plan's note say it in Chinese only (the rule has its own column)
+_ENGLISH_GLOSS = re.compile(r"\s*\([A-Za-z][A-Za-z0-9 ,.'’×-]*\)\s*$")
+
+
+def without_gloss(message: str) -> str:
+    """A rule's message without its English gloss."""
+    return _ENGLISH_GLOSS.sub("", message)
 
 
 # ---------------------------------------------------------------- helpers
@@ -209,7 +219,7 @@ def abnormal_table(repo: Any, computed: Any, period: str) -> Table:
                     "date": o.date, "week": week, "manager": _person(repo, f.manager), "retailer": o.retailer,
                     "shop": _shop(repo, o.retailer, o.name), "rule": RULE_ZH.get(o.rule, o.rule), "brand": brand,
                     "quantity": o.quantity, "limit": o.limit, "mean": o.mean, "previous": o.previous,
-                    "ratio": o.ratio, "message": o.message,
+                    "ratio": o.ratio, "message": without_gloss(o.message),
                 })
     rows.sort(key=lambda r: (r["date"], r["retailer"], r["rule"], r["brand"]))
     return Table("异常订单", f"异常订单 {period}", columns, rows)

@@ -49,9 +49,9 @@ def with_retail_results(computed):
         month="2026-09", manager="cm-li", count=2,
         weeks={"2026-W36": [
             AbnormalOrder(date=dt.date(2026, 9, 3), retailer="r-0002", rule="spike", quantity=60, mean=20.0, ratio=3.0,
-                          message="单次订购 60 条，是前 3 期平均的 3 倍"),
+                          message="单次订购 60 条，是前 3 期平均的 3 倍（超过 2 倍）(above 2 × the mean of earlier cycles)"),
             AbnormalOrder(date=dt.date(2026, 9, 1), retailer="r-0001", rule="above_upper", brand="b-yunyan",
-                          quantity=12, limit=8, message="超过上限 8 条"),
+                          quantity=12, limit=8, message="超过上限 8 条（周转数 6 × 上限系数 1.3，向上取整）(above the upper limit)"),
         ]},
     )
     for key in [k for k, v in computed.records.items() if isinstance(v, (TiersFile, AbnormalFile))]:
@@ -141,6 +141,9 @@ def test_abnormal_orders_by_day_with_names(office):
     assert rows[0]["rule"] == "超上限" and rows[0]["brand"] != "b-yunyan"
     ws = book(export_bytes(table, "xlsx", computed)).active
     assert ws["A2"].is_date and ws["A2"].number_format == "yyyy-mm-dd"
+    # a leader's spreadsheet says it in Chinese (the 异常类型 column names the rule): the English gloss is left out
+    assert [r["message"] for r in rows] == ["超过上限 8 条（周转数 6 × 上限系数 1.3，向上取整）",
+                                            "单次订购 60 条，是前 3 期平均的 3 倍（超过 2 倍）"]
 
 
 def test_complaints_with_deadline_and_state(office):

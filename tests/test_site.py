@@ -644,3 +644,11 @@ def test_a_managers_hand_in_table_adds_up(demo_site):
         expected, *parts = map(int, re.findall(r"\d+", cells))
         assert expected == sum(parts), (label, expected, parts)
     assert any(int(re.findall(r"\d+", cells)[-1]) > 0 for _, cells in rows)  # the demo's last days are not yet due
+
+
+def test_abnormal_order_notes_have_no_english_gloss(demo_site):
+    # a spike's "(above 2 × the mean of earlier cycles)" stayed on the page: the gloss pattern missed the ×
+    pages = [read(p) for p in sorted((demo_site / "abnormal").glob("2026-W*/index.html"))]
+    text = "\n".join(pages)
+    assert "单次突增" in text and "向上取整" in text
+    assert not re.search(r"\((above|below|month) ", text), re.search(r".{80}\((above|below|month) .{40}", text)
