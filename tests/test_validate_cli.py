@@ -146,6 +146,16 @@ def test_the_installed_command(mini):
 def test_a_path_that_does_not_exist_is_an_error_not_silence(mini):
     code, out = mini.cli("validate", str(mini.records / "plans" / "cm-lii"))
     assert code == 1 and "找不到要检查的文件或目录" in out and "cm-lii" in out and "Traceback" not in out
+    assert "；是不是 records/plans/cm-li？" in out, out  # the folder meant, one slip away
+
+
+def test_a_record_path_typed_in_a_hurry_is_told_the_name_it_should_have(mini):
+    code, out = mini.cli("validate", "records/diaries/cm-li/2026/2026-09-1.yaml")
+    assert code == 1 and "应为 records/diaries/cm-li/2026/2026-09-01.yaml" in out, out
+    code, out = mini.cli("validate", "records/diarys")
+    assert code == 1 and "是不是 records/diaries？" in out, out
+    code, out = mini.cli("validate", "records/zzz")
+    assert code == 1 and "是不是" not in out and "应为" not in out  # nothing near: no guess
 
 
 def test_each_problem_is_one_line_even_when_the_value_is_not(mini):

@@ -50,6 +50,38 @@ def _in_records(root, path: str) -> bool:
     return False
 
 
+def _nearest(root, path: str) -> str:
+    """For a path that is not there: the record path it should have (2026-12-1.yaml →
+    2026-12-01.yaml), else the nearest name in the deepest folder that exists (cm-liu-pin →
+    cm-liu-ping); "" when nothing is near."""
+    import difflib
+    from pathlib import Path
+
+    from ..kinds import RECORDS, kind_of, misplaced
+
+    full = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        rel = full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ""
+    sub = rel[len(RECORDS) + 1:] if rel.startswith(RECORDS + "/") else ""
+    if sub.lower().endswith((".yaml", ".yml")) and kind_of(sub) is None:
+        said = misplaced(sub)
+        if "应为 " in said:
+            return "；" + said.split("：", 1)[-1].split(" (", 1)[0]
+    parent = full.parent
+    while not parent.is_dir() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        wanted = full.resolve().relative_to(parent.resolve()).parts[0]
+        names = sorted(p.name for p in parent.iterdir() if not p.name.startswith("."))
+        near = difflib.get_close_matches(wanted, names, n=1, cutoff=0.75)
+        shown = (parent / near[0]).resolve().relative_to(root.resolve()).as_posix() if near else ""
+    except (OSError, ValueError):  # a folder we may not read, a link out of the repository
+        return ""
+    return f"；是不是 {shown}？" if shown else ""
+
+
 def run(args) -> int:
     from pathlib import Path
 
@@ -60,7 +92,8 @@ def run(args) -> int:
         root = find_root()  # a path outside any repository: this folder's repository says so below
     missing = [p for p in args.paths if not (Path(p).exists() or (root / p).exists())]
     if missing:
-        raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)} (no such path)")
+        hints = "".join(_nearest(root, p) for p in missing)
+        raise CrmdocsError(f"找不到要检查的文件或目录：{'、'.join(missing)}{hints} (no such path)")
     outside = [p for p in args.paths if not _in_records(root, p)]
     if outside and not (root / "records").is_dir():
         raise CrmdocsError(f"找不到记录目录 {root / 'records'}：请在仓库里运行，或用 --root 指定仓库 (no records/ folder)")
