@@ -61,6 +61,8 @@ def explain(error: dict[str, Any]) -> str:
     when the value shows a Chinese input method's slip (，or full-width digits)."""
     text = _explain(error)
     given = error.get("input")
+    if isinstance(given, QuotedNumber):  # "４": text where a number goes
+        given = given.text
     if not isinstance(given, str):
         return text
     hints = []
@@ -69,12 +71,16 @@ def explain(error: dict[str, Any]) -> str:
         hints.append("列表里两项之间用了中文逗号“，”，请改成英文逗号“,”或每项一行")
     if any("０" <= ch <= "９" for ch in given):
         hints.append("里面有全角数字（如 ０１２），请用半角数字 012")
+    if given[:1] in ("“", "”", "‘", "’") and given[-1:] in ("“", "”", "‘", "’"):
+        hints.append("两边用了中文引号，请改成英文引号 \"…\"")
     if not hints:
         return text
-    head, sep, gist = text.rpartition(" (")
-    if not sep or not gist.endswith(")"):
+    import re
+
+    gloss = re.search(r" ?\([A-Za-z][^()]*\)$", text)  # the English gist stays last
+    if not gloss:
         return text + "；" + "；".join(hints)
-    return f"{head}；{'；'.join(hints)} ({gist}"
+    return f"{text[:gloss.start()]}；{'；'.join(hints)} {text[gloss.start():].lstrip()}"
 
 
 def _explain(error: dict[str, Any]) -> str:

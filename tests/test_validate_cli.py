@@ -248,3 +248,15 @@ def test_chinese_comma_in_a_list_and_full_width_digits_are_named(mini):
     assert code == 1
     assert "中文逗号" in next(x for x in out.splitlines() if "stock_outs[0]" in x)
     assert "全角数字" in next(x for x in out.splitlines() if "visits[1].retailer" in x)
+
+
+def test_chinese_quotes_and_a_full_width_number_are_named(mini):
+    # a phone's input method: “09:30” said only 时刻 ““09:30”” 不对; rating: ４ gave no full-width hint
+    mini.write(DIARY, mini.text(DIARY).replace('time: "09:30"', "time: “09:30”").replace("time: '09:30'", "time: “09:30”")
+               .replace("rating: 4", "rating: ４"))
+    code, out = mini.cli("validate")
+    assert code == 1
+    time = next(x for x in out.splitlines() if "visits[0].time" in x)
+    assert "两边用了中文引号，请改成英文引号" in time and time.endswith("(expected a clock time HH:MM)"), time
+    rating = next(x for x in out.splitlines() if "review.rating" in x)
+    assert "全角数字" in rating and rating.endswith("(expected a number, found text)"), rating
