@@ -260,3 +260,6 @@ def test_chinese_quotes_and_a_full_width_number_are_named(mini):
     assert "两边用了中文引号，请改成英文引号" in time and time.endswith("(expected a clock time HH:MM)"), time
     rating = next(x for x in out.splitlines() if "review.rating" in x)
     assert "全角数字" in rating and rating.endswith("(expected a number, found text)"), rating
+    mini.write(DIARY, mini.text(DIARY).replace("“09:30”", "09：30"))
+    time = next(x for x in mini.cli("validate")[1].splitlines() if "visits[0].time" in x)
+    assert "中文冒号“：”，请改成英文冒号“:”" in time, time
