@@ -71,9 +71,10 @@ def explain(error: dict[str, Any]) -> str:
         hints.append("列表里两项之间用了中文逗号“，”，请改成英文逗号“,”或每项一行")
     if any("０" <= ch <= "９" for ch in given):
         hints.append("里面有全角数字（如 ０１２），请用半角数字 012")
-    if "：" in given:  # a time 09：30 typed with a Chinese input method
+    short = len(given) <= 30  # a code, an id, a date or a time — not a sentence that may hold them
+    if short and "：" in given:  # a time 09：30 typed with a Chinese input method
         hints.append("里面有中文冒号“：”，请改成英文冒号“:”")
-    if given[:1] in ("“", "”", "‘", "’") and given[-1:] in ("“", "”", "‘", "’"):
+    if short and given[:1] in ("“", "”", "‘", "’") and given[-1:] in ("“", "”", "‘", "’"):
         hints.append("两边用了中文引号，请改成英文引号 \"…\"")
     if not hints:
         return text
