@@ -548,3 +548,11 @@ def test_a_duplicate_of_a_bad_row_does_not_claim_the_first_was_imported(repo, tm
     dup = next(x for x in out.splitlines() if "同一条记录" in x)
     assert "只导入第一行" not in dup and "这一行不导入" in dup  # row 2 was not imported either
     assert not retailer_file(repo).exists()
+
+
+def test_a_name_padded_with_spaces_is_the_person(repo, tmp_path, capsys):
+    # 李 娜: a two-character name spaced out to line up with three-character ones was 找不到人员 “李 娜”
+    headers = ["期间", "客户经理", "销量目标（条）", "重点品牌目标（条）"]
+    xlsx = sheet(tmp_path / "t.xlsx", [["2026-09", "李 娜", 900, 200], ["2026-09", "张\u3000伟", 800, 100]], headers=headers)
+    assert run_import(repo, "targets", str(xlsx), "--map", str(EXAMPLES / "targets.yaml")) == 0, capsys.readouterr().out
+    assert [t.manager for t in load(repo)[0].targets["2026-09"].targets] == ["cm-li-na", "cm-zhang-wei"]
