@@ -348,21 +348,24 @@ def desc(zh: str, en: str) -> str:
 # ---------------------------------------------------------------- the loader's quick validators
 #
 # A city's warm load makes ~2.4 M models, and the Python checks above
-# (_slug, _text_only, _date, _clock) ran ~3.3 M times in it. The loader
-# validates with :func:`quick_validator` instead: the model's own schema with
-# each of those checks replaced by pydantic-core's own check (in Rust, no
-# Python call) of the common shape — an exact str matching a pattern, a date
-# object. It accepts less than the model: anything unusual (another type, a
-# text starting with 0 that YAML may have read from unquoted digits — the
-# reader's UnquotedDigits is a str to pydantic-core —, an id with spaces
-# around it, `9:05`) is refused by it, and then the model's own validator
-# decides: its record, or its errors with their Chinese messages. What the
-# quick validator accepts, the model's validator accepts too, with the same
-# value. So the outcome is always the model's; only the common case is faster.
+# (_slug, _text_only, _date, _clock, _datetime, NumberRecord's quoted
+# numbers) ran ~3.4 M times in it. The loader validates with
+# :func:`quick_validator` instead: the model's own schema with each of those
+# checks replaced by pydantic-core's own check (in Rust, no Python call) of
+# the common shape — an exact str matching a pattern, a date object, a number
+# that is a number. It accepts less than the model: anything unusual
+# (another type, a text starting with 0 that YAML may have read from
+# unquoted digits — the reader's UnquotedDigits is a str to pydantic-core —,
+# an id with spaces around it, `9:05`, a number in quotes) is refused by it,
+# and then the model's own validator decides: its record, or its errors with
+# their Chinese messages. What the quick validator accepts, the model's
+# validator accepts too, with the same value. So the outcome is always the
+# model's; only the common case is faster.
 
 _QUICK_SLUG = r"^(?:[a-z1-9][a-z0-9-]*|0)$"  # and at most 64 long: SLUG_RE less what starts with a 0 (0832, 0x1f)
 _QUICK_TEXT = r"^(?:$|[^+\-0]|[+\-](?:$|[^0])|[+\-]?0$)"  # does not start like digits with a leading zero (0832, -012, 0x1f)
 _QUICK_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD (a day that does not exist: refused by both)
+_QUICK_MINUTE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]$"  # YYYY-MM-DD HH:MM
 _QUICK_CLOCK = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"  # HH:MM, a time that exists
 _SCHEMA_KEYS = ("schema", "items_schema", "keys_schema", "values_schema", "extras_schema", "steps", "choices", "fields", "definitions")
 
@@ -389,9 +392,16 @@ def _quick(schema: Any) -> Any:
         if check is _date and inner == {"type": "date"}:
             text = {"type": "chain", "steps": [{"type": "str", "strict": True, "strip_whitespace": False, "pattern": _QUICK_DATE}, inner]}
             return {"type": "union", "mode": "left_to_right", "choices": [text, {"type": "date", "strict": True}]}
+        if check is _datetime and inner.get("type") == "datetime":
+            minute = {"type": "str", "strict": True, "strip_whitespace": False, "pattern": _QUICK_MINUTE}
+            return {"type": "chain", "steps": [minute, inner]}
+        if getattr(check, "__func__", None) is NumberRecord._quoted_numbers.__func__:  # numbers are strict below: text in one is refused
+            return _quick(inner)
         if check is _clock and inner.get("type") == "time":
             clock = {"type": "str", "strict": True, "strip_whitespace": False, "pattern": _QUICK_CLOCK}
             return {"type": "chain", "steps": [clock, inner]}
+    if kind in ("int", "float"):  # a number written as text (or true, or 1.0 for an int) goes to the model's own check
+        return {**schema, "strict": True}
     if kind == "function-after":  # Text: min_length as a Python check after _text_only, folded into the str
         check, inner = schema["function"].get("function"), _quick(schema["schema"])
         if (

@@ -416,23 +416,27 @@ def parse_raw(rel: str, kind: Kind, data: bytes) -> Loaded | tuple[dict, str]:
     return raw, text
 
 
-_VALIDATORS: dict[str, Callable[[Any], Any]] = {}  # model name -> its model_validate
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {}  # model name -> its model_validate (quick_validator)
+_INVALID: Any = None  # pydantic's ValidationError, once a validator is made (an import a file costs ~0.5 µs)
 
 
 def finish_record(rel: str, kind: Kind, m, raw: dict, text: Optional[str]) -> Optional[Loaded]:
     """Validate a parsed mapping into its model. Without ``text`` (a mapping
     parsed in another process) a problem gives None: the caller loads the
     file afresh, so that the messages can name lines."""
-    from pydantic import ValidationError
+    global _INVALID
 
     validate = _VALIDATORS.get(kind.model_name)
     if validate is None:  # (kind.model imports: ~3 µs a call)
+        from pydantic import ValidationError
+
         from crmdocs.schemas.common import quick_validator
 
+        _INVALID = ValidationError
         validate = _VALIDATORS[kind.model_name] = quick_validator(kind.model)  # the model's outcome, quicker
     try:
         record = validate(raw)
-    except ValidationError as exc:
+    except _INVALID as exc:
         if text is None:
             return None
         return Loaded(rel, kind.name, None, validation_diagnostics(rel, text, exc))

@@ -12,7 +12,9 @@ import pytest
 from conftest import DIARY, PLAN, RETAILER, valid_record, valid_records
 from pydantic import ValidationError
 
-from crmdocs.schemas.common import Clock, Date, OptText, Record, Slug, Text, UnquotedDigits, quick_only, quick_validator
+from crmdocs.schemas.common import (
+    Clock, Date, DateTime, NumberRecord, OptText, QuotedNumber, Record, Slug, Text, UnquotedDigits, quick_only, quick_validator,
+)
 from crmdocs.schemas.daily import Diary, Plan, PlannedVisit
 from crmdocs.scripts.kinds import kind_of
 
@@ -23,20 +25,27 @@ class Probe(Record):
     opt: Optional[OptText] = None
     day: Optional[Date] = None
     clock: Optional[Clock] = None
+    minute: Optional[DateTime] = None
+
+
+class Numbers(NumberRecord):
+    count: Optional[int] = None
+    share: Optional[float] = None
+    counts: list[int] = []
 
 
 QUICK = quick_only(Probe).validate_python
 CAREFUL = Probe.model_validate
 
 
-def quick_agrees(field: str, value: Any) -> bool:
+def quick_agrees(field: str, value: Any, model: type = Probe) -> bool:
     """Whether the quick validator takes ``value``; when it does, the model's
     own validator takes it too and gives the same value (the test's point)."""
     try:
-        fast = QUICK({field: value})
+        fast = (QUICK if model is Probe else quick_only(model).validate_python)({field: value})
     except ValidationError:
         return False
-    slow = CAREFUL({field: value})
+    slow = model.model_validate({field: value})
     assert repr(fast) == repr(slow), (field, value)
     assert type(getattr(fast, field)) is type(getattr(slow, field)), (field, value)
     return True
@@ -83,12 +92,36 @@ def test_every_clock_time_the_quick_way_is_the_models():
 
 def test_every_day_the_quick_way_is_the_models():
     days = 0
-    for year, month, day in itertools.product((2024, 2026), range(14), range(33)):
-        days += quick_agrees("day", f"{year}-{month:02d}-{day:02d}")
-    assert days == 366 + 365
+    for year, month, day in itertools.product((0, 1, 2024, 2026, 9999), range(14), range(33)):
+        days += quick_agrees("day", f"{year:04d}-{month:02d}-{day:02d}")
+    assert days == 365 + 366 + 365 + 365
     assert quick_agrees("day", dt.date(2026, 9, 1))
     for value in (dt.datetime(2026, 9, 1, 8, 0), "2026-9-1", " 2026-09-01", "2026-02-30", "20260901", 20260901):
         assert not quick_agrees("day", value), value
+
+
+def test_every_minute_time_the_quick_way_is_the_models():
+    taken = 0
+    for year, month, day, hour, minute in itertools.product((0, 2024, 9999), range(14), range(33), (0, 9, 23, 24), (0, 59, 60)):
+        taken += quick_agrees("minute", f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}")
+    assert taken == (366 + 365) * 3 * 2
+    assert quick_agrees("minute", dt.datetime(2026, 9, 1, 14, 30)) is False  # the model takes it as it is
+    for value in ("2026-09-01T14:30", "2026-09-01 14:30:00", " 2026-09-01 14:30", "2026-9-1 8:05", "2026-09-01"):
+        assert not quick_agrees("minute", value), value
+    assert CAREFUL({"minute": "2026-09-01T14:30"}).minute == dt.datetime(2026, 9, 1, 14, 30)
+
+
+def test_numbers_are_quick_only_as_numbers():
+    for field, value in (("count", 3), ("count", -1), ("share", 0.5), ("share", 2), ("counts", [1, 2])):
+        assert quick_agrees(field, value, Numbers), value
+    assert repr(quick_only(Numbers).validate_python({"share": 2}).share) == "2.0"
+    for field, value in (("count", "3"), ("count", True), ("count", 3.0), ("count", UnquotedDigits("07")),
+                         ("share", "0.5"), ("counts", ["1"])):
+        assert not quick_agrees(field, value, Numbers), value
+    with pytest.raises(ValidationError) as caught:  # the model's error: a quoted number, which messages.explain names
+        quick_validator(Numbers)({"count": "3"})
+    assert type(caught.value.errors()[0]["input"]) is QuotedNumber
+    assert quick_validator(Numbers)({"count": UnquotedDigits("07")}).count == 7  # as the model reads it
 
 
 def test_the_loader_gives_the_models_messages():
