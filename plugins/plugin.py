@@ -166,7 +166,7 @@ class CrmdocsPlugin(BasePlugin[CrmdocsConfig]):
             config.nav = navigation(self.pages, hand_written)
         t = self.timings
         log.info(
-            "生成 %d 个页面（%s版）：读取与检查 %.1f 秒，计算 %.1f 秒，生成页面 %.1f 秒",
+            "由记录生成 %d 个页面（%s版）：读取与检查 %.1f 秒，计算 %.1f 秒，生成页面 %.1f 秒",
             len(self.pages), "公开" if self.config.profile == "public" else "内部",
             t.get("validate", 0), t.get("compute", 0), t["pages"],
         )

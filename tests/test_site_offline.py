@@ -245,3 +245,19 @@ def test_offline_without_the_plugin_in_mkdocs_yml_is_a_clear_error(office):
     code, out = run_cli("--root", str(office), "build", "--offline", "--quiet")
     assert code != 0
     assert "offline" in out and "mkdocs.yml" in out and "Traceback" not in out
+
+
+def test_build_log_says_which_pages_it_counts(office):
+    # the plugin's count (pages made from the records) and the closing line's (every HTML file)
+    # differ by the hand-written pages and 404.html: it said 生成 90 个页面 … 97 个页面
+    code, out = run_cli("--root", str(office), "build")
+    assert code == 0, out
+    site = office / "build" / "site"
+    made = int(re.search(r"由记录生成 (\d+) 个页面", out).group(1))
+    total = int(re.search(r"网页共 (\d+) 个，含手写的说明页和 404 页", out).group(1))
+    html = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    hand = len(list((office / "site").rglob("*.md")))
+    assert total == len(html) == made + hand + 1, (made, hand, total)
+    code, out = run_cli("--root", str(office), "build", "--offline")
+    assert code == 0, out
+    assert re.search(r"网页共 \d+ 个，含手写的说明页；", out)  # no 404 page offline

@@ -157,8 +157,10 @@ def run(args) -> int:
         if not index.is_file():  # an offline copy carries it once, as a script
             index = index.with_suffix(".js")
         index_kb = index.stat().st_size // 1024 if index.is_file() else 0
-        print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒，{pages} 个页面，{size / 1e6:.1f} MB，"
-              f"搜索索引 {index_kb} KB）(site built)")
+        # The plugin's log counts the pages it made from the records; this counts every HTML file
+        extra = "和 404 页" if (out / "404.html").is_file() else ""
+        print(f"站点已生成：{out}（{time.perf_counter() - started:.1f} 秒；"
+              f"网页共 {pages} 个，含手写的说明页{extra}；{size / 1e6:.1f} MB；搜索索引 {index_kb} KB）(site built)")
         if args.offline:
             print(f"离线版：把整个目录复制到 U 盘或共享文件夹，双击 {out / 'index.html'} 打开 (open index.html from disk)")
     return 0
