@@ -452,11 +452,17 @@ def quick_only(model: type[BaseModel]) -> Any:
     schema = _quick(model.__pydantic_core_schema__)
     # pydantic-core would take each model's own (prebuilt) validator for its
     # part, the Python checks in it; it does so for a class marked complete
-    classes = _models(schema, set())
+    marks = {cls: cls.__dict__.get("__pydantic_complete__", _NO_MARK) for cls in _models(schema, set())}
     try:
-        for cls in classes:
+        for cls in marks:
             type.__setattr__(cls, "__pydantic_complete__", False)
         return SchemaValidator(schema, schema.get("config"))
     finally:
-        for cls in classes:
-            type.__setattr__(cls, "__pydantic_complete__", True)
+        for cls, mark in marks.items():
+            if mark is _NO_MARK:
+                type.__delattr__(cls, "__pydantic_complete__")
+            else:
+                type.__setattr__(cls, "__pydantic_complete__", mark)
+
+
+_NO_MARK = object()
