@@ -60,7 +60,7 @@ def test_retailer_explanation_tells_visits_and_complaints(office):
     assert code == 0, out
     assert "零售户 r-0001 李记便利店" in out
     assert "，拜访周期" in out and "类别 a，" not in out and "active" not in out  # class and status in words
-    assert "最近一次 2026-09-01（cm-li）" in out
+    assert "最近一次 2026-09-01（李明）" in out  # the name, as the site shows it
     assert "投诉 c-2026-0001" in out and "按一般投诉 1 个工作日" in out and "按时办结" in out
 
 
@@ -77,10 +77,10 @@ def test_retailer_explanation_knows_the_hand_over_and_the_period(office):
         "severity": "general", "handler": "cm-zhou"})  # the records now reach 09-20
     code, out = explain(office, "retailer", "r-0002")
     assert code == 0, out
-    assert "零售户 r-0002 王家食杂店：2026-09-20 由 cm-zhou 负责" in out
-    assert "2026-09-15 之前由 cm-li 负责" in out
+    assert "零售户 r-0002 王家食杂店：2026-09-20 由 周杰（cm-zhou）负责" in out
+    assert "2026-09-15 之前由 李明（cm-li）负责" in out
     # last visit 09-01, 19 days before 09-20; class unknown → longest cycle 30 days
-    assert "最近一次 2026-09-01（cm-li），距 2026-09-20 19 天，在周期内" in out
+    assert "最近一次 2026-09-01（李明），距 2026-09-20 19 天，在周期内" in out
     # received on the make-up Sunday 09-20; 1 working day → Mon 09-21; as of 09-20 still open
     assert "投诉 c-2026-0009（2026-09-20 10:00 受理，按一般投诉 1 个工作日，应在 2026-09-21 前办结）：处理中" in out
 
@@ -118,6 +118,24 @@ def test_an_overdue_visit_is_called_超期_as_on_the_site_and_in_the_plan(office
         "manager": "cm-li", "date": "2026-10-20", "visits": [{"retailer": "r-0002", "time": "10:00"}]})
     code, out = explain(office, "retailer", "r-0001")
     assert code == 0, out
-    assert "最近一次 2026-09-01（cm-li），距 2026-10-20 49 天，超期" in out and "逾期" not in out, out
+    assert "最近一次 2026-09-01（李明），距 2026-10-20 49 天，超期" in out and "逾期" not in out, out
     code, out = explain(office, "manager", "cm-li", "--period", "2026-10")
     assert code == 0 and "超期" in out and "逾期" not in out, out
+
+
+def test_retailer_explanation_names_brands_and_managers_as_the_site_does():
+    # explain printed brand ids (b-hongmei 47.9%, 品牌 b-hongmei 订购 25 条) and manager ids where the
+    # site's archive and abnormal-order pages show 红梅（软黄） and 曹峰凯
+    from pathlib import Path
+
+    from conftest import run_cli
+
+    root = Path(__file__).resolve().parents[1]
+    code, out = run_cli("--root", str(root), "explain", "retailer", "r-00294", "--period", "2026-11")
+    assert code == 0, out
+    assert "主销品牌（覆盖 80% 订购量的最少品牌）：红梅（软黄） " in out
+    assert "\n  红梅（软黄）：" in out  # the brand's own limits
+    assert "品牌 红梅（软黄） 订购 25 条，超过该品牌上限" in out
+    assert "b-hongmei" not in out
+    assert "（d-chengguan，客户经理 曹峰凯，状态 正常）" in out
+    assert "由 曹峰凯（cm-cao-fengkai）负责" in out

@@ -41,6 +41,17 @@ def _pct(x: float) -> str:
     return f"{_n(x * 100, 1)}%"
 
 
+def _brand(ctx, bid: str) -> str:
+    """A brand by its name, as the site shows it (the id when there is no such brand record)."""
+    b = ctx.repo.brands.get(bid)
+    return b.name if b else bid
+
+
+def _manager(ctx, pid: str) -> str:
+    p = ctx.repo.people.get(pid)
+    return p.name if p else pid
+
+
 def _month_of_period(period: Optional[str], as_of: dt.date) -> str:
     """``YYYY-MM`` as given; a quarter ``YYYY-Qn`` or a year ``YYYY`` → its
     last month, but not after the month of ``as_of``; none → ``as_of``'s month."""
@@ -72,7 +83,7 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
     first = S.month_first(S.month_index(mkey))
     lines = [
         f"零售户 {retailer_id} {rec.basic.shop_name}（{rec.management.department}，"
-        f"客户经理 {rec.management.manager_on(first)}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
+        f"客户经理 {_manager(ctx, rec.management.manager_on(first))}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
         "",
     ]
     details = ctx.shared.get("class_detail", {})
@@ -264,14 +275,14 @@ def _limits_part(ctx, mkey: str, i: int, names: dict[str, str]) -> list[str]:
         covered = sum(float(L.p_share[p]) for p in main)
         out.append(
             f"  主销品牌（覆盖 {_pct(pl.main_brand_share)} 订购量的最少品牌）：" +
-            "、".join(f"{R.sales.brand_ids[pairs.brand[p]]} {_pct(L.p_share[p])}" for p in main) +
+            "、".join(f"{_brand(ctx, R.sales.brand_ids[pairs.brand[p]])} {_pct(L.p_share[p])}" for p in main) +
             f"，合计 {_pct(covered)}"
         )
         if not pl.brand_limits:
             out.append("  政策不按品牌限量：只限总量")
         else:
             for p in main:
-                b = R.sales.brand_ids[pairs.brand[p]]
+                b = _brand(ctx, R.sales.brand_ids[pairs.brand[p]])
                 lo = f"下限 {int(L.p_lower[p])}" if L.p_lower[p] >= 0 else "不设下限"
                 out.append(
                     f"  {b}：{int(L.p_quantity[p])} 条 → 周转数 {_n(L.p_turnover[p])}，{lo}，上限 {int(L.p_upper[p])} 条"
@@ -288,5 +299,8 @@ def _abnormal_part(ctx, mkey: str, retailer_id: str) -> list[str]:
         return [f"四、异常订单：{mkey} 没有"]
     out = [f"四、异常订单（{mkey}，{len(items)} 条）"]
     for it in sorted(items, key=lambda x: (x["date"], x["rule"], x.get("brand") or "")):
-        out.append(f"  {it['date']} {it['message']}")
+        message = it["message"]
+        if it.get("brand"):  # the rule's message names the brand by id; the site shows its name
+            message = message.replace(f"品牌 {it['brand']} ", f"品牌 {_brand(ctx, it['brand'])} ", 1)
+        out.append(f"  {it['date']} {message}")
     return out
