@@ -166,6 +166,13 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
                 f" (manager's department is {manager.unit}, retailer's is {mg.department})",
                 "territory",
             )
+        if manager is not None and manager.role is Role.customer_manager and not manager.active and r.status is not Status.closed:
+            yield repo.diag(
+                rel, ("management", "manager"),
+                f"客户经理 {_who(repo, mg.manager)} 已离岗（人员记录 active: false），这户没有人拜访：请把 manager 改成接手的客户经理，"
+                f"原负责人写进 manager_history（until 写交接那天）(the retailer's manager is no longer active)",
+                "inactive_manager", "warning",
+            )
         for i, past in enumerate(mg.manager_history):
             yield from _customer_manager(repo, rel, ("management", "manager_history", i, "manager"), past.manager)
         lic = r.basic.licence_no

@@ -713,3 +713,18 @@ def test_a_make_up_working_day_must_be_a_day_off(mini, day, words):
     mini.edit(CALENDAR, lambda d: d["workdays"].__setitem__(0, day))
     d = only(mini.validate(), "workday_not_weekend" if words == "星期一" else "workday_in_holiday")
     assert (d.path, d.field) == (f"records/{CALENDAR}", "workdays[0]") and words in d.message
+
+
+def test_retailer_left_with_a_manager_who_has_left_is_a_warning(mini):
+    # a customer manager who leaves is marked active: false; their shops kept pointing at them without a word,
+    # so nobody planned their visits and the coverage of the leaver's empty appraisal hid them
+    mini.edit(CM_LI, lambda d: d.update(active=False))
+    report = mini.validate()
+    found = [d for d in report.diagnostics if d.code == "inactive_manager"]
+    assert found and all(d.severity == "warning" and d.field == "management.manager" for d in found)
+    d = next(d for d in found if d.path == f"records/{RETAILER}")
+    assert d.line == mini.line_of(RETAILER, "manager: cm-li")
+    assert "已离岗" in d.message and "manager_history" in d.message
+    assert report.ok  # a warning: the hand-over may take a day
+    mini.edit(RETAILER, lambda d: d.update(status="closed"))  # a closed shop needs no one
+    assert f"records/{RETAILER}" not in {d.path for d in mini.validate().diagnostics if d.code == "inactive_manager"}
