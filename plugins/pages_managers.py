@@ -83,7 +83,8 @@ def ranking_page(data: SiteData) -> Page:
             a = mp.appraisal
             table_rows.append([
                 rank,
-                link(data.href(here, manager_page(person.id)), person.name),
+                # a leaver is still ranked for the months they worked: say so beside the name
+                link(data.href(here, manager_page(person.id)), person.name if person.active else f"{person.name}（离岗）"),
                 data.unit_name(person.unit),
                 data.grade_name(person.grade),
                 fmt_num(a.total, 1),

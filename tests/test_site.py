@@ -652,3 +652,20 @@ def test_abnormal_order_notes_have_no_english_gloss(demo_site):
     text = "\n".join(pages)
     assert "单次突增" in text and "向上取整" in text
     assert not re.search(r"\((above|below|month) ", text), re.search(r".{80}\((above|below|month) .{40}", text)
+
+
+def test_ranking_says_who_has_left(mini):
+    # a customer manager who left mid-month (active: false) was ranked like the others, last with a half
+    # month's sales against a whole month's target, and nothing on the ranking said they had left
+    from crmdocs.plugins.pages_managers import ranking_page
+    from crmdocs.plugins.sitedata import Privacy, SiteData
+    from crmdocs.scripts.repository import load
+    from crmdocs.scripts.rules import compute_all
+
+    mini.edit("people/cm-li.yaml", lambda d: d.update(active=False))
+    repo, _ = load(mini.root)
+    result = compute_all(repo)
+    data = SiteData(repo=repo, computed=result.records, privacy=Privacy("public"), as_of=result.ctx.as_of)
+    text = "".join(map(str, ranking_page(data).body))
+    assert "李明（离岗）" in text
+    assert "王芳（离岗）" not in text and "王芳" in text
