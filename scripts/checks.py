@@ -229,7 +229,7 @@ def _working_day(repo: Repository, ctx: Context, rel: str, day: dt.date, what: s
             return  # the calendar is there but broken: its own errors say why, once
         yield repo.diag(rel, ("date",), f"没有 {day.year} 年的工作日历 records/calendar/{day.year}.yaml (no calendar for {day.year})", "no_calendar")
     elif not ctx.calendar.is_working_day(day):
-        yield repo.diag(rel, ("date",), f"{day}（{'一二三四五六日'[day.weekday()]}）不是工作日，不应有{what} (not a working day)", "not_working_day")
+        yield repo.diag(rel, ("date",), f"{day}（{ctx.calendar.day_off_reason(day)}）不是工作日，不应有{what} (not a working day)", "not_working_day")
 
 
 def _owner(r, day: dt.date) -> str:

@@ -93,7 +93,7 @@ def _working(calendar: WorkCalendar, day: dt.date, what: str) -> None:
     except NoCalendar as exc:
         raise CrmdocsError(str(exc)) from None
     if not ok:
-        raise CrmdocsError(f"{day.isoformat()}（星期{WEEKDAY_ZH[day.weekday()]}）不是工作日，不用写{what}；请用 --date 指定工作日 (not a working day)")
+        raise CrmdocsError(f"{day.isoformat()}（{calendar.day_off_reason(day)}）不是工作日，不用写{what}；请用 --date 指定工作日 (not a working day)")
 
 
 def within_calendars(repo: Repository, day: dt.date, what: str) -> None:

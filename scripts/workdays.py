@@ -26,8 +26,10 @@ class WorkCalendar:
     def __init__(self, calendars: Mapping[int, Calendar] | Iterable[Calendar]):
         items = calendars.values() if isinstance(calendars, Mapping) else calendars
         self._years: dict[int, tuple[set[int], set[dt.date], set[dt.date]]] = {}
+        self._holidays: dict[int, list] = {}
         for cal in items:
             self._years[cal.year] = (set(cal.weekend), cal.days_off(), set(cal.workdays))
+            self._holidays[cal.year] = list(cal.holidays)
         self._cache: dict[int, list[dt.date]] = {}
 
     @property
@@ -47,6 +49,14 @@ class WorkCalendar:
         if day in off:
             return False
         return day.isoweekday() not in weekend
+
+    def day_off_reason(self, day: dt.date) -> str:
+        """Why a day is not a working day, in words: 星期六, or 星期一，国庆节放假 for a holiday."""
+        weekday = f"星期{'一二三四五六日'[day.weekday()]}"
+        for holiday in getattr(self, "_holidays", {}).get(day.year, ()):  # (a calendar pickled before holidays were kept)
+            if holiday.start <= day <= holiday.end:
+                return f"{weekday}，{holiday.name}放假"
+        return weekday
 
     def _days(self, year: int) -> list[dt.date]:
         if year not in self._cache:

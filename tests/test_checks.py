@@ -339,6 +339,10 @@ def test_plan_or_diary_on_a_working_day(mini, rel, day, working):
         d = only(report, "not_working_day")
         assert (d.path, d.line, d.field) == (path, mini.line_of(new, "date:"), "date")
         assert day in d.message and "不是工作日" in d.message
+        # the holiday is named: a Monday in 国庆节 said only 2026-10-05（一）不是工作日
+        reason = {"2026-09-05": "（星期六）", "2026-09-06": "（星期日）", "2026-10-05": "（星期一，国庆节放假）",
+                  "2026-09-25": "（星期五，中秋节放假）"}[day]
+        assert f"{day}{reason}不是工作日" in d.message
 
 
 def test_plan_in_a_year_without_calendar(mini):

@@ -93,8 +93,10 @@ def test_unknown_git_email_is_a_clear_error(office):
 
 
 def test_holiday_is_refused(office):
-    with pytest.raises(CrmdocsError, match="不是工作日"):
+    with pytest.raises(CrmdocsError, match="2026-10-02（星期五，国庆节放假）不是工作日"):  # it said （星期五） alone
         new_plan(office.root, "cm-li", dt.date(2026, 10, 2))
+    with pytest.raises(CrmdocsError, match="2026-09-05（星期六）不是工作日"):
+        new_plan(office.root, "cm-li", dt.date(2026, 9, 5))
 
 
 def test_diary_is_prefilled_from_the_plan_and_valid(office):
