@@ -144,6 +144,9 @@ def appraisals_table(repo: Any, computed: Any, period: str) -> Table:
             row["note"] = "；".join(notes)
         else:
             row["note"] = "没有考核结果"
+        person = repo.people.get(m.manager)
+        if person is not None and not person.active:  # ranked for the months worked; the site says 离岗 too
+            row["note"] = "；".join(filter(None, ["已离岗", row["note"]]))
         rows.append(row)
     return Table("考核排名", f"客户经理考核排名 {period}", columns, rows)
 

@@ -240,3 +240,12 @@ def test_no_spreadsheet_header_says_超时(office):
     for what in ("appraisals", "complaints", "overdue-visits"):
         table = table_for(repo, computed, what, "2026-09")
         assert not [c.header for c in table.columns if "超时" in c.header], what
+
+
+def test_ranking_notes_who_has_left(mini):
+    # a leaver's row looked like everyone else's (说明 empty), as the site's ranking did
+    mini.edit("people/cm-li.yaml", lambda d: d.update(active=False))
+    repo, report = load(mini.root)
+    table = table_for(repo, compute_all(repo), "appraisals", "2026-09")
+    notes = {r["manager"]: r["note"] for r in table.rows}
+    assert notes["cm-li"].startswith("已离岗") and "离岗" not in notes["cm-wang"]
