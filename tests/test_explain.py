@@ -139,3 +139,12 @@ def test_retailer_explanation_names_brands_and_managers_as_the_site_does():
     assert "b-hongmei" not in out
     assert "（d-chengguan，客户经理 曹峰凯，状态 正常）" in out
     assert "由 曹峰凯（cm-cao-fengkai）负责" in out
+
+
+def test_tier_override_names_its_approver(mini):
+    # the mini office's r-0001 has mm-zhao's override for 2026-09: explain said （mm-zhao 于 … 批准）
+    code, out = explain(mini, "retailer", "r-0001", "--period", "2026-09")
+    assert code == 0, out
+    assert "人工调整为" in out and "（赵强（mm-zhao）于 2026-" in out
+    # the window is 8 weeks from 07-13, the sales start 09-01: it said 1 周共订 10 条 → 周转数 10 without why
+    assert "总量：1 周共订 10 条 → 周转数 10 条/周（8 周里只有 1 周在销售数据之内，按 1 周平均）" in out

@@ -47,9 +47,12 @@ def _brand(ctx, bid: str) -> str:
     return b.name if b else bid
 
 
-def _manager(ctx, pid: str) -> str:
+def _manager(ctx, pid: str, with_id: bool = False) -> str:
+    """A person by name, as the site names them (with the id: 赵刚（mm-zhao）; the id alone when unknown)."""
     p = ctx.repo.people.get(pid)
-    return p.name if p else pid
+    if p is None:
+        return pid
+    return f"{p.name}（{pid}）" if with_id else p.name
 
 
 def _month_of_period(period: Optional[str], as_of: dt.date) -> str:
@@ -222,7 +225,7 @@ def _tier_part(ctx, mkey: str, i: int) -> list[str]:
     if d.override is not None:
         o = d.override
         out.append(
-            f"  人工调整为 {o.tier} 档：{o.reason}（{o.approver} 于 {o.date} 批准，{o.source}）"
+            f"  人工调整为 {o.tier} 档：{o.reason}（{_manager(ctx, o.approver, with_id=True)}于 {o.date} 批准，{o.source}）"
         )
     out.append(f"  执行档位：{d.tier} 档")
     return out
@@ -255,6 +258,9 @@ def _limits_part(ctx, mkey: str, i: int, names: dict[str, str]) -> list[str]:
     if L.history[i]:
         out.append(
             f"  总量：{L.covered} 周共订 {int(L.quantity[i])} 条 → 周转数 {_n(L.turnover[i])} 条/周"
+            # the header names the policy's full window; say why fewer weeks divide
+            + (f"（{pl.turnover_weeks} 周里只有 {L.covered} 周在销售数据之内，按 {L.covered} 周平均）"
+               if L.covered < pl.turnover_weeks else "")
         )
     else:
         out.append(
