@@ -61,3 +61,34 @@ def test_every_record_example_is_valid_as_written(page):
         model.model_validate(data)
         checked += 1
     assert checked or page == "workflow.md", page
+
+
+def test_the_administrators_page_examples_are_valid_as_written():
+    # site/guide/admin-year.md (a new year's calendar, a new person, a move, a hand-over, a tier override):
+    # the pages said nothing of how an administrator records these, so an office was left to guess
+    from crmdocs.schemas import Calendar, Person
+    from crmdocs.schemas.org import PastUnit
+    from crmdocs.schemas.retailer import Management, TierOverride
+
+    page = "guide/admin-year.md"
+    assert page.split("/")[-1] in {p.name for p in (SITE / "guide").glob("*.md")}
+    seen = set()
+    for data in blocks(page):
+        if "holidays" in data:
+            Calendar.model_validate(data)
+            seen.add("calendar")
+        elif "role" in data:
+            Person.model_validate(data)
+            seen.add("person")
+        elif "unit_history" in data:
+            assert isinstance(data["unit"], str)
+            [PastUnit.model_validate(u) for u in data["unit_history"]]
+            seen.add("move")
+        elif "management" in data:
+            m = Management.model_validate(data["management"])
+            assert m.manager_history and m.manager_on(m.manager_history[0].until) == m.manager
+            seen.add("hand-over")
+        elif "tier" in data:
+            TierOverride.model_validate(data)
+            seen.add("override")
+    assert seen == {"calendar", "person", "move", "hand-over", "override"}
