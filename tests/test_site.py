@@ -669,3 +669,15 @@ def test_ranking_says_who_has_left(mini):
     text = "".join(map(str, ranking_page(data).body))
     assert "李明（离岗）" in text
     assert "王芳（离岗）" not in text and "王芳" in text
+
+
+def test_yaml_examples_inside_list_items_are_code_blocks(demo_site):
+    # the market manager's review and approval examples sit inside a numbered list: without superfences
+    # they rendered as one line of inline code (<p><code>yaml review: reviewer: …), newlines lost
+    for page in ["workflow/index.html", "guide/admin-year/index.html", "guide/plan-and-diary/index.html"]:
+        html = read(demo_site / page)
+        assert "<code>yaml" not in html and "<code>sh" not in html, page
+    html = read(demo_site / "workflow/index.html")
+    blocks = [re.sub(r"<[^>]+>", "", b) for b in re.findall(r"<pre.*?</pre>", html, flags=re.S)]
+    assert any("review:\n  reviewer: mm-ma-peng" in b for b in blocks), blocks
+    assert any("approval:\n  by: mm-ma-peng" in b for b in blocks), blocks
