@@ -261,3 +261,14 @@ def test_build_log_says_which_pages_it_counts(office):
     code, out = run_cli("--root", str(office), "build", "--offline")
     assert code == 0, out
     assert re.search(r"网页共 \d+ 个，含手写的说明页；", out)  # no 404 page offline
+
+
+def test_a_repository_without_the_hand_written_pages_folder_is_told_what_to_do(tmp_path):
+    # an office that copied mkdocs.yml but not site/ got MkDocs' English "Config value 'docs_dir': …"
+    import shutil
+
+    root = build_mini_repo(tmp_path / "repo")
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    code, out = run_cli("--root", str(root), "build")
+    assert code == 1, out
+    assert "docs_dir（手写页面目录，默认 site/）不存在" in out and "Traceback" not in out

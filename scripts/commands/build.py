@@ -71,7 +71,11 @@ def build_site(root: Path, *, profile: str | None = None, strict: bool = False,
     except (PluginError, ConfigurationError, Abort) as exc:
         # MkDocs logs a plugin's error and raises Abort("Aborted with a BuildError!"):
         # the logged message is the one that says what is wrong
-        raise CrmdocsError("\n".join(errors.messages) or str(exc).strip()) from None
+        text = "\n".join(errors.messages) or str(exc).strip()
+        if "Config value 'docs_dir'" in text:  # an office's repository without the hand-written pages' folder
+            text = (f"{config_file} 的 docs_dir（手写页面目录，默认 site/）不存在：请把 crmdocs 的 site/ 目录复制过来，"
+                    f"或新建一个空目录 ({text})")
+        raise CrmdocsError(text) from None
     except OSError as exc:  # the output folder is a file, read-only, on a full disk …
         out = site_dir or (root / "build" / "site")
         name = exc.filename if isinstance(exc.filename, str) else None
