@@ -54,12 +54,20 @@ class Complaint(Record):
 
     @model_validator(mode="after")
     def _order(self):
+        minute = "%Y-%m-%d %H:%M"  # as the record writes it (str() added :00 seconds)
         if self.resolved is not None and self.resolved < self.received:
             raise PydanticCustomError(
                 "resolved_before_received",
                 "办结时间 {resolved} 早于受理时间 {received} (resolved before received)",
-                {"resolved": str(self.resolved), "received": str(self.received), "at": ("resolved",)},
+                {"resolved": self.resolved.strftime(minute), "received": self.received.strftime(minute), "at": ("resolved",)},
             )
+        for i, action in enumerate(self.actions):
+            if action.at < self.received:
+                raise PydanticCustomError(
+                    "action_before_received",
+                    "处理时间 {when} 早于受理时间 {received} (action before the complaint was received)",
+                    {"when": action.at.strftime(minute), "received": self.received.strftime(minute), "at": ("actions", i, "at")},
+                )
         return self
 
 

@@ -291,6 +291,15 @@ def test_complaint_resolved_before_received(mini):
     mini.edit(COMPLAINT, _set(("resolved",), "2026-08-31 10:00"))
     d = error_in(mini, COMPLAINT)
     assert "早于" in d.message and (d.field, d.line) == ("resolved", mini.line_of(COMPLAINT, "resolved:"))
+    assert "办结时间 2026-08-31 10:00 早于受理时间 2026-09-01 09:00" in d.message  # it said 10:00:00
+
+
+def test_complaint_action_before_it_was_received(mini):
+    # an action dated the day before the complaint came in (a typed date) passed without a word
+    mini.edit(COMPLAINT, lambda d: d.update(actions=[{"at": "2026-08-31 16:00", "by": "cm-li", "text": "电话联系"}]))
+    d = error_in(mini, COMPLAINT)
+    assert d.field == "actions[0].at" and d.line == mini.line_of(COMPLAINT, "2026-08-31 16:00")
+    assert "处理时间 2026-08-31 16:00 早于受理时间 2026-09-01 09:00" in d.message
 
 
 def test_calendar_date_outside_its_year(mini):
