@@ -540,11 +540,13 @@ def _delta(a: Any, b: Any) -> str:
 
 
 def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_order: list[str],
-           everything: bool = False, limit: int = 60) -> list[str]:
+           everything: bool = False, limit: int = 60, names: Optional[Mapping[str, str]] = None) -> list[str]:
     """What a reviewer of a policy change reads: per period, how many retailers
     change class (up/down), tier and limits, how many managers change score
     and grade recommendation; then who, and by how much (managers for every
-    period, retailers for the latest month unless ``everything``)."""
+    period, retailers for the latest month unless ``everything``). ``names``: what the
+    site calls a class, grade, person or retailer id (B 类, 刘平, 东乡烟酒店), shown beside the id."""
+    names = names or {}
     # (period, "retailer"|"manager", id) -> label -> (old, new)
     found: dict[tuple[str, str, str], dict[str, tuple[Any, Any]]] = {}
     for rel in sorted(set(old) | set(new)):
@@ -618,9 +620,12 @@ def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_ord
         for label, (a, b) in changes.items():
             if label == "品牌限量":
                 shown.append(f"品牌限量 {b} 项变化")
+            elif label in ("分类", "建议等级"):
+                shown.append(f"{label} {_show(names.get(a, a))} → {_show(names.get(b, b))}")
             else:
                 shown.append(f"{label} {_show(a)} → {_show(b)}{_delta(a, b)}")
-        return f"  {period} {what} {who}：" + "；".join(shown)
+        name = f" {names[who]}" if who in names else ""
+        return f"  {period} {what} {who}{name}：" + "；".join(shown)
 
     managers = sorted(k for k in found if k[1] == "manager")
     if managers:

@@ -3,6 +3,7 @@
 a policy change does."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -206,7 +207,7 @@ def test_diff_against_a_revision_whose_policy_differs(mini):
     assert code == 0, out
     # cm-wang sold 8 of 400 (2 %) → 30 × 2 % = 0.6 more, scaled up (indicators without input): both change
     assert "2026-09：考核总分变化 2 人" in out
-    line = next(li for li in out.splitlines() if li.strip().startswith("2026-09 客户经理 cm-li："))
+    line = next(li for li in out.splitlines() if li.strip().startswith("2026-09 客户经理 cm-li 李明："))
     assert "考核总分" in line and "（+0.9）" in line
     assert "覆盖" not in out and "visits" not in out  # only what a reviewer of a policy change needs
     assert git(mini.root, "status", "--porcelain") == status  # the working tree is left as it was
@@ -310,7 +311,7 @@ def test_diff_works_with_plain_git_archive_too(mini, monkeypatch):
     mini.edit("targets/2026-09.yaml", lambda d: d["targets"][0].update(sales=15))  # cm-li: 15 of 15 → full marks
     code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
     assert code == 0, out
-    assert "2026-09 客户经理 cm-li：考核总分" in out
+    assert "2026-09 客户经理 cm-li 李明：考核总分" in out
     code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "nope")
     assert code == 1 and "找不到版本 'nope'" in out
 
@@ -451,3 +452,18 @@ def test_review_of_a_moved_last_day_reports_no_class_or_tier_change():
     new["2026-11/tiers/d-east.yaml"].tiers["r-0001"] = 9
     text = "\n".join(recalc.review(old, new, ["a", "b", "c", "d", "e"]))
     assert "2026-11：档位变化 1 户（升 0，降 1）" in text and "2026-12" not in text, text
+
+
+def test_diff_names_classes_people_and_shops_as_the_site_does(mini):
+    # it said 零售户 r-0001：分类 d → c and 客户经理 cm-li where the site and explain say D 类, 李明, 李记便利店
+    (mini.root / ".gitignore").write_text("/.cache/\n", encoding="utf-8")
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    mini.edit(POLICY, lambda d: d.update(classes={"rule": {"mode": "composite", "classes": [
+        {"id": "a", "name": "A 类", "min": 40}, {"id": "b", "name": "B 类", "min": 30}, {"id": "c", "name": "C 类", "min": 20},
+        {"id": "d", "name": "D 类", "min": 10}, {"id": "e", "name": "E 类", "min": 0}]}}))
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD", "--all")
+    assert code == 0, out
+    line = next(li for li in out.splitlines() if "零售户 r-0001" in li and "分类" in li)
+    assert re.search(r"零售户 r-0001 李记便利店：分类 [A-E] 类 → [A-E] 类", line), line

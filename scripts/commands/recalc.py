@@ -37,7 +37,12 @@ def run(args) -> int:
     jobs = args.jobs or default_jobs()
     if args.diff:
         old, new = recalc.computations(root, args.diff, jobs=jobs)
-        lines = recalc.review(old.records, new.records, new.ctx.policy.classes.ids(), everything=args.all)
+        repo, policy = new.ctx.repo, new.ctx.policy
+        names = {c.id: c.name for c in policy.classes.rule.classes}  # B 类, as the site and explain say
+        names.update((g.id, g.name) for g in policy.grades.ladder)
+        names.update((pid, p.name) for pid, p in repo.people.items())
+        names.update((rid, r.basic.shop_name) for rid, r in repo.retailers.items())
+        lines = recalc.review(old.records, new.records, policy.classes.ids(), everything=args.all, names=names)
         if not lines:
             print(f"与 {args.diff} 相比，分类、档位、限量、考核总分和等级建议都没有变化 (no changes against {args.diff})")
             return 0
