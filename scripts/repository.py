@@ -1484,7 +1484,8 @@ class SalesCache:
                 )
             return read[0]
 
-        return LazySales(arrays, None if last is None else dt.date.fromisoformat(last)), [Diagnostic(*row) for row in diags], digests, len(rels)
+        day = None if last is None else dt.date.fromisoformat(last)
+        return LazySales(arrays, day, self.fh.close), [Diagnostic(*row) for row in diags], digests, len(rels)
 
 
 def write_sales_cache(root: Path, rels: list[str], sigs: list[str], read: tuple, stamp: int) -> bool:

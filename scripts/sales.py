@@ -249,9 +249,15 @@ class LazySales(SalesData):
     ``crmdocs recalc`` takes what the rules read of the sales from its side
     worker, and then never reads 12 M rows here."""
 
-    def __init__(self, load: Any, last: Optional[dt.date] = None):  # (no dataclass fields: each is read on use)
+    def __init__(self, load: Any, last: Optional[dt.date] = None, close: Any = None):  # (no dataclass fields: each is read on use)
         self.__dict__["_load"] = load
         self.__dict__["_last"] = last
+        self.__dict__["_close"] = close  # let go of what ``load`` would read from, when never read
+
+    def __del__(self) -> None:  # never read (once read, this object is a SalesData)
+        close = self.__dict__.get("_close")
+        if close is not None:
+            close()
 
     def _become(self) -> None:
         data = self.__dict__["_load"]()

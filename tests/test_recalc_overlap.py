@@ -404,3 +404,19 @@ def test_appraisals_sales_handed_over_are_those_worked_out_from_the_sales(office
         assert handed.managers == direct.managers and handed.months == direct.months
         assert np.array_equal(handed.total, direct.total) and np.array_equal(handed.key, direct.key)
         assert handed.total.sum() == (10 + 5 + 8 if as_of.month > 9 else 10 + 5)
+
+
+def test_sales_never_read_let_go_of_their_cache_file(office):
+    import gc
+    import warnings
+
+    from crmdocs.scripts.validate import validate
+
+    checked(office)
+    repo, _ = validate(office.root, jobs=1)
+    assert not read_here(repo)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del repo
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
