@@ -99,6 +99,7 @@ def ranking_page(data: SiteData) -> Page:
             caption=f"{month} 考核得分", unit=" 分",
             hrefs=[data.href(here, manager_page(p.id)) for p, _ in rows],
         )))
+    body.extend(_longer_periods(data, here))
     body.append(heading(2, "全部客户经理", "all"))
     all_rows = []
     for person in data.managers:
@@ -113,6 +114,52 @@ def ranking_page(data: SiteData) -> Page:
     body.append(block(table(["客户经理", "编号", "客户服务部", "等级", "辖区零售户", "状态"], all_rows, search=True,
                             filters=["text", "", "select", "select", "", "select"])))
     return Page(here, "客户经理", body, section="managers", order=0)
+
+
+def _latest(data: SiteData, kind: str) -> Optional[str]:
+    """The latest quarter or year anyone has an appraisal for."""
+    found = [mp.period for person in data.managers for mp in data.periods_of(person.id, kind) if mp.appraisal is not None]
+    return max(found) if found else None
+
+
+def _longer_periods(data: SiteData, here: str) -> list[Any]:
+    """The latest quarter's and year's totals side by side, ranked by the quarter: leaders appraise
+    quarters and years (the grade rules read quarters), and the ranking above is the month's."""
+    quarter, year = _latest(data, "quarter"), _latest(data, "year")
+    if quarter is None:
+        return []
+    title = f"季度和全年考核（{quarter}" + (f"、{year}）" if year else "）")
+    out: list[Any] = [heading(2, title, "quarter")]
+    rows = []
+    for person in data.managers:
+        q = data.manager_periods.get(person.id, {}).get(quarter)
+        y = data.manager_periods.get(person.id, {}).get(year) if year else None
+        if (q is None or q.appraisal is None) and (y is None or y.appraisal is None):
+            continue
+        rows.append((person, q if q is not None and q.appraisal is not None else None,
+                     y if y is not None and y.appraisal is not None else None))
+    rows.sort(key=lambda r: (r[1] is None, -(r[1].appraisal.total if r[1] else 0), r[0].id))
+    open_ = [mp for _, q, y in rows for mp in (q, y) if mp is not None and not mp.appraisal.complete]
+    if open_:
+        out.append(block(Markup('<p class="crm-note">') + esc(
+            f"尚未结束的期间按已有记录计算，得分截至 {open_[0].as_of.isoformat()}；季度、全年把各月的完成数和目标数加起来再算比率，"
+            "不是各月得分的平均。") + Markup("</p>")))
+    table_rows = []
+    for rank, (person, q, y) in enumerate(rows, start=1):
+        name = person.name if person.active else f"{person.name}（离岗）"
+        table_rows.append([
+            rank if q is not None else "—",
+            link(data.href(here, manager_page(person.id)), name),
+            data.unit_name(person.unit),
+            fmt_num(q.appraisal.total, 1) if q is not None else "—",
+            fmt_num(y.appraisal.total, 1) if y is not None else "—",
+            grade_badge(data, q.grade if q is not None else None),
+        ])
+    headers = ["名次", "客户经理", "客户服务部", f"{quarter} 得分"] + ([f"{year} 得分"] if year else []) + ["等级建议（依据已结束的季度）"]
+    if not year:
+        table_rows = [r[:4] + r[5:] for r in table_rows]
+    out.append(block(table(headers, table_rows)))
+    return out
 
 
 def _indicator_table(a: Any) -> Markup:

@@ -681,3 +681,25 @@ def test_yaml_examples_inside_list_items_are_code_blocks(demo_site):
     blocks = [re.sub(r"<[^>]+>", "", b) for b in re.findall(r"<pre.*?</pre>", html, flags=re.S)]
     assert any("review:\n  reviewer: mm-ma-peng" in b for b in blocks), blocks
     assert any("approval:\n  by: mm-ma-peng" in b for b in blocks), blocks
+
+
+def test_ranking_page_shows_the_quarter_and_the_year(mini):
+    # leaders appraise quarters and years (the grade rules read quarters), but the 客户经理 page ranked
+    # the latest month only: a quarter's or the year's totals were on each manager's own page alone
+    from crmdocs.plugins.pages_managers import ranking_page
+    from crmdocs.plugins.sitedata import Privacy, SiteData
+    from crmdocs.scripts.repository import load
+    from crmdocs.scripts.rules import compute_all
+
+    repo, _ = load(mini.root)
+    result = compute_all(repo)
+    data = SiteData(repo=repo, computed=result.records, privacy=Privacy("public"), as_of=result.ctx.as_of)
+    text = "".join(map(str, ranking_page(data).body))
+    assert re.search(r"## 季度和全年考核（2026\\?-Q3、2026）", text), text[:2000]
+    assert "2026-Q3 得分" in text and "2026 得分" in text
+    section = text[text.index("季度和全年考核"):text.index("全部客户经理")]
+    for mid in ("cm-li", "cm-wang"):
+        q = result.records[f"2026-Q3/managers/{mid}.yaml"].appraisal.total
+        assert f"{q:.1f}" in section, (mid, q)
+    assert "不是各月得分的平均" in section  # the quarter has not ended: said, with how it adds up
+    assert "等级建议（依据已结束的季度）" in section  # beside an open quarter's score
