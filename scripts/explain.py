@@ -100,7 +100,8 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
         raise CrmdocsError(f"{manager} 没有 {period} 的考核结果；有的期间：{'、'.join(mine)} (no such period)")
     rec = recs[(manager, period)]
     ap = rec.appraisal
-    lines = [f"客户经理 {rec.name}（{manager}，{rec.unit}）{period} 考核，{rec.start} 至 {rec.as_of}"
+    unit = repo.org.get(rec.unit)
+    lines = [f"客户经理 {rec.name}（{manager}，{unit.name if unit else rec.unit}）{period} 考核，{rec.start} 至 {rec.as_of}"
              + ("" if ap and ap.complete else "（期间未结束，按已有记录计算）")]
     if ap is not None:
         for ind in ap.indicators:

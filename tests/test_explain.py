@@ -26,7 +26,7 @@ def explain(mini, *args):
 def test_manager_explanation_shows_the_arithmetic(office):
     code, out = explain(office, "manager", "cm-li", "--period", "2026-09")
     assert code == 0, out
-    assert "客户经理 李明（cm-li，d-east）2026-09 考核" in out
+    assert "客户经理 李明（cm-li，城东客户服务部）2026-09 考核" in out  # the unit by name, as the site says
     assert "销售目标完成率 = 实际 400 条 ÷ 目标 500 条 = 80 %，得分 = 30 × (80 % − 60 %) ÷ (100 % − 60 %) = 15" in out
     assert "重点品牌完成率 = 实际 150 条 ÷ 目标 200 条 = 75 %，得分 = 20 × (75 % − 60 %) ÷ (100 % − 60 %) = 7.5" in out
     assert "计划执行率 = 完成 2 户次 ÷ 计划 2 户次 = 100 %，达到 100 %，得满分 15" in out
@@ -137,7 +137,7 @@ def test_retailer_explanation_names_brands_and_managers_as_the_site_does():
     assert "\n  红梅（软黄）：" in out  # the brand's own limits
     assert "品牌 红梅（软黄） 订购 25 条，超过该品牌上限" in out
     assert "b-hongmei" not in out
-    assert "（d-chengguan，客户经理 曹峰凯，状态 正常）" in out
+    assert "（城关客户服务部，客户经理 曹峰凯，状态 正常）" in out  # was d-chengguan
     assert "由 曹峰凯（cm-cao-fengkai）负责" in out
 
 

@@ -47,6 +47,11 @@ def _brand(ctx, bid: str) -> str:
     return b.name if b else bid
 
 
+def _unit(ctx, uid: str) -> str:
+    unit = ctx.repo.org.get(uid)
+    return unit.name if unit else uid
+
+
 def _manager(ctx, pid: str, with_id: bool = False) -> str:
     """A person by name, as the site names them (with the id: 赵刚（mm-zhao）; the id alone when unknown)."""
     p = ctx.repo.people.get(pid)
@@ -85,7 +90,7 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
     names = {c.id: c.name for c in policy.classes.rule.classes}
     first = S.month_first(S.month_index(mkey))
     lines = [
-        f"零售户 {retailer_id} {rec.basic.shop_name}（{rec.management.department}，"
+        f"零售户 {retailer_id} {rec.basic.shop_name}（{_unit(ctx, rec.management.department)}，"
         f"客户经理 {_manager(ctx, rec.management.manager_on(first))}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
         "",
     ]
