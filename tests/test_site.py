@@ -677,6 +677,7 @@ def test_yaml_examples_inside_list_items_are_code_blocks(demo_site):
     for page in ["workflow/index.html", "guide/admin-year/index.html", "guide/plan-and-diary/index.html"]:
         html = read(demo_site / page)
         assert "<code>yaml" not in html and "<code>sh" not in html, page
+        assert not re.search(r"\n- <strong>", html), page  # a list item swallowed by the paragraph above it
     html = read(demo_site / "workflow/index.html")
     blocks = [re.sub(r"<[^>]+>", "", b) for b in re.findall(r"<pre.*?</pre>", html, flags=re.S)]
     assert any("review:\n  reviewer: mm-ma-peng" in b for b in blocks), blocks
