@@ -103,6 +103,8 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
     unit = repo.org.get(rec.unit)
     lines = [f"客户经理 {rec.name}（{manager}，{unit.name if unit else rec.unit}）{period} 考核，{rec.start} 至 {rec.as_of}"
              + ("" if ap and ap.complete else "（期间未结束，按已有记录计算）")]
+    if not person.active:  # as the site's ranking marks 离岗
+        lines.append("  已离岗（人员记录 active: false）：销量只算他负责零售户的日子；目标按目标文件，不会自动折算")
     if ap is not None:
         for ind in ap.indicators:
             lines.append("  " + indicator_line(ind))

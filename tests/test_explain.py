@@ -148,3 +148,13 @@ def test_tier_override_names_its_approver(mini):
     assert "人工调整为" in out and "（赵强（mm-zhao）于 2026-" in out
     # the window is 8 weeks from 07-13, the sales start 09-01: it said 1 周共订 10 条 → 周转数 10 without why
     assert "总量：1 周共订 10 条 → 周转数 10 条/周（8 周里只有 1 周在销售数据之内，按 1 周平均）" in out
+
+
+def test_a_leavers_appraisal_says_they_have_left(office):
+    # the site's ranking and the export say 离岗; explain gave a leaver's half month with no word of it
+    office.edit("people/cm-li.yaml", lambda d: d.update(active=False))
+    code, out = explain(office, "manager", "cm-li")
+    assert code == 0, out
+    assert out.splitlines()[1].startswith("  已离岗（人员记录 active: false）")
+    code, out = explain(office, "manager", "cm-wang")
+    assert code == 0 and "已离岗" not in out, out
