@@ -60,6 +60,13 @@ def git_email(root: Path) -> Optional[str]:
     return value or None
 
 
+def _refuse_leaver(pid: str, person) -> None:
+    # audit refuses a leaver's commits: a file written for them could never be handed in
+    if not person.active:
+        raise CrmdocsError(f"{person.name}（{pid}）已离岗（人员记录 active: false），不再写计划、日记和总结；"
+                           f"片区已交给别人时，用接手人的 --manager (the customer manager has left)")
+
+
 def pick_manager(repo: Repository, root: Path, manager: Optional[str]) -> str:
     if manager:
         person = repo.people.get(manager)
@@ -74,12 +81,14 @@ def pick_manager(repo: Repository, root: Path, manager: Optional[str]) -> str:
                                f"{hint} (no such person)")
         if person.role is not Role.customer_manager:
             raise CrmdocsError(f"{person.name}（{manager}）不是客户经理 (not a customer manager)")
+        _refuse_leaver(manager, person)
         return manager
     email = git_email(root)
     if not email:
         raise CrmdocsError("没有 --manager，git config user.email 也未设置：请用 --manager 指定客户经理编号 (who are you?)")
     for pid, person in sorted(repo.people.items()):
         if email in person.emails and person.role is Role.customer_manager:
+            _refuse_leaver(pid, person)
             return pid
     raise CrmdocsError(
         f"git 邮箱 {email} 不属于任何客户经理的人员记录（emails）；请用 --manager 指定，或请管理员把邮箱加进人员记录"

@@ -92,6 +92,16 @@ def test_unknown_git_email_is_a_clear_error(office):
         new_plan(office.root, day=DAY)
 
 
+def test_a_customer_manager_who_has_left_is_refused(office):
+    # new plan wrote a plan for a leaver (active: false) that audit would refuse to take in
+    office.edit("people/cm-wang.yaml", lambda d: d.update(active=False))
+    for who in ("cm-wang", None):
+        git(office.root, "config", "user.email", "cm-wang@example.com")
+        with pytest.raises(CrmdocsError, match=r"王芳（cm-wang）已离岗（人员记录 active: false）"):
+            new_plan(office.root, who, DAY)
+    assert not list((office.root / "records" / "plans").glob("cm-wang/**/*.yaml"))
+
+
 def test_holiday_is_refused(office):
     with pytest.raises(CrmdocsError, match="2026-10-02（星期五，国庆节放假）不是工作日"):  # it said （星期五） alone
         new_plan(office.root, "cm-li", dt.date(2026, 10, 2))
