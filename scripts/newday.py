@@ -105,11 +105,16 @@ def _working(calendar: WorkCalendar, day: dt.date, what: str) -> None:
         raise CrmdocsError(f"{day.isoformat()}（{calendar.day_off_reason(day)}）不是工作日，不用写{what}；请用 --date 指定工作日 (not a working day)")
 
 
-def within_calendars(repo: Repository, day: dt.date, what: str) -> None:
+def within_calendars(repo: Repository, day: dt.date, what: str, typed: bool = True) -> None:
     """Refuse a day outside the years of the working calendars (``records/calendar/<yyyy>.yaml``):
-    a slip such as 2999-12-31 would otherwise start a week or month in the year 3000."""
+    a slip such as 2999-12-31 would otherwise start a week or month in the year 3000.
+    ``typed``: the day came from --date (else it is the next working day, at the turn of a year)."""
     if day.year not in repo.calendars:
         years = "、".join(str(y) for y in sorted(repo.calendars))
+        if not typed:
+            raise CrmdocsError(
+                f"下一个工作日在 {day.year} 年，还没有 {day.year} 年的工作日历（现有 {years} 年）：请管理员按国务院的放假通知"
+                f"添加 {RECORDS}/calendar/{day.year}.yaml，或用 --date 指定日期 (no working calendar for {day.year} yet)")
         raise CrmdocsError(
             f"{day.isoformat()} 不在工作日历的年份内（现有 {years} 年）：{what}只能写有工作日历的年份；"
             f"日期写错了吗？确要写 {day.year} 年，请先添加 {RECORDS}/calendar/{day.year}.yaml "
@@ -402,8 +407,9 @@ def new_plan(root: Path | str, manager: Optional[str] = None, day: Optional[dt.d
     root = Path(root)
     repo = _load(root)
     who = pick_manager(repo, root, manager)
+    typed = day is not None
     day = day or next_working_day(WorkCalendar(repo.calendars), today or dt.date.today())
-    within_calendars(repo, day, "拜访计划")
+    within_calendars(repo, day, "拜访计划", typed)
     _refuse_existing(root, f"{RECORDS}/plans/{who}/{day.year}/{day.isoformat()}.yaml")
     rel, text = plan_text(repo, who, day)
     write_atomic(root / rel, text)

@@ -183,3 +183,13 @@ def test_a_retailer_added_to_reach_the_daily_minimum_says_why_as_the_others_do(o
     notes = [v["note"] for v in yamlio.parse(path.read_text(encoding="utf-8"))["visits"]]
     assert notes and all(re.fullmatch(r"(今天到期|还有 \d+ 天到期)（(. 类|未分类)，周期 \d+ 天，上次 2026-10-19）", n)
                          for n in notes), notes
+
+
+def test_next_working_day_in_a_year_without_a_calendar_asks_for_the_calendar(office):
+    # on 31 December the next working day is in a year whose holiday notice may not be in yet: it said
+    # 日期写错了吗？ to a manager who typed no date
+    with pytest.raises(CrmdocsError, match=r"下一个工作日在 2027 年，还没有 2027 年的工作日历.*records/calendar/2027.yaml") as err:
+        new_plan(office.root, "cm-li", None, today=dt.date(2026, 12, 31))
+    assert "写错" not in str(err.value)
+    with pytest.raises(CrmdocsError, match="日期写错了吗"):  # a typed date keeps its own message
+        new_plan(office.root, "cm-li", dt.date(2027, 1, 4))
