@@ -4,6 +4,7 @@ model's own validator — so every outcome (record or messages) is the model's."
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 from typing import Any, Optional
@@ -157,3 +158,96 @@ def test_the_models_own_validators_are_untouched():
     raw["visits"][0]["time"] = "9:05"
     assert quick_validator(Diary)(raw).visits[0].time == dt.time(9, 5)
     assert quick_validator(kind_of(RETAILER)[0].model)(valid_record(RETAILER)).id == "r-0001"
+
+
+# ---------------------------------------------------------------- the invariant, over generated input
+# (review7) Whatever the loader's quick validator is given, its outcome is the
+# model's own: the same record, or the same errors (whose messages users read).
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CHARS = st.sampled_from([*"0123456789-:T +.azA\n", "\u3000", "\u00a0", "０", "：", "“", "李"])
+_N = st.integers
+_SPACE = st.sampled_from(["", "", " ", "\n"])
+_TEXTS = st.one_of(
+    st.text(_CHARS, max_size=14),
+    st.builds("{}{:04d}-{:02d}-{:02d}{}".format, _SPACE, _N(0, 9999), _N(0, 13), _N(0, 32), st.sampled_from(["", " 09:30", " 23:59:00", "T08:05"])),
+    st.builds("{}{:02d}-{:02d}-{:02d} {:02d}:{:02d}{}".format, _SPACE, _N(2024, 2026), _N(0, 13), _N(0, 32), _N(0, 25), _N(0, 60), _SPACE),
+    st.builds("{}{}:{:02d}{}".format, _SPACE, st.sampled_from(["0", "9", "09", "12", "23", "24", "99"]), _N(0, 60), _SPACE),
+    st.builds("{}{}{}".format, _SPACE, st.text(st.sampled_from("az09-"), min_size=1, max_size=66), _SPACE),
+    st.sampled_from(["", "true", "yes", "urban", "城网", "2026-09-01T14:30", "9:05", "r-０００２"]),
+)
+_VALUES = st.one_of(
+    _TEXTS,
+    st.tuples(st.just("unquoted"), st.sampled_from(["", "-", "+"]), st.sampled_from(["0", "7", "832", "0832", "12345678901"])),
+    st.integers(-3, 3), st.sampled_from([10**20, 2.0, 0.5, -0.0, 1e300, float("nan")]), st.booleans(), st.none(),
+    st.dates(), st.datetimes(), st.times(),
+    st.lists(st.sampled_from(["r-0001", "r-0002", "b-1", 1, 2]), max_size=3),
+    st.dictionaries(st.sampled_from(["retailer", "time", "a", "mode"]), st.sampled_from(["r-0001", "09:00", 1]), max_size=2),
+)
+
+
+def _value(drawn: Any) -> Any:
+    """A drawn value as the YAML reader gives it: ("unquoted", sign, digits) is
+    what it makes of an unquoted ``0832`` (made here: Hypothesis cannot show a str subclass)."""
+    return UnquotedDigits(f"{drawn[1]}0{drawn[2]}") if type(drawn) is tuple else drawn
+
+
+def _outcome(validate: Any, raw: Any) -> tuple:
+    try:
+        record = validate(raw)
+    except ValidationError as exc:
+        return "errors", repr(exc.errors(include_url=False))
+    return "record", repr(record), record.model_dump_json()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(["slug", "text", "opt", "day", "clock", "minute"]), _VALUES)
+def test_any_value_of_a_checked_field_has_the_models_outcome(field, value):
+    value = _value(value)
+    assert _outcome(quick_validator(Probe), {field: value}) == _outcome(Probe.model_validate, {field: value})
+    quick_agrees(field, value)  # and what the quick one alone takes, the model takes, with the same value
+
+
+def _records() -> list[tuple[type, dict]]:
+    from crmdocs.schemas.policy import Policy
+
+    out = []
+    for rel, raw in valid_records().items():
+        match = kind_of(rel)
+        if match is not None and isinstance(raw, dict):
+            out.append((match[0].model, raw))
+    out.append((Policy, Policy().model_dump(mode="json", by_alias=True)))  # every field, the class rule's union among them
+    return out
+
+
+_RECORDS = _records()
+
+
+def _places(raw: Any, at: tuple = ()) -> list[tuple]:
+    """Every key and list place of a record (where a value may be put)."""
+    found = [at] if at else []
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw) if isinstance(raw, list) else ()
+    for key, value in items:
+        found.extend(_places(value, (*at, key)))
+    return found
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_any_record_with_one_value_changed_has_the_models_outcome(data):
+    model, raw = data.draw(st.sampled_from(_RECORDS))
+    raw = copy.deepcopy(raw)
+    place = data.draw(st.sampled_from(_places(raw)))
+    parent = raw
+    for key in place[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans(), "drop it") and isinstance(parent, dict):
+        del parent[place[-1]]  # a default (default_factory) in its place
+    else:
+        parent[place[-1]] = _value(data.draw(_VALUES))
+    given_raw = copy.deepcopy(raw)
+    quick = _outcome(quick_validator(model), raw)
+    assert raw == given_raw  # the input is left as it was for the model's own validator
+    assert quick == _outcome(model.model_validate, given_raw)
