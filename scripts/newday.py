@@ -105,15 +105,15 @@ def _working(calendar: WorkCalendar, day: dt.date, what: str) -> None:
         raise CrmdocsError(f"{day.isoformat()}（{calendar.day_off_reason(day)}）不是工作日，不用写{what}；请用 --date 指定工作日 (not a working day)")
 
 
-def within_calendars(repo: Repository, day: dt.date, what: str, typed: bool = True) -> None:
+def within_calendars(repo: Repository, day: dt.date, what: str, typed: bool = True, which: str = "下一个工作日") -> None:
     """Refuse a day outside the years of the working calendars (``records/calendar/<yyyy>.yaml``):
     a slip such as 2999-12-31 would otherwise start a week or month in the year 3000.
-    ``typed``: the day came from --date (else it is the next working day, at the turn of a year)."""
+    ``typed``: the day came from --date (else it is ``which``: the next working day, or today, at the turn of a year)."""
     if day.year not in repo.calendars:
         years = "、".join(str(y) for y in sorted(repo.calendars))
         if not typed:
             raise CrmdocsError(
-                f"下一个工作日在 {day.year} 年，还没有 {day.year} 年的工作日历（现有 {years} 年）：请管理员按国务院的放假通知"
+                f"{which}在 {day.year} 年，还没有 {day.year} 年的工作日历（现有 {years} 年）：请管理员按国务院的放假通知"
                 f"添加 {RECORDS}/calendar/{day.year}.yaml，或用 --date 指定日期 (no working calendar for {day.year} yet)")
         raise CrmdocsError(
             f"{day.isoformat()} 不在工作日历的年份内（现有 {years} 年）：{what}只能写有工作日历的年份；"
@@ -424,12 +424,13 @@ def new_diary(root: Path | str, manager: Optional[str] = None, day: Optional[dt.
     root = Path(root)
     repo = _load(root)
     who = pick_manager(repo, root, manager)
+    typed = day is not None
     if day is None:
         today = today or dt.date.today()
         waiting = [d for (m, d) in repo.plans if m == who and today - dt.timedelta(days=7) < d <= today
                    and (who, d) not in repo.diaries]
         day = today if (who, today) in repo.plans or not waiting else max(waiting)
-    within_calendars(repo, day, "日记")
+    within_calendars(repo, day, "日记", typed, "今天" if day == today else "要写的日记")
     _refuse_existing(root, f"{RECORDS}/diaries/{who}/{day.year}/{day.isoformat()}.yaml")
     rel, text = diary_text(repo, who, day)
     write_atomic(root / rel, text)
@@ -530,8 +531,9 @@ def _new_periodic(root, manager, day, today, existing, make_text, what) -> Path:
     root = Path(root)
     repo = _load(root)
     who = pick_manager(repo, root, manager)
+    typed = day is not None
     day = day or today or dt.date.today()
-    within_calendars(repo, day, what)
+    within_calendars(repo, day, what, typed, "今天")
     _refuse_existing(root, existing(who, day))
     rel, text = make_text(repo, who, day)
     write_atomic(root / rel, text)

@@ -193,3 +193,17 @@ def test_next_working_day_in_a_year_without_a_calendar_asks_for_the_calendar(off
     assert "写错" not in str(err.value)
     with pytest.raises(CrmdocsError, match="日期写错了吗"):  # a typed date keeps its own message
         new_plan(office.root, "cm-li", dt.date(2027, 1, 4))
+
+
+@pytest.mark.parametrize("what", ["diary", "analysis", "summary"])
+def test_today_in_a_year_without_a_calendar_asks_for_the_calendar(office, what):
+    # (review7) on the first working day of a year whose calendar is not in yet, `crmdocs new diary` with no
+    # --date said 2027-01-04 不在工作日历的年份内 …；日期写错了吗？ to a manager who typed no date
+    from crmdocs.scripts.newday import new_analysis, new_summary
+
+    make = {"diary": new_diary, "analysis": new_analysis, "summary": new_summary}[what]
+    with pytest.raises(CrmdocsError, match=r"今天在 2027 年，还没有 2027 年的工作日历.*records/calendar/2027.yaml") as err:
+        make(office.root, "cm-li", None, today=dt.date(2027, 1, 4))
+    assert "写错" not in str(err.value)
+    with pytest.raises(CrmdocsError, match="日期写错了吗"):  # a typed date keeps its own message
+        make(office.root, "cm-li", dt.date(2027, 1, 4))
