@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import POLICY, RETAILER, run_cli
+from conftest import DIARY, POLICY, RETAILER, run_cli, valid_record
 from manager_fixtures import context, run_rules
 
 from crmdocs.scripts import recalc, yamlwrite
@@ -467,3 +467,26 @@ def test_diff_names_classes_people_and_shops_as_the_site_does(mini):
     assert code == 0, out
     line = next(li for li in out.splitlines() if "零售户 r-0001" in li and "分类" in li)
     assert re.search(r"零售户 r-0001 李记便利店：分类 [A-E] 类 → [A-E] 类", line), line
+
+
+def test_diff_says_when_the_day_everything_stands_on_moved(mini):
+    # (review7) a pull request adding one diary of a later day moved as_of: the demo's --diff then listed
+    # 限量变化 628 户 and six other managers' scores changed, with no word of why (the records' last day moved)
+    (mini.root / ".gitignore").write_text("/.cache/\n", encoding="utf-8")
+    git(mini.root, "init", "-q")
+    git(mini.root, "add", "records")
+    git(mini.root, "commit", "-q", "-m", "records")
+    mini.edit(POLICY, lambda d: d.update(appraisal={"indicators": {  # a change that shows in the list
+        "sales": {"points": 30, "floor": 0.0}, "key_brands": {"points": 20, "floor": 0.6},
+        "plan_execution": {"points": 15, "floor": 0.5}, "coverage": {"points": 10},
+        "diary_on_time": {"points": 10}, "satisfaction": {"points": 10}, "information": {"points": 5},
+    }}))
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
+    assert code == 0 and "考核总分" in out and "计算日" not in out, out  # the same day: nothing to say
+    diary = valid_record(DIARY)
+    diary["date"] = "2026-09-30"
+    diary.pop("review", None)
+    mini.write("diaries/cm-li/2026/2026-09-30.yaml", diary)
+    code, out = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
+    assert code == 0, out
+    assert re.search(r"计算日 2026-09-\d\d → 2026-09-30（记录里最后一天）", out), out

@@ -47,6 +47,9 @@ def run(args) -> int:
             print(f"与 {args.diff} 相比，分类、档位、限量、考核总分和等级建议都没有变化 (no changes against {args.diff})")
             return 0
         print(f"与 {args.diff} 相比，按现在的记录和政策重新计算 (changes against {args.diff}):")
+        if old.ctx.as_of != new.ctx.as_of:  # a new diary moves the day everything stands on: say so before who changed
+            print(f"计算日 {old.ctx.as_of} → {new.ctx.as_of}（记录里最后一天）：交件到期、超期天数、按周算的限量等随日子而变，"
+                  f"下面的变化不全出自这次修改的内容 (as of {old.ctx.as_of} → {new.ctx.as_of}: day-dependent results move too)")
         for line in lines:
             print(line)
         return 0
