@@ -28,9 +28,13 @@ class Context:
     market_managers: dict[tuple[str, Optional[dt.date]], list[str]] = field(default_factory=dict)
 
 
-def _who(repo: Repository, pid: str) -> str:
+def who(repo: Repository, pid: str, with_id: bool = True) -> str:
+    """A person by name, as the site names them, with the id — 周杰（cm-zhou）, or the name alone;
+    the id alone when there is no such person (checks, explain and the explain part of the rules)."""
     person = repo.people.get(pid)
-    return f"{person.name}（{pid}）" if person else pid
+    if person is None:
+        return pid
+    return f"{person.name}（{pid}）" if with_id else person.name
 
 
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -132,7 +136,7 @@ def check_people(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         for i, email in enumerate(person.emails):
             other = email_owner.get(email)
             if other is not None:
-                yield repo.diag(rel, ("emails", i), f"邮箱 {email} 已属于 {_who(repo, other)} (e-mail used by two people)", "duplicate_email")
+                yield repo.diag(rel, ("emails", i), f"邮箱 {email} 已属于 {who(repo, other)} (e-mail used by two people)", "duplicate_email")
             else:
                 email_owner[email] = pid
 
@@ -142,7 +146,7 @@ def _customer_manager(repo: Repository, rel: str, loc: tuple, pid: str) -> Itera
     if person is None:
         yield repo.diag(rel, loc, _unknown(repo, "客户经理", pid), "unknown_person")
     elif person.role is not Role.customer_manager:
-        yield repo.diag(rel, loc, f"{_who(repo, pid)} 不是客户经理，是{ROLE_ZH.get(person.role, person.role.value)} (expected a customer manager)", "not_customer_manager")
+        yield repo.diag(rel, loc, f"{who(repo, pid)} 不是客户经理，是{ROLE_ZH.get(person.role, person.role.value)} (expected a customer manager)", "not_customer_manager")
 
 
 def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
@@ -162,14 +166,14 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
         if manager is not None and manager.role is Role.customer_manager and manager.unit != mg.department:
             yield repo.diag(
                 rel, ("management", "manager"),
-                f"客户经理 {_who(repo, mg.manager)} 属于 {manager.unit}，这个零售户在 {mg.department}：不在他的片区"
+                f"客户经理 {who(repo, mg.manager)} 属于 {manager.unit}，这个零售户在 {mg.department}：不在他的片区"
                 f" (manager's department is {manager.unit}, retailer's is {mg.department})",
                 "territory",
             )
         if manager is not None and manager.role is Role.customer_manager and not manager.active and r.status is not Status.closed:
             yield repo.diag(
                 rel, ("management", "manager"),
-                f"客户经理 {_who(repo, mg.manager)} 已离岗（人员记录 active: false），这户没有人拜访：请把 manager 改成接手的客户经理，"
+                f"客户经理 {who(repo, mg.manager)} 已离岗（人员记录 active: false），这户没有人拜访：请把 manager 改成接手的客户经理，"
                 f"原负责人写进 manager_history（until 写交接那天）(the retailer's manager is no longer active)",
                 "inactive_manager", "warning",
             )
@@ -198,7 +202,7 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             if approver is None:
                 yield repo.diag(rel, ("sales", "adjustment", "approver"), f"找不到批准人 {adj.approver} (no such person)", "unknown_person")
             elif approver.role is not Role.market_manager:
-                yield repo.diag(rel, ("sales", "adjustment", "approver"), f"调整系数要由市场经理批准，{_who(repo, adj.approver)} 是 {approver.role.value} (expected a market manager)", "approver_role")
+                yield repo.diag(rel, ("sales", "adjustment", "approver"), f"调整系数要由市场经理批准，{who(repo, adj.approver)} 是 {approver.role.value} (expected a market manager)", "approver_role")
         if r.status is Status.active:
             days = (r.basic.licence_expiry - ctx.today).days
             if days < 0:
@@ -246,7 +250,7 @@ def _territory(repo: Repository, rel: str, loc: tuple, retailer: str, manager: s
     if owner != manager:
         yield repo.diag(
             rel, loc,
-            f"零售户 {retailer}（{r.basic.shop_name}）{day} 归 {_who(repo, owner)} 负责，不在本人片区，不能{what}"
+            f"零售户 {retailer}（{r.basic.shop_name}）{day} 归 {who(repo, owner)} 负责，不在本人片区，不能{what}"
             f" (retailer is in {owner}'s territory)",
             "territory",
         )
@@ -261,7 +265,7 @@ def _reviewer(
         allowed = ctx.market_managers.get((dept, day))  # type: ignore[assignment]
         if allowed is None:
             allowed = ctx.market_managers[(dept, day)] = market_managers(repo, dept, day)
-    names = "、".join(_who(repo, p) for p in allowed) or "（该部门没有市场经理）"
+    names = "、".join(who(repo, p) for p in allowed) or "（该部门没有市场经理）"
     unit = repo.org.get(dept) if dept else None
     where = f"{unit.name}（{dept}）" if unit else dept
     if reviewer not in repo.people:
@@ -272,7 +276,7 @@ def _reviewer(
     elif reviewer not in allowed:
         yield repo.diag(
             rel, loc,
-            f"{what}应由 {where} 的市场经理 {names} 进行，{_who(repo, reviewer)} 不是 (expected the department's market manager)",
+            f"{what}应由 {where} 的市场经理 {names} 进行，{who(repo, reviewer)} 不是 (expected the department's market manager)",
             "wrong_reviewer",
         )
 
@@ -424,7 +428,7 @@ def check_tier_overrides(repo: Repository, ctx: Context) -> Iterator[Diagnostic]
             dept = r.management.department
             yield repo.diag(
                 rel, ("approver",),
-                f"档位调整要由零售户所属部门 {dept} 的市场经理批准，{_who(repo, o.approver)} 不是"
+                f"档位调整要由零售户所属部门 {dept} 的市场经理批准，{who(repo, o.approver)} 不是"
                 f" (expected a market manager of {dept}: {', '.join(market_managers(repo, dept, o.date)) or 'none'})",
                 "approver_role",
             )

@@ -19,6 +19,7 @@ from crmdocs.schemas.retailer import STATUS_ZH, Status
 from crmdocs.schemas.service import SEVERITY_ZH, Severity
 
 from . import periods
+from .checks import who
 from .diagnostics import CrmdocsError
 
 ACTION_ZH = {
@@ -160,14 +161,6 @@ def explain_manager(computed, manager: str, period: Optional[str] = None) -> lis
     return lines
 
 
-def _person(repo, pid: str, with_id: bool = True) -> str:
-    """A person by name, as the site names them, and id — 周杰（cm-zhou） (the id alone when unknown)."""
-    p = repo.people.get(pid)
-    if p is None:
-        return pid
-    return f"{p.name}（{pid}）" if with_id else p.name
-
-
 def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> list[str]:
     from .rules import MODULES
 
@@ -185,9 +178,9 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         lines.extend(_computed_facts(computed, retailer, period))
     ctx = computed.ctx
     day = min(periods.bounds(period)[1], ctx.as_of) if period else ctx.as_of
-    lines.append(f"零售户 {retailer} {r.basic.shop_name}：{day} 由 {_person(repo, r.management.manager_on(day))}负责")
+    lines.append(f"零售户 {retailer} {r.basic.shop_name}：{day} 由 {who(repo, r.management.manager_on(day))}负责")
     for past in sorted(r.management.manager_history, key=lambda p: p.until):
-        lines.append(f"  {past.until} 之前由 {_person(repo, past.manager)}负责")
+        lines.append(f"  {past.until} 之前由 {who(repo, past.manager)}负责")
     cls = ctx.class_on(retailer, day)
     vp = ctx.policy.visits
     cycle = vp.cycle_days.get(cls) if cls else None
@@ -207,7 +200,7 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
         gap = (day - last_day).days
         state = f"超期 {gap - cycle} 天" if gap > cycle else "在周期内"
         state = f"，{state}" if r.status is Status.active else ""  # the coverage rule counts active retailers only
-        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{_person(repo, last_by, with_id=False)}），距 {day} {gap} 天{state}")
+        lines.append(f"  拜访 {len(visits)} 次，最近一次 {last_day}（{who(repo, last_by, with_id=False)}），距 {day} {gap} 天{state}")
     else:
         lines.append("  记录开始以来没有拜访")
     found = computed.ctx.shared.get("complaints") or {}

@@ -19,6 +19,7 @@ import numpy as np
 
 from crmdocs.schemas.retailer import STATUS_ZH
 
+from ..checks import who
 from ..diagnostics import CrmdocsError
 from .. import sales as S
 from . import classes as C
@@ -52,14 +53,6 @@ def _unit(ctx, uid: str) -> str:
     return unit.name if unit else uid
 
 
-def _manager(ctx, pid: str, with_id: bool = False) -> str:
-    """A person by name, as the site names them (with the id: 赵刚（mm-zhao）; the id alone when unknown)."""
-    p = ctx.repo.people.get(pid)
-    if p is None:
-        return pid
-    return f"{p.name}（{pid}）" if with_id else p.name
-
-
 def _month_of_period(period: Optional[str], as_of: dt.date) -> str:
     """``YYYY-MM`` as given; a quarter ``YYYY-Qn`` or a year ``YYYY`` → its
     last month, but not after the month of ``as_of``; none → ``as_of``'s month."""
@@ -91,7 +84,7 @@ def explain_retailer(computed_or_ctx: Any, retailer_id: str, period: Optional[st
     first = S.month_first(S.month_index(mkey))
     lines = [
         f"零售户 {retailer_id} {rec.basic.shop_name}（{_unit(ctx, rec.management.department)}，"
-        f"客户经理 {_manager(ctx, rec.management.manager_on(first))}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
+        f"客户经理 {who(ctx.repo, rec.management.manager_on(first), with_id=False)}，状态 {STATUS_ZH.get(rec.status, rec.status.value)}）— {mkey}",
         "",
     ]
     details = ctx.shared.get("class_detail", {})
@@ -230,7 +223,7 @@ def _tier_part(ctx, mkey: str, i: int) -> list[str]:
     if d.override is not None:
         o = d.override
         out.append(
-            f"  人工调整为 {o.tier} 档：{o.reason}（{_manager(ctx, o.approver, with_id=True)}于 {o.date} 批准，{o.source}）"
+            f"  人工调整为 {o.tier} 档：{o.reason}（{who(ctx.repo, o.approver)}于 {o.date} 批准，{o.source}）"
         )
     out.append(f"  执行档位：{d.tier} 档")
     return out
