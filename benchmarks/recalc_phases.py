@@ -47,21 +47,36 @@ def run(root: Path, jobs: int, side: bool) -> str:
     marks.append((time.perf_counter(), cpu()))
     names = ["validate()"]
     handed_in = handed_in_times(root)
-    handover, how = None, ""
-    if worker is not None:
-        handover = worker.take(repo, None)
-        how = f" (not taken: {worker.why})"
-        if handover is not None:
-            load, rules, sums, render = handover.seconds
-            how = (f" (its files taken; in the worker: load {load:.2f} s, rules {rules:.2f} s,"
-                   f" appraisals' sales {sums:.2f} s, render {render:.2f} s)")
+    computed, how = None, ""
+    if worker is not None:  # as recalc._overlapped does, phase by phase
+        first = worker.first(repo, None)
         marks.append((time.perf_counter(), cpu()))
-        names.append("side worker: wait + take")
-    computed = recalc._rest(repo, handed_in, handover) if handover is not None else None
+        names.append("side worker: wait + take first part")
+        if first is not None:
+            computed = recalc._rest(repo, handed_in, first)
+            marks.append((time.perf_counter(), cpu()))
+            names.append("rules here")
+            last = worker.last() if computed is not None else None
+            marks.append((time.perf_counter(), cpu()))
+            names.append("wait + take its files")
+            if last is None:
+                computed = None
+            else:
+                computed.texts = last.texts
+                load, classes, sums = first.seconds
+                rules, render = last.seconds
+                at = lambda t: t - worker.started  # noqa: E731 - seconds since the fork
+                how = (f" (both parts taken; in the worker: load {load:.2f} s, classes {classes:.2f} s,"
+                       f" appraisals' sales {sums:.2f} s, first part sent at {at(first.sent):.2f} s and taken at"
+                       f" {at(worker.arrived[0]):.2f} s; tiers, limits, abnormal {rules:.2f} s, render {render:.2f} s,"
+                       f" second part sent at {at(last.sent):.2f} s and taken at {at(worker.arrived[1]):.2f} s)")
+        if computed is None:
+            how = f" (not taken: {worker.why})"
+        worker.stop()
     if computed is None:
         computed = compute_all(repo, handed_in)
-    marks.append((time.perf_counter(), cpu()))
-    names.append("rules" if handover is None else "rules here")
+        marks.append((time.perf_counter(), cpu()))
+        names.append("rules")
     differences = recalc.settle(root, computed, write_files=False, jobs=jobs)
     marks.append((time.perf_counter(), cpu()))
     names.append("render + compare")

@@ -103,15 +103,9 @@ def compute(
             handed_in = handed_in_times(root)
         try:
             if side is not None:
-                try:
-                    handover = side.take(repo, as_of)
-                except Exception:  # noqa: BLE001 - whatever went wrong: computed here
-                    handover = None
-                side = None
-                if handover is not None:
-                    computed = _rest(repo, handed_in, handover)
-                    if computed is not None:
-                        return computed
+                computed = _overlapped(side, repo, handed_in, as_of)
+                if computed is not None:
+                    return computed
             return compute_all(repo, handed_in, as_of)
         except NoCalendar as exc:
             raise CrmdocsError(str(exc)) from None
@@ -120,23 +114,43 @@ def compute(
             side.stop()
 
 
-def _rest(repo, handed_in, handover):
-    """The modules the side worker did not run, with what it handed over;
-    None when one of them reads an entry of ``ctx.shared`` it did not hand
-    over (then everything is computed here)."""
+def _overlapped(side, repo, handed_in, as_of):
+    """The side worker's two parts and the modules it did not run, computed
+    here between them: its first part (the classes, the sales' sums) taken,
+    visits, complaints and appraisals run here while it works on, then its
+    rendered files taken. None when either part is not taken (failed, other
+    files, another ``as_of``, the worker died) or the rest cannot run on it:
+    then everything is computed here."""
+    try:
+        first = side.first(repo, as_of)
+    except Exception:  # noqa: BLE001 - whatever went wrong with the worker's answer: computed here
+        first = None
+    computed = _rest(repo, handed_in, first) if first is not None else None
+    if computed is None:
+        return None
+    try:
+        last = side.last()
+    except Exception:  # noqa: BLE001
+        last = None
+    if last is None or set(computed.records) & set(last.texts):
+        return None
+    computed.texts = last.texts
+    return computed
+
+
+def _rest(repo, handed_in, first):
+    """The modules the side worker did not run, with the ``ctx.shared``
+    entries its first part handed over; None when one of them reads an entry
+    it did not hand over (then everything is computed here)."""
     from . import sidecar
     from .rules import MODULES, NotHanded, compute_all
 
     try:
-        computed = compute_all(
-            repo, handed_in, handover.as_of, modules=[m for m in MODULES if m not in sidecar.SIDE], shared=handover.shared,
+        return compute_all(
+            repo, handed_in, first.as_of, modules=[m for m in MODULES if m not in sidecar.SIDE], shared=first.shared,
         )
     except NotHanded:
         return None
-    if set(computed.records) & set(handover.texts):
-        return None
-    computed.texts = handover.texts
-    return computed
 
 
 def _rows(record: BaseModel, data: dict) -> dict:

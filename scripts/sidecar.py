@@ -11,19 +11,25 @@ complaints for ``as_of``, brands, and the sales) through the loader's own functi
 reading the caches but never writing them, into a :class:`PartialRepository`
 — reading any other kind there raises :class:`NotLoaded`, so a rule that
 starts reading another kind fails loudly instead of finding it empty — runs
-the rules with ``compute_all(modules=SIDE)``, renders their files with
-``recalc.render_record`` and sends back a :class:`Handover`: the texts, the
-``ctx.shared`` entries the later rules read (:data:`SHIPPED`, and what
-appraisals reads of the sales — ``appraisals.SALES``: then this process never
-reads the sales, ``repo.sales`` being read on first use), the ``as_of`` it
-stood on and the SHA-1 of every file it read.
+the rules with ``compute_all(modules=SIDE)`` and answers in two parts. As
+soon as ``classes`` is done it sends a :class:`First`: the ``ctx.shared``
+entries the later rules read (:data:`SHIPPED`, and what appraisals reads of
+the sales — ``appraisals.SALES``: then this process never reads the sales,
+``repo.sales`` being read on first use), the ``as_of`` it stood on and the
+SHA-1 of every file it read. Then it runs tiers, limits and abnormal,
+renders their files with ``recalc.render_record`` and sends a :class:`Last`:
+the texts, with the same ``as_of`` and digests.
 
-:meth:`Side.take` hands that over only when it stood on exactly what this
-process validated: the same files of those kinds with the same digests, the
-same ``as_of``. Anything else — a file written in between, a worker that
-failed, was killed or gave up (caches cold: it would only compete with the
-validation for the cores) — means None, and the caller computes everything
-itself as without the worker. Only on Linux-like systems (``os.fork``).
+:meth:`Side.first` takes the first part (after ``validate()``) only when it
+stood on exactly what this process validated: the same files of those kinds
+with the same digests, the same ``as_of``. This process then runs visits,
+complaints and appraisals while the worker works on, and :meth:`Side.last`
+takes the texts when they stood on what the first part stood on. Anything
+else — a file written in between, a worker that failed, was killed (before
+or between the parts) or gave up (caches cold: it would only compete with
+the validation for the cores) — means None, and the caller computes
+everything itself as without the worker. Only on Linux-like systems
+(``os.fork``).
 
 The worker loads through the loader's folder units (``repository._units``,
 ``_load_unit``, ``_unit_items``: the parsed-data shards). Should they change
@@ -40,7 +46,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from .kinds import BY_NAME, RECORDS, is_sales, kind_of
 from .repository import Repository
@@ -49,6 +55,8 @@ from .repository import Repository
 SIDE: tuple[str, ...] = ("classes", "tiers", "limits", "abnormal")
 # the ctx.shared entries they set that the later modules (visits, complaints, appraisals) read
 SHIPPED: tuple[str, ...] = ("classes",)
+# the module after which they are all set: the worker sends them (its first part) then
+SENT_AFTER = "classes"
 # the record kinds the worker loads (and the sales): what SIDE reads, the
 # complaints, which ``rules.last_day`` reads for as_of, and the brands (their
 # key flag: appraisals.monthly_sales)
@@ -153,12 +161,27 @@ class _Refused(Mapping):
 
 
 @dataclass
-class Handover:
+class First:
+    """The worker's first part, sent as soon as the classes are worked out:
+    what the later rules read (their ``ctx.shared`` entries) and what it stood on."""
+
     as_of: dt.date
     digests: dict[str, Optional[str]]  # every file read (:func:`wanted`) → SHA-1
+    shared: dict[str, Any]  # the SHIPPED entries of ctx.shared, and appraisals.SALES
+    seconds: tuple[float, ...] = ()  # the worker's load, classes, appraisals' sums: wall time (benchmarks)
+    sent: float = 0.0  # time.time() when it was sent (benchmarks/recalc_phases.py)
+
+
+@dataclass
+class Last:
+    """The worker's second part, sent when it ends: the files of :data:`SIDE`
+    rendered, and (again) what it stood on."""
+
+    as_of: dt.date
+    digests: dict[str, Optional[str]]
     texts: dict[str, str]  # path under records/computed/ → file text
-    shared: dict[str, Any]  # the SHIPPED entries of ctx.shared
-    seconds: tuple[float, ...] = ()  # the worker's load, rules and render: wall time (for benchmarks/recalc_phases.py)
+    seconds: tuple[float, ...] = ()  # the worker's other rules and render: wall time (benchmarks)
+    sent: float = 0.0
 
 
 # ---------------------------------------------------------------- in the worker
@@ -229,8 +252,10 @@ def _to_parse(unit: Any) -> int:
     return n
 
 
-def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
-    """In the worker: load, run :data:`SIDE`, render their files."""
+def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) -> Optional[Last]:
+    """In the worker: load, run :data:`SIDE` — ``send`` the :class:`First`
+    part as soon as :data:`SENT_AFTER` is done — and render their files
+    (the :class:`Last` part). None when it gives up (before sending anything)."""
     from .recalc import _safe, render_record
     from .rules import MODULES, appraisals, compute_all, latest
 
@@ -244,43 +269,103 @@ def work(root: Path, as_of: Optional[dt.date]) -> Optional[Handover]:
     if as_of is None:
         as_of = latest(repo.sales.last_day(), [*days, *(c.received.date() for c in repo.complaints.values())])
     marks.append(time.perf_counter())
-    computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE)
-    marks.append(time.perf_counter())
-    shared = {key: computed.ctx.shared[key] for key in SHIPPED}
-    # what appraisals reads of the sales: this process then never reads them
-    shared[appraisals.SALES] = appraisals.monthly_sales(repo, as_of)
+
+    def after(name: str, ctx: Any) -> None:
+        if name != SENT_AFTER:
+            return
+        shared = {key: ctx.shared[key] for key in SHIPPED}
+        marks.append(time.perf_counter())
+        # what appraisals reads of the sales: this process then never reads them
+        shared[appraisals.SALES] = appraisals.monthly_sales(repo, as_of)
+        marks.append(time.perf_counter())
+        send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
+
+    computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
     marks.append(time.perf_counter())
     texts = {_safe(rel): render_record(record) for rel, record in computed.records.items()}
     marks.append(time.perf_counter())
-    seconds = tuple(b - a for a, b in zip(marks, marks[1:]))
-    return Handover(as_of, digests, texts, shared, seconds)
+    return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2]), time.time())
 
 
 # ---------------------------------------------------------------- in this process
 
 
 class Side:
-    """The forked worker, from :func:`start` to :meth:`take` or :meth:`stop`."""
+    """The forked worker, from :func:`start` to :meth:`first` and :meth:`last`, or :meth:`stop`.
 
-    def __init__(self, pid: int, fd: int):
+    Its answers come in two files without a name (one a part) and a pipe:
+    one byte on the pipe says the first part is written whole; the worker's
+    exit status 0 says the second is. A worker that dies before either
+    leaves the pipe closed (no byte) or a non-zero status."""
+
+    def __init__(self, pid: int, fds: tuple[int, int], signal_fd: int):
         self.pid = pid
-        self.fd = fd
+        self.fds = list(fds)  # the first and the last part's files
+        self.signal_fd = signal_fd  # the pipe's reading end
         self.why = ""  # why the handover was not taken (for tests and measuring)
+        self.started = time.time()
+        self.arrived: list[float] = []  # time.time() when each part was read here (benchmarks)
+        self._first: Optional[First] = None
 
-    def _answer(self) -> Any:
-        """What the worker sent: ("ok", Handover | None) or ("failed", message); None when it died."""
-        status = self._reap()
+    @property
+    def fd(self) -> int:
+        """-1 once every file is closed."""
+        return max([*self.fds, self.signal_fd])
+
+    def first(self, repo: Repository, as_of: Optional[dt.date]) -> Optional[First]:
+        """Wait for the first part; it when the worker stood on exactly the
+        files of ``repo`` (validated here) and the ``as_of`` this process
+        would use (given, else :func:`rules.last_day`); else None."""
+        from .rules import last_day
+
         try:
-            if status != 0:  # killed, or exited without its answer written whole
-                return None
-            os.lseek(self.fd, 0, os.SEEK_SET)
-            with open(self.fd, "rb", closefd=False) as fh:
-                data = fh.read()
-            return pickle.loads(data) if data else None
+            sent = os.read(self.signal_fd, 1)
+        except OSError:
+            sent = b""
+        answer = self._read(0) if sent else None
+        here = {rel: digest for rel, digest in repo.digests.items() if wanted(rel)}
+        part = self._check(answer, First, here, as_of or last_day(repo), "first part")
+        self._first = part
+        return part
+
+    def last(self) -> Optional[Last]:
+        """Wait for the worker to end: its rendered files when it stood on
+        what the first part (taken) stood on; else None."""
+        if self._first is None:
+            self.why = self.why or "first part not taken"
+            return None
+        answer = self._read(1) if self._reap() == 0 else None  # killed, or exited without writing it whole
+        return self._check(answer, Last, self._first.digests, self._first.as_of, "second part")
+
+    def _check(self, answer: Any, kind: type, digests: dict, as_of: dt.date, which: str) -> Any:
+        if answer is None or answer[0] != "ok":
+            self.why = f"failed: {answer[1] if answer else 'no ' + which}"
+            return None
+        part = answer[1]
+        if part is None:
+            self.why = "gave up" if kind is First else "gave up: no second part"
+            return None
+        if not isinstance(part, kind):
+            self.why = f"failed: sent {type(part).__name__} as its {which}"
+            return None
+        if part.digests != digests:
+            self.why = f"other files ({which})"
+            return None
+        if part.as_of != as_of:
+            self.why = f"another as_of ({which})"
+            return None
+        self.arrived.append(time.time())
+        return part
+
+    def _read(self, i: int) -> Any:
+        """What the worker wrote into part ``i``'s file; None when cut short or unreadable."""
+        try:
+            fd = self.fds[i]
+            size = os.fstat(fd).st_size
+            data = os.pread(fd, size, 0) if size else b""
+            return pickle.loads(data) if len(data) == size and data else None
         except Exception:  # noqa: BLE001 - cut short, unreadable: as if it had died
             return None
-        finally:
-            self._close()
 
     def _reap(self) -> Optional[int]:
         """Wait for the worker to end: its exit status (None when it was reaped already)."""
@@ -293,71 +378,59 @@ class Side:
         self.pid = 0
         return status
 
-    def _close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    def take(self, repo: Repository, as_of: Optional[dt.date]) -> Optional[Handover]:
-        """The worker's handover when it stood on exactly the files of
-        ``repo`` (validated here) and the ``as_of`` this process would use
-        (given, else :func:`rules.last_day`); else None."""
-        from .rules import last_day
-
-        answer = self._answer()
-        if answer is None or answer[0] != "ok":
-            self.why = "failed: " + (answer[1] if answer else "no answer")
-            return None
-        handover = answer[1]
-        if handover is None:
-            self.why = "gave up"
-            return None
-        if not isinstance(handover, Handover):
-            self.why = f"failed: sent {type(handover).__name__}"
-            return None
-        here = {rel: digest for rel, digest in repo.digests.items() if wanted(rel)}
-        if handover.digests != here:
-            self.why = "other files"
-            return None
-        if handover.as_of != (as_of or last_day(repo)):
-            self.why = "another as_of"
-            return None
-        return handover
-
     def stop(self) -> None:
-        """End the worker (its result is not wanted)."""
+        """End the worker if it still runs (its result is not wanted, or taken) and close the files."""
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self._reap()
-        self._close()
+        for fd in (*self.fds, self.signal_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fds, self.signal_fd = [-1, -1], -1
 
 
-def _child(root: Path, as_of: Optional[dt.date], fd: int) -> None:
+def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd: int) -> None:
     """The forked worker's life: never returns, never raises, writes nothing
-    but its answer (into ``fd``; the exit status 0 says it is whole)."""
+    but its two answers (the first into ``fds[0]``, then one byte on the pipe
+    ``signal_fd``; the second into ``fds[1]``, then the exit status 0)."""
     import gc
 
     code = 0
+    sent = False
+
+    def answer_first(answer: tuple) -> None:
+        nonlocal sent
+        _write(fds[0], answer)
+        sent = True
+        os.write(signal_fd, b"1")
+
     try:
         gc.disable()  # a short life: nothing to gain from walking the records
         try:
-            answer: tuple = ("ok", work(root, as_of))
+            answer: tuple = ("ok", work(root, as_of, lambda part: answer_first(("ok", part))))
         except BaseException as exc:  # noqa: BLE001 - any failure: this process computes everything
             answer = ("failed", f"{type(exc).__name__}: {exc}")
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        with open(fd, "wb", closefd=True) as fh:
-            fh.write(data)
+        if not sent:  # gave up or failed before the first part: that is the answer to it
+            answer_first(answer if answer[0] != "ok" or answer[1] is None else ("failed", "no first part sent"))
+        _write(fds[1], answer)
     except BaseException:  # noqa: BLE001 - no room for the answer
         code = 1
     finally:
         os._exit(code)
 
 
+def _write(fd: int, answer: tuple) -> None:
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _answer_file() -> int:
-    """A file for the worker's answer that has no name (nothing to clean up
+    """A file for an answer of the worker that has no name (nothing to clean up
     after a killed run): in memory where the system can (``memfd_create``)."""
     import tempfile
 
@@ -374,24 +447,35 @@ def _answer_file() -> int:
 def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
     """Fork the worker (before this process starts anything else: it
     inherits only the imports). None where there is no fork. The worker
-    writes its answer into a file without a name while this process
+    writes its answers into files without a name while this process
     validates (off the critical path, unlike a pipe this process would
-    drain afterwards) and ends, giving back its memory."""
+    drain afterwards): the first part as soon as the classes are worked
+    out, the second when it has rendered its files; then it ends, giving
+    back its memory."""
     if not hasattr(os, "fork"):
         return None
     import sys
 
+    opened: list[int] = []
     try:
-        fd = _answer_file()
+        opened.append(_answer_file())
+        opened.append(_answer_file())
+        opened.extend(os.pipe())
     except OSError:
+        for fd in opened:
+            os.close(fd)
         return None
+    first_fd, last_fd, read_end, write_end = opened
     try:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
     except OSError:
-        os.close(fd)
+        for fd in opened:
+            os.close(fd)
         return None
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-        _child(Path(root), as_of, os.dup(fd))
-    return Side(pid, fd)
+        os.close(read_end)
+        _child(Path(root), as_of, (first_fd, last_fd), write_end)
+    os.close(write_end)  # the pipe closes when the worker ends: no byte then means no first part
+    return Side(pid, (first_fd, last_fd), read_end)

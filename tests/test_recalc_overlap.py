@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -122,8 +123,8 @@ def test_a_file_changed_after_the_worker_read_it_means_everything_computed_here(
     real_work = sidecar.work
     more = [dict(row, quantity=row["quantity"] * 7) for row in SALES_ROWS]
 
-    def work(root, as_of):  # in the worker: it has read the files; now they change
-        out = real_work(root, as_of)
+    def work(root, as_of, send):  # in the worker: it has read the files; now they change
+        out = real_work(root, as_of, send)
         (Path(root) / "records" / SALES).write_text(sales_csv(more), encoding="utf-8")
         marker.write_text("done")
         return out
@@ -148,23 +149,139 @@ def test_a_file_changed_after_the_worker_read_it_means_everything_computed_here(
     assert recalc.render(computed) == after
 
 
-def test_take_refuses_other_files_or_another_as_of(office):
+def test_the_first_part_is_refused_on_other_files_or_another_as_of(office):
     from crmdocs.scripts.validate import validate
 
     repo, _ = validate(office.root, jobs=1)
     side = sidecar.start(office.root)
-    assert side.take(repo, dt.date(2027, 1, 1)) is None and side.why == "another as_of"
+    assert side.first(repo, dt.date(2027, 1, 1)) is None and side.why == "another as_of (first part)"
+    assert side.last() is None  # nothing more is taken from it
+    side.stop()
     side = sidecar.start(office.root)
     repo.digests["records/policy.yaml"] = "0" * 40
-    assert side.take(repo, None) is None and side.why == "other files"
+    assert side.first(repo, None) is None and side.why == "other files (first part)"
+    side.stop()
     side = sidecar.start(office.root)
     del repo.digests["records/policy.yaml"]
-    assert side.take(repo, None) is None and side.why == "other files"
+    assert side.first(repo, None) is None and side.why == "other files (first part)"
+    side.stop()
+    assert side.pid == 0 and side.fd == -1
+
+
+def test_both_parts_are_taken_the_first_before_the_worker_ends(office, started, monkeypatch):
+    """The rules here run between the two parts, while the worker works on."""
+    from crmdocs.scripts.rules import visits
+
+    ran_here = office.root / "visits-ran-here"
+    seen = office.root / "worker-saw-visits"
+    real_work, real_visits = sidecar.work, visits.compute
+
+    def work(root, as_of, send):
+        def send_then_wait(part):
+            send(part)
+            deadline = time.monotonic() + 60
+            while not ran_here.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if ran_here.exists():
+                seen.write_text("yes")
+        return real_work(root, as_of, send_then_wait)
+
+    def compute(ctx):
+        ran_here.write_text("yes")
+        return real_visits(ctx)
+
+    monkeypatch.setattr(sidecar, "work", work)
+    monkeypatch.setattr(visits, "compute", compute)
+    computed = overlapped(office.root)
+    assert seen.exists()  # the worker was still at work when visits ran here
+    side = started[0]
+    assert side.why == "" and computed.texts and len(side.arrived) == 2
+    assert side.started <= side.arrived[0] <= side.arrived[1]
+    monkeypatch.setattr(visits, "compute", real_visits)
+    assert recalc.render(computed) == plain(office.root)
+
+
+def _second_part(how):
+    """A worker whose second part goes wrong in the way ``how`` says, after a good first part."""
+    real_work = sidecar.work
+
+    def work(root, as_of, send):
+        last = real_work(root, as_of, send)
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if how == "exits":
+            os._exit(3)
+        if how == "raises":
+            raise MemoryError("no room")
+        if how == "missing":
+            return None
+        if how == "other files":
+            last.digests = dict(last.digests, **{"records/policy.yaml": "0" * 40})
+        if how == "another as_of":
+            last.as_of = last.as_of - dt.timedelta(days=1)
+        if how == "not its kind":
+            return {"texts": last.texts}
+        return last
+
+    return work
+
+
+@pytest.mark.parametrize("how,why", [
+    ("killed", "failed: no second part"),
+    ("exits", "failed: no second part"),
+    ("raises", "failed: MemoryError: no room"),
+    ("missing", "gave up: no second part"),
+    ("other files", "other files (second part)"),
+    ("another as_of", "another as_of (second part)"),
+    ("not its kind", "failed: sent dict as its second part"),
+])
+def test_a_second_part_not_taken_means_everything_computed_here(office, started, monkeypatch, how, why):
+    from crmdocs.scripts.rules import visits
+
+    ran = []
+    real_visits = visits.compute
+    monkeypatch.setattr(visits, "compute", lambda ctx: ran.append(1) or real_visits(ctx))
+    monkeypatch.setattr(sidecar, "work", _second_part(how))
+    computed = overlapped(office.root)
+    side = started[0]
+    assert side.why == why and len(side.arrived) == 1  # the first part was taken
+    assert ran == [1, 1]  # the rules here ran on it, then everything again, here
+    assert not computed.texts and side.pid == 0 and side.fd == -1
+    monkeypatch.setattr(visits, "compute", real_visits)
+    assert recalc.render(computed) == plain(office.root)
+
+
+@pytest.mark.parametrize("how,why", [
+    ("other files", "other files (first part)"),
+    ("another as_of", "another as_of (first part)"),
+    ("not its kind", "failed: sent str as its first part"),
+    ("killed", "failed: no first part"),
+])
+def test_a_first_part_not_taken_means_everything_computed_here(office, started, monkeypatch, how, why):
+    real_work = sidecar.work
+
+    def work(root, as_of, send):
+        def spoil(part):
+            if how == "other files":
+                part.digests = {rel: d for rel, d in part.digests.items() if rel != "records/policy.yaml"}
+            if how == "another as_of":
+                part.as_of = part.as_of + dt.timedelta(days=1)
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            send("not a part" if how == "not its kind" else part)
+        return real_work(root, as_of, spoil)
+
+    monkeypatch.setattr(sidecar, "work", work)
+    computed = overlapped(office.root)
+    side = started[0]
+    assert side.why == why and not side.arrived and not computed.texts
+    assert side.pid == 0 and side.fd == -1  # the worker was ended and reaped
+    assert recalc.render(computed) == plain(office.root)
 
 
 @pytest.mark.parametrize("how", ["raises", "dies", "garbles"])
 def test_a_failing_worker_means_everything_computed_here(office, started, monkeypatch, how):
-    def work(root, as_of):
+    def work(root, as_of, send):
         if how == "raises":
             raise MemoryError("no room")
         if how == "dies":
@@ -228,7 +345,7 @@ def test_a_retailer_rule_reading_another_kind_fails_loudly_and_recalc_computes_h
 
     monkeypatch.setattr(tiers, "compute", compute)
     with pytest.raises(sidecar.NotLoaded):
-        sidecar.work(office.root, None)
+        sidecar.work(office.root, None, lambda part: None)
     computed = overlapped(office.root)
     assert "NotLoaded" in started[0].why and not computed.texts
     assert recalc.render(computed) == plain(office.root)
@@ -267,7 +384,11 @@ def test_compute_all_runs_given_modules_in_order():
 
     r = repo([retailer("r-1")], [(dt.date(2026, 9, 1), "r-1", "b-1", 5, 500.0)])
     whole = compute_all(r, as_of=dt.date(2026, 9, 30))
-    first = compute_all(r, as_of=dt.date(2026, 9, 30), modules=reversed(sidecar.SIDE))
+    done = []
+    first = compute_all(r, as_of=dt.date(2026, 9, 30), modules=reversed(sidecar.SIDE),
+                        after=lambda name, ctx: done.append((name, sorted(ctx.shared))))
+    assert [name for name, _ in done] == list(sidecar.SIDE)
+    assert set(sidecar.SHIPPED) <= set(dict(done)[sidecar.SENT_AFTER])  # all set when the first part is sent
     assert first.records == {k: v for k, v in whole.records.items() if k in first.records}
     assert first.ctx.shared["classes"] == whole.ctx.shared["classes"]
     with pytest.raises(ValueError):
@@ -332,7 +453,7 @@ def test_validate_reads_the_sales_arrays_only_on_first_use(office):
     assert not read_here(repo)
     assert last_day(repo) >= dt.date(2026, 9, 8)
     assert repo.sales.last_day() == dt.date(2026, 9, 8) and not read_here(repo)  # from the cache's header
-    assert any(rel.endswith(SALES) for rel in repo.digests)  # what Side.take compares
+    assert any(rel.endswith(SALES) for rel in repo.digests)  # what Side.first compares
     assert len(repo.sales) == len(SALES_ROWS) and type(repo.sales) is SalesData
     assert repo.sales.retailer_ids == ["r-0001", "r-0002", "r-0003"]
 

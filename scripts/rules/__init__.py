@@ -25,7 +25,7 @@ import datetime as dt
 import importlib
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from pydantic import BaseModel
 
@@ -157,10 +157,13 @@ def compute_all(
     *,
     modules: Optional[Sequence[str]] = None,
     shared: Optional[Mapping[str, Any]] = None,
+    after: Optional[Callable[[str, RulesContext], None]] = None,
 ) -> Computed:
     """Run the rule modules in :data:`MODULES` order: every one, or only
     ``modules``. ``shared``: the ``ctx.shared`` entries the modules not run
-    here handed over (``ctx.shared`` is then :class:`Handed`)."""
+    here handed over (``ctx.shared`` is then :class:`Handed`). ``after``:
+    called with each module's name and the context when it is done (recalc's
+    side worker hands ``ctx.shared["classes"]`` over before the next modules)."""
     from .retail import small_pages
 
     ctx = make_context(repo, handed_in, as_of)
@@ -175,4 +178,6 @@ def compute_all(
         for name in (name for name in MODULES if name in wanted):
             module = importlib.import_module(f"crmdocs.scripts.rules.{name}")
             records.update(module.compute(ctx))
+            if after is not None:
+                after(name, ctx)
     return Computed(ctx, dict(sorted(records.items())))
