@@ -1475,7 +1475,13 @@ class SalesCache:
             got = self.load()
             if got is not None:
                 return got[0]
-            read = read_sales_files(root, list(rels), True)
+            try:
+                read = read_sales_files(root, list(rels), True)
+            except FileNotFoundError as exc:  # (it said 找不到 …：请看路径是否写对, as of a path mistyped)
+                gone = next((rel for rel in rels if str(exc.filename).endswith(rel)), exc.filename)
+                raise CrmdocsError(
+                    f"销售文件 {gone} 在计算过程中被删除了，请重新运行 (a sales file was removed while this run used it: run again)"
+                ) from None
             if read[2] != digests:
                 changed = sorted(rel for rel in rels if read[2].get(rel) != digests[rel])
                 raise CrmdocsError(

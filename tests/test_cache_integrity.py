@@ -318,3 +318,18 @@ def test_recalc_with_every_cache_damaged_agrees_with_what_it_computed_before(min
         path.write_bytes(flip_middle(data))
     code, out = mini.cli("recalc", "--check")
     assert code == 0 and "Traceback" not in out, out
+
+
+def test_a_sales_file_removed_before_the_arrays_are_read_is_a_clear_error(warm):
+    # (review7) validate() gives the sales arrays read on first use (a LazySales): when the arrays then cannot
+    # be read, the files are — one removed meanwhile said 找不到 /tmp/…/2026-09.csv：请看路径是否写对
+    from conftest import SALES
+    from crmdocs.scripts.diagnostics import CrmdocsError
+
+    validate_report(warm.root, today=TODAY)  # the checks' report kept: they need not read the sales
+    repo, _ = validate(warm.root, today=TODAY)
+    assert "_load" in vars(repo.sales)  # not read yet
+    (warm.root / SALES_CACHE).write_bytes(b"")
+    (warm.records / SALES).unlink()
+    with pytest.raises(CrmdocsError, match=r"销售文件 records/sales/2026-09.csv 在计算过程中被删除了，请重新运行"):
+        len(repo.sales)
