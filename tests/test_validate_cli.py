@@ -149,6 +149,14 @@ def test_a_path_that_does_not_exist_is_an_error_not_silence(mini):
     assert "；是不是 records/plans/cm-li？" in out, out  # the folder meant, one slip away
 
 
+def test_a_symbolic_link_to_itself_given_as_the_path_is_a_clear_error(mini):
+    # (review7) the hint for a path that is not there resolved it: a link to itself crashed (内部错误 RuntimeError:
+    # Symlink loop, exit 70)
+    (mini.records / "loopy").symlink_to("loopy")
+    code, out = mini.cli("validate", "records/loopy")
+    assert code == 1 and "找不到要检查的文件或目录：records/loopy" in out and "内部错误" not in out, out
+
+
 def test_a_record_path_typed_in_a_hurry_is_told_the_name_it_should_have(mini):
     code, out = mini.cli("validate", "records/diaries/cm-li/2026/2026-09-1.yaml")
     assert code == 1 and "应为 records/diaries/cm-li/2026/2026-09-01.yaml" in out, out

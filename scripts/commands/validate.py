@@ -62,7 +62,7 @@ def _nearest(root, path: str) -> str:
     full = Path(path) if Path(path).is_absolute() else root / path
     try:
         rel = full.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the repository; a symbolic link to itself (Symlink loop)
         return ""
     sub = rel[len(RECORDS) + 1:] if rel.startswith(RECORDS + "/") else ""
     if sub.lower().endswith((".yaml", ".yml")) and kind_of(sub) is None:
@@ -77,7 +77,7 @@ def _nearest(root, path: str) -> str:
         names = sorted(p.name for p in parent.iterdir() if not p.name.startswith("."))
         near = difflib.get_close_matches(wanted, names, n=1, cutoff=0.75)
         shown = (parent / near[0]).resolve().relative_to(root.resolve()).as_posix() if near else ""
-    except (OSError, ValueError):  # a folder we may not read, a link out of the repository
+    except (OSError, ValueError, RuntimeError):  # a folder we may not read, a link out of the repository
         return ""
     return f"；是不是 {shown}？" if shown else ""
 
