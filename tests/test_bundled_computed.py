@@ -1,5 +1,5 @@
-"""The computed records committed with the demo office are current: what
-`crmdocs recalc --check` runs in CI on every pull request holds for main."""
+"""The computed records committed with the demo office are current:
+`crmdocs recalc --check` holds for main (CI's main job recalculates and commits them)."""
 
 from __future__ import annotations
 

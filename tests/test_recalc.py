@@ -101,6 +101,8 @@ def test_check_catches_a_hand_edit_and_names_the_file_and_line(mini):
     assert f"{MANAGER_FILE}:{number}:" in out
     assert "手工修改" in out and "total: 99.0" in out
     assert "1 个文件" in out
+    # (review7) it said 请运行 crmdocs recalc 并提交, a commit the audit refuses ([ci_only]: records/computed is CI's)
+    assert "并提交" not in out and "由 CI 运行 crmdocs recalc 提交" in out and "audit" in out, out
 
 
 def test_check_catches_stale_missing_and_extra_files(mini):

@@ -62,7 +62,8 @@ def run(args) -> int:
         if differences:
             print(
                 f"records/computed/ 有 {len(differences)} 个文件与重新计算的结果不一致；"
-                f"计算结果不能手工修改，请运行 crmdocs recalc 并提交 (computed records out of date)",
+                f"计算结果不能手工修改：合并后由 CI 运行 crmdocs recalc 提交（别人提交 records/computed/ 会被 crmdocs audit 拒绝）；"
+                f"本地运行 crmdocs recalc 可以先看结果 (computed records out of date: CI recalculates and commits them)",
             )
             return 1
         n = computed.files
