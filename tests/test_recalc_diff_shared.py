@@ -123,3 +123,36 @@ def test_a_tree_in_memory_or_on_disk_is_removed_afterwards(mini, monkeypatch, tm
     monkeypatch.setattr(recalc, "_IN_MEMORY", str(tmp_path / "no-such-folder"))  # no /dev/shm: the usual temporary folder
     assert run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")[0] == 0
     assert len(seen) == 2 and not any(p.exists() for p in seen)
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_git_s_own_checkout_gives_the_tree_history_extracts_in_a_sub_folder_too(tmp_path, monkeypatch):
+    import json
+
+    from conftest import MiniRepo, build_mini_repo
+
+    from crmdocs.scripts import history
+
+    top = tmp_path / "repo"
+    mini = MiniRepo(build_mini_repo(top / "office"))  # the office one folder down in the repository
+    (top / "README.md").write_text("其他内容\n", encoding="utf-8")
+    git(top, "init", "-q")
+    git(top, "add", ".")
+    git(top, "commit", "-q", "-m", "first")
+    first = git(top, "rev-parse", "HEAD").strip()
+    other_floor(mini)
+    git(top, "commit", "-q", "-am", "second")
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    assert recalc._checkout(mini.root, "HEAD~1", ours)
+    history.checkout_at(mini.root, "HEAD~1", keep_current=(), into=theirs)
+    assert tree(ours) == tree(theirs) and "README.md" not in tree(ours)  # the office's folder only
+    assert json.loads((ours / history.MARKER).read_text(encoding="utf-8"))["commit"] == first
+    assert git(top, "status", "--porcelain") == ""  # the index and work tree as they were
+    code, shared = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD~1")
+    monkeypatch.setattr(recalc, "_checkout", lambda root, rev, into: False)  # git cannot: history extracts it
+    assert (code, shared) == run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD~1")
+    assert code == 0 and "考核总分" in shared
