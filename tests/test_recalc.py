@@ -82,6 +82,26 @@ def test_the_console_script_leaving_at_once_still_prints_everything_and_the_righ
     assert code == 1 and MANAGER_FILE in out and "手工修改" in out
 
 
+def test_python_dash_m_leaves_as_quickly_as_the_console_script(mini, tmp_path):
+    """`python -m crmdocs.scripts.cli` (as the benchmark runs it) takes the same quick exit after
+    recalc: an exit handler must not run (os._exit), and the output and exit code are whole."""
+    import os
+    import sys
+
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(
+        "import atexit, sys\natexit.register(lambda: sys.stderr.write('FREED-ONE-BY-ONE\\n'))\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "hook"), os.environ.get("PYTHONPATH")]))}
+    mini.cli("recalc")
+    done = subprocess.run([sys.executable, "-m", "crmdocs.scripts.cli", "--root", str(mini.root), "recalc", "--check"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("computed files agree)")
+    assert "FREED-ONE-BY-ONE" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "crmdocs.scripts.cli", "--root", str(mini.root), "validate"],
+                          capture_output=True, text=True, env=env)
+    assert "FREED-ONE-BY-ONE" in done.stderr  # (the hook works: a command that keeps nothing exits normally)
+
+
 def test_in_process_main_frees_what_a_command_kept(mini):
     from crmdocs.scripts import cli
 
