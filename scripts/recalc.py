@@ -37,7 +37,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from pydantic import BaseModel
 
@@ -629,14 +629,27 @@ def compare(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], everythi
     return out
 
 
-def computations(root: Path | str, rev: str, jobs: int = 1):
-    """(old, new): the Computed at ``rev`` and of the working tree."""
+def computations(root: Path | str, rev: str, jobs: int = 1, reduce: Optional[Callable[[Any], Any]] = None):
+    """(old, new): the Computed at ``rev`` and of the working tree — or what
+    ``reduce`` makes of each as soon as it is computed (e.g. :func:`reviewed`
+    of its records): the working tree's computation is then freed before the
+    revision's is made, so only one is in memory at a time (a city's is
+    ~2.5 GB of models and records)."""
     new = compute(root, jobs=jobs)
+    if reduce is not None:
+        new = reduce(new)
+        # the records went with their last reference; what the computation left in reference cycles (the sales
+        # arrays and the pairs cached on them, ~0.5 GB for a city) was frozen with them by the loading
+        # (repository.gc_paused): thawed and collected now — the few objects still frozen, walked once
+        gc.unfreeze()
+        gc.collect()
     with tree_at(root, rev) as there:
         try:
             old = compute(there, jobs=jobs)
         except CrmdocsError as exc:
             raise CrmdocsError(f"版本 {rev} 的记录无法计算：{exc} (records at {rev} have errors)", exc.diagnostics) from None
+    if reduce is not None:
+        old = reduce(old)
     return old, new
 
 
@@ -665,7 +678,57 @@ def _delta(a: Any, b: Any) -> str:
     return ""
 
 
-def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_order: list[str],
+def _read_by_review(rel: str, key: str) -> bool:
+    """Whether :func:`review` reads the flattened field ``key`` of the computed file ``rel``."""
+    parts = rel.split("/")
+    if len(parts) == 3 and parts[1] == "managers":
+        return key in MANAGER_FIELDS
+    if _SUMMARY_KEY.match(key):
+        return True
+    m = _RETAILER_KEY.match(key)
+    return m is not None and (m.group(2) in RETAILER_FIELDS or BRAND_LIMIT.match(m.group(2)) is not None)
+
+
+def reviewed(records: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
+    """What :func:`review` reads of a computation: per computed file, its
+    flattened fields that review looks at (classes, tiers, limits, scores,
+    grade recommendations) — a few MB where the models are GB; review gives
+    the same lines for these as for the models."""
+    out: dict[str, dict[str, Any]] = {}
+    for rel, record in records.items():
+        parts = rel.split("/")
+        tops = _MANAGER_TOPS if len(parts) == 3 and parts[1] == "managers" else _RETAILER_TOPS
+        fields: dict[str, Any] = {}
+        for top, value in record.model_dump(mode="json", by_alias=True, include=_dumped(type(record), tops)).items():
+            if top in tops:  # (no field review reads lies under another top-level key)
+                fields.update((k, v) for k, v in flatten(value, top).items() if _read_by_review(rel, k))
+        out[rel] = fields
+    return out
+
+
+def _dumped(cls: type, tops: frozenset) -> Optional[set[str]]:
+    """The fields of ``cls`` (by name) written under one of the keys ``tops``
+    (by alias): the only ones :func:`reviewed` dumps; None (all) for a class
+    that does not say its fields."""
+    key = (cls, tops)
+    if key not in _DUMPED:
+        fields = getattr(cls, "model_fields", None)
+        _DUMPED[key] = None if fields is None else {
+            name for name, f in fields.items() if (f.serialization_alias or f.alias or name) in tops
+        }
+    return _DUMPED[key]
+
+
+_DUMPED: dict[tuple[type, frozenset], Optional[set[str]]] = {}
+_MANAGER_TOPS = frozenset(key.split(".")[0] for key in MANAGER_FIELDS)  # appraisal, grade
+_RETAILER_TOPS = frozenset({"classes", "tiers", "retailers"})  # (_SUMMARY_KEY, _RETAILER_KEY)
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return record if isinstance(record, dict) else flatten(record.model_dump(mode="json", by_alias=True))
+
+
+def review(old: Mapping[str, Any], new: Mapping[str, Any], class_order: list[str],
            everything: bool = False, limit: int = 60, names: Optional[Mapping[str, str]] = None) -> list[str]:
     """What a reviewer of a policy change reads: per period, how many retailers
     change class (up/down), tier and limits, how many managers change score
@@ -680,8 +743,8 @@ def review(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], class_ord
         if len(parts) < 2:
             continue
         period = parts[0]
-        a = flatten(old[rel].model_dump(mode="json", by_alias=True)) if rel in old else {}
-        b = flatten(new[rel].model_dump(mode="json", by_alias=True)) if rel in new else {}
+        a = _fields(old[rel]) if rel in old else {}
+        b = _fields(new[rel]) if rel in new else {}
         if len(parts) == 3 and parts[1] == "managers":
             who = parts[2].removesuffix(".yaml")
             for key, label in MANAGER_FIELDS.items():

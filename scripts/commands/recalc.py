@@ -36,20 +36,16 @@ def run(args) -> int:
     root = find_root(args.root)
     jobs = args.jobs or default_jobs()
     if args.diff:
-        old, new = recalc.computations(root, args.diff, jobs=jobs)
-        repo, policy = new.ctx.repo, new.ctx.policy
-        names = {c.id: c.name for c in policy.classes.rule.classes}  # B 类, as the site and explain say
-        names.update((g.id, g.name) for g in policy.grades.ladder)
-        names.update((pid, p.name) for pid, p in repo.people.items())
-        names.update((rid, r.basic.shop_name) for rid, r in repo.retailers.items())
-        lines = recalc.review(old.records, new.records, policy.classes.ids(), everything=args.all, names=names)
+        # each side reduced to what review reads as soon as it is computed: one computation in memory at a time
+        old, new = recalc.computations(root, args.diff, jobs=jobs, reduce=_Reviewed)
+        lines = recalc.review(old.fields, new.fields, new.class_order, everything=args.all, names=new.names)
         if not lines:
             print(f"与 {args.diff} 相比，分类、档位、限量、考核总分和等级建议都没有变化 (no changes against {args.diff})")
             return 0
         print(f"与 {args.diff} 相比，按现在的记录和政策重新计算 (changes against {args.diff}):")
-        if old.ctx.as_of != new.ctx.as_of:  # a new diary moves the day everything stands on: say so before who changed
-            print(f"计算日 {old.ctx.as_of} → {new.ctx.as_of}（记录里最后一天）：交件到期、超期天数、按周算的限量等随日子而变，"
-                  f"下面的变化不全出自这次修改的内容 (as of {old.ctx.as_of} → {new.ctx.as_of}: day-dependent results move too)")
+        if old.as_of != new.as_of:  # a new diary moves the day everything stands on: say so before who changed
+            print(f"计算日 {old.as_of} → {new.as_of}（记录里最后一天）：交件到期、超期天数、按周算的限量等随日子而变，"
+                  f"下面的变化不全出自这次修改的内容 (as of {old.as_of} → {new.as_of}: day-dependent results move too)")
         for line in lines:
             print(line)
         return 0
@@ -79,3 +75,23 @@ def run(args) -> int:
     for rel in result.removed:
         print(f"  删除 records/computed/{rel}")
     return 0
+
+
+class _Reviewed:
+    """What ``--diff`` keeps of one side's computation (the models freed):
+    the fields review reads, the day it stands on, and — used of the working
+    tree's side — the class order and the names the site shows beside ids."""
+
+    def __init__(self, computed) -> None:
+        from .. import recalc
+
+        repo, policy = computed.ctx.repo, computed.ctx.policy
+        self.fields = recalc.reviewed(computed.records)
+        self.as_of = computed.ctx.as_of
+        self.class_order = policy.classes.ids()
+        names = {c.id: c.name for c in policy.classes.rule.classes}  # B 类, as the site and explain say
+        names.update((g.id, g.name) for g in policy.grades.ladder)
+        names.update((pid, p.name) for pid, p in repo.people.items())
+        names.update((rid, r.basic.shop_name) for rid, r in repo.retailers.items())
+        self.names = names
+
