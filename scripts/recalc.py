@@ -406,135 +406,27 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
 
 @contextlib.contextmanager
 def tree_at(root: Path | str, rev: str) -> Iterator[Path]:
-    """The repository as it stood at ``rev``, written into a temporary folder
-    (by git, :func:`_checkout`; else ``git archive``; the working tree and
-    index are not touched) — in memory (``/dev/shm``) when there is room twice
-    over: ~80 k small files are created, which costs 10–40 s on a busy disk
-    and ~1.8 s there. The folder gets a copy of the working tree's caches
-    (:func:`_share_caches`)."""
+    """The repository as it stood at ``rev`` in a temporary folder — the
+    history module's past tree (:func:`history.tree_at`, as ``crmdocs build
+    --at`` gets it: written by git, in memory when it fits, with a copy of the
+    working tree's caches), all of it of that revision (no current files
+    kept), marked with its commit so hand-in times there are those known at
+    that revision; ``git archive`` when that module has none."""
     import inspect
 
     from . import history
 
-    root = Path(root).resolve()
-    scratch = _scratch(root, rev)
     at = getattr(history, "tree_at", None)
     if at is not None and "keep_current" in inspect.signature(at).parameters:
-        # the history module's extraction: it also marks the tree with its
-        # commit, so hand-in times there are those known at that revision
-        path = _fresh(scratch)
-        try:
-            try:
-                if not _checkout(root, rev, path):
-                    history.checkout_at(root, rev, keep_current=(), into=path)
-            except OSError:  # out of room in memory after all: on disk
-                if scratch is None:
-                    raise
-                shutil.rmtree(path, ignore_errors=True)
-                path = _fresh(None)
-                history.checkout_at(root, rev, keep_current=(), into=path)
-            _share_caches(root, path)
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
+        with at(root, rev, keep_current=()) as path:
+            yield Path(path)
         return
-    yield from _archive(root, rev, scratch)
+    yield from _archive(Path(root).resolve(), rev)
 
 
-_IN_MEMORY = "/dev/shm"
+def _archive(root: Path, rev: str) -> Iterator[Path]:
+    from .history import _fresh, _scratch, _share_caches
 
-
-def _fresh(scratch: Optional[str]) -> Path:
-    """A new empty temporary folder (in ``scratch``, else the usual place)."""
-    return Path(tempfile.mkdtemp(prefix="crmdocs-diff-", dir=scratch))
-
-
-def _cache_dir(root: Path) -> Path:
-    from .repository import PARSED_DIR
-
-    return root / PARSED_DIR.parent  # .cache/crmdocs: the shards, the sales arrays, validate.json
-
-
-def _scratch(root: Path, rev: str) -> Optional[str]:
-    """``/dev/shm`` when the tree at ``rev`` (its files' sizes, ``git ls-tree``)
-    and the caches fit in it twice over, with 256 MiB to spare; else None
-    (the usual temporary folder)."""
-    if rev.startswith("-"):
-        return None
-    try:
-        room = shutil.disk_usage(_IN_MEMORY).free
-        done = subprocess.run(["git", "ls-tree", "-r", "-l", "-z", rev], cwd=root, capture_output=True, check=False)
-    except OSError:  # no /dev/shm (not Linux), no git: on disk
-        return None
-    if done.returncode != 0:
-        return None
-    need = 0
-    for entry in done.stdout.split(b"\0"):
-        size = entry.split(b"\t", 1)[0].split()[-1:] if entry else []
-        if size and size[0].isdigit():
-            need += int(size[0]) + 4096  # a file takes at least a page
-    with contextlib.suppress(OSError):
-        for dirpath, _, files in os.walk(_cache_dir(root)):
-            need += sum(os.stat(os.path.join(dirpath, f)).st_size for f in files)
-    return _IN_MEMORY if room >= 2 * need + (256 << 20) else None
-
-
-def _checkout(root: Path, rev: str, into: Path) -> bool:
-    """The tree at ``rev`` written into the empty folder ``into`` by git itself
-    (``read-tree`` into a temporary index, ``checkout-index``: ~1.8 s for a
-    city where ``history.checkout_at``'s archive read in Python takes ~7 s),
-    marked with its commit as ``checkout_at`` marks it; False (``into`` left
-    empty) when git cannot, and then ``checkout_at`` extracts it."""
-    import json
-
-    from . import history
-
-    commit = history.resolve_at(root, rev)  # (a revision that is none: its error message)
-    src = history.source(root)
-    if src is None or src.repo.working_tree_dir is None:
-        return False
-    top = Path(src.repo.working_tree_dir).resolve()
-    index = Path(tempfile.mkdtemp(prefix="crmdocs-index-")) / "index"
-    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
-    treeish = f"{commit.sha}:{src.prefix.rstrip('/')}" if src.prefix else commit.sha
-    try:
-        for args in (["read-tree", treeish], ["checkout-index", "--all", "--force", f"--prefix={into}{os.sep}"]):
-            done = subprocess.run(["git", *args], cwd=top, env=env, capture_output=True, check=False)
-            if done.returncode != 0:
-                raise OSError(done.stderr.decode("utf-8", "replace"))
-    except OSError:  # no git, no room, an old git: the usual extraction, into an empty folder
-        for child in into.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-        return False
-    finally:
-        shutil.rmtree(index.parent, ignore_errors=True)
-    (into / history.MARKER).write_text(
-        json.dumps({"repository": str(top), "commit": commit.sha, "prefix": src.prefix}), encoding="utf-8",
-    )
-    return True
-
-
-def _share_caches(root: Path, there: Path) -> None:
-    """Copy the working tree's caches (parsed-data shards, sales arrays,
-    validation results) into the extracted tree, so that its computation
-    parses, reads and checks again only what differs from the working tree.
-    Every entry there is judged by the file's bytes (SHA-1) or its stat
-    signature, as after a checkout in place; the copy is the extracted tree's
-    own, removed with it: the working tree's caches are never written. Skipped
-    (computed from nothing, as before) when it cannot be made."""
-    src, dst = _cache_dir(root), _cache_dir(there)
-    if not src.is_dir() or dst.exists():
-        return
-    try:
-        shutil.copytree(src, dst, ignore=lambda _, names: [n for n in names if n.startswith((".", "tmp-"))])
-    except (OSError, shutil.Error):  # no room, unreadable: the caches there are rebuilt from nothing
-        shutil.rmtree(dst, ignore_errors=True)
-
-
-def _archive(root: Path, rev: str, scratch: Optional[str] = None) -> Iterator[Path]:
     def git(*args: str) -> bytes:
         try:
             done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
@@ -555,7 +447,7 @@ def _archive(root: Path, rev: str, scratch: Optional[str] = None) -> Iterator[Pa
     except CrmdocsError:
         raise CrmdocsError(f"找不到版本 {rev!r} (no such revision)") from None
     data = git("archive", "--format=tar", f"{sha}:{prefix.rstrip('/')}" if prefix else sha)
-    tmp = _fresh(scratch)
+    tmp = _fresh(_scratch(root, sha))
     try:
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             tar.extractall(tmp, filter="data")

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import POLICY, RETAILER, SALES, SALES_ROWS, run_cli, sales_csv
 
-from crmdocs.scripts import recalc, repository
+from crmdocs.scripts import history, recalc, repository
 
 
 def git(root, *args):
@@ -67,7 +67,7 @@ def test_the_diff_is_the_one_computed_without_the_shared_caches(mini, monkeypatc
     assert code == 0, shared
     old, new = recalc.computations(mini.root, "HEAD")
     with monkeypatch.context() as m:
-        m.setattr(recalc, "_share_caches", lambda root, there: None)
+        m.setattr(history, "_share_caches", lambda root, there: None)
         code, alone = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")
         old_alone, _ = recalc.computations(mini.root, "HEAD")
     assert code == 0, alone
@@ -88,7 +88,7 @@ def test_files_both_trees_share_are_not_parsed_again_for_the_revision(mini, monk
     assert run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")[0] == 0
     assert calls == []  # (the records are the same in both trees; only the sales file differs)
     with monkeypatch.context() as m:
-        m.setattr(recalc, "_share_caches", lambda root, there: None)
+        m.setattr(history, "_share_caches", lambda root, there: None)
         assert run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")[0] == 0
     assert len(calls) > 10  # from nothing: every record of the revision parsed
 
@@ -110,17 +110,17 @@ def test_the_working_tree_s_caches_are_left_as_they_were(mini):
 def test_a_tree_in_memory_or_on_disk_is_removed_afterwards(mini, monkeypatch, tmp_path):
     committed(mini)
     seen = []
-    real = recalc._share_caches
+    real = history._share_caches
 
     def share(root, there):
         seen.append(there)
         real(root, there)
         assert (there / ".cache" / "crmdocs").is_dir()  # the copy made there
 
-    monkeypatch.setattr(recalc, "_share_caches", share)
+    monkeypatch.setattr(history, "_share_caches", share)
     assert mini.cli("validate")[0] == 0
     assert run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")[0] == 0
-    monkeypatch.setattr(recalc, "_IN_MEMORY", str(tmp_path / "no-such-folder"))  # no /dev/shm: the usual temporary folder
+    monkeypatch.setattr(history, "_IN_MEMORY", str(tmp_path / "no-such-folder"))  # no /dev/shm: the usual temporary folder
     assert run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD")[0] == 0
     assert len(seen) == 2 and not any(p.exists() for p in seen)
 
@@ -134,8 +134,6 @@ def test_git_s_own_checkout_gives_the_tree_history_extracts_in_a_sub_folder_too(
 
     from conftest import MiniRepo, build_mini_repo
 
-    from crmdocs.scripts import history
-
     top = tmp_path / "repo"
     mini = MiniRepo(build_mini_repo(top / "office"))  # the office one folder down in the repository
     (top / "README.md").write_text("其他内容\n", encoding="utf-8")
@@ -147,12 +145,15 @@ def test_git_s_own_checkout_gives_the_tree_history_extracts_in_a_sub_folder_too(
     git(top, "commit", "-q", "-am", "second")
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     ours.mkdir()
-    assert recalc._checkout(mini.root, "HEAD~1", ours)
-    history.checkout_at(mini.root, "HEAD~1", keep_current=(), into=theirs)
+    assert history._git_checkout(history.source(mini.root), first, ours)
+    history.checkout_at(mini.root, "HEAD~1", keep_current=(), into=ours)  # (by git: the same files, marked)
+    with monkeypatch.context() as m:
+        m.setattr(history, "_git_checkout", lambda src, sha, into: False)  # the archive extracted here
+        history.checkout_at(mini.root, "HEAD~1", keep_current=(), into=theirs)
     assert tree(ours) == tree(theirs) and "README.md" not in tree(ours)  # the office's folder only
     assert json.loads((ours / history.MARKER).read_text(encoding="utf-8"))["commit"] == first
     assert git(top, "status", "--porcelain") == ""  # the index and work tree as they were
     code, shared = run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD~1")
-    monkeypatch.setattr(recalc, "_checkout", lambda root, rev, into: False)  # git cannot: history extracts it
+    monkeypatch.setattr(history, "_git_checkout", lambda src, sha, into: False)  # git cannot: history extracts it
     assert (code, shared) == run_cli("--root", str(mini.root), "recalc", "--diff", "HEAD~1")
     assert code == 0 and "考核总分" in shared
