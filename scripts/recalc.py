@@ -125,7 +125,8 @@ def _overlapped(side, repo, handed_in, as_of):
     except Exception:  # noqa: BLE001 - whatever went wrong with the worker's answer: computed here
         first = None
     computed = _rest(repo, handed_in, first) if first is not None else None
-    if computed is None:
+    if computed is None:  # refused: end the worker now, not after everything is computed here beside it
+        side.stop()
         return None
     try:
         last = side.last()

@@ -279,6 +279,33 @@ def test_a_first_part_not_taken_means_everything_computed_here(office, started, 
     assert recalc.render(computed) == plain(office.root)
 
 
+def test_a_worker_whose_first_part_is_refused_is_ended_before_everything_is_computed_here(office, started, monkeypatch):
+    # (review7) it went on with tiers, limits, abnormal and their rendering beside the computation here (a core and,
+    # at city scale, ~1.4 GB) until that computation was done
+    from crmdocs.scripts import rules
+
+    real_work, real_all = sidecar.work, rules.compute_all
+    seen, here = [], os.getpid()
+
+    def work(root, as_of, send):
+        def spoil(part):
+            part.as_of = part.as_of + dt.timedelta(days=1)
+            send(part)
+        return real_work(root, as_of, spoil)
+
+    def compute_all(*args, **kwargs):
+        if os.getpid() == here:  # (the worker, forked, runs its rules through it too)
+            seen.append(started[0].pid)
+        return real_all(*args, **kwargs)
+
+    monkeypatch.setattr(sidecar, "work", work)
+    monkeypatch.setattr(rules, "compute_all", compute_all)
+    computed = overlapped(office.root)
+    assert started[0].why == "another as_of (first part)" and seen == [0], seen  # ended (and reaped) by then
+    monkeypatch.setattr(rules, "compute_all", real_all)
+    assert recalc.render(computed) == plain(office.root)
+
+
 @pytest.mark.parametrize("how", ["raises", "dies", "garbles"])
 def test_a_failing_worker_means_everything_computed_here(office, started, monkeypatch, how):
     def work(root, as_of, send):
