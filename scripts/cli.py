@@ -32,7 +32,10 @@ def command_names() -> list[str]:
 
 def find_root(start: Optional[str] = None) -> Path:
     """The repository root: the nearest folder (upwards) holding ``records/``."""
-    here = Path(start or ".").resolve()
+    try:
+        here = Path(start or ".").resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic link that points at itself (Symlink loop)
+        raise CrmdocsError(f"无法打开目录 {start or '.'}：符号链接指向自己或无法读取 ({exc})") from None
     for folder in (here, *here.parents):
         if (folder / "records").is_dir():
             return folder

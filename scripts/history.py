@@ -158,14 +158,6 @@ def head_commit(root: Path | str) -> Optional[CommitInfo]:
     return _commit_from(out.strip("\n")) if out.strip() else None
 
 
-def dirty(root: Path | str) -> bool:
-    """True when records/ differ from the commit (the site then says so)."""
-    src = source(root)
-    if src is None or src.rev != "HEAD":
-        return False
-    return bool(src.git("status", "--porcelain", "--", f"{src.prefix}{RECORDS}").strip())
-
-
 # ---------------------------------------------------------------- handed in
 
 

@@ -104,9 +104,3 @@ class WorkCalendar:
             if self._counts_towards_deadline(current):
                 count += 1
         return current
-
-    def count_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after ``start`` up to and including ``end``."""
-        if end <= start:
-            return 0
-        return len(self.working_days(start + dt.timedelta(days=1), end))

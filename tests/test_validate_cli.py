@@ -157,6 +157,14 @@ def test_a_symbolic_link_to_itself_given_as_the_path_is_a_clear_error(mini):
     assert code == 1 and "找不到要检查的文件或目录：records/loopy" in out and "内部错误" not in out, out
 
 
+def test_a_root_that_is_a_symbolic_link_to_itself_is_a_clear_error(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "loopy").symlink_to("loopy")
+    code, out = run_cli("--root", str(tmp_path / "loopy"), "validate")
+    assert code == 1 and "无法打开目录" in out and "loopy" in out and "内部错误" not in out, out
+
+
 def test_a_record_path_typed_in_a_hurry_is_told_the_name_it_should_have(mini):
     code, out = mini.cli("validate", "records/diaries/cm-li/2026/2026-09-1.yaml")
     assert code == 1 and "应为 records/diaries/cm-li/2026/2026-09-01.yaml" in out, out
