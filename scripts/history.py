@@ -763,8 +763,31 @@ _IN_MEMORY = "/dev/shm"
 
 
 def _fresh(scratch: Optional[str]) -> Path:
-    """A new empty temporary folder (in ``scratch``, else the usual place)."""
-    return Path(tempfile.mkdtemp(prefix="crmdocs-at-", dir=scratch))
+    """A new empty temporary folder (in ``scratch``, else the usual place),
+    named with this process's id. In ``scratch`` (memory), the trees of runs
+    that were killed (SIGKILL, a machine's OOM killer: no ``finally`` ran)
+    are removed first — they would hold their memory until a reboot."""
+    if scratch is not None:
+        _sweep(Path(scratch))
+    return Path(tempfile.mkdtemp(prefix=f"crmdocs-at-{os.getpid()}-", dir=scratch))
+
+
+def _sweep(scratch: Path) -> None:
+    """Remove ``crmdocs-at-<pid>-…`` folders in ``scratch`` whose process is gone."""
+    try:
+        names = [p for p in scratch.iterdir() if p.name.startswith("crmdocs-at-")]
+    except OSError:
+        return
+    for path in names:
+        pid = path.name[len("crmdocs-at-"):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # its run is over and left it: remove
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive (another user's, perhaps): leave it
+            continue
 
 
 def _cache_dir(root: Path) -> Path:

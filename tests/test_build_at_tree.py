@@ -4,6 +4,7 @@ index + checkout-index; the archive extracted here only when git cannot), in
 memory when it fits, with a copy of the working tree's caches — and build the
 same site as the archive extracted here, from nothing, did."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -74,3 +75,21 @@ def test_build_at_builds_the_site_the_archive_extracted_from_nothing_built(two_m
     assert code == 0, out
     new, old = tree(tmp_path / "new"), tree(tmp_path / "old")
     assert new == old and any("李记便利店".encode() in b for b in new.values())
+
+
+def test_a_killed_run_s_tree_in_memory_is_swept_by_the_next(tmp_path):
+    """A run killed with SIGKILL leaves its tree in /dev/shm (memory until a reboot): the next
+    run's new folder there removes the trees of processes that are gone, never a live one's."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"crmdocs-at-{gone.stdout.strip()}-abc"
+    (dead / "records").mkdir(parents=True)
+    live = tmp_path / f"crmdocs-at-{os.getpid()}-def"
+    live.mkdir()
+    other = tmp_path / "something-else"
+    other.mkdir()
+    fresh = history._fresh(str(tmp_path))
+    assert fresh.is_dir() and fresh.name.startswith(f"crmdocs-at-{os.getpid()}-")
+    assert not dead.exists() and live.is_dir() and other.is_dir()
