@@ -9,15 +9,9 @@ import subprocess
 import pytest
 
 from conftest import POLICY, RETAILER, SALES, SALES_ROWS, run_cli, sales_csv
+from test_recalc import git  # the one git helper of the --diff tests
 
 from crmdocs.scripts import history, recalc, repository
-
-
-def git(root, *args):
-    return subprocess.run(
-        ["git", "-c", "user.name=测试", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=root, check=True, capture_output=True, text=True,
-    ).stdout
 
 
 def committed(mini):
