@@ -4,7 +4,6 @@ files both trees share are not parsed again there, the output is the one
 computed from nothing, whatever differs between the trees, and the working
 tree's caches are left as they were."""
 
-import subprocess
 
 import pytest
 
