@@ -632,7 +632,7 @@ def resolve_at(root: Path | str, at: str) -> CommitInfo:
         try:
             when = dt.datetime.fromisoformat(at.replace(" ", "T"))
         except ValueError:
-            raise CrmdocsError(f"--at {at!r}：日期不存在 (not a valid date)") from None
+            raise CrmdocsError(f"找不到版本 {at!r}：日期不存在 (not a valid date)") from None
         if len(at) == 10:
             when = when.replace(hour=23, minute=59, second=59)
         offset = src.git("log", "-1", "--format=%cI", src.rev, "--").strip()[19:] or "+00:00"
@@ -646,7 +646,7 @@ def resolve_at(root: Path | str, at: str) -> CommitInfo:
             sha = src.repo.rev_parse(f"{at}^{{commit}}").hexsha
         except Exception:  # noqa: BLE001 - GitPython raises several kinds here
             raise CrmdocsError(
-                f"--at {at!r}：不是提交、标签、分支，也不是日期 YYYY-MM-DD (not a revision or date)"
+                f"找不到版本 {at!r}：不是提交、标签、分支，也不是日期 YYYY-MM-DD (not a revision or date)"
             ) from None
     out = src.git("log", "-1", f"--format={_HEAD_FORMAT}", sha, "--")
     return _commit_from(out.strip("\n"))

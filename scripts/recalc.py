@@ -26,14 +26,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import io
 import math
 import multiprocessing
 import os
 import re
-import shutil
-import subprocess
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
@@ -411,50 +407,11 @@ def tree_at(root: Path | str, rev: str) -> Iterator[Path]:
     --at`` gets it: written by git, in memory when it fits, with a copy of the
     working tree's caches), all of it of that revision (no current files
     kept), marked with its commit so hand-in times there are those known at
-    that revision; ``git archive`` when that module has none."""
-    import inspect
-
+    that revision."""
     from . import history
 
-    at = getattr(history, "tree_at", None)
-    if at is not None and "keep_current" in inspect.signature(at).parameters:
-        with at(root, rev, keep_current=()) as path:
-            yield Path(path)
-        return
-    yield from _archive(Path(root).resolve(), rev)
-
-
-def _archive(root: Path, rev: str) -> Iterator[Path]:
-    from .history import _fresh, _scratch, _share_caches
-
-    def git(*args: str) -> bytes:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
-        except FileNotFoundError:
-            raise CrmdocsError("找不到 git 命令 (git is not installed)") from None
-        if done.returncode != 0:
-            raise CrmdocsError(
-                f"git {' '.join(args[:2])} 失败：{done.stderr.decode('utf-8', 'replace').strip()} (git failed)"
-            )
-        return done.stdout
-
-    try:
-        prefix = git("rev-parse", "--show-prefix").decode().strip()
-    except CrmdocsError:
-        raise CrmdocsError(f"{root} 不在 git 仓库里，无法与其他版本比较 (not a git repository)") from None
-    try:
-        sha = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
-    except CrmdocsError:
-        raise CrmdocsError(f"找不到版本 {rev!r} (no such revision)") from None
-    data = git("archive", "--format=tar", f"{sha}:{prefix.rstrip('/')}" if prefix else sha)
-    tmp = _fresh(_scratch(root, sha))
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")
-        _share_caches(root, tmp)
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with history.tree_at(root, rev, keep_current=()) as path:
+        yield Path(path)
 
 
 _ID_KEYS = ("id", "retailer", "manager", "brand", "key")

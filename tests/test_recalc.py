@@ -323,10 +323,7 @@ def test_hand_in_times_come_from_git_and_the_imported_csv(mini):
     assert (plans["late"], plans["items"][0]["hours_late"]) == (1, 0.25)
 
 
-def test_diff_works_with_plain_git_archive_too(mini, monkeypatch):
-    from crmdocs.scripts import history
-
-    monkeypatch.delattr(history, "tree_at", raising=False)
+def test_diff_against_a_target_change_and_a_revision_that_is_not_there(mini):
     git(mini.root, "init", "-q")
     git(mini.root, "add", "records")
     git(mini.root, "commit", "-q", "-m", "records")
