@@ -198,16 +198,37 @@ def kind_of(rel: str) -> Optional[tuple[Kind, re.Match[str]]]:
 _LOOSE_DAY = re.compile(r"(\d{4})[-_.]?(\d{1,2})[-_.]?(\d{1,2})")
 
 
+def _top_kind(rel: str) -> tuple[Optional[Kind], str, str]:
+    """(the kind ``rel``'s first folder names — None when none —, that folder, the rest)."""
+    top, _, rest = rel.partition("/")
+    return _BY_TOP.get(re.sub(r"\.ya?ml$", ".yaml", top.lower(), flags=re.IGNORECASE)), top, rest
+
+
+def should_be(rel: str) -> Optional[str]:
+    """The path (relative to ``records/``) a ``.yaml`` file at ``rel`` that is no
+    record's path should have, when that can be told: a plan's or diary's day
+    written short or without its year folder, ``.yml``, capitals; else None."""
+    kind, _, rest = _top_kind(rel)
+    if kind is None:
+        return None
+    stem = re.sub(r"\.ya?ml$", "", rest, flags=re.IGNORECASE)
+    parts = stem.split("/") if stem else []
+    wanted = [f"{kind.top}/{stem}.yaml".lower() if "/" in kind.example else kind.top]  # .yml, .YAML, capitals
+    day = _LOOSE_DAY.fullmatch(parts[-1]) if parts else None
+    if kind.name in ("plan", "diary") and day and len(parts) in (2, 3):  # 2026-11-3, or no year folder
+        y, m, d = (int(g) for g in day.groups())
+        wanted.insert(0, f"{kind.top}/{parts[0]}/{y:04d}/{y:04d}-{m:02d}-{d:02d}.yaml")
+    return next((path for path in wanted if path != rel and kind.match(path)), None)
+
+
 def misplaced(rel: str) -> str:
     """What to tell about a ``.yaml`` file under ``records/`` (``rel``
     relative to it) that is no record's path: the layout of the kind its
     first folder names, with the path it should have when that can be told
-    (a plan's or diary's day written short or without its year folder,
-    ``.yml``, capitals), or the folders there are."""
+    (:func:`should_be`), or the folders there are."""
     import difflib
 
-    top, _, rest = rel.partition("/")
-    kind = _BY_TOP.get(re.sub(r"\.ya?ml$", ".yaml", top.lower(), flags=re.IGNORECASE))
+    kind, top, _ = _top_kind(rel)
     if kind is None and top == "sales":  # a folder of its own, of CSV files (not a kind of YAML record)
         return f"{RECORDS}/sales/ 里只放订单系统导出的销售数据，每月一个 CSV：{RECORDS}/sales/2026-09.csv（或 .csv.gz） (sales are CSV files)"
     if kind is None:
@@ -216,16 +237,9 @@ def misplaced(rel: str) -> str:
         hint = f"是不是 {RECORDS}/{stems[near[0]]}{'/' if '/' in rel else ''}？" if near else ""
         tops = "、".join(f"{k}{'' if k.endswith('.yaml') else '/'}" for k in _BY_TOP)
         return f"{RECORDS}/ 下没有 “{top}” 这类记录。{hint}记录放在这些位置：{tops} (unknown record folder)"
-    stem = re.sub(r"\.ya?ml$", "", rest, flags=re.IGNORECASE)
-    parts = stem.split("/") if stem else []
-    wanted = [f"{kind.top}/{stem}.yaml".lower() if "/" in kind.example else kind.top]  # .yml, .YAML, capitals
-    day = _LOOSE_DAY.fullmatch(parts[-1]) if parts else None
-    if kind.name in ("plan", "diary") and day and len(parts) in (2, 3):  # 2026-11-3, or no year folder
-        y, m, d = (int(g) for g in day.groups())
-        wanted.insert(0, f"{kind.top}/{parts[0]}/{y:04d}/{y:04d}-{m:02d}-{d:02d}.yaml")
-    for path in wanted:
-        if path != rel and kind.match(path):
-            return f"{kind.label}的文件位置或名字不对：应为 {RECORDS}/{path} (expected path)"
+    path = should_be(rel)
+    if path is not None:
+        return f"{kind.label}的文件位置或名字不对：应为 {RECORDS}/{path} (expected path)"
     return (f"{kind.label}的文件位置或名字不对：应像 {RECORDS}/{kind.example} 这样放（文件名小写，扩展名 .yaml）"
             " (not a valid path for this kind of record)")
 

@@ -57,7 +57,7 @@ def _nearest(root, path: str) -> str:
     import difflib
     from pathlib import Path
 
-    from ..kinds import RECORDS, kind_of, misplaced
+    from ..kinds import RECORDS, kind_of, should_be
 
     full = Path(path) if Path(path).is_absolute() else root / path
     try:
@@ -66,9 +66,9 @@ def _nearest(root, path: str) -> str:
         return ""
     sub = rel[len(RECORDS) + 1:] if rel.startswith(RECORDS + "/") else ""
     if sub.lower().endswith((".yaml", ".yml")) and kind_of(sub) is None:
-        said = misplaced(sub)
-        if "应为 " in said:
-            return "；" + said.split("：", 1)[-1].split(" (", 1)[0]
+        path = should_be(sub)
+        if path is not None:
+            return f"；应为 {RECORDS}/{path}"
     parent = full.parent
     while not parent.is_dir() and parent != parent.parent:
         parent = parent.parent
