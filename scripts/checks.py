@@ -65,8 +65,10 @@ def _unknown(repo: Repository, what: str, ref: str) -> str:
     """找不到零售户 r-0543：是不是 r-00543（东乡生活超市）？ (no such retailer) — the
     name of a retailer, brand or person one slip away, when there are at most three."""
     known = {"零售户": repo.retailers, "品牌": repo.brands}.get(what, repo.people)
+    if what == "客户经理":  # only those who may stand there: a market manager one slip away is no answer
+        known = {pid: p for pid, p in repo.people.items() if p.role is Role.customer_manager}
     near = one_slip_away(ref, known)
-    english = {"零售户": "retailer", "品牌": "brand"}.get(what, "person")
+    english = {"零售户": "retailer", "品牌": "brand", "客户经理": "customer manager"}.get(what, "person")
     if not near or len(near) > 3:
         return f"找不到{what} {ref} (no such {english})"
     names = []

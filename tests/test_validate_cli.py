@@ -42,6 +42,15 @@ def test_an_unknown_id_one_slip_from_a_known_one_asks_about_it(mini):
     assert "找不到零售户 r-9999 (no such retailer)" in mini.cli("validate")[1]  # nothing near: no guess
 
 
+def test_an_unknown_customer_manager_is_asked_about_customer_managers_only(mini):
+    # mm-qia is one slip from mm-qian, a market manager: no answer for a customer manager's place
+    mini.edit(RETAILER, lambda d: d["management"].update(manager="mm-qia"))
+    out = mini.cli("validate")[1]
+    assert "找不到客户经理 mm-qia (no such customer manager)" in out and "mm-qian" not in out, out
+    mini.edit(RETAILER, lambda d: d["management"].update(manager="cm-wan"))
+    assert "找不到客户经理 cm-wan：是不是 cm-wang（王芳）？" in mini.cli("validate")[1]
+
+
 def test_warnings_alone_exit_0(mini):
     mini.edit(RETAILER, lambda d: d["basic"].update(licence_expiry="2026-09-10"))
     code, out = mini.cli("validate")
