@@ -82,6 +82,19 @@ def test_dashboard_opens_without_errors_or_external_requests(page, server):
     assert page.hosts <= {"127.0.0.1"}, page.hosts
 
 
+def _searched(page, query: str):
+    """The search results once Material has searched for the whole ``query``: it searches on
+    every keyup, so the results for its first character (超 → 超期…) can show first — reading
+    them then raced the last search (a red CI run)."""
+    page.wait_for_function(
+        "q => (document.querySelector('.md-search-result')?.innerText || '').replace(/\u200b/g, '').includes(q)",
+        arg=query, timeout=60000,
+    )
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=60000)
+    return results
+
+
 def test_chinese_search_finds_the_retailer(page, server):
     repo = demo_repo()
     r = repo.retailers[sorted(repo.retailers)[0]]
@@ -90,8 +103,7 @@ def test_chinese_search_finds_the_retailer(page, server):
     box = page.locator("input.md-search__input")
     box.press_sequentially(r.basic.shop_name, delay=30)
     box.press("End")  # Material searches on keyup; Playwright types Chinese without key events
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(timeout=60000)
+    results = _searched(page, r.basic.shop_name)
     titles = [t.replace("\u200b", "") for t in page.locator(".md-search-result__item h1, .md-search-result__item h2").all_inner_texts()]
     shot(page, "search-shop")
     assert any(r.basic.shop_name in t for t in titles), titles[:5]
@@ -203,8 +215,7 @@ def test_offline_copy_searches_in_chinese_without_a_server(page, offline):
     box = page.locator("input.md-search__input")
     box.press_sequentially("超市", delay=30)
     box.press("End")  # Material searches on keyup; Playwright types Chinese without key events
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(timeout=60000)
+    results = _searched(page, "超市")
     assert "超市" in page.locator(".md-search-result").inner_text().replace("\u200b", "")
     shot(page, "offline-search")
     results.first.locator("a").first.click()
