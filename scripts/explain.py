@@ -193,8 +193,8 @@ def explain_retailer(computed, retailer: str, period: Optional[str] = None) -> l
     else:
         name = next((c.name for c in ctx.policy.classes.rule.classes if c.id == cls), cls)
         lines.append(f"  类别 {name}，拜访周期 {cycle} 天")
-    visits = sorted((d_, m) for (m, d_), d in repo.diaries.items() if d_ <= day
-                    for v in d.visits if v.retailer == retailer)
+    visits = sorted((d_, m) for (m, d_), d in computed.ctx.diaries.items() if d_ <= day
+                    for rid in d.visited if rid == retailer)
     if visits:
         last_day, last_by = visits[-1]
         gap = (day - last_day).days

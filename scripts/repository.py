@@ -91,6 +91,9 @@ class Repository:
     files: int = 0
     # SHA-1 of the bytes each file was loaded from (when the loader was asked for them)
     digests: dict[str, str] = field(default_factory=dict, repr=False)
+    # kind → key → facts, for the kinds held as facts instead of models
+    # (validate(facts=True): crmdocs recalc); read them with facts.of
+    facts: dict[str, dict[Any, Any]] = field(default_factory=dict, repr=False)
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def source(self, kind: str, key: Any) -> str:

@@ -22,6 +22,7 @@ then raises :class:`NotHanded` rather than finding nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import itertools
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pydantic import BaseModel
 
 from crmdocs.schemas import Policy
 
+from .. import facts
 from ..repository import Repository
 from ..workdays import WorkCalendar
 
@@ -59,6 +61,16 @@ class RulesContext:
     # rules that need it then say "unknown" instead of guessing
     handed_in: Optional[Mapping[str, dt.datetime]] = None
     shared: dict[str, Any] = field(default_factory=dict)
+
+    # the plans and diaries as the rules read them: (manager, day) → facts
+    # (crmdocs.scripts.facts), whether the repository holds models or facts
+    @functools.cached_property
+    def plans(self) -> Mapping[tuple[str, dt.date], facts.PlanFacts]:
+        return facts.of(self.repo, "plan")
+
+    @functools.cached_property
+    def diaries(self) -> Mapping[tuple[str, dt.date], facts.DiaryFacts]:
+        return facts.of(self.repo, "diary")
 
     def class_on(self, retailer: str, day: dt.date) -> Optional[str]:
         """The retailer's class in force on ``day``: the latest monthly
@@ -132,7 +144,8 @@ def latest(sales_last: Optional[dt.date], days: Iterable[dt.date]) -> dt.date:
 def last_day(repo: Repository) -> dt.date:
     """The latest date the records speak of (sales, plans, diaries, complaints)."""
     return latest(repo.sales.last_day(), itertools.chain(
-        (day for _, day in repo.diaries), (day for _, day in repo.plans), (c.received.date() for c in repo.complaints.values()),
+        (day for _, day in facts.keys(repo, "diary")), (day for _, day in facts.keys(repo, "plan")),
+        (c.received.date() for c in repo.complaints.values()),
     ))
 
 

@@ -394,9 +394,9 @@ def compute(ctx) -> dict:
             surveys_by_manager[r.management.manager_on(s.date)].append(s)
 
     valuable: dict[tuple[str, str], int] = defaultdict(int)
-    for (manager, day), diary in repo.diaries.items():
-        if day <= ctx.as_of and diary.review is not None:
-            valuable[(manager, periods.month_of(day))] += len(diary.review.valuable)
+    for (manager, day), diary in ctx.diaries.items():
+        if day <= ctx.as_of and diary.reviewed:
+            valuable[(manager, periods.month_of(day))] += diary.valuable
 
     lines = target_lines(repo)
     out: dict[str, ManagerPeriod] = {}

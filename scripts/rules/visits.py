@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -32,11 +31,10 @@ from crmdocs.schemas.computed_managers import (
 from crmdocs.schemas.org import Role
 from crmdocs.schemas.retailer import Status
 
-from .. import periods
+from .. import facts, periods
 from .retail import fast_model, without_gc
 
 NAME = "visits"
-_RETAILER = operator.attrgetter("retailer")  # of a visit
 REVIEW = "#review"  # key suffix of a review's hand-in time (crmdocs.scripts.history.REVIEW)
 
 
@@ -61,8 +59,8 @@ def customer_managers(repo) -> list[str]:
 def appraised_months(ctx) -> list[str]:
     """Months with plans, diaries or monthly targets, up to the month of as_of."""
     repo = ctx.repo
-    found = {periods.month_of(day) for _, day in repo.plans}
-    found |= {periods.month_of(day) for _, day in repo.diaries}
+    found = {periods.month_of(day) for day in {day for _, day in ctx.plans}}
+    found |= {periods.month_of(day) for day in {day for _, day in ctx.diaries}}
     found |= {p for p in repo.targets if periods.kind(p) == "month"}
     last = periods.month_of(ctx.as_of)
     return sorted(m for m in found if m <= last)
@@ -71,7 +69,7 @@ def appraised_months(ctx) -> list[str]:
 def regime_start(repo) -> Optional[dt.date]:
     """The first day the records hold a plan or diary: days before it are not
     expected to have one (the program, or the repository, began then)."""
-    days = [day for _, day in repo.plans] + [day for _, day in repo.diaries]
+    days = [day for _, day in facts.keys(repo, "plan")] + [day for _, day in facts.keys(repo, "diary")]
     return min(days) if days else None
 
 
@@ -235,14 +233,12 @@ def _expected_days(ctx, person, month: str, start0: Optional[dt.date], last_reco
     return ctx.calendar.working_days(lo, hi)
 
 
-def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date],
-                  visited: Optional[dict] = None) -> tuple[Visits, int]:
-    """``visited``: (manager, day) → retailers of the diary's visits, when the
-    caller has them already (else read from the diaries)."""
+def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date]) -> tuple[Visits, int]:
+    """One manager's month from the plans' and diaries' facts (``ctx.plans``, ``ctx.diaries``)."""
     repo = ctx.repo
     handed = ctx.handed_in
     sources = repo.sources  # (kind, key) → file (repo.source)
-    plan_of, diary_of = repo.plans.get, repo.diaries.get
+    plan_of, diary_of = ctx.plans.get, ctx.diaries.get
     as_of = ctx.as_of
     review_cut = as_of - dt.timedelta(days=1)
     plans, diaries, reviews = _Tally(), _Tally(), _Tally()
@@ -251,7 +247,7 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date],
         key = (manager, day)
         plan = plan_of(key)
         diary = diary_of(key)
-        absent = diary is not None and diary.absence is not None and not diary.visits
+        absent = diary is not None and diary.absent
         absent_days += absent
         # plan: needed unless the diary says the manager was away that day
         if plan is not None:
@@ -265,23 +261,22 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date],
             at = handed.get(sources.get(("diary", key), "")) if handed is not None else None
             diaries.handed(day, diary_due, at)
             review_deadline = due.review_deadline(day)
-            if diary.review is not None:
+            if diary.reviewed:
                 # when the review was handed in: the history's "<diary path>#review"
                 # (records/handed-in.csv, or git when asked), else the review's own time
                 at = handed.get(sources.get(("diary", key), "") + REVIEW) if handed is not None else None
-                reviews.handed(day, review_deadline, at or diary.review.at)
+                reviews.handed(day, review_deadline, at or diary.review_at)
             else:
                 # missing once the whole due day has passed before as_of
                 reviews.absent(day, review_deadline, review_cut)
         else:
             diaries.absent(day, diary_due, as_of)
         # execution: planned visits the diary shows done (days whose diary is due)
-        if plan is not None and plan.visits and (diary is not None or diary_due.date() <= as_of):
-            wanted = set(map(_RETAILER, plan.visits))
+        if plan is not None and plan.planned and (diary is not None or diary_due.date() <= as_of):
+            wanted = set(plan.planned)
             planned += len(wanted)
             if diary is not None:
-                found = visited.get(key) if visited is not None else None
-                done += len(wanted.intersection(found if found is not None else map(_RETAILER, diary.visits)))
+                done += len(wanted.intersection(diary.visited))
             counted += 1
     execution = Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None, days=counted)
     visits = Visits(
@@ -420,18 +415,17 @@ def summarise(ctx) -> VisitsResult:
     when: list[int] = []
     last_record: dict[str, dt.date] = {}
     with_records: set[tuple[str, str]] = set()
-    visited: dict[tuple[str, dt.date], list[str]] = {}  # (manager, day) → retailers the diary visited
     month_of = functools.lru_cache(maxsize=None)(periods.month_of)
-    for (manager, day), diary in repo.diaries.items():
+    for (manager, day), diary in ctx.diaries.items():
         if day > ctx.as_of:
             continue
-        if diary.visits:
-            rids = visited[(manager, day)] = list(map(_RETAILER, diary.visits))
+        rids = diary.visited
+        if rids:
             who.extend(map(at.get, rids, itertools.repeat(-1)))
             when.extend([day.toordinal()] * len(rids))
         last_record[manager] = max(day, last_record.get(manager, day))
         with_records.add((manager, month_of(day)))
-    for (manager, day) in repo.plans:
+    for (manager, day) in ctx.plans:
         last_record[manager] = max(day, last_record.get(manager, day))
         with_records.add((manager, month_of(day)))
     seen = _LastVisits(who, when, len(ids))
@@ -456,7 +450,7 @@ def summarise(ctx) -> VisitsResult:
             if not mine and (manager, month) not in with_records:
                 continue
             days = _expected_days(ctx, person, month, start0, last_record.get(manager))
-            visits, _ = _month_visits(ctx, due, manager, month, days, visited)
+            visits, _ = _month_visits(ctx, due, manager, month, days)
             if standing is not None:
                 known = places.get(manager)
                 if known is None or known[0] != mine:  # the same territory as last month: same places
