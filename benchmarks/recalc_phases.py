@@ -39,7 +39,7 @@ def run(root: Path, jobs: int, side: bool) -> str:
 
     marks = [(time.perf_counter(), cpu())]
     worker = sidecar.start(root) if side else None  # as recalc.compute(files_only=True) does
-    repo, report = validate(root, today=dt.date.today(), jobs=jobs)
+    repo, report = validate(root, today=dt.date.today(), jobs=jobs, facts=True)  # as recalc.compute(files_only=True)
     if report.errors:
         if worker is not None:
             worker.stop()

@@ -87,7 +87,8 @@ def compute(
 
         side = sidecar.start(root, as_of)
     try:
-        repo, report = validate(root, today=dt.date.today(), jobs=jobs)
+        # files only: the rules' records are all that is kept, the plans and diaries may be held as facts
+        repo, report = validate(root, today=dt.date.today(), jobs=jobs, facts=files_only)
         if report.errors:
             errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
             raise CrmdocsError(

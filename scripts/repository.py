@@ -518,7 +518,12 @@ def _index(repo: Repository, loaded: Loaded, report: Report) -> None:
         report.add(duplicate_diag(repo, loaded.rel, kind, key, first))  # type: ignore[arg-type]
         return
     repo.sources[(kind, key)] = loaded.rel
-    if kind in _TARGETS:
+    held = repo.facts.get(kind)  # type: ignore[arg-type]
+    if held is not None:  # held as facts (a model is made its facts)
+        from .facts import as_facts
+
+        held[key] = as_facts(kind, rec)  # type: ignore[arg-type]
+    elif kind in _TARGETS:
         getattr(repo, _TARGETS[kind])[key] = rec
 
 
@@ -584,11 +589,20 @@ def read_sales_files(root: Path, rels: list[str], digest: bool = False) -> tuple
 
 def assemble(
     root: Path, loaded: list[Loaded], sales: Optional[tuple[SalesData, list[Diagnostic], dict[str, str], int]] = None,
+    facts: bool = False,
 ) -> tuple[Repository, Report]:
     """Index loaded files into a Repository (duplicates reported, sales read —
     or taken from ``sales``, :func:`read_sales_files` of the sales files,
-    which are then not among ``loaded``)."""
+    which are then not among ``loaded``). ``facts``: the kinds with facts
+    are held as facts (``repo.facts``; their models, where built, are made
+    facts and dropped; ``repo.plans`` etc. are :class:`facts.Withheld`)."""
     repo = Repository(root=root)
+    if facts:
+        from .facts import FIELDS, Withheld
+
+        for kind, name in FIELDS.items():
+            repo.facts[kind] = {}
+            setattr(repo, name, Withheld(kind))
     report = Report()
     if sales is None:
         sales = read_sales_files(root, [item.rel for item in loaded if item.kind == "sales"])
@@ -653,7 +667,7 @@ def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False)
 
 def load_files_and(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
-    looked: Optional[tuple[list[str], Any]] = None,
+    looked: Optional[tuple[list[str], Any]] = None, held: Optional[list] = None,
 ) -> tuple[list[Loaded], Any]:
     """:func:`load_files`, and the result of ``side()`` (a call run in a
     worker process — forked: it need not pickle — beside the parsing when
@@ -665,7 +679,15 @@ def load_files_and(
     refreshed: a file whose signature is the one recorded with its parsed
     mapping is neither read nor parsed. ``rels`` are then the whole
     repository (but its sales): the shards of folders not among them are
-    removed."""
+    removed.
+
+    ``held`` (a list, with ``looked``): the plans, diaries, analyses and
+    summaries are held as facts where they can be (:mod:`.facts`): a folder
+    whose every file has facts kept for its bytes gives Loaded items whose
+    ``record`` is those facts, no model built, and its unit is appended to
+    ``held`` (:func:`build_held` builds its models after all). Either way,
+    a folder of those kinds whose models were built has its facts kept
+    (written when its facts file does not hold them all)."""
     with gc_paused():
         context = None
         if jobs > 1 and len(rels) >= POOL_MIN:
@@ -677,14 +699,21 @@ def load_files_and(
                 context = None
         # each folder's shard read and judged before any worker starts: a forked
         # worker that loads a folder takes its shard from here, read once
-        units = _units(root, rels, looked) if looked is not None else None
+        units = _units(root, rels, looked, held is not None) if looked is not None else None
+        facts_of: dict[int, list[Loaded]] = {}
+        if units is not None:
+            for i, unit in enumerate(units):
+                if unit.facts is not None:
+                    facts_of[i] = _unit_facts(root, unit, digest)
+                    held.append(unit)  # type: ignore[union-attr]
         if context is None:
             extra = side() if side is not None else None
             if units is None:
                 return [load_file(root, rel, digest) for rel in rels], extra
-            loaded = [item for unit in units for item in _load_unit(root, unit, digest)]
+            parts = [facts_of[i] if i in facts_of else _load_unit(root, unit, digest) for i, unit in enumerate(units)]
+            _keep_facts(root, units, parts)
             _sweep_shards(root, units)
-            return loaded, extra
+            return [item for part in parts for item in part], extra
         import shutil
         import tempfile
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -712,11 +741,13 @@ def load_files_and(
                     futures = {pool.submit(_spooled, _read_raw, chunk): i for i, chunk in enumerate(tasks)}
                     ready: list[int] = []
                 else:  # folders whose every file is known from the cache are loaded here, the rest by workers
+                    for i, part in facts_of.items():
+                        parts[i] = part
                     futures = {
                         pool.submit(_unit_elsewhere, i): i
-                        for i, unit in enumerate(units) if not unit.ready
+                        for i, unit in enumerate(units) if not unit.ready and i not in facts_of
                     }
-                    ready = [i for i, unit in enumerate(units) if unit.ready][::-1]
+                    ready = [i for i, unit in enumerate(units) if unit.ready and i not in facts_of][::-1]
                 waiting = list(futures)  # in submission order; this process takes from the end
                 while waiting or ready:
                     done = [f for f in waiting if f.done()]
@@ -748,6 +779,7 @@ def load_files_and(
             _RAW_JOB = None  # no gc.unfreeze(): see gc_paused
             shutil.rmtree(spool, ignore_errors=True)
         if units is not None:
+            _keep_facts(root, units, parts)  # type: ignore[arg-type]
             _sweep_shards(root, units)
         return [item for part in parts for item in part], extra  # type: ignore[union-attr]
 
@@ -990,6 +1022,9 @@ class _Unit:
     shard: Optional[_Shard] = None
     ready: bool = False  # every record's mapping is in the shard, nothing to read or drop
     index: Optional[list[int]] = None  # when ready: each file's place in the shard, -1 when not a record
+    kind: Optional[str] = None  # the kind of its records when that kind has facts (facts.EXTRACT)
+    facts: Optional[list[tuple[Any, Optional[str]]]] = None  # held as facts: each file's (facts, SHA-1); (None, None): not a record
+    stood: Optional[tuple] = None  # once loaded: (stamp, rels, signatures, SHA-1s) its models stand on (its shard's)
 
 
 def _unit_name(folder: str) -> str:
@@ -997,9 +1032,10 @@ def _unit_name(folder: str) -> str:
     return hashlib.sha1(folder.encode("utf-8", "surrogateescape")).hexdigest()[:24] + ".pickle"
 
 
-def _units(root: Path, rels: list[str], looked: tuple[list[str], Any]) -> list[_Unit]:
+def _units(root: Path, rels: list[str], looked: tuple[list[str], Any], held: bool = False) -> list[_Unit]:
     """``rels`` in folders (consecutive files of one folder), each with its
-    shard read and judged."""
+    shard read and judged; ``held``: and, for the kinds with facts, its
+    facts (:func:`_judge_facts`)."""
     folder_dir = str(root / PARSED_DIR)
     units: list[_Unit] = []
     sigs, times = looked
@@ -1037,7 +1073,123 @@ def _units(root: Path, rels: list[str], looked: tuple[list[str], Any]) -> list[_
         else:
             if len(index) - index.count(-1) == len(shard.shas):  # and no file gone
                 unit.ready, unit.index = True, index
+    for unit in units:
+        unit.kind = _facts_kind(unit.rels)
+        if held and unit.kind is not None and unit.path is not None:
+            _judge_facts(root, unit)
     return units
+
+
+def _facts_kind(rels: list[str]) -> Optional[str]:
+    """The kind of a folder's records when it is one kind and it has facts (facts.EXTRACT)."""
+    from .facts import EXTRACT
+
+    found = None
+    for rel in rels:
+        match = kind_of(rel[len(RECORDS) + 1 :])
+        if match is None:
+            continue
+        if match[0].name not in EXTRACT or (found is not None and match[0].name != found):
+            return None
+        found = match[0].name
+    return found
+
+
+def _judge_facts(root: Path, unit: _Unit) -> None:
+    """``unit.facts`` when every record file of the folder has facts kept for
+    its bytes: its SHA-1 known by its stat signature (the facts file's or
+    the parsed-data shard's record, trusted as there), else from its bytes."""
+    from . import facts
+
+    kept = facts.open_file(root, unit.folder, unit.kind)  # type: ignore[arg-type]
+    if kept is None:
+        return
+    shard = unit.shard
+    found: list[tuple[Any, Optional[str]]] = []
+    try:
+        by_sha = kept.by_sha()
+        head = kept.shard
+        for rel, sig, mtime in zip(unit.rels, unit.sigs, unit.times):
+            if kind_of(rel[len(RECORDS) + 1 :]) is None:
+                found.append((None, None))
+                continue
+            sha = None
+            if sig != "-":
+                i = head.index.get(rel)
+                if i is not None and head.sigs[i] == sig and mtime < head.stamp - RACY_NS:
+                    sha = head.shas[i]
+                elif shard is not None:
+                    i = shard.index.get(rel)
+                    if i is not None and shard.sigs[i] == sig and mtime < shard.stamp - RACY_NS:
+                        sha = shard.shas[i]
+            if sha is None:
+                data = read_record_bytes(root, rel)
+                if data.__class__ is not bytes:
+                    return
+                sha = hashlib.sha1(data).hexdigest()  # type: ignore[arg-type]
+            record = by_sha.get(sha)
+            if record is None:
+                return
+            found.append((record, sha))
+    except Exception:  # noqa: BLE001 - damaged facts: the models are built
+        return
+    unit.facts = found
+
+
+def _unit_facts(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
+    """A folder held as facts: each record file's Loaded with its facts as the record."""
+    out = []
+    for rel, (record, sha) in zip(unit.rels, unit.facts):  # type: ignore[arg-type]
+        if record is None:
+            out.append(load_file(root, rel, digest))
+        else:
+            out.append(Loaded(rel, unit.kind, record, [], sha if digest else None))
+    return out
+
+
+def build_held(root: Path, held: list[_Unit]) -> dict[str, Loaded]:
+    """The models of the folders :func:`load_files_and` held as facts (when
+    every check must run after all): rel → Loaded, as loading them gives."""
+    out: dict[str, Loaded] = {}
+    with gc_paused():
+        for unit in held:
+            unit.facts = None
+            for item in _load_unit(root, unit, True):
+                out[item.rel] = item
+    return out
+
+
+def _keep_facts(root: Path, units: list[_Unit], parts: list[list[Loaded]]) -> None:
+    """Write the facts of each folder of a kind with facts whose models were
+    built, when its facts file does not hold them (as its shard stands)."""
+    from . import facts
+
+    folders = []
+    for unit, part in zip(units, parts):
+        if unit.kind is None or unit.path is None:
+            continue
+        folders.append(unit.folder)
+        if unit.facts is not None or unit.stood is None:
+            continue
+        stamp, rels, sigs, shas = unit.stood
+        items = {item.rel: item for item in part}
+        rows = []
+        for rel, sig, sha in zip(rels, sigs, shas):
+            item = items.get(rel)
+            if item is not None and item.record is not None and not item.diagnostics and sig != "-":
+                rows.append((rel, sig, sha, item.record))
+        rows.sort(key=lambda r: r[0])
+        kept = facts.open_file(root, unit.folder, unit.kind)
+        if kept is not None:
+            head = kept.shard
+            if head.stamp == stamp and list(zip(head.index, head.sigs, head.shas)) == [r[:3] for r in rows]:
+                continue
+        try:
+            extract = facts.EXTRACT[unit.kind]
+            facts.write(root, unit.folder, unit.kind, stamp, [(rel, sig, sha, extract(record)) for rel, sig, sha, record in rows])
+        except Exception:  # noqa: BLE001 - a record the extraction cannot read: its models are built next time
+            continue
+    facts.sweep(root, folders)
 
 
 def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
@@ -1053,6 +1205,7 @@ def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
         if raws is not None:
             out = []
             shas = shard.shas  # type: ignore[union-attr]
+            unit.stood = (shard.stamp, tuple(shard.index), shard.sigs, shas)  # type: ignore[union-attr]
             for rel, i in zip(unit.rels, unit.index):  # type: ignore[arg-type]
                 raw = raws[i] if i >= 0 else None
                 if raw is None:
@@ -1063,6 +1216,7 @@ def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
     items, payload = _unit_items(root, unit.folder, unit.rels, unit.sigs, unit.times, digest, shard)
     if unit.path is not None:
         _write_shard(unit.path, payload, final=True)
+        unit.stood = payload[0][3:7]
     return [_finish_raw(root, item, digest) for item in items]
 
 
@@ -1184,6 +1338,7 @@ def _unit_answer(root: Path, unit: _Unit, answer: Any, digest: bool) -> list[Any
         return [load_file(root, rel, digest) for rel in unit.rels]
     try:
         os.replace(answer.shard, unit.path)  # type: ignore[arg-type]
+        unit.stood = (shard.stamp, tuple(shard.index), shard.sigs, shard.shas)  # type: ignore[union-attr]
     except OSError:
         with suppress(OSError):
             os.unlink(answer.shard)

@@ -21,9 +21,17 @@ def validate(
     today: Optional[dt.date] = None,
     jobs: int = 1,
     use_cache: bool = True,
+    facts: bool = False,
 ) -> tuple[Repository, Report]:
     """Load and check the whole repository under ``root``: every record (the
     Repository the rules and the site read) and every problem.
+
+    ``facts`` (``crmdocs recalc``: the caller only runs the rules): the
+    plans, diaries, analyses and summaries are held as facts
+    (:mod:`.facts`, ``repo.facts``) wherever their facts are kept for the
+    bytes read — no model of theirs is built — when the validation cache
+    answers; when it cannot, their models are built after all, every check
+    runs on them and the Repository holds models, as without ``facts``.
 
     When the validation cache (``crmdocs validate`` writes it) can answer —
     same code, same ``today``, no universe file changed — the report comes
@@ -62,7 +70,10 @@ def validate(
                 sales_read = KEPT  # in a worker: read from there, not pickled over (here: kept as read)
         return sales_read, report, stats.get("rels"), stats.get("hashes")
 
-    loaded, (sales_read, report, stood_on, hashes) = load_files_and(root, others, jobs, True, side, looked=looked_others)
+    held: Optional[list] = [] if facts else None  # the folders held as facts
+    loaded, (sales_read, report, stood_on, hashes) = load_files_and(
+        root, others, jobs, True, side, looked=looked_others, held=held,
+    )
     if sales_read == KEPT:
         kept = SalesCache.probe(root, sales, *sales_looked)
     if kept is not None:
@@ -70,13 +81,21 @@ def validate(
     if sales and (sales_read is None or sales_read == KEPT):  # (changed meanwhile)
         sales_read = read_sales_files(root, sales, True)
     with gc_paused():
-        repo, loading = assemble(root, loaded, sales=sales_read)
+        repo, loading = assemble(root, loaded, sales=sales_read, facts=facts)
     if report is not None and hashes is not None and stood_on == rels and set(loading.diagnostics) <= set(report.diagnostics):
         if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):
             return repo, report
     # the plain run (validate_plain) from what is loaded: the cache cannot
     # answer, or a file differs from the bytes its report stands on (written
-    # in between, unreadable since)
+    # in between, unreadable since). Every check reads models: those held
+    # as facts are built now
+    if facts:
+        from .repository import build_held
+
+        built = build_held(root, held) if held else {}
+        loaded = [built.get(item.rel, item) for item in loaded]
+        with gc_paused():
+            repo, loading = assemble(root, loaded, sales=sales_read)
     loading.diagnostics[:0] = found
     loading.extend(run_all_checks(repo, today, jobs))
     return repo, loading
