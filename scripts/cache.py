@@ -537,12 +537,14 @@ class _Stale(Exception):
 _UNIVERSE: Optional[Repository] = None  # set in the parent before forking workers
 
 
-def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list], Optional[str]]]:
+def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list], Optional[str], Optional[tuple]]]:
     """Load and check daily files against ``_UNIVERSE``: per file (rel, kind,
     key, load problems, check problems — None when the file was not indexed,
     i.e. invalid or a duplicate within ``rels`` —, SHA-1 of the bytes read
-    when ``_DIGEST``, else None)."""
+    when ``_DIGEST``, else None, and the record's facts (:mod:`.facts`, a
+    plain tuple) when its kind has facts and it loaded without a problem)."""
     from . import checks
+    from .facts import EXTRACT
     from .repository import _index, load_file, record_key
     from .workdays import WorkCalendar
 
@@ -570,7 +572,9 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
             key = record_key(item.kind, item.record) if item.record is not None and item.kind in DAILY_KINDS else None
             indexed = key is not None and repo.sources.get((item.kind, key)) == item.rel
             mine = found.pop(item.rel, []) if indexed else None
-            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest))
+            extract = EXTRACT.get(item.kind) if indexed and not item.diagnostics else None  # type: ignore[arg-type]
+            known = tuple(extract(item.record)) if extract is not None else None
+            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known))
         if found:  # a daily check spoke about a file it was not given
             raise _Stale
         return out
@@ -700,6 +704,9 @@ def validate_report(
             return _plain(root, today, jobs, stats)
         report = _report(rels, discover_diags, universe_diags, data, root)
     stats.update(rels=rels, hashes=hashes)  # what the report stands on (validate() compares)
+    fresh = stats.pop("facts", None)
+    if use_cache and not cached_only and (fresh or stats["mode"] == "full"):
+        _keep_facts(root, rels, fresh or {}, hashes, sigs, stamp, stats["mode"] == "full")
     if use_cache and not cached_only and stats["mode"] == "cached":
         # universe and today as cached: only the daily files checked again
         # and the signatures found changed can differ from the cache
@@ -719,6 +726,58 @@ def validate_report(
             data["stamp"] = stamp
             _write_cache(cache_path, data)
     return report
+
+
+_FACT_TOPS: Optional[tuple[str, ...]] = None
+
+
+def _keep_facts(
+    root: Path, rels: list[str], fresh: dict[str, tuple], hashes: dict[str, Optional[str]], sigs: dict[str, str],
+    stamp: int, whole: bool,
+) -> None:
+    """Keep the facts (:mod:`.facts`) of the folders the daily checks built
+    models in: each file's facts made now (``fresh``) or kept for its
+    SHA-1, with the signature and SHA-1 this report stands on (the pairs
+    the cache's ``stat`` records, at ``stamp``). ``whole`` (a full run):
+    every folder, and the facts of folders gone are removed; else only the
+    folders of ``fresh``. A folder whose facts file says the same is not
+    written."""
+    global _FACT_TOPS
+    from . import facts
+    from .kinds import BY_NAME
+    from .repository import _facts_kind
+
+    if _FACT_TOPS is None:
+        _FACT_TOPS = tuple(f"{RECORDS}/{BY_NAME[kind].top}/" for kind in facts.EXTRACT)
+    wanted = None if whole else {rel.rpartition("/")[0] for rel in fresh}
+    folders: dict[str, list[str]] = {}
+    for rel in rels:
+        if rel.startswith(_FACT_TOPS):
+            folder = rel.rpartition("/")[0]
+            if wanted is None or folder in wanted:
+                folders.setdefault(folder, []).append(rel)
+    for folder, members in folders.items():
+        kind = _facts_kind(members)
+        if kind is None:
+            continue
+        kept = facts.open_file(root, folder, kind)
+        try:
+            known = kept.by_sha() if kept is not None else {}
+        except Exception:  # noqa: BLE001 - damaged: written afresh
+            kept, known = None, {}
+        rows = []
+        for rel in sorted(members):
+            sha, sig = hashes.get(rel), sigs.get(rel)
+            found = fresh.get(rel) if sha else None
+            if found is None and sha:
+                found = known.get(sha)
+            if found is not None and sig:
+                rows.append((rel, sig, sha, found))
+        if kept is not None and list(zip(kept.shard.index, kept.shard.sigs, kept.shard.shas)) == [r[:3] for r in rows]:
+            continue
+        facts.write(root, folder, kind, stamp, rows)
+    if whole:
+        facts.sweep(root, folders)
 
 
 def _plain(root: Path, today: dt.date, jobs: int, stats: dict[str, Any]) -> Report:
@@ -764,7 +823,8 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
             hashes[row[0]] = row[5]
     if digest:
         _hash_pending(root, hashes)
-    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check, _ in rows}
+        stats["facts"] = {row[0]: row[6] for row in rows if row[6] is not None and row[5] is not None}
+    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check, _, _ in rows}
     signature = _signature(universe, hashes, today) if digest else None
     stats.update(mode="full", parsed=len(daily))
     data = {
@@ -805,8 +865,11 @@ def _cached(root, rels, hashes, universe, old, today, stats):
             for item in load_files(root, small, 1):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])
-        for rel, kind, key, load, check, _ in _start_daily(repo, today, misses, 1)():
+        known = stats["facts"] = {}
+        for rel, kind, key, load, check, digest, facts in _start_daily(repo, today, misses, 1, True)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
+            if facts is not None and digest is not None and digest == hashes.get(rel):  # (the bytes hashed: not written in between)
+                known[rel] = facts
     stats.update(mode="cached", parsed=len(misses), misses=misses)
     data = {
         "universe": old["universe"],

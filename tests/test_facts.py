@@ -191,3 +191,26 @@ def test_recalc_check_agrees_after_recalc_with_facts_held(mini):
     mini.delete(SUMMARY)
     code, out = mini.cli("recalc", "--check")
     assert code == 0, out  # (a summary counts for nothing the rules compute)
+
+
+def test_a_cold_crmdocs_validate_leaves_the_facts_warm_for_recalc(mini, built):
+    mini.age()
+    assert mini.cli("validate")[0] == 0  # as CI runs it: no cache at all before
+    assert len(list((mini.root / facts.FACTS_DIR).iterdir())) == 4
+    built.clear()
+    repo, report = held(mini)
+    assert not report.errors and repo.facts["diary"][KEY].visited
+    assert not {"plan", "diary", "analysis", "summary"} & set(built)
+
+
+def test_crmdocs_validate_of_a_changed_diary_keeps_its_new_facts(mini, built):
+    mini.age()
+    assert mini.cli("validate")[0] == 0
+    mini.write("diaries/cm-li/2026/2026-09-02.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-02"))
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-0002"))  # a pull request
+    assert mini.cli("validate")[0] == 0  # checks the two diaries only
+    built.clear()
+    repo, _ = held(mini)
+    assert not {"plan", "diary"} & set(built)
+    assert repo.facts["diary"][KEY].visited[0] == "r-0002"
+    assert ("cm-li", dt.date(2026, 9, 2)) in repo.facts["diary"]
