@@ -17,8 +17,10 @@ entries the later rules read (:data:`SHIPPED`, and what appraisals reads of
 the sales — ``appraisals.SALES``: then this process never reads the sales,
 ``repo.sales`` being read on first use), the ``as_of`` it stood on and the
 SHA-1 of every file it read. Then it runs tiers, limits and abnormal,
-renders their files with ``recalc.render_record`` and sends a :class:`Last`:
-the texts, with the same ``as_of`` and digests.
+renders their files with ``recalc.render_record`` — the large ones the
+rules write as texts straight away (``rules.retail.as_texts``: the same
+bytes) — and sends a :class:`Last`: the texts, with the same ``as_of`` and
+digests.
 
 :meth:`Side.first` takes the first part (after ``validate()``) only when it
 stood on exactly what this process validated: the same files of those kinds
@@ -258,6 +260,7 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     (the :class:`Last` part). None when it gives up (before sending anything)."""
     from .recalc import _safe, render_record
     from .rules import MODULES, appraisals, compute_all, latest
+    from .rules.retail import as_texts
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
         return None
@@ -280,9 +283,10 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
         marks.append(time.perf_counter())
         send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
 
-    computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
+    with as_texts():  # the large files written as texts straight away (the same bytes)
+        computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
     marks.append(time.perf_counter())
-    texts = {_safe(rel): render_record(record) for rel, record in computed.records.items()}
+    texts = {_safe(rel): rec if isinstance(rec, str) else render_record(rec) for rel, rec in computed.records.items()}
     marks.append(time.perf_counter())
     return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2]), time.time())
 

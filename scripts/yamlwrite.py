@@ -233,6 +233,36 @@ def _plain_str(value: str) -> str:
     return text
 
 
+def float_text(value: float) -> str:
+    """The text a float is written as (the writers' own, cached)."""
+    text = _float_text.get(value)
+    return text if text is not None else _plain_float(value)
+
+
+def str_text(value: str) -> str:
+    """The text a string (a value or a key) is written as in a block; raises
+    ``ValueError`` for text only PyYAML may write (multi-line, very long)."""
+    text = _str_text.get(value)
+    return text if text is not None else _plain_str(value)
+
+
+def row_str_text(value: str) -> str:
+    """The text a string is written as in a one-line row (``{…}``); raises
+    ``ValueError`` for text that cannot stand there as it is."""
+    return value if _flow_str.get(value) else _flow_str_text(value)
+
+
+def fields_text(record: BaseModel, indent: str) -> str:
+    """The lines of ``record``'s fields (not None) in a block at ``indent``,
+    as :func:`dumps_model` writes them there ("" when there are none); raises
+    ``ValueError`` where the record needs PyYAML."""
+    kind = type(record)
+    _model_spec(kind)
+    out: list[str] = []
+    (_BLOCK.get(kind) or _block_writer(kind))(record, out, indent, indent)
+    return "".join(out)
+
+
 def _plain_scalar(value: Any) -> str:
     kind = type(value)
     if kind is str:

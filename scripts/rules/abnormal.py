@@ -35,9 +35,10 @@ import numpy as np
 from crmdocs.schemas.computed_retailers import AbnormalFile, AbnormalOrder
 
 from .. import sales as S
+from .. import yamlwrite
 from .limits import limits_at
 from . import retail as retail_mod
-from .retail import CHUNK, fast_model, r2, retail, without_gc
+from .retail import CHUNK, fast_model, file_text, r2, retail, texts_wanted, without_gc
 
 NAME = "abnormal"
 
@@ -263,12 +264,35 @@ def compute(ctx) -> dict:
         manager = it.pop("manager") or "unassigned"
         groups.setdefault((mkey, manager), {}).setdefault(week, []).append(it)
     out: dict = {}
+    texts = texts_wanted()  # the files as texts (recalc's side worker)
     for (mkey, manager), weeks in sorted(groups.items()):
         for lst in weeks.values():
             lst.sort(key=lambda x: (x["date"], x["retailer"], x["rule"], x.get("brand") or ""))
-        out[f"{mkey}/abnormal/{manager}.yaml"] = fast_model(AbnormalFile, {
+        record = fast_model(AbnormalFile, {
             "month": mkey, "manager": manager, "count": sum(len(v) for v in weeks.values()),
-            "weeks": {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())},
+            "weeks": {} if texts else {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())},
         })
+        path = f"{mkey}/abnormal/{manager}.yaml"
+        if texts:
+            try:
+                body = "".join(f"  {yamlwrite.str_text(w)}:\n" + "".join(map(_row, lst)) for w, lst in sorted(weeks.items()))
+                out[path] = file_text(record, body, "weeks")
+                continue
+            except ValueError:  # a text only PyYAML may write: the record, rendered as usual
+                record.weeks = {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())}
+        out[path] = record
     ctx.shared["abnormal"] = items
     return out
+
+
+def _row(it: dict) -> str:
+    """An abnormal order's line in its file (:class:`AbnormalOrder` as written: a one-line row, None left out)."""
+    rt, ft = yamlwrite.row_str_text, yamlwrite.float_text
+    brand, limit, mean, previous, ratio = it["brand"], it["limit"], it["mean"], it["previous"], it["ratio"]
+    return "".join((
+        f"  - {{date: {it['date'].isoformat()}, retailer: {rt(it['retailer'])}, name: {rt(it['name'])}, rule: {it['rule']}",
+        f", brand: {rt(brand)}" if brand is not None else "", f", quantity: {it['quantity']}",
+        f", limit: {limit}" if limit is not None else "", f", mean: {ft(mean)}" if mean is not None else "",
+        f", previous: {previous}" if previous is not None else "", f", ratio: {ft(ratio)}" if ratio is not None else "",
+        "}\n",
+    ))

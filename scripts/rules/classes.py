@@ -49,7 +49,10 @@ from crmdocs.schemas.computed_retailers import BaseClassResult, ClassDerivation,
 from crmdocs.schemas.retailer import FORMAT_ZH, Network
 
 from .. import sales as S
-from .retail import add_months, fast_model, months_to_evaluate, pct_rank, r4, retail, without_gc
+from .. import yamlwrite
+from .retail import (
+    add_months, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
+)
 
 NAME = "classes"
 
@@ -203,15 +206,24 @@ def compute(ctx) -> dict:
         cls = class_names[capped_pos[act]]
         shared[mkey] = dict(zip(rids, cls.tolist()))
         current = month == S.month_of(ctx.as_of)
-        full = derivations(ctx, mkey, act, detail) if current else {}
+        texts = current and texts_wanted()  # the current month's files as texts (recalc's side worker)
+        if texts:
+            try:
+                full = derivations(ctx, mkey, act, detail, as_text=True)
+            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+                texts = False
+        if current and not texts:
+            full = derivations(ctx, mkey, act, detail)
         for dep, places, dep_rids in groups:
             listed = dict(zip(dep_rids, cls[places].tolist()))
-            out[f"{mkey}/classes/{dep}.yaml"] = fast_model(ClassesFile, {
+            record = fast_model(ClassesFile, {
                 "month": mkey, "department": dep, "rule": rule.mode, "window": window,
                 "weights": {k: r4(v) for k, v in weights.items()} if composite_mode else {},
                 "classes": listed,
-                "retailers": {rid: full[rid] for rid in listed} if current else {},
+                "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
             })
+            path = f"{mkey}/classes/{dep}.yaml"
+            out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
         had_history = np.where(R.active, history, had_history)
         prev_pos = np.where(R.active, capped_pos, prev_pos)
     ctx.shared["classes"] = shared
@@ -220,9 +232,11 @@ def compute(ctx) -> dict:
     return out
 
 
-def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> dict[str, ClassDerivation]:
-    """The full derivation of the retailers at positions ``idx`` for the
-    evaluation of month ``mkey`` (from ``ctx.shared["class_detail"]``)."""
+def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None, as_text: bool = False) -> dict:
+    """The full derivation (:class:`ClassDerivation`) of the retailers at
+    positions ``idx`` for the evaluation of month ``mkey`` (from
+    ``ctx.shared["class_detail"]``); ``as_text``: its lines in a classes file,
+    as the record is written."""
     R = retail(ctx)
     pc = ctx.policy.classes
     ids = pc.ids()
@@ -247,6 +261,8 @@ def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> 
         )
     else:
         cols["volume"] = L("volume")
+    if as_text:
+        return _texts(R, ids, key_classes, first, composite_mode, idx, cols)
     out: dict[str, ClassDerivation] = {}
     blank = dict.fromkeys(ClassDerivation.__pydantic_fields__)  # every field in order, empty: filled below
     for j, i in enumerate(idx.tolist()):
@@ -285,6 +301,51 @@ def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None) -> 
         out[R.ids[i]] = fast_model(ClassDerivation, item)
     return out
 
+
+def _texts(R, ids: list[str], key_classes: set, first: dt.date, composite_mode: bool, idx: np.ndarray,
+           cols: dict) -> dict[str, str]:
+    """:func:`derivations` as the lines a classes file holds for each
+    retailer (the record's fields in order; None left out; own parts and base
+    classification one-line rows)."""
+    st, ft, rt = yamlwrite.str_text, yamlwrite.float_text, yamlwrite.row_str_text
+    tf = ("false", "true")
+    out: dict[str, str] = {}
+    for j, i in enumerate(idx.tolist()):
+        rec = R.records[i]
+        mg = rec.management
+        manager = mg.manager_on(first) if mg.manager_history else mg.manager
+        cap, raw, prev = cols["cap"][j], cols["raw"][j], cols["prev"][j]
+        cid = ids[cap] if cap >= 0 else ids[-1]
+        rid = R.ids[i]
+        parts = [f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n"]
+        if manager is not None:
+            parts.append(f"    manager: {st(manager)}\n")
+        parts.append(f"    history: {tf[cols['history'][j]]}\n")
+        if composite_mode:
+            parts.append(
+                f"    amount: {ft(cols['amount'][j])}\n    amount_before: {ft(cols['before'][j])}\n"
+                f"    peers: {cols['peers'][j]}\n    peers_below: {cols['below'][j]}\n"
+                f"    contribution: {ft(cols['contribution'][j])}\n    violations: {cols['n_v'][j]}\n"
+                f"    late_payments: {cols['n_l'][j]}\n    integrity: {ft(cols['integrity'][j])}\n"
+                f"    own_parts: {{floor_area: {ft(cols['p0'][j])}, format: {ft(cols['p1'][j])}, "
+                f"location: {ft(cols['p2'][j])}, image: {ft(cols['p3'][j])}}}\n    own: {ft(cols['own'][j])}\n"
+            )
+            if cols["has_base"][j]:
+                parts.append(f"    growth: {ft(cols['growth'][j])}\n")
+            parts.append(f"    development: {ft(cols['development'][j])}\n    composite: {ft(cols['composite'][j])}\n")
+        else:
+            parts.append(f"    volume: {ft(cols['volume'][j])}\n")
+        parts.append(f"    raw_class: {st(ids[raw])}\n")
+        if prev >= 0:
+            parts.append(f"    previous_class: {st(ids[prev])}\n")
+        parts.append(
+            f"    capped: {tf[cap != raw]}\n    class: {st(cid)}\n    key: {tf[cid in key_classes]}\n"
+            f"    base: {{market: {rt(MARKET_ZH[rec.basic.network])}, format: {rt(FORMAT_ZH[rec.basic.format])}, "
+            f"scale: {rt(SCALE_ZH[cols['scale'][j]])}, quantity_share: {ft(cols['q_share'][j])}, "
+            f"amount_share: {ft(cols['a_share'][j])}, ahead: {cols['ahead'][j]}, of: {cols['of'][j]}}}\n"
+        )
+        out[rid] = "".join(parts)
+    return out
 
 def _rounded(arr: np.ndarray, nd: int) -> list:
     """Rounded Python floats (no negative zero) for byte-stable output."""

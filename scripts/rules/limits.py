@@ -45,7 +45,8 @@ import numpy as np
 from crmdocs.schemas.computed_retailers import BrandLine, LimitLine, LimitsDerivation, LimitsFile, Window
 
 from .. import sales as S
-from .retail import Retail, fast_model, fast_models, r4, retail, without_gc
+from .. import yamlwrite
+from .retail import Retail, fast_model, fast_models, file_text, r4, retail, texts_wanted, without_gc
 
 NAME = "limits"
 
@@ -268,13 +269,39 @@ def limits_at(ctx, week: int) -> WeekLimits:
 @without_gc
 def compute(ctx) -> dict:
     """The limits in force now: the ISO week that contains ``as_of``."""
+    pl = ctx.policy.limits
+    W = pl.turnover_weeks
+    week = int(S.week_of(ctx.as_of))
+    L = limits_at(ctx, week)
+    texts = texts_wanted()
+    if texts:  # the files' texts straight from the columns (recalc's side worker)
+        try:
+            files = _derivations(ctx, L, as_text=True)
+        except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+            texts, files = False, None
+    if not texts:
+        files = _derivations(ctx, L, as_text=False)
+    mkey = S.month_key(S.month_of(ctx.as_of))
+    out: dict = {}
+    for dep, items in sorted(files.items()):
+        record = fast_model(LimitsFile, {
+            "month": mkey, "department": dep, "week": S.iso_week_label(week),
+            "window": Window(start=S.week_start(week - W), end=L.monday - dt.timedelta(days=1)),
+            "weeks": W, "lower_limits": pl.lower_limits, "brand_limits": pl.brand_limits,
+            "retailers": {} if texts else dict(sorted(items.items())),
+        })
+        path = f"{mkey}/limits/{dep}.yaml"
+        out[path] = file_text(record, "".join(text for _, text in sorted(items.items())), "retailers") if texts else record
+    return out
+
+
+def _derivations(ctx, L: WeekLimits, as_text: bool) -> dict[str, dict]:
+    """department → retailer → its :class:`LimitsDerivation` (``as_text``:
+    its lines in a limits file, as the record is written)."""
     R = retail(ctx)
     pl = ctx.policy.limits
     ids = ctx.policy.classes.ids()
     co = pl.coefficient
-    W = pl.turnover_weeks
-    week = int(S.week_of(ctx.as_of))
-    L = limits_at(ctx, week)
     pairs = R.pairs()
     pair_r = R.pair_r()
     brand_ids = R.sales.brand_ids
@@ -282,16 +309,22 @@ def compute(ctx) -> dict:
     if len(pairs):
         sel = np.flatnonzero((pair_r >= 0) & (L.p_quantity > 0) & L.p_main)  # main brands only
         limit = lambda a: [v if v >= 0 else None for v in a[sel].tolist()]  # noqa: E731 - -1 = no limit
-        lines = fast_models(BrandLine, zip(
-            L.p_quantity[sel].tolist(), _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(),
-            _rounded(L.p_turnover[sel], 2), limit(L.p_lower), limit(L.p_upper),
-        ))
+        if as_text:
+            lines = _brand_rows(L.p_quantity[sel].tolist(), _rounded(L.p_turnover[sel], 2), L.p_lower[sel].tolist(),
+                                L.p_upper[sel].tolist())
+            names = [yamlwrite.str_text(b) for b in brand_ids]
+        else:
+            lines = fast_models(BrandLine, zip(
+                L.p_quantity[sel].tolist(), _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(),
+                _rounded(L.p_turnover[sel], 2), limit(L.p_lower), limit(L.p_upper),
+            ))
+            names = brand_ids
         mine: dict = {}
         current = -1
         for i, b, line in zip(pair_r[sel].tolist(), pairs.brand[sel].tolist(), lines):  # pairs by retailer
             if i != current:
                 current, mine = i, brands_of.setdefault(i, {})
-            mine[brand_ids[b]] = line
+            mine[names[b]] = line
     act = np.flatnonzero(R.active)
     req_l = L.k_req[act].tolist()
     cols2 = zip(
@@ -300,6 +333,28 @@ def compute(ctx) -> dict:
         L.quantity[act].tolist(), _rounded(L.turnover[act], 2), L.lower[act].tolist(), L.upper[act].tolist(),
     )
     files: dict[str, dict] = {}
+    if as_text:
+        st, ft = yamlwrite.str_text, yamlwrite.float_text
+        weeks = f"    weeks: {L.covered}\n"
+        for i, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in cols2:
+            rec = R.records[i]
+            rid = R.ids[i]
+            if req != req:  # NaN: no adjustment in force
+                source = "    k_source: default\n"
+            else:
+                source = (f"    k_source: {'adjustment' if co.min <= req <= co.max else 'adjustment_bounded'}\n"
+                          f"    k_requested: {ft(r4(req))}\n")
+            brands = brands_of.get(i) if hist else None
+            files.setdefault(rec.management.department, {})[rid] = "".join((
+                f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n",
+                f"    class: {st(ids[pos])}\n" if classed else "",
+                f"    lower_factor: {ft(lf)}\n    upper_factor: {ft(uf)}\n    k: {ft(k)}\n", source,
+                "    basis: history\n" if hist else "    basis: class_default\n", weeks,
+                f"    total: {{quantity: {q}, turnover: {ft(turn)}{f', lower: {lo}' if lo >= 0 else ''}, upper: {up}}}\n",
+                "    brands:\n" + "".join(f"      {b}: {line}\n" for b, line in sorted(brands.items()))
+                if brands else "    brands: {}\n",
+            ))
+        return files
     for i, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in cols2:
         rec = R.records[i]
         item = {
@@ -320,17 +375,16 @@ def compute(ctx) -> dict:
         if hist and i in brands_of:
             item["brands"] = dict(sorted(brands_of[i].items()))
         files.setdefault(rec.management.department, {})[R.ids[i]] = fast_model(LimitsDerivation, item)
-    mkey = S.month_key(S.month_of(ctx.as_of))
-    out: dict = {}
-    for dep, items in sorted(files.items()):
-        out[f"{mkey}/limits/{dep}.yaml"] = fast_model(LimitsFile, {
-            "month": mkey, "department": dep, "week": S.iso_week_label(week),
-            "window": Window(start=S.week_start(week - W), end=L.monday - dt.timedelta(days=1)),
-            "weeks": W, "lower_limits": pl.lower_limits, "brand_limits": pl.brand_limits,
-            "retailers": dict(sorted(items.items())),
-        })
-    return out
+    return files
 
+
+def _brand_rows(quantity: list, turnover: list, lower: list, upper: list) -> list[str]:
+    """The one-line rows of main brands (:class:`BrandLine` as written; −1: no limit, left out)."""
+    ft = yamlwrite.float_text
+    return [
+        f"{{quantity: {q}, turnover: {ft(t)}{f', lower: {lo}' if lo >= 0 else ''}{f', upper: {up}' if up >= 0 else ''}}}"
+        for q, t, lo, up in zip(quantity, turnover, lower, upper)
+    ]
 
 def _rounded(arr: np.ndarray, nd: int) -> list:
     return (np.round(np.asarray(arr, dtype=float), nd) + 0.0).tolist()

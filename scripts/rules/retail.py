@@ -478,6 +478,47 @@ def fast_models(cls, rows) -> list:
     return out
 
 
+# ---------------------------------------------------------------- files as texts
+# recalc's side worker only renders the retailer rules' records and hands the
+# texts over. Under :func:`as_texts` the rules whose files are large (limits,
+# the current month's classes and tiers, abnormal orders) write those files'
+# texts straight from their columns — the bytes ``recalc.render_record`` writes
+# for the records (tests render both ways) — instead of building ~330,000
+# small models only to walk them again; their results in ``ctx.shared`` are the
+# same. Elsewhere (this process, the site, explain) they build the records.
+
+_AS_TEXTS = False
+
+
+@contextlib.contextmanager
+def as_texts():
+    """Within: the retailer rules may give a file's text (a ``str``) in place of its record."""
+    global _AS_TEXTS
+    before, _AS_TEXTS = _AS_TEXTS, True
+    try:
+        yield
+    finally:
+        _AS_TEXTS = before
+
+
+def texts_wanted() -> bool:
+    return _AS_TEXTS
+
+
+def file_text(head_record, body: str, last: str) -> str:
+    """The text of a computed file whose last field ``last`` (a mapping) is
+    ``body``, already written (its lines indented by two): the record's own
+    text for the other fields (``head_record`` holds ``last`` empty), then
+    ``last:`` and the body."""
+    from ..recalc import render_record
+
+    head = render_record(head_record)
+    empty = f"{last}: {{}}\n"
+    if not head.endswith(empty):
+        raise ValueError(f"{type(head_record).__name__}: {last} is not the last field written")
+    return head[: -len(empty)] + (f"{last}:\n{body}" if body else empty)
+
+
 def without_gc(fn):
     """Decorator form of :func:`crmdocs.scripts.repository.gc_paused` for a
     module's ``compute``: the rules build hundreds of thousands of small

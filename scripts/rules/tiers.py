@@ -38,8 +38,9 @@ import numpy as np
 from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, TiersFile, Window
 
 from .. import sales as S
+from .. import yamlwrite
 from ..kinds import path_for
-from .retail import fast_model, pct_rank, retail, without_gc
+from .retail import fast_model, file_text, pct_rank, retail, texts_wanted, without_gc
 
 NAME = "tiers"
 
@@ -129,23 +130,34 @@ def compute(ctx) -> dict:
         final_act = final[act]
         shared[key] = dict(zip(rids, final_act.tolist()))
         current = key == current_key
-        full = derivations(ctx, key, act, detail) if current else {}
+        texts = current and texts_wanted()  # the current period's files as texts (recalc's side worker)
+        if texts:
+            try:
+                full = derivations(ctx, key, act, detail, as_text=True)
+            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+                texts = False
+        if current and not texts:
+            full = derivations(ctx, key, act, detail)
         for dep, places, dep_rids in groups:
             listed = dict(zip(dep_rids, final_act[places].tolist()))
-            out[f"{key}/tiers/{dep}.yaml"] = fast_model(TiersFile, {
+            record = fast_model(TiersFile, {
                 "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
                 "window": detail["window"],
                 "weights": {"quantity": w.quantity, "amount": w.amount, "capability": w.capability},
                 "tiers": listed,
-                "retailers": {rid: full[rid] for rid in listed} if current else {},
+                "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
             })
+            path = f"{key}/tiers/{dep}.yaml"
+            out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
     ctx.shared["tiers"] = shared
     ctx.shared["tier_detail"] = details
     return out
 
 
-def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None) -> dict[str, TierDerivation]:
-    """The tier derivation of the retailers at positions ``idx`` for period ``key``."""
+def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_text: bool = False) -> dict:
+    """The tier derivation (:class:`TierDerivation`) of the retailers at
+    positions ``idx`` for period ``key``; ``as_text``: its lines in a tiers
+    file, as the record is written."""
     R = retail(ctx)
     pt = ctx.policy.tiers
     detail = detail if detail is not None else ctx.shared["tier_detail"][key]
@@ -157,10 +169,23 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None) -> d
         rd("q_rank"), rd("a_rank"), rd("c_rank"), rd("score"), s_rank, detail["computed"][idx].tolist(),
         detail["final"][idx].tolist(),
     )
-    out: dict[str, TierDerivation] = {}
+    out: dict = {}
+    st, ft = yamlwrite.str_text, yamlwrite.float_text
     for i, is_new, q, a, ar, qr, amr, cr, sc, sr, computed, final in cols:
         rec = R.records[i]
         rid = R.ids[i]
+        override = ctx.repo.tier_overrides.get((key, rid))
+        if as_text and override is None:  # (one with an override: its record's lines, below)
+            if is_new:
+                lines = (f"    basis: new_retailer\n    network: {st(rec.basic.network.value)}\n"
+                         f"    floor_area: {ft(ar)}\n")
+            else:
+                lines = (f"    basis: {st(pt.mode)}\n    quantity: {q}\n    amount: {ft(a)}\n    capability: {ft(ar)}\n"
+                         f"    quantity_rank: {ft(qr)}\n    amount_rank: {ft(amr)}\n    capability_rank: {ft(cr)}\n"
+                         f"    score: {ft(sc)}\n" + (f"    score_rank: {ft(sr)}\n" if sr is not None else ""))
+            out[rid] = (f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n{lines}"
+                        f"    computed_tier: {computed}\n    tier: {final}\n")
+            continue
         if is_new:
             fields = {
                 "name": rec.basic.shop_name, "basis": "new_retailer", "network": rec.basic.network.value,
@@ -173,7 +198,6 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None) -> d
             }
             if sr is not None:
                 fields["score_rank"] = sr
-        override = ctx.repo.tier_overrides.get((key, rid))
         if override is not None:
             fields["override"] = TierOverrideRef(
                 tier=override.tier, reason=override.reason, approver=override.approver, date=override.date,
@@ -181,4 +205,6 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None) -> d
             )
         fields["tier"] = final
         out[rid] = fast_model(TierDerivation, fields)
+        if as_text:
+            out[rid] = f"  {st(rid)}:\n" + yamlwrite.fields_text(out[rid], "    ")
     return out
