@@ -239,6 +239,22 @@ def float_text(value: float) -> str:
     return text if text is not None else _plain_float(value)
 
 
+def float_texts(values: list) -> list[str]:
+    """:func:`float_text` of each of ``values`` (Python floats), the cached ones looked up in one pass."""
+    texts = list(map(_float_text.get, values))
+    if None in texts:
+        texts = [text if text is not None else _plain_float(value) for text, value in zip(texts, values)]
+    return texts
+
+
+def str_texts(values: list) -> list[str]:
+    """:func:`str_text` of each of ``values`` (text)."""
+    texts = list(map(_str_text.get, values))
+    if None in texts:
+        texts = [text if text is not None else _plain_str(value) for text, value in zip(texts, values)]
+    return texts
+
+
 def str_text(value: str) -> str:
     """The text a string (a value or a key) is written as in a block; raises
     ``ValueError`` for text only PyYAML may write (multi-line, very long)."""

@@ -161,3 +161,26 @@ def test_main_brands_on_the_retailer_grid_are_those_of_the_plain_sort():
         layout = _layout(SimpleNamespace(n=n, _cache={}), pair_r)
         plain = main_brands(pair_r, brand, q, totals, 0.8)
         assert layout is None or main_brands(pair_r, brand, q, totals, 0.8, layout).tolist() == plain.tolist()
+
+
+def test_main_brands_with_the_grid_made_already_any_share_and_returns():
+    import numpy as np
+    from types import SimpleNamespace
+
+    from crmdocs.scripts.rules.limits import _grid, _layout, main_brands
+
+    rng = np.random.default_rng(11)
+    for trial in range(80):
+        n, n_brands = int(rng.integers(1, 10)), int(rng.integers(1, 24))
+        pair_r = np.repeat(np.arange(n), rng.integers(0, n_brands + 1, n))
+        brand = np.concatenate([np.arange((pair_r == i).sum()) for i in range(n)] or [np.zeros(0, np.int64)])
+        q = rng.integers(-2 if trial % 3 == 0 else 0, 9, len(pair_r)).astype(np.int64)  # returns, ties, zeros
+        layout = _layout(SimpleNamespace(n=n, _cache={}), pair_r)
+        if layout is None:
+            continue
+        grid = _grid(layout, q)
+        totals = grid.sum(axis=1)
+        for share in (0.0, 0.5, 0.8, 1.0):
+            plain = main_brands(pair_r, brand, q, totals, share)
+            assert main_brands(pair_r, brand, q, totals, share, layout).tolist() == plain.tolist()
+            assert main_brands(pair_r, brand, q, totals, share, layout, grid).tolist() == plain.tolist()

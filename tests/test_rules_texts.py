@@ -91,3 +91,12 @@ def test_texts_only_within_as_texts():
     assert not texts_wanted()
     records = compute_all(repo(archives(), office_rows()), as_of=AS_OF).records
     assert not any(isinstance(value, str) for value in records.values())
+
+
+def test_abnormal_orders_carry_their_message_except_for_the_texts():
+    r = repo(archives(), office_rows())
+    usual = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
+    with as_texts():
+        quiet = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
+    assert usual and all(item["message"] for item in usual)
+    assert [{**item, "message": ""} for item in usual] == quiet  # the same orders, no explanation (not in the files)

@@ -95,7 +95,8 @@ def _in_day_order(day: np.ndarray) -> bool:
 
 
 def find(ctx) -> list[dict]:
-    """Every abnormal order as a plain dict (date, retailer, manager, rule, …)."""
+    """Every abnormal order as a plain dict (date, retailer, manager, rule, …;
+    under ``retail.as_texts`` its message is empty: the files do not hold it)."""
     R = retail(ctx)
     pa = ctx.policy.abnormal
     sales = R.sales
@@ -118,6 +119,9 @@ def find(ctx) -> list[dict]:
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
     found: list[dict] = []
     day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]
+    # the explanation each order carries (the site's, spreadsheets'); not in the
+    # files, so not written for recalc's side worker, which only writes those
+    say = not texts_wanted()
 
     def add(o: int, rule: str, quantity: int, message: str, brand=None, limit=None, mean=None, previous=None,
             ratio=None) -> None:
@@ -172,12 +176,12 @@ def find(ctx) -> list[dict]:
                 if q > up:
                     add(o, "above_upper", q,
                         f"订购总量 {q} 条，超过上限 {up} 条（周转数 {_fmt(turn)} × 上限系数 "
-                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the upper limit)",
+                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the upper limit)" if say else "",
                         limit=up)
                 else:
                     add(o, "below_lower", q,
                         f"订购总量 {q} 条，低于下限 {lo} 条（周转数 {_fmt(turn)} × 下限系数 "
-                        f"{_fmt(lf)}，向下取整）(below the lower limit)",
+                        f"{_fmt(lf)}，向下取整）(below the lower limit)" if say else "",
                         limit=lo)
             if l_days is not None:
                 monday = np.datetime64(S.week_start(int(week)).isoformat(), "D")
@@ -202,12 +206,12 @@ def find(ctx) -> list[dict]:
                 if q > up:
                     add(o, "above_upper", q,
                         f"品牌 {brand} 订购 {q} 条，超过该品牌上限 {up} 条（该品牌周转数 {_fmt(turn)} × 上限系数 "
-                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the brand's upper limit)",
+                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the brand's upper limit)" if say else "",
                         brand=brand, limit=up)
                 else:
                     add(o, "below_lower", q,
                         f"品牌 {brand} 订购 {q} 条，低于该品牌下限 {lo} 条（该品牌周转数 {_fmt(turn)} × 下限系数 "
-                        f"{_fmt(lf)}，向下取整）(below the brand's lower limit)", brand=brand, limit=lo)
+                        f"{_fmt(lf)}，向下取整）(below the brand's lower limit)" if say else "", brand=brand, limit=lo)
 
     # ------------------------------------------------------------ spike
     sp = pa.spike
@@ -224,7 +228,7 @@ def find(ctx) -> list[dict]:
         for o in np.flatnonzero(hit):
             add(o, "spike", o_q[o],
                 f"本次订购 {o_q[o]} 条，是前 {c[o]} 次订货平均 {_fmt(mean[o])} 条的 {_fmt(o_q[o] / mean[o])} 倍"
-                f"（超过 {_fmt(sp.ratio)} 倍）(above {_fmt(sp.ratio)} × the mean of earlier cycles)",
+                f"（超过 {_fmt(sp.ratio)} 倍）(above {_fmt(sp.ratio)} × the mean of earlier cycles)" if say else "",
                 mean=r2(mean[o]), ratio=r2(o_q[o] / mean[o]))
 
     # ------------------------------------------------------------ month jump
@@ -245,7 +249,7 @@ def find(ctx) -> list[dict]:
         for o in np.flatnonzero(hit):
             add(o, "month_jump", running[o],
                 f"本月累计订购 {running[o]} 条，是上月 {prev[o]} 条的 {_fmt(running[o] / prev[o])} 倍"
-                f"（超过 {_fmt(mj.ratio)} 倍）(month above {_fmt(mj.ratio)} × last month)",
+                f"（超过 {_fmt(mj.ratio)} 倍）(month above {_fmt(mj.ratio)} × last month)" if say else "",
                 previous=int(prev[o]), ratio=r2(running[o] / prev[o]))
     return found
 

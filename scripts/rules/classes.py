@@ -306,45 +306,50 @@ def _texts(R, ids: list[str], key_classes: set, first: dt.date, composite_mode: 
            cols: dict) -> dict[str, str]:
     """:func:`derivations` as the lines a classes file holds for each
     retailer (the record's fields in order; None left out; own parts and base
-    classification one-line rows)."""
-    st, ft, rt = yamlwrite.str_text, yamlwrite.float_text, yamlwrite.row_str_text
+    classification one-line rows), column by column."""
+    fts, sts, rt = yamlwrite.float_texts, yamlwrite.str_texts, yamlwrite.row_str_text
     tf = ("false", "true")
-    out: dict[str, str] = {}
-    for j, i in enumerate(idx.tolist()):
-        rec = R.records[i]
-        mg = rec.management
-        manager = mg.manager_on(first) if mg.manager_history else mg.manager
-        cap, raw, prev = cols["cap"][j], cols["raw"][j], cols["prev"][j]
-        cid = ids[cap] if cap >= 0 else ids[-1]
-        rid = R.ids[i]
-        parts = [f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n"]
-        if manager is not None:
-            parts.append(f"    manager: {st(manager)}\n")
-        parts.append(f"    history: {tf[cols['history'][j]]}\n")
-        if composite_mode:
-            parts.append(
-                f"    amount: {ft(cols['amount'][j])}\n    amount_before: {ft(cols['before'][j])}\n"
-                f"    peers: {cols['peers'][j]}\n    peers_below: {cols['below'][j]}\n"
-                f"    contribution: {ft(cols['contribution'][j])}\n    violations: {cols['n_v'][j]}\n"
-                f"    late_payments: {cols['n_l'][j]}\n    integrity: {ft(cols['integrity'][j])}\n"
-                f"    own_parts: {{floor_area: {ft(cols['p0'][j])}, format: {ft(cols['p1'][j])}, "
-                f"location: {ft(cols['p2'][j])}, image: {ft(cols['p3'][j])}}}\n    own: {ft(cols['own'][j])}\n"
+    at = idx.tolist()
+    rids = [R.ids[i] for i in at]
+    recs = [R.records[i] for i in at]
+    managers = [r.management.manager_on(first) if r.management.manager_history else r.management.manager for r in recs]
+    head = [
+        f"  {rid}:\n    name: {name}\n" + (f"    manager: {sts([m])[0]}\n" if m is not None else "") + f"    history: {tf[h]}\n"
+        for rid, name, m, h in zip(sts(rids), sts([r.basic.shop_name for r in recs]), managers, cols["history"])
+    ]
+    if composite_mode:
+        F = {name: fts(cols[name]) for name in (
+            "amount", "before", "contribution", "integrity", "own", "growth", "development", "composite", "p0", "p1", "p2", "p3")}
+        values = [
+            f"    amount: {a}\n    amount_before: {b}\n    peers: {pe}\n    peers_below: {be}\n    contribution: {c}\n"
+            f"    violations: {v}\n    late_payments: {la}\n    integrity: {i}\n"
+            f"    own_parts: {{floor_area: {p0}, format: {p1}, location: {p2}, image: {p3}}}\n    own: {o}\n"
+            + (f"    growth: {g}\n" if hb else "") + f"    development: {d}\n    composite: {co}\n"
+            for a, b, pe, be, c, v, la, i, p0, p1, p2, p3, o, g, hb, d, co in zip(
+                F["amount"], F["before"], cols["peers"], cols["below"], F["contribution"], cols["n_v"], cols["n_l"],
+                F["integrity"], F["p0"], F["p1"], F["p2"], F["p3"], F["own"], F["growth"], cols["has_base"],
+                F["development"], F["composite"],
             )
-            if cols["has_base"][j]:
-                parts.append(f"    growth: {ft(cols['growth'][j])}\n")
-            parts.append(f"    development: {ft(cols['development'][j])}\n    composite: {ft(cols['composite'][j])}\n")
-        else:
-            parts.append(f"    volume: {ft(cols['volume'][j])}\n")
-        parts.append(f"    raw_class: {st(ids[raw])}\n")
-        if prev >= 0:
-            parts.append(f"    previous_class: {st(ids[prev])}\n")
-        parts.append(
-            f"    capped: {tf[cap != raw]}\n    class: {st(cid)}\n    key: {tf[cid in key_classes]}\n"
-            f"    base: {{market: {rt(MARKET_ZH[rec.basic.network])}, format: {rt(FORMAT_ZH[rec.basic.format])}, "
-            f"scale: {rt(SCALE_ZH[cols['scale'][j]])}, quantity_share: {ft(cols['q_share'][j])}, "
-            f"amount_share: {ft(cols['a_share'][j])}, ahead: {cols['ahead'][j]}, of: {cols['of'][j]}}}\n"
-        )
-        out[rid] = "".join(parts)
+        ]
+    else:
+        values = [f"    volume: {v}\n" for v in fts(cols["volume"])]
+    id_text = sts(ids)
+    market = {k: rt(v) for k, v in MARKET_ZH.items()}
+    fmt = {k: rt(v) for k, v in FORMAT_ZH.items()}
+    scale = [rt(v) for v in SCALE_ZH]
+    out: dict[str, str] = {}
+    for rid, rec, h, val, raw, cap, prev, sc, qs, as_, ahead, of in zip(
+        rids, recs, head, values, cols["raw"], cols["cap"], cols["prev"], cols["scale"], fts(cols["q_share"]),
+        fts(cols["a_share"]), cols["ahead"], cols["of"],
+    ):
+        cid = cap if cap >= 0 else len(ids) - 1
+        out[rid] = "".join((
+            h, val, f"    raw_class: {id_text[raw]}\n",
+            f"    previous_class: {id_text[prev]}\n" if prev >= 0 else "",
+            f"    capped: {tf[cap != raw]}\n    class: {id_text[cid]}\n    key: {tf[ids[cid] in key_classes]}\n"
+            f"    base: {{market: {market[rec.basic.network]}, format: {fmt[rec.basic.format]}, scale: {scale[sc]}, "
+            f"quantity_share: {qs}, amount_share: {as_}, ahead: {ahead}, of: {of}}}\n",
+        ))
     return out
 
 def _rounded(arr: np.ndarray, nd: int) -> list:

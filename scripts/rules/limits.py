@@ -134,26 +134,38 @@ def coefficients(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np.ndarray, share: float,
-                layout: tuple | None = None) -> np.ndarray:
+                layout: tuple | None = None, grid: np.ndarray | None = None) -> np.ndarray:
     """Bool per pair: among the fewest brands covering ``share`` of the
     retailer's quantity (largest first, ties by brand code).
 
     A brand is main when the brands ahead of it (more quantity, or as much
     and a smaller brand code) cover less than ``share``. With ``layout``
     (pairs sorted by retailer then brand, each pair's row and column in a
-    retailers × K grid) this is one K × K comparison per retailer, no sort."""
+    retailers × K grid) this is one sort of each retailer's K cells, no
+    sort of the pairs (``grid``: ``q`` on that grid, when made already)."""
     if layout is not None:
         ok, rows, cell, K, n_rows = layout  # cell: each pair's place in the flat grid
-        qo = q if ok is None else q[ok]
-        M = _grid(layout, q)
-        # larger first, ties by column (a stable sort): what lies before a brand
-        # in that order is the quantity ahead of it
-        order = np.argsort(-M, axis=1, kind="stable")
-        order += np.arange(0, n_rows * K, K)[:, None]  # flat positions
-        ranked = M.ravel()[order]
-        before = np.empty(n_rows * K, np.int64)
-        before[order.ravel()] = (np.cumsum(ranked, axis=1) - ranked).ravel()  # quantity ahead of each cell
-        hit = (qo > 0) & (before[cell] < share * M.sum(axis=1)[rows] - EPS)
+        M = _grid(layout, q) if grid is None else grid
+        # larger first, ties by column: each cell's key (−quantity, column) as
+        # one int64 (one per cell, so a plain sort of the values, no argsort)
+        shift = max(K - 1, 1).bit_length()
+        key = M.astype(np.int64)
+        np.negative(key, out=key)
+        key <<= shift
+        key |= np.arange(K)
+        key.sort(axis=1)
+        key &= (1 << shift) - 1  # the columns in that order
+        key += np.arange(0, n_rows * K, K)[:, None]  # flat positions
+        ranked = M.ravel()[key]
+        ahead = np.cumsum(ranked, axis=1)
+        ahead -= ranked  # quantity ahead of each
+        # ahead (whole cartons) < share × total − EPS  ⟺  ahead < its ceiling
+        total = M.sum(axis=1) if grid is None else totals
+        main_s = ahead < np.ceil(share * total - EPS).astype(np.int64)[:, None]
+        main_s &= ranked > 0
+        flat = np.empty(n_rows * K, bool)
+        flat[key.ravel()] = main_s.ravel()
+        hit = flat[cell]
         if ok is None:
             return hit
         main = np.zeros(len(q), bool)
@@ -228,8 +240,10 @@ def limits_at(ctx, week: int) -> WeekLimits:
     pair_r = R.pair_r()
     pq = R.pair_window(week - W, week) if len(pairs) else np.zeros(0, np.int64)
     layout = _layout(R, pair_r)
+    grid = None
     if layout is not None:  # one row per retailer: the total is a row sum
-        rq = _grid(layout, pq).sum(axis=1)
+        grid = _grid(layout, pq)
+        rq = grid.sum(axis=1)
     elif R.n:
         valid = pair_r >= 0
         rq = np.bincount(pair_r[valid], weights=pq[valid], minlength=R.n).astype(np.int64)
@@ -244,7 +258,7 @@ def limits_at(ctx, week: int) -> WeekLimits:
     lower = np.where(pl.lower_limits, floor_(turnover * lf), -1)
     upper = ceil_(turnover * uf * k)
     p_main = main_brands(pair_r, pairs.brand if len(pairs) else np.zeros(0, np.int64), pq, rq, pl.main_brand_share,
-                         layout)
+                         layout, grid)
     p_turn = pq / max(covered, 1)
     # brand limits only where they apply (main brands): the rest stay -1
     p_lower = np.full(len(pq), -1, np.int64)
