@@ -191,7 +191,7 @@ class Last:
 
 def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], list[dt.date]]]:
     """The repository of :data:`KINDS` and the sales, every file's digest,
-    and the dates of the plans and diaries (by their file names) — or None
+    and the latest date of the plans and diaries (by their file names) — or None
     when the caches cannot serve (more than :data:`COLD_FILES` files to
     parse, no sales cache) or a file has a problem. Reads the caches, never
     writes them."""
@@ -202,18 +202,24 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     if any(d.severity == "error" for d in found):
         return None
     mine: list[str] = []
-    days: list[dt.date] = []
+    dated: list[str] = []  # the days of the plans and diaries, as their names write them
+    daily = {BY_NAME[k].top: BY_NAME[k].pattern.fullmatch for k in ("plan", "diary")}
+    cut = len(RECORDS) + 1
     for rel in rels:
-        if wanted(rel):
+        sub = rel[cut:]
+        top = sub.partition("/")[0]
+        if top in daily:
+            match = daily[top](sub)
+            if match is not None:
+                dated.append(match.group("date"))
+        elif top in _TOPS and wanted(rel):
             mine.append(rel)
-            continue
-        sub = rel[len(RECORDS) + 1 :]
-        match = kind_of(sub) if sub.startswith(("plans/", "diaries/")) else None
-        if match is not None and match[0].name in ("plan", "diary"):
-            try:
-                days.append(dt.date.fromisoformat(match[1].group("date")))
-            except ValueError:  # the validation says so; nothing is computed
-                return None
+    days: list[dt.date] = []
+    if dated:  # the latest (YYYY-MM-DD sorts as the days do) is what as_of needs
+        try:
+            days.append(dt.date.fromisoformat(max(dated)))
+        except ValueError:  # the validation says so; nothing is computed
+            return None
     looked = _look(root, mine)
     sales, sales_looked, others, others_looked = split_sales(mine, looked)
     units = _units(root, others, others_looked)

@@ -213,14 +213,26 @@ _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")  # what PyYAML surely writes plain as
 def _plain_float(value: float) -> str:
     text = _float_text.get(value)
     if text is None:
-        if value == value and value not in (float("inf"), float("-inf")) and value == int(value) and abs(value) < 1e15:
-            text = f"{value:.1f}"
-        else:
-            text = repr(round(value, 6)) if value == value and abs(value) != float("inf") else ""
-        if not _DECIMAL.fullmatch(text):
-            text = _scalar(value)  # exponents, nan, inf: PyYAML's own text
+        # the usual number (finite, at most 6 decimals in its shortest form):
+        # what the lines below give is its repr — worked out without them
+        text = repr(value)
+        point = text.find(".")
+        if point < 0 or len(text) - point > 7 or "e" in text:
+            text = _plain_float_text(value)
         if len(_float_text) < 500_000:
             _float_text[value] = text
+    return text
+
+
+def _plain_float_text(value: float) -> str:
+    """A float's text in a record: one decimal when whole, else rounded to 6
+    decimals; exponents, nan and inf as PyYAML writes them."""
+    if value == value and value not in (float("inf"), float("-inf")) and value == int(value) and abs(value) < 1e15:
+        text = f"{value:.1f}"
+    else:
+        text = repr(round(value, 6)) if value == value and abs(value) != float("inf") else ""
+    if not _DECIMAL.fullmatch(text):
+        text = _scalar(value)  # exponents, nan, inf: PyYAML's own text
     return text
 
 

@@ -100,3 +100,13 @@ def test_abnormal_orders_carry_their_message_except_for_the_texts():
         quiet = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
     assert usual and all(item["message"] for item in usual)
     assert [{**item, "message": ""} for item in usual] == quiet  # the same orders, no explanation (not in the files)
+
+
+def test_brands_coded_out_of_id_order_are_written_alike():
+    r = repo(archives(), office_rows())
+    r.sales.brand_ids = r.sales.brand_ids[::-1]  # codes no longer in id order (a file's order of first sight)
+    r.sales.brand = (len(r.sales.brand_ids) - 1 - r.sales.brand).astype(r.sales.brand.dtype)
+    usual, worker, as_text = both_ways(r)
+    assert usual == worker
+    limits = [path for path in as_text if "/limits/" in path]
+    assert limits and any("      b-1: {" in worker[path] and "      b-2: {" in worker[path] for path in limits)

@@ -319,26 +319,22 @@ def _derivations(ctx, L: WeekLimits, as_text: bool) -> dict[str, dict]:
     pairs = R.pairs()
     pair_r = R.pair_r()
     brand_ids = R.sales.brand_ids
+    if as_text:
+        return _texts(ctx, L)
     brands_of: dict[int, dict] = {}
     if len(pairs):
         sel = np.flatnonzero((pair_r >= 0) & (L.p_quantity > 0) & L.p_main)  # main brands only
         limit = lambda a: [v if v >= 0 else None for v in a[sel].tolist()]  # noqa: E731 - -1 = no limit
-        if as_text:
-            lines = _brand_rows(L.p_quantity[sel].tolist(), _rounded(L.p_turnover[sel], 2), L.p_lower[sel].tolist(),
-                                L.p_upper[sel].tolist())
-            names = [yamlwrite.str_text(b) for b in brand_ids]
-        else:
-            lines = fast_models(BrandLine, zip(
-                L.p_quantity[sel].tolist(), _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(),
-                _rounded(L.p_turnover[sel], 2), limit(L.p_lower), limit(L.p_upper),
-            ))
-            names = brand_ids
+        lines = fast_models(BrandLine, zip(
+            L.p_quantity[sel].tolist(), _rounded(L.p_share[sel], 4), L.p_main[sel].tolist(),
+            _rounded(L.p_turnover[sel], 2), limit(L.p_lower), limit(L.p_upper),
+        ))
         mine: dict = {}
         current = -1
         for i, b, line in zip(pair_r[sel].tolist(), pairs.brand[sel].tolist(), lines):  # pairs by retailer
             if i != current:
                 current, mine = i, brands_of.setdefault(i, {})
-            mine[names[b]] = line
+            mine[brand_ids[b]] = line
     act = np.flatnonzero(R.active)
     req_l = L.k_req[act].tolist()
     cols2 = zip(
@@ -347,28 +343,6 @@ def _derivations(ctx, L: WeekLimits, as_text: bool) -> dict[str, dict]:
         L.quantity[act].tolist(), _rounded(L.turnover[act], 2), L.lower[act].tolist(), L.upper[act].tolist(),
     )
     files: dict[str, dict] = {}
-    if as_text:
-        st, ft = yamlwrite.str_text, yamlwrite.float_text
-        weeks = f"    weeks: {L.covered}\n"
-        for i, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in cols2:
-            rec = R.records[i]
-            rid = R.ids[i]
-            if req != req:  # NaN: no adjustment in force
-                source = "    k_source: default\n"
-            else:
-                source = (f"    k_source: {'adjustment' if co.min <= req <= co.max else 'adjustment_bounded'}\n"
-                          f"    k_requested: {ft(r4(req))}\n")
-            brands = brands_of.get(i) if hist else None
-            files.setdefault(rec.management.department, {})[rid] = "".join((
-                f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n",
-                f"    class: {st(ids[pos])}\n" if classed else "",
-                f"    lower_factor: {ft(lf)}\n    upper_factor: {ft(uf)}\n    k: {ft(k)}\n", source,
-                "    basis: history\n" if hist else "    basis: class_default\n", weeks,
-                f"    total: {{quantity: {q}, turnover: {ft(turn)}{f', lower: {lo}' if lo >= 0 else ''}, upper: {up}}}\n",
-                "    brands:\n" + "".join(f"      {b}: {line}\n" for b, line in sorted(brands.items()))
-                if brands else "    brands: {}\n",
-            ))
-        return files
     for i, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in cols2:
         rec = R.records[i]
         item = {
@@ -392,13 +366,59 @@ def _derivations(ctx, L: WeekLimits, as_text: bool) -> dict[str, dict]:
     return files
 
 
-def _brand_rows(quantity: list, turnover: list, lower: list, upper: list) -> list[str]:
-    """The one-line rows of main brands (:class:`BrandLine` as written; −1: no limit, left out)."""
-    ft = yamlwrite.float_text
-    return [
-        f"{{quantity: {q}, turnover: {ft(t)}{f', lower: {lo}' if lo >= 0 else ''}{f', upper: {up}' if up >= 0 else ''}}}"
-        for q, t, lo, up in zip(quantity, turnover, lower, upper)
-    ]
+def _texts(ctx, L: WeekLimits) -> dict[str, dict]:
+    """:func:`_derivations` as the lines a limits file holds for each retailer
+    (the record's fields in order; None left out; the total and each main
+    brand one-line rows), column by column."""
+    R = retail(ctx)
+    pl = ctx.policy.limits
+    co = pl.coefficient
+    sts, fts = yamlwrite.str_texts, yamlwrite.float_texts
+    pairs = R.pairs()
+    pair_r = R.pair_r()
+    brand_ids = R.sales.brand_ids
+    brands_of: dict[int, str] = {}  # retailer → its brands' lines
+    if len(pairs):
+        sel = np.flatnonzero((pair_r >= 0) & (L.p_quantity > 0) & L.p_main)  # main brands only (pairs by retailer)
+        brand = pairs.brand[sel].tolist()
+        names = sts(brand_ids)
+        lines = [
+            f"      {names[b]}: {{quantity: {q}, turnover: {t}{f', lower: {lo}' if lo >= 0 else ''}"
+            f"{f', upper: {up}' if up >= 0 else ''}}}\n"  # (−1: no limit, left out)
+            for b, q, t, lo, up in zip(brand, L.p_quantity[sel].tolist(), fts(_rounded(L.p_turnover[sel], 2)),
+                                       L.p_lower[sel].tolist(), L.p_upper[sel].tolist())
+        ]
+        r = pair_r[sel]
+        cuts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]).tolist() + [len(sel)]
+        ordered = brand_ids == sorted(brand_ids)  # then a retailer's brands come in id order
+        for a, b in zip(cuts, cuts[1:]):
+            mine = lines[a:b] if ordered else [line for _, line in sorted(zip((brand_ids[c] for c in brand[a:b]), lines[a:b]))]
+            brands_of[int(r[a])] = "".join(mine)
+    act = np.flatnonzero(R.active)
+    at = act.tolist()
+    class_t = sts(ctx.policy.classes.ids())
+    files: dict[str, dict] = {}
+    weeks = f"    weeks: {L.covered}\n"
+    for i, rid, name, pos, classed, lf, uf, k, req, hist, q, turn, lo, up in zip(
+        at, sts([R.ids[i] for i in at]), sts([R.records[i].basic.shop_name for i in at]), L.class_pos[act].tolist(),
+        L.classed[act].tolist(), fts(_rounded(L.lower_f[act], 4)), fts(_rounded(L.upper_f[act], 4)),
+        fts(_rounded(L.k[act], 4)), L.k_req[act].tolist(), L.history[act].tolist(), L.quantity[act].tolist(),
+        fts(_rounded(L.turnover[act], 2)), L.lower[act].tolist(), L.upper[act].tolist(),
+    ):
+        if req != req:  # NaN: no adjustment in force
+            source = "    k_source: default\n"
+        else:
+            source = (f"    k_source: {'adjustment' if co.min <= req <= co.max else 'adjustment_bounded'}\n"
+                      f"    k_requested: {yamlwrite.float_text(r4(req))}\n")
+        brands = brands_of.get(i) if hist else None
+        files.setdefault(R.records[i].management.department, {})[R.ids[i]] = "".join((
+            f"  {rid}:\n    name: {name}\n", f"    class: {class_t[pos]}\n" if classed else "",
+            f"    lower_factor: {lf}\n    upper_factor: {uf}\n    k: {k}\n", source,
+            "    basis: history\n" if hist else "    basis: class_default\n", weeks,
+            f"    total: {{quantity: {q}, turnover: {turn}{f', lower: {lo}' if lo >= 0 else ''}, upper: {up}}}\n",
+            f"    brands:\n{brands}" if brands else "    brands: {}\n",
+        ))
+    return files
 
 def _rounded(arr: np.ndarray, nd: int) -> list:
     return (np.round(np.asarray(arr, dtype=float), nd) + 0.0).tolist()

@@ -170,22 +170,13 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_t
         detail["final"][idx].tolist(),
     )
     out: dict = {}
-    st, ft = yamlwrite.str_text, yamlwrite.float_text
+    if as_text:
+        texts = _texts(R, pt.mode, idx, detail, s_rank, {rid for period, rid in ctx.repo.tier_overrides if period == key})
+        cols = ((i, *rest) for i, *rest in cols if R.ids[i] not in texts)  # those with an override: below
     for i, is_new, q, a, ar, qr, amr, cr, sc, sr, computed, final in cols:
         rec = R.records[i]
         rid = R.ids[i]
         override = ctx.repo.tier_overrides.get((key, rid))
-        if as_text and override is None:  # (one with an override: its record's lines, below)
-            if is_new:
-                lines = (f"    basis: new_retailer\n    network: {st(rec.basic.network.value)}\n"
-                         f"    floor_area: {ft(ar)}\n")
-            else:
-                lines = (f"    basis: {st(pt.mode)}\n    quantity: {q}\n    amount: {ft(a)}\n    capability: {ft(ar)}\n"
-                         f"    quantity_rank: {ft(qr)}\n    amount_rank: {ft(amr)}\n    capability_rank: {ft(cr)}\n"
-                         f"    score: {ft(sc)}\n" + (f"    score_rank: {ft(sr)}\n" if sr is not None else ""))
-            out[rid] = (f"  {st(rid)}:\n    name: {st(rec.basic.shop_name)}\n{lines}"
-                        f"    computed_tier: {computed}\n    tier: {final}\n")
-            continue
         if is_new:
             fields = {
                 "name": rec.basic.shop_name, "basis": "new_retailer", "network": rec.basic.network.value,
@@ -206,5 +197,33 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_t
         fields["tier"] = final
         out[rid] = fast_model(TierDerivation, fields)
         if as_text:
-            out[rid] = f"  {st(rid)}:\n" + yamlwrite.fields_text(out[rid], "    ")
+            texts[rid] = f"  {yamlwrite.str_text(rid)}:\n" + yamlwrite.fields_text(out[rid], "    ")
+    return texts if as_text else out
+
+
+def _texts(R, mode: str, idx: np.ndarray, detail: dict, s_rank: list, overridden: set) -> dict[str, str]:
+    """:func:`derivations` as the lines a tiers file holds for each retailer
+    (the record's fields in order, None left out), column by column — but
+    for the retailers ``overridden`` (their lines are their records')."""
+    sts, fts = yamlwrite.str_texts, yamlwrite.float_texts
+    rd = lambda name: fts((np.round(detail[name][idx].astype(float), 2) + 0.0).tolist())  # noqa: E731
+    at = idx.tolist()
+    basis = f"    basis: {sts([mode])[0]}\n"
+    out: dict[str, str] = {}
+    for i, rid, name, network, is_new, q, a, ar, qr, amr, cr, sc, sr, computed, final in zip(
+        at, sts([R.ids[i] for i in at]), sts([R.records[i].basic.shop_name for i in at]),
+        sts([R.records[i].basic.network.value for i in at]), detail["new"][idx].tolist(),
+        detail["qty"][idx].astype(np.int64).tolist(), rd("amt"), rd("area"), rd("q_rank"), rd("a_rank"), rd("c_rank"),
+        rd("score"), fts([x for x in s_rank if x is not None]) if s_rank and s_rank[0] is not None else s_rank,
+        detail["computed"][idx].tolist(), detail["final"][idx].tolist(),
+    ):
+        if R.ids[i] in overridden:
+            continue
+        if is_new:
+            lines = f"    basis: new_retailer\n    network: {network}\n    floor_area: {ar}\n"
+        else:
+            lines = (f"{basis}    quantity: {q}\n    amount: {a}\n    capability: {ar}\n    quantity_rank: {qr}\n"
+                     f"    amount_rank: {amr}\n    capability_rank: {cr}\n    score: {sc}\n"
+                     + (f"    score_rank: {sr}\n" if sr is not None else ""))
+        out[R.ids[i]] = f"  {rid}:\n    name: {name}\n{lines}    computed_tier: {computed}\n    tier: {final}\n"
     return out
