@@ -537,15 +537,20 @@ class _Stale(Exception):
 _UNIVERSE: Optional[Repository] = None  # set in the parent before forking workers
 
 
-def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str], list, Optional[list], Optional[str], Optional[tuple]]]:
+# daily kinds whose parsed mappings a full run keeps (parsed-data shards): recalc reads them as models
+KEEP_PARSED = frozenset({"complaint", "survey", "targets"})
+
+
+def _check_daily(rels: list[str]) -> list[tuple]:
     """Load and check daily files against ``_UNIVERSE``: per file (rel, kind,
     key, load problems, check problems — None when the file was not indexed,
     i.e. invalid or a duplicate within ``rels`` —, SHA-1 of the bytes read
-    when ``_DIGEST``, else None, and the record's facts (:mod:`.facts`, a
-    plain tuple) when its kind has facts and it loaded without a problem)."""
+    when ``_DIGEST``, else None, the record's facts (:mod:`.facts`, a
+    plain tuple) when its kind has facts and it loaded without a problem,
+    and its parsed mapping when its kind is in :data:`KEEP_PARSED`)."""
     from . import checks
     from .facts import EXTRACT
-    from .repository import _index, load_file, record_key
+    from .repository import _index, load_raw, record_key
     from .workdays import WorkCalendar
 
     universe = _UNIVERSE
@@ -558,7 +563,8 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
             sales=None,  # type: ignore[arg-type]  # daily checks never read the sales (numpy stays unimported)
         )
         scratch = Report()
-        loaded = [load_file(universe.root, rel, _DIGEST) for rel in rels]
+        pairs = [load_raw(universe.root, rel, _DIGEST) for rel in rels]
+        loaded = [item for item, _ in pairs]
         for item in loaded:
             if item.kind in DAILY_KINDS:
                 _index(repo, item, scratch)
@@ -568,13 +574,16 @@ def _check_daily(rels: list[str]) -> list[tuple[str, Optional[str], Optional[str
             for d in check(repo, ctx):
                 found.setdefault(d.path, []).append(d)
         out = []
-        for item in loaded:
+        for item, raw in pairs:
             key = record_key(item.kind, item.record) if item.record is not None and item.kind in DAILY_KINDS else None
             indexed = key is not None and repo.sources.get((item.kind, key)) == item.rel
             mine = found.pop(item.rel, []) if indexed else None
             extract = EXTRACT.get(item.kind) if indexed and not item.diagnostics else None  # type: ignore[arg-type]
             known = tuple(extract(item.record)) if extract is not None else None
-            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known))
+            out.append((
+                item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known,
+                raw if item.kind in KEEP_PARSED else None,
+            ))
         if found:  # a daily check spoke about a file it was not given
             raise _Stale
         return out
@@ -699,7 +708,7 @@ def validate_report(
         return _plain(root, today, jobs, stats)
     if report is None:
         try:
-            data, universe_diags = _full(root, rels, hashes, universe, today, jobs, stats, use_cache)
+            data, universe_diags = _full(root, rels, hashes, universe, today, jobs, stats, use_cache, sigs, stamp)
         except _Stale:  # a daily check spoke about another file: the plain run only
             return _plain(root, today, jobs, stats)
         report = _report(rels, discover_diags, universe_diags, data, root)
@@ -726,6 +735,20 @@ def validate_report(
             data["stamp"] = stamp
             _write_cache(cache_path, data)
     return report
+
+
+def _keep_parsed(root: Path, rows: list[tuple], sigs: dict[str, str], stamp: int) -> None:
+    """The parsed-data shards of the folders of :data:`KEEP_PARSED` kinds
+    from the daily checks' rows (a full run: every file of those folders)."""
+    from .repository import keep_shard
+
+    folders: dict[str, list[tuple]] = {}
+    for row in rows:
+        if row[1] is not None:
+            folders.setdefault(row[0].rpartition("/")[0], []).append(row)
+    for folder, members in folders.items():
+        if all(row[1] in KEEP_PARSED and row[5] is not None for row in members):
+            keep_shard(root, folder, stamp, [(row[0], sigs.get(row[0], "-"), row[5], row[7]) for row in members])
 
 
 _FACT_TOPS: Optional[tuple[str, ...]] = None
@@ -788,16 +811,21 @@ def _plain(root: Path, today: dt.date, jobs: int, stats: dict[str, Any]) -> Repo
     return report
 
 
-def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
+def _full(root, rels, hashes, universe, today, jobs, stats, digest=False, sigs=None, stamp=0):
+    """Every check. ``digest`` (the cache is written): and what was parsed
+    and read is kept for the next ``recalc`` — the universe's and the
+    :data:`KEEP_PARSED` kinds' parsed mappings (parsed-data shards), the
+    sales arrays (sales cache) and the plans' and diaries' facts — each
+    with the signature (``sigs``) and SHA-1 it stood on, at ``stamp``."""
     from . import checks
-    from .repository import assemble, load_files
+    from .repository import assemble, load_files, load_kept, read_sales_files, write_sales_cache
     from .workdays import WorkCalendar
 
     _define_checks()
     uni_set = set(universe)
     sales = [rel for rel in universe if is_sales(rel)]
     records = [rel for rel in universe if rel not in sales]  # a dozen sales files
-    loaded = load_files(root, records, 1, digest=digest)
+    loaded = load_kept(root, records) if digest else load_files(root, records, 1, digest=digest)
     for item in loaded:
         if item.digest is not None:
             hashes[item.rel] = item.digest
@@ -807,7 +835,13 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
     wait = _start_daily(repo, today, daily, jobs, digest)
     try:
         with gc_paused():  # while the workers check daily files: sales, universe checks
-            sales_repo, sales_report = assemble(root, load_files(root, sales, 1))
+            if digest and sales:
+                read = read_sales_files(root, sales, True)
+                write_sales_cache(root, sales, [(sigs or {}).get(rel, "-") for rel in sales], read, stamp)
+                hashes.update(read[2])
+                sales_repo, sales_report = assemble(root, [], sales=read)
+            else:
+                sales_repo, sales_report = assemble(root, load_files(root, sales, 1))
             repo.sales = sales_repo.sales
             ureport.extend(sales_report.diagnostics)
             ureport.files += sales_report.files
@@ -824,7 +858,8 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False):
     if digest:
         _hash_pending(root, hashes)
         stats["facts"] = {row[0]: row[6] for row in rows if row[6] is not None and row[5] is not None}
-    files = {rel: [hashes.get(rel), kind, key, load, check] for rel, kind, key, load, check, _, _ in rows}
+        _keep_parsed(root, rows, sigs or {}, stamp)
+    files = {row[0]: [hashes.get(row[0]), *row[1:5]] for row in rows}
     signature = _signature(universe, hashes, today) if digest else None
     stats.update(mode="full", parsed=len(daily))
     data = {
@@ -866,7 +901,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])
         known = stats["facts"] = {}
-        for rel, kind, key, load, check, digest, facts in _start_daily(repo, today, misses, 1, True)():
+        for rel, kind, key, load, check, digest, facts, _ in _start_daily(repo, today, misses, 1, True)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
             if facts is not None and digest is not None and digest == hashes.get(rel):  # (the bytes hashed: not written in between)
                 known[rel] = facts

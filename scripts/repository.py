@@ -358,14 +358,30 @@ def load_file(root: Path, rel: str, digest: bool = False) -> Loaded:
         if sub.lower().endswith((".yaml", ".yml")):  # (a .YAML too: never skipped unsaid)
             return Loaded(rel, None, None, [Diagnostic(rel, 0, 0, "", misplaced(sub), "error", "unknown_path")])
         return Loaded(rel, None)  # README.md and the like: not records
+    return load_raw(root, rel, digest, match)[0]
+
+
+def load_raw(root: Path, rel: str, digest: bool = False, match: Any = None) -> tuple[Loaded, Optional[dict]]:
+    """:func:`load_file`, and the parsed mapping it validated (None when
+    there is none: not a record, unreadable, not YAML or not a mapping) —
+    what a parsed-data shard keeps of the file (``crmdocs validate``'s
+    daily checks hand it back, :func:`keep_shard`)."""
+    match = match or kind_of(rel[len(RECORDS) + 1 :])
+    if match is None:
+        return load_file(root, rel, digest), None
     kind, m = match
     data = read_record_bytes(root, rel)
     if data.__class__ is not bytes:
-        return Loaded(rel, kind.name, None, [data])  # type: ignore[list-item]
-    loaded = parse_record(rel, kind, m, data)  # type: ignore[arg-type]
+        return Loaded(rel, kind.name, None, [data]), None  # type: ignore[list-item]
+    parsed = parse_raw(rel, kind, data)  # type: ignore[arg-type]
+    if parsed.__class__ is Loaded:
+        loaded, raw = parsed, None
+    else:
+        raw, text = parsed  # type: ignore[misc]
+        loaded = finish_record(rel, kind, m, raw, text)  # type: ignore[assignment]
     if digest:
-        loaded.digest = hashlib.sha1(data).hexdigest()  # type: ignore[arg-type]
-    return loaded
+        loaded.digest = hashlib.sha1(data).hexdigest()  # type: ignore[arg-type, union-attr]
+    return loaded, raw  # type: ignore[return-value]
 
 
 MAX_ITEMS = 50_000  # values in one record; a diary has a few hundred. Validating (and
@@ -1343,6 +1359,31 @@ def _unit_answer(root: Path, unit: _Unit, answer: Any, digest: bool) -> list[Any
         with suppress(OSError):
             os.unlink(answer.shard)
     return items
+
+
+def load_kept(root: Path, rels: list[str], digest: bool = True) -> list[Loaded]:
+    """Load whole folders' files (as :func:`load_files` in one process) through
+    their parsed-data shards, writing those that do not answer — no other
+    folder's shard is touched (``crmdocs validate`` keeps the universe it
+    parses for the next ``recalc``)."""
+    from .cache import _look
+
+    units = _units(root, rels, _look(root, rels))
+    with gc_paused():
+        return [item for unit in units for item in _load_unit(root, unit, digest)]
+
+
+def keep_shard(root: Path, folder: str, stamp: int, rows: list[tuple[str, str, str, Optional[dict]]]) -> None:
+    """Write ``folder``'s parsed-data shard from ``rows`` — each of its record
+    files' (path, stat signature taken before the read, SHA-1, parsed
+    mapping or None) as parsed elsewhere (``crmdocs validate``'s daily
+    checks), ``stamp`` taken before any signature — unless a file has no
+    signature (then its folder is parsed next time)."""
+    if any(row[1] == "-" for row in rows):
+        return
+    rows = sorted(rows, key=lambda row: row[0])
+    head = (_SHARD_FORMAT, parsed_version(), folder, stamp, tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
+    _write_shard(os.path.join(root / PARSED_DIR, _unit_name(folder)), (head, [r[3] for r in rows]), final=True)
 
 
 def _sweep_shards(root: Path, units: list[_Unit]) -> None:

@@ -214,3 +214,21 @@ def test_crmdocs_validate_of_a_changed_diary_keeps_its_new_facts(mini, built):
     assert not {"plan", "diary"} & set(built)
     assert repo.facts["diary"][KEY].visited[0] == "r-0002"
     assert ("cm-li", dt.date(2026, 9, 2)) in repo.facts["diary"]
+
+
+def test_after_a_cold_crmdocs_validate_recalc_parses_nothing_and_reads_no_sales_file(mini, monkeypatch):
+    """CI: a clean checkout, ``crmdocs validate``, then ``recalc``: what the
+    validation parsed and read is kept — the universe's and the complaints',
+    surveys' and targets' parsed mappings, the sales arrays, the facts."""
+    from crmdocs.scripts import sales
+
+    mini.age()
+    assert mini.cli("validate")[0] == 0
+    seen: list[str] = []
+    real_parse, real_csv = repository.parse_raw, sales.read_sales_csv
+    monkeypatch.setattr(repository, "parse_raw", lambda rel, *a: seen.append(rel) or real_parse(rel, *a))
+    monkeypatch.setattr(sales, "read_sales_csv", lambda data, rel, *a, **k: seen.append(rel) or real_csv(data, rel, *a, **k))
+    repo, report = held(mini)
+    assert seen == [] and not report.errors
+    assert repo.complaints and repo.surveys and repo.targets and repo.retailers and repo.facts["plan"]
+    assert texts(repo) == texts(validate_plain(mini.root, today=TODAY)[0])

@@ -279,8 +279,13 @@ def sales_reads(monkeypatch, tmp_path):
 def test_the_sales_are_read_once_then_kept(mini, jobs, sales_reads):
     mini.age()
     mini.replace(SALES, "2026-09-08,r-0003,b-hongtashan,8,960.0", "2026-09-08,r-0003,b-hongtashan,eight,960.0")  # a problem
-    validate_report(mini.root, today=TODAY)
+    validate_report(mini.root, today=TODAY)  # crmdocs validate reads them (once) and keeps them for recalc
+    assert list(sales_reads) == [f"records/{SALES}"]
+    assert (mini.root / repository.SALES_CACHE).exists()
     sales_reads.clear()
+    repo, report = validate(mini.root, today=TODAY, jobs=jobs)
+    assert sales_reads == []
+    (mini.root / repository.SALES_CACHE).unlink()
     repo, report = validate(mini.root, today=TODAY, jobs=jobs)
     assert list(sales_reads) == [f"records/{SALES}"]
     assert (mini.root / repository.SALES_CACHE).exists()
