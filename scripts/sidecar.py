@@ -304,9 +304,11 @@ class Side:
     """The forked worker, from :func:`start` to :meth:`first` and :meth:`last`, or :meth:`stop`.
 
     Its answers come in two files without a name (one a part) and a pipe:
-    one byte on the pipe says the first part is written whole; the worker's
-    exit status 0 says the second is. A worker that dies before either
-    leaves the pipe closed (no byte) or a non-zero status."""
+    one byte on the pipe says the first part is written whole, a second
+    byte that the second is — taken then without waiting for the worker to
+    end (giving back a city's ~1.3 GB takes the system a while; a thread
+    collects its exit). A worker that dies before either leaves the pipe
+    closed (no byte)."""
 
     def __init__(self, pid: int, fds: tuple[int, int], signal_fd: int):
         self.pid = pid
@@ -339,12 +341,20 @@ class Side:
         return part
 
     def last(self) -> Optional[Last]:
-        """Wait for the worker to end: its rendered files when it stood on
-        what the first part (taken) stood on; else None."""
+        """Wait for the worker's second part: its rendered files when it stood
+        on what the first part (taken) stood on; else None."""
         if self._first is None:
             self.why = self.why or "first part not taken"
             return None
-        answer = self._read(1) if self._reap() == 0 else None  # killed, or exited without writing it whole
+        try:
+            done = os.read(self.signal_fd, 1)  # b"2": written whole; b"": ended (killed, failed) without
+        except OSError:
+            done = b""
+        answer = self._read(1) if done == b"2" else None
+        if answer is None:
+            self._reap()
+        else:
+            self._let_go()
         return self._check(answer, Last, self._first.digests, self._first.as_of, "second part")
 
     def _check(self, answer: Any, kind: type, digests: dict, as_of: dt.date, which: str) -> Any:
@@ -388,6 +398,14 @@ class Side:
         self.pid = 0
         return status
 
+    def _let_go(self) -> None:
+        """Collect the worker's exit in a thread: it has answered and ends by itself."""
+        import threading
+
+        pid, self.pid = self.pid, 0
+        if pid:
+            threading.Thread(target=_collect, args=(pid,), name="crmdocs-side-exit", daemon=True).start()
+
     def stop(self) -> None:
         """End the worker if it still runs (its result is not wanted, or taken) and close the files."""
         if self.pid:
@@ -402,10 +420,17 @@ class Side:
         self.fds, self.signal_fd = [-1, -1], -1
 
 
+def _collect(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
 def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd: int) -> None:
     """The forked worker's life: never returns, never raises, writes nothing
     but its two answers (the first into ``fds[0]``, then one byte on the pipe
-    ``signal_fd``; the second into ``fds[1]``, then the exit status 0)."""
+    ``signal_fd``; the second into ``fds[1]``, then a second byte)."""
     import gc
 
     code = 0
@@ -426,6 +451,7 @@ def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd
         if not sent:  # gave up or failed before the first part: that is the answer to it
             answer_first(answer if answer[0] != "ok" or answer[1] is None else ("failed", "no first part sent"))
         _write(fds[1], answer)
+        os.write(signal_fd, b"2")
     except BaseException:  # noqa: BLE001 - no room for the answer
         code = 1
     finally:
