@@ -480,6 +480,20 @@ def _answer_file() -> int:
         return os.dup(fh.fileno())
 
 
+def _preload() -> None:
+    """Import what the worker runs before it is forked: numpy, the rules,
+    the caches' readers (~0.14 s at first import) are then imported once for
+    both processes — this one runs the other rules and validates with most
+    of them — and not on the worker's way to its answers."""
+    import importlib
+
+    from . import cache, recalc, repository  # noqa: F401 - imported for the worker
+    from .rules import appraisals  # noqa: F401
+
+    for name in SIDE:
+        importlib.import_module(f"crmdocs.scripts.rules.{name}")
+
+
 def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
     """Fork the worker (before this process starts anything else: it
     inherits only the imports). None where there is no fork. The worker
@@ -492,6 +506,7 @@ def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
         return None
     import sys
 
+    _preload()
     opened: list[int] = []
     try:
         opened.append(_answer_file())
