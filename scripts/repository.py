@@ -1096,19 +1096,23 @@ def _units(root: Path, rels: list[str], looked: tuple[list[str], Any], held: boo
     return units
 
 
-def _facts_kind(rels: list[str]) -> Optional[str]:
-    """The kind of a folder's records when it is one kind and it has facts (facts.EXTRACT)."""
-    from .facts import EXTRACT
+_FACT_TOPS: Optional[dict[str, str]] = None  # "records/diaries/" → "diary", for the kinds with facts
 
-    found = None
-    for rel in rels:
-        match = kind_of(rel[len(RECORDS) + 1 :])
-        if match is None:
-            continue
-        if match[0].name not in EXTRACT or (found is not None and match[0].name != found):
-            return None
-        found = match[0].name
-    return found
+
+def _facts_kind(rels: list[str]) -> Optional[str]:
+    """The kind of a folder's records when that kind has facts (facts.EXTRACT):
+    the kind whose own top folder it is in (no other kind's paths start
+    there, kinds.Kind.top)."""
+    global _FACT_TOPS
+    if _FACT_TOPS is None:
+        from .facts import EXTRACT
+        from .kinds import BY_NAME
+
+        _FACT_TOPS = {f"{RECORDS}/{BY_NAME[kind].top}/": kind for kind in EXTRACT}
+    if not rels:
+        return None
+    top = rels[0][: rels[0].find("/", len(RECORDS) + 1) + 1]
+    return _FACT_TOPS.get(top)
 
 
 def _judge_facts(root: Path, unit: _Unit) -> None:
@@ -1126,12 +1130,12 @@ def _judge_facts(root: Path, unit: _Unit) -> None:
         by_sha = kept.by_sha()
         head = kept.shard
         for rel, sig, mtime in zip(unit.rels, unit.sigs, unit.times):
-            if kind_of(rel[len(RECORDS) + 1 :]) is None:
+            i = head.index.get(rel)  # (a file there is a record: its model was built)
+            if i is None and kind_of(rel[len(RECORDS) + 1 :]) is None:
                 found.append((None, None))
                 continue
             sha = None
             if sig != "-":
-                i = head.index.get(rel)
                 if i is not None and head.sigs[i] == sig and mtime < head.stamp - RACY_NS:
                     sha = head.shas[i]
                 elif shard is not None:

@@ -80,20 +80,20 @@ def validate(
         sales_read = kept.lazy(root)  # the arrays read on first use (recalc's side worker may spare this process them)
     if sales and (sales_read is None or sales_read == KEPT):  # (changed meanwhile)
         sales_read = read_sales_files(root, sales, True)
+    answers = report is not None and hashes is not None and stood_on == rels
+    if facts and not answers and held:  # every check will run: it reads models
+        loaded = _build_held(root, held, loaded)
     with gc_paused():
-        repo, loading = assemble(root, loaded, sales=sales_read, facts=facts)
-    if report is not None and hashes is not None and stood_on == rels and set(loading.diagnostics) <= set(report.diagnostics):
-        if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):
-            return repo, report
+        repo, loading = assemble(root, loaded, sales=sales_read, facts=facts and answers)
+    if answers and set(loading.diagnostics) <= set(report.diagnostics):  # type: ignore[union-attr]
+        if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):  # type: ignore[union-attr]
+            return repo, report  # type: ignore[return-value]
     # the plain run (validate_plain) from what is loaded: the cache cannot
     # answer, or a file differs from the bytes its report stands on (written
     # in between, unreadable since). Every check reads models: those held
     # as facts are built now
-    if facts:
-        from .repository import build_held
-
-        built = build_held(root, held) if held else {}
-        loaded = [built.get(item.rel, item) for item in loaded]
+    if facts and answers:
+        loaded = _build_held(root, held, loaded) if held else loaded
         with gc_paused():
             repo, loading = assemble(root, loaded, sales=sales_read)
     loading.diagnostics[:0] = found
@@ -102,6 +102,15 @@ def validate(
 
 
 KEPT = "kept"  # the sales were written to their cache: read them from there
+
+
+def _build_held(root: Path, held: list, loaded: list) -> list:
+    """``loaded`` with the models of the folders held as facts built after all."""
+    from .repository import build_held
+
+    built = build_held(root, held)
+    held.clear()
+    return [built.get(item.rel, item) for item in loaded]
 
 
 def validate_plain(
