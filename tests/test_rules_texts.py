@@ -110,3 +110,12 @@ def test_brands_coded_out_of_id_order_are_written_alike():
     assert usual == worker
     limits = [path for path in as_text if "/limits/" in path]
     assert limits and any("      b-1: {" in worker[path] and "      b-2: {" in worker[path] for path in limits)
+
+
+def test_each_abnormal_order_goes_to_the_manager_in_charge_on_its_day():
+    history = [{"manager": "cm-wang", "until": "2026-05-13"}, {"manager": "cm-li", "until": "2026-07-02"}]
+    r = repo(archives(manager_history=history), office_rows())
+    items = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
+    assert {item["manager"] for item in items} == {"cm-li", "cm-wang"}
+    for item in items:
+        assert item["manager"] == r.retailers[item["retailer"]].management.manager_on(item["date"])

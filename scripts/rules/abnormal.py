@@ -88,6 +88,23 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     return row_pair[first], np.rint(q).astype(np.int64), o_inv[first]
 
 
+def _order_managers(R, mgr_ids: list[str], orders, o_r: np.ndarray, o_day: np.ndarray) -> np.ndarray:
+    """Each order's customer manager (its code in ``mgr_ids``): the
+    archive's manager on the order's day (``manager_on``) — the archives'
+    managers, then the days of the few retailers that changed hands (their
+    orders are contiguous: sorted by retailer then day)."""
+    at = {m: i for i, m in enumerate(mgr_ids)}
+    out = np.array([at[rec.management.manager] for rec in R.records], np.int32)[o_r] if R.n else np.zeros(0, np.int32)
+    for i, rec in enumerate(R.records):
+        history = rec.management.manager_history
+        if history:
+            a, b = int(orders.starts[i]), int(orders.starts[i + 1])
+            mine, days = out[a:b], o_day[a:b]
+            for past in sorted(history, key=lambda p: p.until, reverse=True):  # the earliest that holds wins
+                mine[days < (past.until - R.day0).days] = at[past.manager]
+    return out
+
+
 def _in_day_order(day: np.ndarray) -> bool:
     """Whether the rows come sorted by day (checked block by block)."""
     n = len(day)
@@ -105,17 +122,13 @@ def find(ctx) -> list[dict]:
         return []
     D = R.days
     d0 = np.datetime64(R.day0.isoformat(), "D")
-    mgr_rows, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
+    _, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
     orders = R.orders()  # sorted by retailer then day
     okey, o_inv = orders.key, orders.inv
     o_q = np.rint(orders.totals["quantity"]).astype(np.int64)
-    o_mgr = np.full(len(okey), -1, np.int32)
-    at = 0
-    for rows, cell in R.row_chunks():
-        o_mgr[o_inv[at:at + len(cell)]] = mgr_rows[rows]  # one manager per retailer and day
-        at += len(cell)
     o_r = okey // D
     o_day = okey % D
+    o_mgr = _order_managers(R, mgr_ids, orders, o_r, o_day)
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
     found: list[dict] = []
     day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]

@@ -313,8 +313,10 @@ def _texts(R, ids: list[str], key_classes: set, first: dt.date, composite_mode: 
     rids = [R.ids[i] for i in at]
     recs = [R.records[i] for i in at]
     managers = [r.management.manager_on(first) if r.management.manager_history else r.management.manager for r in recs]
+    manager_line = {m: f"    manager: {yamlwrite.str_text(m)}\n" for m in set(managers) if m is not None}
+    manager_line[None] = ""
     head = [
-        f"  {rid}:\n    name: {name}\n" + (f"    manager: {sts([m])[0]}\n" if m is not None else "") + f"    history: {tf[h]}\n"
+        f"  {rid}:\n    name: {name}\n{manager_line[m]}    history: {tf[h]}\n"
         for rid, name, m, h in zip(sts(rids), sts([r.basic.shop_name for r in recs]), managers, cols["history"])
     ]
     if composite_mode:
