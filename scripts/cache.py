@@ -537,17 +537,14 @@ class _Stale(Exception):
 _UNIVERSE: Optional[Repository] = None  # set in the parent before forking workers
 
 
-# daily kinds whose parsed mappings a full run keeps (parsed-data shards): recalc reads them as models
-KEEP_PARSED = frozenset({"complaint", "survey", "targets"})
-
-
 def _check_daily(rels: list[str]) -> list[tuple]:
     """Load and check daily files against ``_UNIVERSE``: per file (rel, kind,
     key, load problems, check problems — None when the file was not indexed,
     i.e. invalid or a duplicate within ``rels`` —, SHA-1 of the bytes read
-    when ``_DIGEST``, else None, the record's facts (:mod:`.facts`, a
-    plain tuple) when its kind has facts and it loaded without a problem,
-    and its parsed mapping when its kind is in :data:`KEEP_PARSED`)."""
+    when ``_DIGEST``, else None, and the record's facts (:mod:`.facts`, a
+    plain tuple) when its kind has facts and it loaded without a problem).
+    With ``_KEEP`` (a full run: whole folders) each folder's parsed-data
+    shard is written here (:func:`_keep_shards`)."""
     from . import checks
     from .facts import EXTRACT
     from .repository import _index, load_raw, record_key
@@ -580,29 +577,50 @@ def _check_daily(rels: list[str]) -> list[tuple]:
             mine = found.pop(item.rel, []) if indexed else None
             extract = EXTRACT.get(item.kind) if indexed and not item.diagnostics else None  # type: ignore[arg-type]
             known = tuple(extract(item.record)) if extract is not None else None
-            out.append((
-                item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known,
-                raw if item.kind in KEEP_PARSED else None,
-            ))
+            out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known))
         if found:  # a daily check spoke about a file it was not given
             raise _Stale
+        if _KEEP is not None:
+            _keep_shards(universe.root, pairs, *_KEEP)
         return out
 
 
 _TODAY = dt.date.today()
 _DIGEST = False
+_KEEP: Optional[tuple[dict[str, str], int]] = None  # (signatures, stamp): write the shards of the folders checked
 
 
-def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: int, digest: bool = False) -> Callable[[], list[tuple]]:
+def _keep_shards(root: Path, pairs: list[tuple[Any, Optional[dict]]], sigs: dict[str, str], stamp: int) -> None:
+    """The parsed-data shard of each daily folder among ``pairs`` (Loaded,
+    parsed mapping) — all of its files: a full run's chunks are whole
+    folders — with the signatures looked at and ``stamp`` taken before, so
+    that ``recalc`` after ``crmdocs validate`` (CI) parses none of them."""
+    from .repository import keep_shard
+
+    folders: dict[str, list[tuple]] = {}
+    for item, raw in pairs:
+        if item.kind is not None and item.rel.startswith(_DAILY_TOPS):
+            folders.setdefault(item.rel.rpartition("/")[0], []).append((item.rel, sigs.get(item.rel, "-"), item.digest, raw))
+    for folder, rows in folders.items():
+        if all(row[2] for row in rows):
+            keep_shard(root, folder, stamp, rows)
+
+
+def _start_daily(
+    universe: Repository, today: dt.date, rels: list[str], jobs: int, digest: bool = False,
+    keep: Optional[tuple[dict[str, str], int]] = None,
+) -> Callable[[], list[tuple]]:
     """Start checking daily files; the returned function waits for the rows.
+    ``keep`` (signatures, stamp): ``rels`` are whole folders, whose
+    parsed-data shards are written (chunks are then whole folders too).
 
     With ``jobs`` > 1 the files go to forked workers at once, so the caller
     can read the sales and run the universe checks meanwhile. Objects alive
     at the fork are frozen out of the garbage collector (it would walk the
     whole universe after every chunk) and the workers never collect: what a
     chunk makes is freed by reference counting."""
-    global _UNIVERSE, _TODAY, _DIGEST
-    _UNIVERSE, _TODAY, _DIGEST = universe, today, digest
+    global _UNIVERSE, _TODAY, _DIGEST, _KEEP
+    _UNIVERSE, _TODAY, _DIGEST, _KEEP = universe, today, digest, keep if digest else None
     context = None
     if jobs > 1 and len(rels) >= 400 and not isinstance(universe.retailers, _LazyRetailers):
         with contextlib.suppress(ValueError):  # no fork on this platform: one process
@@ -611,28 +629,34 @@ def _start_daily(universe: Repository, today: dt.date, rels: list[str], jobs: in
             context = multiprocessing.get_context("fork")
     if context is None:
         def run_here() -> list[tuple]:
-            global _UNIVERSE
+            global _UNIVERSE, _KEEP
             try:
                 return _check_daily(rels)
             finally:
-                _UNIVERSE = None
+                _UNIVERSE = _KEEP = None
 
         return run_here
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(100, len(rels) // (jobs * 6))
-    chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+    chunks, start = [], 0
+    while start < len(rels):
+        end = min(start + size, len(rels))
+        while keep is not None and end < len(rels) and rels[end].rpartition("/")[0] == rels[end - 1].rpartition("/")[0]:
+            end += 1  # (whole folders: each chunk writes its folders' shards)
+        chunks.append(rels[start:end])
+        start = end
     gc.freeze()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable)
     parts = pool.map(_check_daily, chunks)
 
     def collect() -> list[tuple]:
-        global _UNIVERSE
+        global _UNIVERSE, _KEEP
         try:
             return [row for part in parts for row in part]
         finally:
             pool.shutdown(cancel_futures=True)
-            _UNIVERSE = None  # what was frozen stays frozen: see repository.gc_paused
+            _UNIVERSE = _KEEP = None  # what was frozen stays frozen: see repository.gc_paused
 
     return collect
 
@@ -737,20 +761,6 @@ def validate_report(
     return report
 
 
-def _keep_parsed(root: Path, rows: list[tuple], sigs: dict[str, str], stamp: int) -> None:
-    """The parsed-data shards of the folders of :data:`KEEP_PARSED` kinds
-    from the daily checks' rows (a full run: every file of those folders)."""
-    from .repository import keep_shard
-
-    folders: dict[str, list[tuple]] = {}
-    for row in rows:
-        if row[1] is not None:
-            folders.setdefault(row[0].rpartition("/")[0], []).append(row)
-    for folder, members in folders.items():
-        if all(row[1] in KEEP_PARSED and row[5] is not None for row in members):
-            keep_shard(root, folder, stamp, [(row[0], sigs.get(row[0], "-"), row[5], row[7]) for row in members])
-
-
 _FACT_TOPS: Optional[tuple[str, ...]] = None
 
 
@@ -814,7 +824,7 @@ def _plain(root: Path, today: dt.date, jobs: int, stats: dict[str, Any]) -> Repo
 def _full(root, rels, hashes, universe, today, jobs, stats, digest=False, sigs=None, stamp=0):
     """Every check. ``digest`` (the cache is written): and what was parsed
     and read is kept for the next ``recalc`` — the universe's and the
-    :data:`KEEP_PARSED` kinds' parsed mappings (parsed-data shards), the
+    daily records' parsed mappings (parsed-data shards), the
     sales arrays (sales cache) and the plans' and diaries' facts — each
     with the signature (``sigs``) and SHA-1 it stood on, at ``stamp``."""
     from . import checks
@@ -832,7 +842,7 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False, sigs=N
     with gc_paused():
         repo, ureport = assemble(root, loaded)
     daily = [rel for rel in rels if rel not in uni_set]
-    wait = _start_daily(repo, today, daily, jobs, digest)
+    wait = _start_daily(repo, today, daily, jobs, digest, (sigs or {}, stamp))  # (whole folders: their shards kept)
     try:
         with gc_paused():  # while the workers check daily files: sales, universe checks
             if digest and sales:
@@ -858,7 +868,6 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False, sigs=N
     if digest:
         _hash_pending(root, hashes)
         stats["facts"] = {row[0]: row[6] for row in rows if row[6] is not None and row[5] is not None}
-        _keep_parsed(root, rows, sigs or {}, stamp)
     files = {row[0]: [hashes.get(row[0]), *row[1:5]] for row in rows}
     signature = _signature(universe, hashes, today) if digest else None
     stats.update(mode="full", parsed=len(daily))
@@ -901,7 +910,7 @@ def _cached(root, rels, hashes, universe, old, today, stats):
                 _index(repo, item, scratch)
             repo.retailers = _LazyRetailers(root, old["retailers"])
         known = stats["facts"] = {}
-        for rel, kind, key, load, check, digest, facts, _ in _start_daily(repo, today, misses, 1, True)():
+        for rel, kind, key, load, check, digest, facts in _start_daily(repo, today, misses, 1, True)():
             files[rel] = [hashes.get(rel), kind, key, load, check]
             if facts is not None and digest is not None and digest == hashes.get(rel):  # (the bytes hashed: not written in between)
                 known[rel] = facts

@@ -217,9 +217,9 @@ def test_crmdocs_validate_of_a_changed_diary_keeps_its_new_facts(mini, built):
 
 
 def test_after_a_cold_crmdocs_validate_recalc_parses_nothing_and_reads_no_sales_file(mini, monkeypatch):
-    """CI: a clean checkout, ``crmdocs validate``, then ``recalc``: what the
-    validation parsed and read is kept — the universe's and the complaints',
-    surveys' and targets' parsed mappings, the sales arrays, the facts."""
+    """CI: a clean checkout, ``crmdocs validate``, then ``recalc`` (and
+    ``build``): what the validation parsed and read is kept — every record's
+    parsed mapping, the sales arrays, the facts."""
     from crmdocs.scripts import sales
 
     mini.age()
@@ -231,4 +231,6 @@ def test_after_a_cold_crmdocs_validate_recalc_parses_nothing_and_reads_no_sales_
     repo, report = held(mini)
     assert seen == [] and not report.errors
     assert repo.complaints and repo.surveys and repo.targets and repo.retailers and repo.facts["plan"]
+    models, _ = validate(mini.root, today=TODAY)  # (the site's build after it: every model, nothing parsed either)
+    assert seen == [] and models.diaries[KEY].visits
     assert texts(repo) == texts(validate_plain(mini.root, today=TODAY)[0])
