@@ -75,6 +75,10 @@ def compute(
     files come back rendered, in ``Computed.texts`` instead of
     ``Computed.records`` — when the worker stood on exactly the records
     validated here; else, or when it failed, everything is computed here.
+    The same files and bytes either way. ``files_only`` also lets the
+    plans, diaries, analyses and summaries be held as facts
+    (``validate(facts=True)``, :mod:`.facts`): none of their models is built
+    when the caches answer; ``Computed.ctx.repo.plans`` etc. then raise.
     The same files and bytes either way."""
     from .history import handed_in_times
     from .rules import compute_all
