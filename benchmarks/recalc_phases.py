@@ -51,7 +51,7 @@ def run(root: Path, jobs: int, side: bool) -> str:
     if worker is not None:  # as recalc._overlapped does, phase by phase
         first = worker.first(repo, None)
         marks.append((time.perf_counter(), cpu()))
-        names.append("side worker: wait + take first part")
+        names.append("side worker: appraisals' sales sums here, wait + take first part")
         if first is not None:
             computed = recalc._rest(repo, handed_in, first)
             marks.append((time.perf_counter(), cpu()))
@@ -63,11 +63,11 @@ def run(root: Path, jobs: int, side: bool) -> str:
                 computed = None
             else:
                 computed.texts = last.texts
-                load, classes, sums = first.seconds
+                load, classes = first.seconds[:2]
                 rules, render = last.seconds
                 at = lambda t: t - worker.started  # noqa: E731 - seconds since the fork
                 how = (f" (both parts taken; in the worker: load {load:.2f} s, classes {classes:.2f} s,"
-                       f" appraisals' sales {sums:.2f} s, first part sent at {at(first.sent):.2f} s and taken at"
+                       f" first part sent at {at(first.sent):.2f} s and taken at"
                        f" {at(worker.arrived[0]):.2f} s; tiers, limits, abnormal {rules:.2f} s, render {render:.2f} s,"
                        f" second part sent at {at(last.sent):.2f} s and taken at {at(worker.arrived[1]):.2f} s)")
         if computed is None:

@@ -13,10 +13,10 @@ reading the caches but never writing them, into a :class:`PartialRepository`
 starts reading another kind fails loudly instead of finding it empty — runs
 the rules with ``compute_all(modules=SIDE)`` and answers in two parts. As
 soon as ``classes`` is done it sends a :class:`First`: the ``ctx.shared``
-entries the later rules read (:data:`SHIPPED`, and what appraisals reads of
-the sales — ``appraisals.SALES``: then this process never reads the sales,
-``repo.sales`` being read on first use), the ``as_of`` it stood on and the
-SHA-1 of every file it read. Then it runs tiers, limits and abnormal,
+entries the later rules read (:data:`SHIPPED`), the ``as_of`` it stood on
+and the SHA-1 of every file it read. (What appraisals reads of the sales,
+``appraisals.SALES``, this process works out itself while it waits for
+that part: the worker is the longer of the two.) Then it runs tiers, limits and abnormal,
 renders their files with ``recalc.render_record`` — the large ones the
 rules write as texts straight away (``rules.retail.as_texts``: the same
 bytes) — and sends a :class:`Last`: the texts, with the same ``as_of`` and
@@ -169,8 +169,8 @@ class First:
 
     as_of: dt.date
     digests: dict[str, Optional[str]]  # every file read (:func:`wanted`) → SHA-1
-    shared: dict[str, Any]  # the SHIPPED entries of ctx.shared, and appraisals.SALES
-    seconds: tuple[float, ...] = ()  # the worker's load, classes, appraisals' sums: wall time (benchmarks)
+    shared: dict[str, Any]  # the SHIPPED entries of ctx.shared (and, once taken, appraisals.SALES worked out here)
+    seconds: tuple[float, ...] = ()  # the worker's load and classes: wall time (benchmarks)
     sent: float = 0.0  # time.time() when it was sent (benchmarks/recalc_phases.py)
 
 
@@ -265,7 +265,7 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     part as soon as :data:`SENT_AFTER` is done — and render their files
     (the :class:`Last` part). None when it gives up (before sending anything)."""
     from .recalc import _safe, render_record
-    from .rules import MODULES, appraisals, compute_all, latest
+    from .rules import MODULES, compute_all, latest
     from .rules.retail import as_texts
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
@@ -283,9 +283,6 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
         if name != SENT_AFTER:
             return
         shared = {key: ctx.shared[key] for key in SHIPPED}
-        marks.append(time.perf_counter())
-        # what appraisals reads of the sales: this process then never reads them
-        shared[appraisals.SALES] = appraisals.monthly_sales(repo, as_of)
         marks.append(time.perf_counter())
         send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
 
@@ -327,18 +324,34 @@ class Side:
     def first(self, repo: Repository, as_of: Optional[dt.date]) -> Optional[First]:
         """Wait for the first part; it when the worker stood on exactly the
         files of ``repo`` (validated here) and the ``as_of`` this process
-        would use (given, else :func:`rules.last_day`); else None."""
-        from .rules import last_day
+        would use (given, else :func:`rules.last_day`); else None. Taken,
+        it also holds what appraisals reads of the sales (``appraisals.SALES``),
+        worked out here meanwhile — unless the worker had answered already."""
+        import select
 
+        from .rules import appraisals, last_day
+
+        day = as_of or last_day(repo)
+        here = {rel: digest for rel, digest in repo.digests.items() if wanted(rel)}
+        early = bool(select.select([self.signal_fd], [], [], 0)[0])  # e.g. it gave up (caches cold)
+        part = self._take_first(here, day) if early else None
+        if early and part is None:
+            return None
+        sums = appraisals.monthly_sales(repo, day)  # (this process would only wait meanwhile)
+        if not early:
+            part = self._take_first(here, day)
+        if part is not None:
+            part.shared[appraisals.SALES] = sums
+        return part
+
+    def _take_first(self, here: dict, day: dt.date) -> Optional[First]:
         try:
             sent = os.read(self.signal_fd, 1)
         except OSError:
             sent = b""
         answer = self._read(0) if sent else None
-        here = {rel: digest for rel, digest in repo.digests.items() if wanted(rel)}
-        part = self._check(answer, First, here, as_of or last_day(repo), "first part")
-        self._first = part
-        return part
+        self._first = self._check(answer, First, here, day, "first part")
+        return self._first
 
     def last(self) -> Optional[Last]:
         """Wait for the worker's second part: its rendered files when it stood

@@ -455,12 +455,37 @@ def checked(mini: MiniRepo) -> None:
     validate_report(mini.root, today=dt.date.today())
 
 
-def test_with_the_handover_taken_this_process_never_reads_the_sales(office, started):
+def test_appraisals_sales_sums_are_worked_out_here_while_the_worker_works(office, started, monkeypatch):
+    # (the worker is the longer of the two: this process works them out while it waits for the first part)
+    from crmdocs.scripts.rules import appraisals
+
     checked(office)
+    here, calls = os.getpid(), []
+    real = appraisals.monthly_sales
+
+    def monthly_sales(repo, as_of):
+        calls.append(os.getpid())
+        return real(repo, as_of)
+
+    monkeypatch.setattr(appraisals, "monthly_sales", monthly_sales)
     computed = overlapped(office.root)
     assert started[0].why == "" and computed.texts
-    assert not read_here(computed.ctx.repo)  # appraisals took its sums from the worker
+    assert calls == [here] and read_here(computed.ctx.repo)
+    assert appraisals.SALES in computed.ctx.shared
     assert recalc.render(computed) == plain(office.root)
+
+
+def test_a_worker_that_gave_up_before_the_sums_costs_no_sums_here(tmp_path, started, monkeypatch):
+    from crmdocs.scripts.rules import appraisals
+
+    calls = []
+    real = appraisals.monthly_sales
+    monkeypatch.setattr(appraisals, "monthly_sales", lambda *a: calls.append(1) or real(*a))
+    mini = MiniRepo(build_mini_repo(tmp_path))  # no cache yet: the worker gives up at once
+    computed = overlapped(mini.root)
+    assert started[0].why == "gave up" and not computed.texts
+    assert not calls  # (the computation here works out only the months it appraises)
+    assert recalc.render(computed) == plain(mini.root)
 
 
 def test_without_the_worker_the_sales_are_read_when_the_rules_need_them(office, monkeypatch):
