@@ -234,3 +234,15 @@ def test_after_a_cold_crmdocs_validate_recalc_parses_nothing_and_reads_no_sales_
     models, _ = validate(mini.root, today=TODAY)  # (the site's build after it: every model, nothing parsed either)
     assert seen == [] and models.diaries[KEY].visits
     assert texts(repo) == texts(validate_plain(mini.root, today=TODAY)[0])
+
+
+def test_with_workers_the_same_facts_and_files(mini, monkeypatch):
+    monkeypatch.setattr(repository, "POOL_MIN", 1)  # workers even for a few files
+    warm(mini)
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-0002"))  # its folder loaded by a worker
+    repo, report = validate(mini.root, today=TODAY, jobs=2, facts=True)
+    assert not report.errors and repo.facts["diary"][KEY].visited[0] == "r-0002"
+    assert texts(repo) == texts(validate_plain(mini.root, today=TODAY)[0])
+    mini.age()
+    repo, _ = validate(mini.root, today=TODAY, jobs=2, facts=True)
+    assert repo.facts["diary"][KEY].visited[0] == "r-0002"
