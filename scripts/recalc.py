@@ -65,6 +65,7 @@ def _safe(rel: str) -> str:
 
 def compute(
     root: Path | str, handed_in: Any = _AUTO, as_of: Optional[dt.date] = None, jobs: int = 1, files_only: bool = False,
+    facts: bool = False,
 ):
     """Load and validate ``root``; on errors raise CrmdocsError listing them
     all; else run every rule module and return the Computed.
@@ -75,11 +76,11 @@ def compute(
     files come back rendered, in ``Computed.texts`` instead of
     ``Computed.records`` — when the worker stood on exactly the records
     validated here; else, or when it failed, everything is computed here.
-    The same files and bytes either way. ``files_only`` also lets the
-    plans, diaries, analyses and summaries be held as facts
-    (``validate(facts=True)``, :mod:`.facts`): none of their models is built
-    when the caches answer; ``Computed.ctx.repo.plans`` etc. then raise.
-    The same files and bytes either way."""
+    The same files and bytes either way. ``files_only`` or ``facts`` (the
+    caller reads the computed records, not the plans, diaries, analyses and
+    summaries: ``--diff``) let those be held as facts (``validate(facts=True)``,
+    :mod:`.facts`): none of their models is built when the caches answer;
+    ``Computed.ctx.repo.plans`` etc. then raise."""
     from .history import handed_in_times
     from .rules import compute_all
     from .validate import validate
@@ -92,7 +93,7 @@ def compute(
         side = sidecar.start(root, as_of)
     try:
         # files only: the rules' records are all that is kept, the plans and diaries may be held as facts
-        repo, report = validate(root, today=dt.date.today(), jobs=jobs, facts=files_only)
+        repo, report = validate(root, today=dt.date.today(), jobs=jobs, facts=files_only or facts)
         if report.errors:
             errors = sorted(set(report.errors), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
             raise CrmdocsError(
@@ -489,7 +490,7 @@ def computations(root: Path | str, rev: str, jobs: int = 1, reduce: Optional[Cal
     of its records): the working tree's computation is then freed before the
     revision's is made, so only one is in memory at a time (a city's is
     ~2.5 GB of models and records)."""
-    new = compute(root, jobs=jobs)
+    new = compute(root, jobs=jobs, facts=True)  # (the plans and diaries as facts where the caches answer)
     if reduce is not None:
         new = reduce(new)
         # the records went with their last reference; what the computation left in reference cycles (the sales
@@ -499,7 +500,7 @@ def computations(root: Path | str, rev: str, jobs: int = 1, reduce: Optional[Cal
         gc.collect()
     with tree_at(root, rev) as there:
         try:
-            old = compute(there, jobs=jobs)
+            old = compute(there, jobs=jobs, facts=True)
         except CrmdocsError as exc:
             raise CrmdocsError(f"版本 {rev} 的记录无法计算：{exc} (records at {rev} have errors)", exc.diagnostics) from None
     if reduce is not None:
