@@ -9,9 +9,9 @@ i.e. :func:`of` — key (manager, day) → :class:`PlanFacts` /
 * Each kind's facts are extracted by ONE function (:data:`EXTRACT`) from
   the validated model, so they carry the model's normalisation. A
   Repository whose models were built (the site, ``explain``, ``build --at``,
-  ``recalc --diff``, any plain load) gives its facts by that function, on
-  the fly (:func:`of`).
-* ``crmdocs recalc`` asks :func:`~.validate.validate` for a repository
+  any plain load) gives its facts by that function, on the fly (:func:`of`).
+* ``crmdocs recalc`` (and each side of ``recalc --diff``) asks
+  :func:`~.validate.validate` for a repository
   held as facts (``facts=True``): a folder of these kinds whose every file
   has facts kept for its exact bytes is loaded as those facts, and no
   model is built (a city: ~49,000 plans and diaries, ~4 s of model
@@ -37,8 +37,9 @@ caches what is derived from one file; the rules still compute everything,
 every run.
 
 Another kind is added by a NamedTuple of what the rules read of it, its
-function in :data:`EXTRACT` (and its type in :data:`TYPES`), and the rules
-reading it through :func:`of`. A kind whose records the rules read whole
+function in :data:`EXTRACT` (its type in :data:`TYPES`, its Repository
+field in :data:`FIELDS`), and the rules reading it through :func:`of`;
+its folders must hold that kind only (``repository._facts_kind``). A kind whose records the rules read whole
 (retailers) would also need the rules to stop reading the models.
 """
 
