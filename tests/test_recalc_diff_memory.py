@@ -79,3 +79,29 @@ def test_the_working_tree_s_computation_is_freed_before_the_revision_s_is_made(m
     assert made[1] is True and made[2]() is None
     assert isinstance(new, dict) and old.keys() == new.keys()
     assert recalc.review(old, new, ["a", "b", "c", "d", "e"])  # the floor moved: scores change
+
+
+def test_the_quick_reading_of_retailer_files_keeps_what_flattening_keeps(mini):
+    """reviewed() reads a retailer file's classes, tiers and limits without
+    flattening all of it: the same fields, in the same order, as flattening
+    everything and keeping what review reads — and odd shapes go that way."""
+    committed(mini)
+    more_sales(mini)
+    _, new = recalc.computations(mini.root, "HEAD")
+
+    def plain(rel, record):
+        parts = rel.split("/")
+        tops = recalc._MANAGER_TOPS if len(parts) == 3 and parts[1] == "managers" else recalc._RETAILER_TOPS
+        dumped = record.model_dump(mode="json", by_alias=True)
+        return {k: v for top in dumped if top in tops for k, v in recalc.flatten(dumped[top], top).items()
+                if recalc._read_by_review(rel, k)}
+
+    fields = recalc.reviewed(new.records)
+    assert any(any(".brands." in k for k in f) for f in fields.values())
+    for rel, record in new.records.items():
+        assert list(fields[rel].items()) == list(plain(rel, record).items()), rel
+    odd = {"r.1": {"class": "A"}, "r-2": {"class": "B", "brands": {"b": {"lower": 1}}}}
+    assert not recalc._read_retailer_fields("retailers", odd, {})
+    found: dict = {}
+    assert recalc._read_retailer_fields("retailers", {"r-2": {"tier": 3, "total": {"upper": 5, "x": 1}, "class": {"a": 1}}}, found)
+    assert found == {"retailers.r-2.tier": 3, "retailers.r-2.total.upper": 5}
