@@ -137,8 +137,8 @@ def _scalar(value: Any) -> str:
             return value
         if value.isdigit() and value.isascii():  # phone, licence and ID numbers: quoted
             return f'"{value}"'
-        if "\n" in value or len(value) > 400:  # block scalars and folding: PyYAML's
-            raise _NotFast(value[:20])
+        if "\n" in value or len(value) > 400 or "\u2028" in value or "\u2029" in value:
+            raise _NotFast(value[:20])  # block scalars, folding, the Unicode line breaks: PyYAML's
     elif kind is int:
         return str(value)
     elif kind is dt.date:
@@ -153,7 +153,7 @@ def _scalar(value: Any) -> str:
     text = _scalar_cache.get(key)
     if text is None:
         text = _pyyaml_dumps({"x": value})[3:-1]
-        if len(_scalar_cache) < 500_000:
+        if len(_scalar_cache) < 500_000 and (value or kind is not float):  # (0.0 and -0.0: one key, two texts)
             _scalar_cache[key] = text
     return text
 
@@ -219,7 +219,7 @@ def _plain_float(value: float) -> str:
         point = text.find(".")
         if point < 0 or len(text) - point > 7 or "e" in text:
             text = _plain_float_text(value)
-        if len(_float_text) < 500_000:
+        if value and len(_float_text) < 500_000:  # (never a zero: 0.0 and -0.0 are one key, "0.0" and "-0.0")
             _float_text[value] = text
     return text
 
