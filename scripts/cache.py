@@ -580,14 +580,34 @@ def _check_daily(rels: list[str]) -> list[tuple]:
             out.append((item.rel, item.kind, _key_text(key), _rows(item.diagnostics), None if mine is None else _rows(mine), item.digest, known))
         if found:  # a daily check spoke about a file it was not given
             raise _Stale
-        if _KEEP is not None:
+        if _KEEP is not None:  # a full run: the folders' shards and facts written here, not sent back
             _keep_shards(universe.root, pairs, *_KEEP)
+            _keep_folder_facts(universe.root, out, *_KEEP)
+            out = [(*row[:6], None) for row in out]
         return out
 
 
 _TODAY = dt.date.today()
 _DIGEST = False
 _KEEP: Optional[tuple[dict[str, str], int]] = None  # (signatures, stamp): write the shards of the folders checked
+
+
+def _keep_folder_facts(root: Path, rows: list[tuple], sigs: dict[str, str], stamp: int) -> None:
+    """The facts file of each folder of a kind with facts among ``rows``
+    (whole folders: a full run), from the facts the rows carry."""
+    from . import facts
+    from .repository import _facts_kind
+
+    folders: dict[str, list[tuple]] = {}
+    for row in rows:
+        if row[0].startswith(_DAILY_TOPS):
+            folders.setdefault(row[0].rpartition("/")[0], []).append(row)
+    for folder, members in folders.items():
+        kind = _facts_kind([row[0] for row in members])
+        if kind is not None:
+            facts.write(root, folder, kind, stamp, [
+                (row[0], sigs.get(row[0], "-"), row[5], row[6]) for row in members if row[6] is not None and row[5]
+            ])
 
 
 def _keep_shards(root: Path, pairs: list[tuple[Any, Optional[dict]]], sigs: dict[str, str], stamp: int) -> None:
@@ -738,8 +758,10 @@ def validate_report(
         report = _report(rels, discover_diags, universe_diags, data, root)
     stats.update(rels=rels, hashes=hashes)  # what the report stands on (validate() compares)
     fresh = stats.pop("facts", None)
-    if use_cache and not cached_only and (fresh or stats["mode"] == "full"):
-        _keep_facts(root, rels, fresh or {}, hashes, sigs, stamp, stats["mode"] == "full")
+    if use_cache and not cached_only and stats["mode"] == "full":  # (the workers wrote each folder's facts)
+        _sweep_facts(root, rels)
+    elif use_cache and not cached_only and fresh:
+        _keep_facts(root, rels, fresh, hashes, sigs, stamp)
     if use_cache and not cached_only and stats["mode"] == "cached":
         # universe and today as cached: only the daily files checked again
         # and the signatures found changed can differ from the cache
@@ -764,30 +786,43 @@ def validate_report(
 _FACT_TOPS: Optional[tuple[str, ...]] = None
 
 
+def _fact_tops() -> tuple[str, ...]:
+    global _FACT_TOPS
+    if _FACT_TOPS is None:
+        from .facts import EXTRACT
+        from .kinds import BY_NAME
+
+        _FACT_TOPS = tuple(f"{RECORDS}/{BY_NAME[kind].top}/" for kind in EXTRACT)
+    return _FACT_TOPS
+
+
+def _sweep_facts(root: Path, rels: list[str]) -> None:
+    """Remove the facts files of folders no longer there (a full run)."""
+    from . import facts
+
+    tops = _fact_tops()
+    facts.sweep(root, {rel.rpartition("/")[0] for rel in rels if rel.startswith(tops)})
+
+
 def _keep_facts(
     root: Path, rels: list[str], fresh: dict[str, tuple], hashes: dict[str, Optional[str]], sigs: dict[str, str],
-    stamp: int, whole: bool,
+    stamp: int,
 ) -> None:
-    """Keep the facts (:mod:`.facts`) of the folders the daily checks built
-    models in: each file's facts made now (``fresh``) or kept for its
-    SHA-1, with the signature and SHA-1 this report stands on (the pairs
-    the cache's ``stat`` records, at ``stamp``). ``whole`` (a full run):
-    every folder, and the facts of folders gone are removed; else only the
-    folders of ``fresh``. A folder whose facts file says the same is not
-    written."""
-    global _FACT_TOPS
+    """Keep the facts (:mod:`.facts`) of the folders whose files the daily
+    checks checked again (``fresh``: their facts made now): each file's
+    facts made now or kept for its SHA-1, with the signature and SHA-1 this
+    report stands on (the pairs the cache's ``stat`` records, at
+    ``stamp``). A folder whose facts file says the same is not written."""
     from . import facts
-    from .kinds import BY_NAME
     from .repository import _facts_kind
 
-    if _FACT_TOPS is None:
-        _FACT_TOPS = tuple(f"{RECORDS}/{BY_NAME[kind].top}/" for kind in facts.EXTRACT)
-    wanted = None if whole else {rel.rpartition("/")[0] for rel in fresh}
+    tops = _fact_tops()
+    wanted = {rel.rpartition("/")[0] for rel in fresh}
     folders: dict[str, list[str]] = {}
     for rel in rels:
-        if rel.startswith(_FACT_TOPS):
+        if rel.startswith(tops):
             folder = rel.rpartition("/")[0]
-            if wanted is None or folder in wanted:
+            if folder in wanted:
                 folders.setdefault(folder, []).append(rel)
     for folder, members in folders.items():
         kind = _facts_kind(members)
@@ -809,8 +844,6 @@ def _keep_facts(
         if kept is not None and list(zip(kept.shard.index, kept.shard.sigs, kept.shard.shas)) == [r[:3] for r in rows]:
             continue
         facts.write(root, folder, kind, stamp, rows)
-    if whole:
-        facts.sweep(root, folders)
 
 
 def _plain(root: Path, today: dt.date, jobs: int, stats: dict[str, Any]) -> Report:
@@ -867,7 +900,6 @@ def _full(root, rels, hashes, universe, today, jobs, stats, digest=False, sigs=N
             hashes[row[0]] = row[5]
     if digest:
         _hash_pending(root, hashes)
-        stats["facts"] = {row[0]: row[6] for row in rows if row[6] is not None and row[5] is not None}
     files = {row[0]: [hashes.get(row[0]), *row[1:5]] for row in rows}
     signature = _signature(universe, hashes, today) if digest else None
     stats.update(mode="full", parsed=len(daily))
