@@ -31,7 +31,8 @@ version (:func:`cache.code_version`: every source file of crmdocs, Pydantic,
 PyYAML, Python), so facts made by other code are never used. Written
 whenever the models of such a folder are built and its facts file does not
 hold them all: by ``validate()`` (any caller) and by ``crmdocs validate``
-(:mod:`.cache`, the daily checks hand the facts back with their rows) —
+(:mod:`.cache`: a full run's checking workers write each folder's facts
+beside its shard; a run that checks a few files merges theirs in) —
 a cold ``crmdocs validate`` (CI) leaves them warm for ``recalc``. This
 caches what is derived from one file; the rules still compute everything,
 every run.
