@@ -95,3 +95,66 @@ FILES = [CR.ClassesFile, CR.TiersFile, CR.LimitsFile, CR.AbnormalFile, CM.Visits
 @given(st.one_of(*[values(c) for c in FILES]))
 def test_any_computed_record_is_written_as_pyyaml_writes_it(record):
     assert recalc.render_record(record) == pyyaml(record)
+
+
+# ---------------------------------------------------------------- the side worker's texts, any policy and archive
+
+
+def _office(data):
+    """A fixture office drawn by Hypothesis: the policy's modes and switches, closed and suspended shops,
+    adjustments in and out of bounds, hand-overs around the day, overrides, odd shop names, holes in the sales."""
+    import random
+
+    from crmdocs.schemas.retailer import TierOverride
+    from retail_fixtures import repo, retailer
+    from test_rules_blocks import AS_OF, DEPTS, START, office_rows
+    from test_rules_classes import SEED_001
+
+    d = data.draw
+    policy = dict(SEED_001) if d(st.booleans()) else {}
+    if d(st.booleans()):
+        policy["tiers"] = {"mode": "bands", "period": d(st.sampled_from(["quarter", "month"])),
+                           "bands": [{"tier": 4, "min": 75}, {"tier": 3, "min": 70}, {"tier": 2, "min": 65}]}
+    policy["limits"] = {**policy.get("limits", {}), "lower_limits": d(st.booleans()), "brand_limits": d(st.booleans()),
+                        "main_brand_share": d(st.sampled_from([0.5, 0.8, 1.0, 0.333])), "turnover_weeks": d(st.integers(1, 10)),
+                        "coefficient": {"min": d(st.sampled_from([0.5, 0.9])), "max": d(st.sampled_from([1.1, 1.234567]))}}
+    policy["abnormal"] = {"outside_limits": {"enabled": d(st.booleans())},
+                          "spike": {"enabled": d(st.booleans()), "ratio": d(st.sampled_from([1.5, 1.3333333]))},
+                          "month_jump": {"enabled": d(st.booleans()), "ratio": d(st.sampled_from([1.2, 2.0]))}}
+    as_of = d(st.sampled_from([AS_OF, AS_OF - dt.timedelta(days=3), dt.date(2026, 9, 1), dt.date(2026, 7, 15), START + dt.timedelta(days=40)]))
+    names = ["yes", "~", "1e3", "2026-01-01", "12:30", "010", "-", "#", " x", "", "'q'", "a\nb", "店，一号", "😀", "a, b", "店\u2028名", "x" * 401]
+    archives = []
+    for n in range(12):
+        more = {}
+        if d(st.integers(0, 3)) == 0:
+            more["adjustment"] = {"coefficient": d(st.sampled_from([1.3, 9.0, 0.1, 1.23456789]))}
+        if d(st.integers(0, 3)) == 0:
+            more["manager_history"] = [{"manager": "cm-wang", "until": (as_of - dt.timedelta(days=d(st.integers(-3, 60)))).isoformat()}]
+        status = d(st.sampled_from(["active", "active", "active", "closed", "suspended"]))
+        archives.append(retailer(f"r-{n + 1:06d}", DEPTS[n % 3], "cm-li" if n % 2 else "cm-wang", status=status,
+                                 area=d(st.sampled_from([20, 25.5, 0.1, 1000.123456])), **more))
+        archives[-1].basic.shop_name = d(st.sampled_from(names)) if d(st.booleans()) else f"店{n}"
+    archives.append(retailer("r-000099", "d-east", area=55))  # never bought
+    keep = random.Random(d(st.integers(0, 99)))
+    r = repo(archives, [row for row in office_rows(d(st.integers(0, 99))) if keep.random() < 0.9], policy=policy)
+    for _ in range(d(st.integers(0, 2))):
+        period = d(st.sampled_from([f"{as_of:%Y-%m}", f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"]))
+        rid = f"r-{d(st.integers(1, 12)):06d}"
+        r.tier_overrides[(period, rid)] = TierOverride(period=period, retailer=rid, tier=d(st.integers(1, 30)),
+                                                       reason=d(st.sampled_from(["新店装修", "yes", "a: b"])), approver="mm-zhao", date=as_of)
+    return r, as_of
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_side_worker_s_texts_are_the_records_bytes_for_any_office(data):
+    from crmdocs.scripts.rules import compute_all
+    from crmdocs.scripts.rules.retail import as_texts
+
+    r, as_of = _office(data)
+    records = compute_all(r, as_of=as_of).records
+    usual = {path: recalc.render_record(record) for path, record in records.items()}
+    assert usual == {path: pyyaml(record) for path, record in records.items()}  # PyYAML's bytes
+    with as_texts():
+        got = compute_all(r, as_of=as_of).records
+    assert {path: v if isinstance(v, str) else recalc.render_record(v) for path, v in got.items()} == usual
