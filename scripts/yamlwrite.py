@@ -153,6 +153,8 @@ def _scalar(value: Any) -> str:
     text = _scalar_cache.get(key)
     if text is None:
         text = _pyyaml_dumps({"x": value})[3:-1]
+        if len(text) > 400 or "\n" in text:  # long once escaped: where PyYAML breaks it depends on where it stands
+            raise _NotFast(text[:20])
         if len(_scalar_cache) < 500_000 and (value or kind is not float):  # (0.0 and -0.0: one key, two texts)
             _scalar_cache[key] = text
     return text

@@ -50,6 +50,16 @@ def test_a_shop_name_with_a_unicode_line_break_is_written_as_pyyaml_writes_it():
         assert yamlwrite.dumps({"name": name}) == yamlwrite._pyyaml_dumps({"name": name})
 
 
+def test_a_shop_name_pyyaml_writes_over_two_lines_is_written_as_pyyaml_writes_it():
+    # 400 characters, but ~1,000 once escaped: PyYAML breaks the line where it stands (its
+    # width), so its text at the top of a file cannot stand deeper in one
+    for name in ("\x01 " * 200, "\x07店 " * 133):
+        record = tiers(floor_area=20.0)
+        record.retailers["r-000001"].name = name
+        assert recalc.render_record(record) == pyyaml(record)
+        assert yamlwrite.dumps({"a": {"b": {"name": name}}}) == yamlwrite._pyyaml_dumps({"a": {"b": {"name": name}}})
+
+
 # ---------------------------------------------------------------- any value the models allow
 
 ODD = [
@@ -57,7 +67,7 @@ ODD = [
     ": ", "a: b", "#", "a #b", " x", "x ", "", '"q"', "'q'", "it's", "a\nb", "店\n", "东乡超市", "店，一号", "店：一",
     "（店）", "😀", ".inf", ".nan", "+1", "1_000", "TRUE", "y", "?", "!x", "&a", "*a", "%x", "@x", "`x", "|", ">",
     "{a}", "[a]", "a,b", "r-00001", "007", "0.5", "-0", ".5", "x" * 401, "a\tb", "\u3000店", "a\rb", "店\x85名",
-    "a\u2028b", "\ufeffx", "１２３",
+    "a\u2028b", "\ufeffx", "１２３", "\x01 " * 200,
 ]
 IDS = ["yes", "no", "on", "null", "y", "true", "1e3", "0x1f", "2026-01-01", "010", "0", "r-00001", "b-1", "nan", "inf"]
 texts = st.one_of(st.sampled_from(ODD), st.text(max_size=6))
