@@ -51,7 +51,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, Network
 from .. import sales as S
 from .. import yamlwrite
 from .retail import (
-    add_months, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
+    add_months, current_derivations, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, without_gc,
 )
 
 NAME = "classes"
@@ -206,14 +206,7 @@ def compute(ctx) -> dict:
         cls = class_names[capped_pos[act]]
         shared[mkey] = dict(zip(rids, cls.tolist()))
         current = month == S.month_of(ctx.as_of)
-        texts = current and texts_wanted()  # the current month's files as texts (recalc's side worker)
-        if texts:
-            try:
-                full = derivations(ctx, mkey, act, detail, as_text=True)
-            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
-                texts = False
-        if current and not texts:
-            full = derivations(ctx, mkey, act, detail)
+        full, texts = current_derivations(derivations, ctx, mkey, act, detail, current)
         for dep, places, dep_rids in groups:
             listed = dict(zip(dep_rids, cls[places].tolist()))
             record = fast_model(ClassesFile, {

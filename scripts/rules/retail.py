@@ -505,6 +505,22 @@ def texts_wanted() -> bool:
     return _AS_TEXTS
 
 
+def current_derivations(derivations, ctx, key: str, act, detail: dict, current: bool) -> tuple:
+    """The derivations of the current period's retailers (classes, tiers) and
+    whether they are texts: under :func:`as_texts` (recalc's side worker) as
+    texts unless one is a text only PyYAML may write (``ValueError``), else as
+    records; ``(None, False)`` for earlier periods (their files list no
+    derivations)."""
+    if not current:
+        return None, False
+    if texts_wanted():
+        try:
+            return derivations(ctx, key, act, detail, as_text=True), True
+        except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+            pass
+    return derivations(ctx, key, act, detail), False
+
+
 def file_text(head_record, body: str, last: str) -> str:
     """The text of a computed file whose last field ``last`` (a mapping) is
     ``body``, already written (its lines indented by two): the record's own

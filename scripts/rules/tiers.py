@@ -40,7 +40,7 @@ from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, 
 from .. import sales as S
 from .. import yamlwrite
 from ..kinds import path_for
-from .retail import fast_model, file_text, pct_rank, retail, texts_wanted, without_gc
+from .retail import current_derivations, fast_model, file_text, pct_rank, retail, without_gc
 
 NAME = "tiers"
 
@@ -130,14 +130,7 @@ def compute(ctx) -> dict:
         final_act = final[act]
         shared[key] = dict(zip(rids, final_act.tolist()))
         current = key == current_key
-        texts = current and texts_wanted()  # the current period's files as texts (recalc's side worker)
-        if texts:
-            try:
-                full = derivations(ctx, key, act, detail, as_text=True)
-            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
-                texts = False
-        if current and not texts:
-            full = derivations(ctx, key, act, detail)
+        full, texts = current_derivations(derivations, ctx, key, act, detail, current)
         for dep, places, dep_rids in groups:
             listed = dict(zip(dep_rids, final_act[places].tolist()))
             record = fast_model(TiersFile, {
