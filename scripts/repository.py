@@ -272,10 +272,12 @@ def read_record_bytes(root: Path | str, rel: str) -> bytes | Diagnostic:
 
 
 def stat_signature(st: os.stat_result) -> str:
-    """A file's stat signature (size, modification time, inode), the one
-    format the validation cache, the parsed-data shards and the sales cache
-    record and compare."""
-    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} "
+    """A file's stat signature (size, modification time, inode, device), the
+    one format the validation cache, the parsed-data shards, the facts and the
+    sales cache record and compare. The device keeps a file of another file
+    system (``recalc --diff``'s tree in ``/dev/shm`` has a copy of the caches)
+    from passing for the recorded one by an equal size, time and inode."""
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_dev} "
 
 
 SEAL = b"\ncrc32 "  # a cache file ends with this, the CRC-32 of the bytes before it in 8 hex digits, and "\n"

@@ -385,3 +385,17 @@ def test_an_out_of_date_shard_is_read_once(mini, jobs, parses, tmp_path, monkeyp
     name = repository._unit_name(f"records/{DIARY}".rpartition("/")[0])
     assert list(opened).count(name) == 1
     assert_plain(mini, repo, report)
+
+
+def test_a_file_on_another_device_never_passes_for_the_recorded_one(tmp_path):
+    # recalc --diff's tree in /dev/shm gets a copy of the caches: a file there with
+    # the same size, modification time and inode as a recorded one is still another file
+    from crmdocs.scripts.repository import stat_signature
+
+    (tmp_path / "a.yaml").write_text("x: 1\n")
+    st = os.stat(tmp_path / "a.yaml")
+    fields = list(st)
+    fields[2] = st.st_dev + 1  # st_dev
+    elsewhere = os.stat_result(tuple(fields), {"st_mtime_ns": st.st_mtime_ns})
+    assert (elsewhere.st_size, elsewhere.st_mtime_ns, elsewhere.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    assert stat_signature(elsewhere) != stat_signature(st)
