@@ -234,6 +234,9 @@ def read_handed_in_csv(root: Path | str) -> tuple[dict[str, Optional[dt.datetime
     if not path.is_file():
         return {}, []
     data = path.read_bytes()
+    if not _KEEP_PARSE:  # (validate --no-cache: parsed, nothing kept or taken from .cache)
+        out, diags = _parse_handed_in(data)
+        return dict(out), list(diags)
     if _LAST_CSV is None or _LAST_CSV[0] != data:
         _LAST_CSV = (data, _kept_handed_in(Path(root), data))
     out, diags = _LAST_CSV[1]
@@ -246,6 +249,20 @@ _LAST_CSV: Optional[tuple[bytes, tuple[dict[str, Optional[dt.datetime]], list[Di
 
 HANDED_IN_CACHE = Path(".cache") / "crmdocs" / "handed-in.pickle"
 _HANDED_IN_FORMAT = 1
+_KEEP_PARSE = True  # off within uncached()
+
+
+@contextlib.contextmanager
+def uncached():
+    """Within: handed-in.csv's parse is neither taken from nor kept in
+    :data:`HANDED_IN_CACHE` (``validate --no-cache``, ``validate(use_cache=False)``:
+    no cache read or written, the reference answer)."""
+    global _KEEP_PARSE
+    before, _KEEP_PARSE = _KEEP_PARSE, False
+    try:
+        yield
+    finally:
+        _KEEP_PARSE = before
 
 
 def _kept_handed_in(root: Path, data: bytes) -> tuple[dict[str, Optional[dt.datetime]], list[Diagnostic]]:

@@ -80,3 +80,33 @@ def test_recalc_computes_from_the_current_bytes(mini, change):
     assert got == want
     if change != "touched":
         assert want != before  # (the change is one recalc must see)
+
+
+# ---------------------------------------------------------------- --no-cache: no cache at all
+
+HANDED_IN = ("path,time\nrecords/diaries/cm-li/2026/2026-09-01.yaml,2026-09-01 19:00\n"
+             "records/plans/cm-li/2026/2026-09-01.yaml,2026-13-01 07:00\n")
+
+
+def test_no_cache_neither_writes_nor_reads_handed_in_csv_s_kept_parse(mini):
+    import hashlib
+    import pickle
+
+    from crmdocs.scripts import cache, history
+    from crmdocs.scripts.repository import seal
+
+    mini.write("handed-in.csv", HANDED_IN)
+    code, out = mini.cli("validate", "--no-cache")
+    assert code == 1 and "2026-13-01" in out
+    validate(mini.root, today=TODAY, use_cache=False)
+    assert not (mini.root / ".cache").exists()  # (as before handed-in.csv's parse was kept)
+    # a kept parse that says otherwise (forged, or another build's of the same version) is not what it reports
+    data = mini.path("handed-in.csv").read_bytes()
+    body = pickle.dumps((history._HANDED_IN_FORMAT, cache.code_version(), hashlib.sha1(data).hexdigest(), [], [], []))
+    path = mini.root / history.HANDED_IN_CACHE
+    path.parent.mkdir(parents=True)
+    path.write_bytes(seal(body))
+    history._LAST_CSV = None
+    code, out = mini.cli("validate", "--no-cache")
+    assert code == 1 and "2026-13-01" in out, out
+    assert history._kept_handed_in(mini.root, data) == ({}, [])  # (and there to take: what the cache path reads)
