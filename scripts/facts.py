@@ -172,28 +172,10 @@ def folder_path(root: Path | str, folder: str) -> str:
 def open_file(root: Path | str, folder: str, kind: str) -> Optional["Kept"]:
     """The facts kept for ``folder`` (files of ``kind``), None when there are
     none, they are another version's, another folder's or damaged."""
-    import io
+    from .repository import read_shard
 
-    from .repository import _Shard, _shard_unpickler, unsealed
-
-    try:
-        with open(folder_path(root, folder), "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    if unsealed(data) is None:
-        return None
-    try:
-        stream = io.BytesIO(data)
-        fmt, ver, where, what, stamp, rels, sigs, shas = _shard_unpickler(stream).load()
-        if (
-            fmt != _FORMAT or ver != version() or where != folder or what != kind or stamp.__class__ is not int
-            or not (rels.__class__ is sigs.__class__ is shas.__class__ is tuple) or not len(rels) == len(sigs) == len(shas)
-        ):
-            return None
-        return Kept(kind, _Shard(stamp, rels, sigs, shas, stream))
-    except Exception:  # noqa: BLE001 - damaged or forged: the models are built
-        return None
+    shard = read_shard(folder_path(root, folder), (_FORMAT, version(), folder, kind))
+    return Kept(kind, shard) if shard is not None else None
 
 
 class Kept:

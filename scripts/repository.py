@@ -1005,6 +1005,14 @@ def _open_shard(path: Optional[str], folder: str) -> Optional[_Shard]:
     """The shard at ``path`` when it is one for ``folder`` and this version; else None."""
     if path is None:
         return None
+    return read_shard(path, (_SHARD_FORMAT, parsed_version(), folder))
+
+
+def read_shard(path: str, expected: tuple) -> Optional[_Shard]:
+    """The sealed shard-shaped file at ``path`` (the parsed-data shards, the
+    facts files): its header is ``expected`` (format, version, folder, …)
+    followed by the stamp and each file's path, stat signature and SHA-1.
+    None when it is missing, damaged, forged or another's."""
     import io
 
     try:
@@ -1017,11 +1025,12 @@ def _open_shard(path: Optional[str], folder: str) -> Optional[_Shard]:
     try:
         stream = io.BytesIO(data)  # (the unpickler stops before the seal)
         head = _shard_unpickler(stream).load()
-        fmt, version, where, stamp, rels, sigs, shas = head
-        if (
-            fmt != _SHARD_FORMAT or version != parsed_version() or where != folder or stamp.__class__ is not int
-            or not (rels.__class__ is sigs.__class__ is shas.__class__ is tuple) or not len(rels) == len(sigs) == len(shas)
-        ):
+        n = len(expected)
+        if head.__class__ is not tuple or len(head) != n + 4 or head[:n] != expected:
+            return None
+        stamp, rels, sigs, shas = head[n:]
+        if stamp.__class__ is not int or not (rels.__class__ is sigs.__class__ is shas.__class__ is tuple) \
+                or not len(rels) == len(sigs) == len(shas):
             return None
         return _Shard(stamp, rels, sigs, shas, stream)
     except Exception:  # noqa: BLE001 - damaged or forged: the files are parsed
