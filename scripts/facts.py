@@ -40,8 +40,17 @@ every run.
 Another kind is added by a NamedTuple of what the rules read of it, its
 function in :data:`EXTRACT` (its type in :data:`TYPES`, its Repository
 field in :data:`FIELDS`), and the rules reading it through :func:`of`;
-its folders must hold that kind only (``repository._facts_kind``). A kind whose records the rules read whole
-(retailers) would also need the rules to stop reading the models.
+its folders must hold that kind only (``repository._facts_kind``).
+
+Retailers (:class:`RetailerFacts`) are facts too, but in place: the rules
+read ``repo.retailers`` as they always did, and held as facts it maps each
+id to a nested NamedTuple with the models' attribute names and values for
+everything the rules read (``rec.basic.shop_name``,
+``rec.management.manager_on(day)``, enums as enums); the checks, the site
+and ``explain`` read the models (they never load with ``facts=True``).
+``crmdocs validate`` (a full run) keeps the retailers' facts as it loads the
+universe (``repository.load_kept``). A city: 20,000 models not made, in
+this process and in ``recalc``'s side worker.
 """
 
 from __future__ import annotations
@@ -83,6 +92,74 @@ class SummaryFacts(NamedTuple):  # nor of a monthly summary
     month: str
 
 
+# A retailer as the rules read it (scripts/rules/*, sales.managers; the
+# checks and the site read the models): the archive's fields of those names,
+# nested as in the model (``rec.management.manager_on(day)``,
+# ``rec.basic.shop_name``), enums as the model's enums. Held in
+# ``repo.retailers`` itself (:data:`IN_PLACE`), not apart. A rule that reads
+# another field of a retailer must add it here (the test of these facts
+# against the models compares every field named here).
+
+
+class PastManagerFacts(NamedTuple):
+    manager: str
+    until: dt.date
+
+
+class ViolationFacts(NamedTuple):
+    date: dt.date
+    confirmed: bool
+
+
+class LatePaymentFacts(NamedTuple):
+    date: dt.date
+
+
+class ManagementFacts(NamedTuple):
+    department: str
+    manager: str
+    manager_history: tuple[PastManagerFacts, ...]
+    violations: tuple[ViolationFacts, ...]
+    late_payments: tuple[LatePaymentFacts, ...]
+
+    def manager_on(self, day: dt.date) -> str:  # (schemas.retailer.Management.manager_on)
+        for past in sorted(self.manager_history, key=lambda p: p.until):
+            if day < past.until:
+                return past.manager
+        return self.manager
+
+
+class BasicFacts(NamedTuple):
+    shop_name: str
+    network: Any  # schemas.retailer.Network
+    format: Any  # Format
+    location: Any  # Location
+    floor_area: float
+
+
+class AdjustmentFacts(NamedTuple):
+    coefficient: float
+    since: dt.date
+
+
+class SalesFacts(NamedTuple):
+    adjustment: Optional[AdjustmentFacts]
+
+
+class ImageFacts(NamedTuple):
+    level: int
+
+
+class RetailerFacts(NamedTuple):
+    id: str
+    status: Any  # schemas.retailer.Status
+    status_reason: str
+    basic: BasicFacts
+    management: ManagementFacts
+    sales: SalesFacts
+    image: ImageFacts
+
+
 _intern = sys.intern  # (ids repeat: interned, a facts file keeps each once and loads it once)
 
 
@@ -99,6 +176,58 @@ def diary_facts(diary: Any) -> DiaryFacts:
     )
 
 
+def retailer_facts(retailer: Any) -> RetailerFacts:
+    b, m, adj = retailer.basic, retailer.management, retailer.sales.adjustment
+    return RetailerFacts(
+        _intern(retailer.id), retailer.status, retailer.status_reason,
+        BasicFacts(b.shop_name, b.network, b.format, b.location, b.floor_area),
+        ManagementFacts(
+            _intern(m.department), _intern(m.manager),
+            tuple(PastManagerFacts(_intern(p.manager), p.until) for p in m.manager_history),
+            tuple(ViolationFacts(v.date, v.confirmed) for v in m.violations),
+            tuple(LatePaymentFacts(p.date) for p in m.late_payments),
+        ),
+        SalesFacts(AdjustmentFacts(adj.coefficient, adj.since) if adj is not None else None),
+        ImageFacts(retailer.image.level),
+    )
+
+
+def _retailer_plain(f: RetailerFacts) -> tuple:
+    """A retailer's facts as plain data (the facts file: no class but the
+    datetime types), enums as their values."""
+    if f.__class__ is tuple:  # plain already
+        return f
+    b, m, adj = f.basic, f.management, f.sales.adjustment
+    return (
+        f.id, f.status.value, f.status_reason, (b.shop_name, b.network.value, b.format.value, b.location.value, b.floor_area),
+        (m.department, m.manager, tuple(tuple(p) for p in m.manager_history), tuple(tuple(v) for v in m.violations),
+         tuple(p.date for p in m.late_payments)),
+        tuple(adj) if adj is not None else None, f.image.level,
+    )
+
+
+_ENUMS: Optional[tuple[dict, ...]] = None
+
+
+def _retailer_make(t: tuple) -> RetailerFacts:
+    """:func:`_retailer_plain` undone (raises on a damaged shape)."""
+    global _ENUMS
+    if _ENUMS is None:
+        from crmdocs.schemas.retailer import Format, Location, Network, Status
+
+        _ENUMS = tuple(e._value2member_map_ for e in (Status, Network, Format, Location))  # (a lookup, not Enum())
+    status, network, fmt, location = _ENUMS
+    rid, st, reason, (shop, net, form, loc, area), (dep, mgr, history, violations, late), adj, level = t
+    return RetailerFacts(
+        _intern(rid), status[st], reason, BasicFacts(shop, network[net], fmt[form], location[loc], area),
+        ManagementFacts(
+            _intern(dep), _intern(mgr), tuple(PastManagerFacts(_intern(p), u) for p, u in history),
+            tuple(ViolationFacts(d, c) for d, c in violations), tuple(LatePaymentFacts(d) for d in late),
+        ),
+        SalesFacts(AdjustmentFacts(*adj) if adj is not None else None), ImageFacts(level),
+    )
+
+
 def analysis_facts(analysis: Any) -> AnalysisFacts:
     return AnalysisFacts(_intern(analysis.manager), analysis.week)
 
@@ -110,10 +239,25 @@ def summary_facts(summary: Any) -> SummaryFacts:
 # kind name → the one function that extracts its facts from the validated model
 EXTRACT: dict[str, Callable[[Any], Any]] = {
     "plan": plan_facts, "diary": diary_facts, "analysis": analysis_facts, "summary": summary_facts,
+    "retailer": retailer_facts,
 }
-TYPES: dict[str, Any] = {"plan": PlanFacts, "diary": DiaryFacts, "analysis": AnalysisFacts, "summary": SummaryFacts}
+TYPES: dict[str, Any] = {
+    "plan": PlanFacts, "diary": DiaryFacts, "analysis": AnalysisFacts, "summary": SummaryFacts, "retailer": RetailerFacts,
+}
+# facts → the plain tuple a facts file keeps, and back (default: tuple / TYPES[kind]._make)
+PLAIN: dict[str, Callable[[Any], tuple]] = {"retailer": _retailer_plain}
+MAKE: dict[str, Callable[[tuple], Any]] = {"retailer": _retailer_make}
 # the Repository attribute of each kind (repository._TARGETS)
-FIELDS = {"plan": "plans", "diary": "diaries", "analysis": "analyses", "summary": "summaries"}
+FIELDS = {"plan": "plans", "diary": "diaries", "analysis": "analyses", "summary": "summaries", "retailer": "retailers"}
+# kinds whose facts stand in that attribute itself, in the models' place
+# (they carry the models' attribute names for everything the rules read);
+# the others' attribute is Withheld
+IN_PLACE = frozenset({"retailer"})
+
+
+def plain(kind: str, value: Any) -> tuple:
+    """``value`` (facts of ``kind``) as the plain tuple a facts file keeps."""
+    return PLAIN.get(kind, tuple)(value)
 
 
 class NotBuilt(RuntimeError):
@@ -191,7 +335,7 @@ class Kept:
     def by_sha(self) -> dict[str, Any]:
         """SHA-1 → facts (raises when damaged)."""
         if self._by_sha is None:
-            make = TYPES[self.kind]._make
+            make = MAKE.get(self.kind) or TYPES[self.kind]._make
             body = self.shard.raws()
             if any(t.__class__ is not tuple for t in body):
                 raise ValueError("damaged facts")
@@ -208,7 +352,8 @@ def write(root: Path | str, folder: str, kind: str, stamp: int, rows: Iterable[t
 
     rows = sorted((r for r in rows if r[1] != "-"), key=lambda r: r[0])
     head = (_FORMAT, version(), folder, kind, stamp, tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
-    return _write_shard(folder_path(root, folder), (head, [tuple(r[3]) for r in rows]), final=True) is not None
+    to_plain = PLAIN.get(kind, tuple)
+    return _write_shard(folder_path(root, folder), (head, [to_plain(r[3]) for r in rows]), final=True) is not None
 
 
 def sweep(root: Path | str, folders: Iterable[str]) -> None:

@@ -616,9 +616,12 @@ def assemble(
     facts and dropped; ``repo.plans`` etc. are :class:`facts.Withheld`)."""
     repo = Repository(root=root)
     if facts:
-        from .facts import FIELDS, Withheld
+        from .facts import FIELDS, IN_PLACE, Withheld
 
         for kind, name in FIELDS.items():
+            if kind in IN_PLACE:  # (its facts in the models' place: the field's own dict)
+                repo.facts[kind] = getattr(repo, name)
+                continue
             repo.facts[kind] = {}
             setattr(repo, name, Withheld(kind))
     report = Report()
@@ -1190,9 +1193,11 @@ def build_held(root: Path, held: list[_Unit]) -> dict[str, Loaded]:
     return out
 
 
-def _keep_facts(root: Path, units: list[_Unit], parts: list[list[Loaded]]) -> None:
+def _keep_facts(root: Path, units: list[_Unit], parts: list[list[Loaded]], sweep: bool = True) -> None:
     """Write the facts of each folder of a kind with facts whose models were
-    built, when its facts file does not hold them (as its shard stands)."""
+    built, when its facts file does not hold them (as its shard stands);
+    ``sweep`` (``units`` are the whole repository): remove the facts of
+    folders gone."""
     from . import facts
 
     folders = []
@@ -1220,7 +1225,8 @@ def _keep_facts(root: Path, units: list[_Unit], parts: list[list[Loaded]]) -> No
             facts.write(root, unit.folder, unit.kind, stamp, [(rel, sig, sha, extract(record)) for rel, sig, sha, record in rows])
         except Exception:  # noqa: BLE001 - a record the extraction cannot read: its models are built next time
             continue
-    facts.sweep(root, folders)
+    if sweep:
+        facts.sweep(root, folders)
 
 
 def _load_unit(root: Path, unit: _Unit, digest: bool) -> list[Loaded]:
@@ -1385,7 +1391,9 @@ def load_kept(root: Path, rels: list[str], digest: bool = True) -> list[Loaded]:
 
     units = _units(root, rels, _look(root, rels))
     with gc_paused():
-        return [item for unit in units for item in _load_unit(root, unit, digest)]
+        parts = [_load_unit(root, unit, digest) for unit in units]
+    _keep_facts(root, units, parts, sweep=False)  # (the retailers' facts, for the next recalc)
+    return [item for part in parts for item in part]
 
 
 def keep_shard(root: Path, folder: str, stamp: int, rows: list[tuple[str, str, str, Optional[dict]]]) -> None:

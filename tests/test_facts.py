@@ -66,13 +66,14 @@ def test_an_absence_day_without_visits(mini):
     assert facts.of(repo, "diary")[KEY].absent
 
 
-def test_recalc_builds_no_plan_diary_analysis_or_summary_when_the_caches_answer(mini, built):
+def test_recalc_builds_no_plan_diary_analysis_summary_or_retailer_when_the_caches_answer(mini, built):
     warm(mini)
     built.clear()
     repo, report = held(mini)
     assert not report.errors
-    assert not {"plan", "diary", "analysis", "summary"} & set(built)
-    assert "retailer" in built  # (the rest are models, as before)
+    assert not {"plan", "diary", "analysis", "summary", "retailer"} & set(built)
+    assert "policy" in built  # (the rest are models, as before)
+    assert repo.retailers and all(isinstance(r, facts.RetailerFacts) for r in repo.retailers.values())
     assert facts.keys(repo, "diary") == {KEY: None}.keys()
     assert repo.facts["analysis"] and repo.facts["summary"]
     with pytest.raises(facts.NotBuilt):
@@ -94,7 +95,7 @@ def test_facts_are_kept_per_folder_and_written_once(mini):
     warm(mini)
     folder = mini.root / facts.FACTS_DIR
     files = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    assert len(files) == 4  # the plans, diaries, analyses and summaries folders of cm-li
+    assert len(files) == 6  # the plans, diaries, analyses and summaries folders of cm-li, the two retailers' folders
     held(mini)
     validate(mini.root, today=TODAY)  # models built: the facts are there already, nothing written
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == files
@@ -196,11 +197,11 @@ def test_recalc_check_agrees_after_recalc_with_facts_held(mini):
 def test_a_cold_crmdocs_validate_leaves_the_facts_warm_for_recalc(mini, built):
     mini.age()
     assert mini.cli("validate")[0] == 0  # as CI runs it: no cache at all before
-    assert len(list((mini.root / facts.FACTS_DIR).iterdir())) == 4
+    assert len(list((mini.root / facts.FACTS_DIR).iterdir())) == 6  # (and the retailers' two folders)
     built.clear()
     repo, report = held(mini)
     assert not report.errors and repo.facts["diary"][KEY].visited
-    assert not {"plan", "diary", "analysis", "summary"} & set(built)
+    assert not {"plan", "diary", "analysis", "summary", "retailer"} & set(built)
 
 
 def test_crmdocs_validate_of_a_changed_diary_keeps_its_new_facts(mini, built):
