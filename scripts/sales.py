@@ -735,14 +735,20 @@ def by_retailer(sales: SalesData) -> tuple[np.ndarray, np.ndarray]:
     return sales._cache["by_retailer"]
 
 
+def manager_ids(records: Iterable[Any]) -> list[str]:
+    """The customer managers the archives name (now or in their hand-overs), sorted: the codes of :func:`managers`."""
+    records = list(records)
+    return sorted({r.management.manager for r in records}
+                  | {p.manager for r in records for p in r.management.manager_history})
+
+
 def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Per-row customer manager code (into the returned sorted id list; -1
     for rows of retailers without an archive), by ``manager_on(day)``.
     The rows' codes are kept until the archives name other managers (the
     rules and the site ask more than once): treat them as read-only."""
     sales.finish()
-    ids = sorted({r.management.manager for r in retailers.values()}
-                 | {p.manager for r in retailers.values() for p in r.management.manager_history})
+    ids = manager_ids(retailers.values())
     at = {m: i for i, m in enumerate(ids)}
     current = np.full(len(sales.retailer_ids), -1, np.int32)
     history = []

@@ -38,7 +38,7 @@ from .. import sales as S
 from .. import yamlwrite
 from .limits import limits_at
 from . import retail as retail_mod
-from .retail import CHUNK, fast_model, file_text, r2, retail, texts_wanted, without_gc
+from .retail import CHUNK, fast_model, file_text, in_day_order, r2, retail, texts_wanted, without_gc
 
 NAME = "abnormal"
 
@@ -105,24 +105,231 @@ def _order_managers(R, mgr_ids: list[str], orders, o_r: np.ndarray, o_day: np.nd
     return out
 
 
-def _in_day_order(day: np.ndarray) -> bool:
-    """Whether the rows come sorted by day (checked block by block)."""
-    n = len(day)
-    return all(bool(np.all(day[a + 1:min(a + CHUNK + 1, n)] >= day[a:min(a + CHUNK, n - 1)])) for a in range(0, n, CHUNK))
+# the rules as written, in the order their names sort (the files' order within a day and retailer)
+RULES = ("above_upper", "below_lower", "month_jump", "spike")
+ABOVE, BELOW, JUMP, SPIKE = range(4)
+
+
+class _Hits:
+    """The abnormal orders found, as columns appended block by block (one
+    entry per item, in the order they are found)."""
+
+    NAMES = ("order", "rule", "quantity", "brand", "limit", "mean", "previous", "ratio", "turn", "factor", "k", "cycles")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name in self.NAMES}
+
+    def add(self, order, rule, quantity, brand=-1, limit=-1, mean=np.nan, previous=-1, ratio=np.nan, turn=np.nan,
+            factor=np.nan, k=np.nan, cycles=0) -> None:
+        n = len(order)
+        if not n:
+            return
+        for name, value, kind in (
+            ("order", order, np.int64), ("rule", rule, np.int8), ("quantity", quantity, np.int64), ("brand", brand, np.int64),
+            ("limit", limit, np.int64), ("mean", mean, np.float64), ("previous", previous, np.int64),
+            ("ratio", ratio, np.float64), ("turn", turn, np.float64), ("factor", factor, np.float64), ("k", k, np.float64),
+            ("cycles", cycles, np.int64),
+        ):
+            self.parts[name].append(np.broadcast_to(np.asarray(value, kind), (n,)))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: np.concatenate(parts) if parts else np.zeros(0, np.int64) for name, parts in self.parts.items()}
 
 
 def find(ctx) -> list[dict]:
     """Every abnormal order as a plain dict (date, retailer, manager, rule, …;
     under ``retail.as_texts`` its message is empty: the files do not hold it)."""
+    found = _find(ctx)
+    return [] if found is None else found.items()
+
+
+class Found:
+    """The abnormal orders as columns (one entry per item, in the order
+    :func:`find` lists them): each item's order, rule, values; what the items
+    and the files are made from."""
+
+    def __init__(self, ctx, R, columns: dict[str, np.ndarray], o_r, o_day, o_mgr, mgr_ids: list[str], say: bool):
+        self.ctx, self.R, self.say = ctx, R, say
+        self.c = columns
+        o = columns["order"]
+        self.r = o_r[o]
+        self.day = o_day[o]
+        self.mgr = o_mgr[o]
+        self.mgr_ids = mgr_ids
+        self.day_list = [R.day0 + dt.timedelta(days=d) for d in range(R.days)]
+        self._items: "list[dict] | None" = None
+
+    def __len__(self) -> int:
+        return len(self.r)
+
+    def _values(self):
+        """Per item: (brand, limit, mean, previous, ratio) as the record holds them (None: not given)."""
+        c = self.c
+        brand_ids = self.R.sales.brand_ids
+        brand = [brand_ids[b] if b >= 0 else None for b in c["brand"].tolist()]
+        limit = [v if v >= 0 else None for v in c["limit"].tolist()]
+        mean = [r2(v) if v == v else None for v in c["mean"].tolist()]
+        previous = [v if v >= 0 else None for v in c["previous"].tolist()]
+        ratio = [r2(v) if v == v else None for v in c["ratio"].tolist()]
+        return brand, limit, mean, previous, ratio
+
+    def items(self) -> list[dict]:
+        if self._items is None:
+            self._items = self._make_items()
+        return self._items
+
+    def _make_items(self) -> list[dict]:
+        R, c = self.R, self.c
+        ids, records, day_list, mgr_ids = R.ids, R.records, self.day_list, self.mgr_ids
+        messages = self._messages() if self.say else [""] * len(self)
+        brands, *values = self._values()
+        return [
+            {  # AbnormalOrder's fields in its order (a whole record: fast_model takes it as it is)
+                "date": day_list[d], "retailer": ids[r], "name": records[r].basic.shop_name, "rule": RULES[rule],
+                "brand": brand, "quantity": q, "limit": limit, "mean": mean, "previous": previous, "ratio": ratio,
+                "message": message, "manager": mgr_ids[m] if m >= 0 else "",
+            }
+            for d, r, rule, brand, q, limit, mean, previous, ratio, message, m in zip(
+                self.day.tolist(), self.r.tolist(), c["rule"].tolist(), brands, c["quantity"].tolist(), *values, messages,
+                self.mgr.tolist(),
+            )
+        ]
+
+    def _messages(self) -> list[str]:
+        """The explanation each item carries (the site's, spreadsheets'; not in the files)."""
+        pa = self.ctx.policy.abnormal
+        c = self.c
+        brand_ids = self.R.sales.brand_ids
+        out = []
+        for rule, q, b, limit, mean, previous, ratio, turn, factor, k, cycles in zip(
+            c["rule"].tolist(), c["quantity"].tolist(), c["brand"].tolist(), c["limit"].tolist(), c["mean"].tolist(),
+            c["previous"].tolist(), c["ratio"].tolist(), c["turn"].tolist(), c["factor"].tolist(), c["k"].tolist(),
+            c["cycles"].tolist(),
+        ):
+            if rule == ABOVE and b < 0:
+                text = (f"订购总量 {q} 条，超过上限 {limit} 条（周转数 {_fmt(turn)} × 上限系数 "
+                        f"{_fmt(factor)} × 调整系数 {_fmt(k)}，向上取整）(above the upper limit)")
+            elif rule == BELOW and b < 0:
+                text = (f"订购总量 {q} 条，低于下限 {limit} 条（周转数 {_fmt(turn)} × 下限系数 "
+                        f"{_fmt(factor)}，向下取整）(below the lower limit)")
+            elif rule == ABOVE:
+                text = (f"品牌 {brand_ids[b]} 订购 {q} 条，超过该品牌上限 {limit} 条（该品牌周转数 {_fmt(turn)} × 上限系数 "
+                        f"{_fmt(factor)} × 调整系数 {_fmt(k)}，向上取整）(above the brand's upper limit)")
+            elif rule == BELOW:
+                text = (f"品牌 {brand_ids[b]} 订购 {q} 条，低于该品牌下限 {limit} 条（该品牌周转数 {_fmt(turn)} × 下限系数 "
+                        f"{_fmt(factor)}，向下取整）(below the brand's lower limit)")
+            elif rule == SPIKE:
+                text = (f"本次订购 {q} 条，是前 {cycles} 次订货平均 {_fmt(mean)} 条的 {_fmt(ratio)} 倍"
+                        f"（超过 {_fmt(pa.spike.ratio)} 倍）(above {_fmt(pa.spike.ratio)} × the mean of earlier cycles)")
+            else:
+                text = (f"本月累计订购 {q} 条，是上月 {previous} 条的 {_fmt(ratio)} 倍"
+                        f"（超过 {_fmt(pa.month_jump.ratio)} 倍）(month above {_fmt(pa.month_jump.ratio)} × last month)")
+            out.append(text)
+        return out
+
+    def files(self) -> dict:
+        """The abnormal files (:class:`AbnormalFile`), under ``retail.as_texts``
+        as texts written from the columns (a file holding a text only PyYAML may
+        write: its record)."""
+        texts = texts_wanted()
+        R, c = self.R, self.c
+        n = len(self)
+        days = self.day_list
+        # each item's file (month, manager as named) and place in it: (date, retailer, rule, brand)
+        month_of_day = np.asarray(S.month_of(np.array(days, dtype="datetime64[D]")), np.int64) if days else np.zeros(0, np.int64)
+        names = [m or "unassigned" for m in self.mgr_ids]
+        unassigned = "unassigned"
+        named = sorted(set(names) | {unassigned})
+        rank_of = np.array([named.index(m) for m in names] + [named.index(unassigned)], np.int64)  # code -1: the last
+        brand_ids = R.sales.brand_ids
+        brand_rank = np.argsort(np.argsort(np.array(brand_ids, dtype=object), kind="stable"), kind="stable")
+        b = c["brand"]
+        b_key = np.where(b >= 0, brand_rank[np.maximum(b, 0)] if len(brand_ids) else 0, -1)
+        month = month_of_day[self.day]
+        mgr = rank_of[self.mgr]
+        order = np.lexsort((b_key, c["rule"], self.r, self.day, mgr, month))
+        key = month[order] * len(named) + mgr[order]
+        cuts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]).tolist() + [n] if n else [0]
+        labels: dict[int, tuple[str, str]] = {}
+        for d in np.unique(self.day).tolist():
+            day = days[d]
+            labels[d] = (f"{day.year:04d}-{day.month:02d}", S.iso_week_label(S.week_of(day)))
+        rows = self._rows() if texts else None
+        day_at = self.day[order].tolist()
+        out: dict = {}
+        for a, z in zip(cuts, cuts[1:]):
+            at = order[a:z].tolist()
+            first_day = day_at[a]
+            mkey = labels[first_day][0]
+            manager = named[int(mgr[order[a]])]
+            weeks: dict[str, list[int]] = {}
+            for j, d in zip(at, day_at[a:z]):
+                weeks.setdefault(labels[d][1], []).append(j)
+            path = f"{mkey}/abnormal/{manager}.yaml"
+            if texts:
+                try:
+                    body = "".join(f"  {yamlwrite.str_text(w)}:\n" + "".join(rows(js)) for w, js in sorted(weeks.items()))
+                    head = fast_model(AbnormalFile, {"month": mkey, "manager": manager, "count": z - a, "weeks": {}})
+                    out[path] = file_text(head, body, "weeks")
+                    continue
+                except ValueError:  # a text only PyYAML may write: the record, rendered as usual
+                    pass
+            items = self.items()
+            out[path] = fast_model(AbnormalFile, {
+                "month": mkey, "manager": manager, "count": z - a,
+                "weeks": {w: [fast_model(AbnormalOrder, _without_manager(items[j])) for j in js] for w, js in sorted(weeks.items())},
+            })
+        return out
+
+    def _rows(self):
+        """A function giving the lines of items (by their positions) in a file
+        (:class:`AbnormalOrder` as written: one-line rows, None left out);
+        raises ValueError for a text a row cannot hold."""
+        R, c = self.R, self.c
+        rt, ft = yamlwrite.row_str_text, yamlwrite.float_text
+        brand, limit, mean, previous, ratio = self._values()
+        day_text = [d.isoformat() for d in self.day_list]
+        shop: dict[int, str] = {}
+
+        def who(r: int) -> str:
+            text = shop.get(r)
+            if text is None:
+                text = shop[r] = f", retailer: {rt(R.ids[r])}, name: {rt(R.records[r].basic.shop_name)}, rule: "
+            return text
+
+        day, r, rule, q = self.day.tolist(), self.r.tolist(), c["rule"].tolist(), c["quantity"].tolist()
+
+        def rows(js: list[int]) -> list[str]:
+            return [
+                "".join((
+                    f"  - {{date: {day_text[day[j]]}{who(r[j])}{RULES[rule[j]]}",
+                    f", brand: {rt(brand[j])}" if brand[j] is not None else "", f", quantity: {q[j]}",
+                    f", limit: {limit[j]}" if limit[j] is not None else "", f", mean: {ft(mean[j])}" if mean[j] is not None else "",
+                    f", previous: {previous[j]}" if previous[j] is not None else "",
+                    f", ratio: {ft(ratio[j])}" if ratio[j] is not None else "", "}\n",
+                ))
+                for j in js
+            ]
+
+        return rows
+
+
+def _without_manager(item: dict) -> dict:
+    item = dict(item)
+    del item["manager"]
+    return item
+
+
+def _find(ctx) -> "Found | None":
     R = retail(ctx)
     pa = ctx.policy.abnormal
     sales = R.sales
     sel = R.rows_with_archive()
     if R.day0 is None or (not isinstance(sel, slice) and not len(sel)):
-        return []
+        return None
     D = R.days
     d0 = np.datetime64(R.day0.isoformat(), "D")
-    _, mgr_ids = S.managers(sales, ctx.repo.retailers)  # the archives R holds (shared with appraisals)
+    mgr_ids = S.manager_ids(R.records)  # the codes sales.managers gives (no per-row codes: orders are per retailer)
     orders = R.orders()  # sorted by retailer then day
     okey, o_inv = orders.key, orders.inv
     o_q = np.rint(orders.totals["quantity"]).astype(np.int64)
@@ -130,21 +337,7 @@ def find(ctx) -> list[dict]:
     o_day = okey % D
     o_mgr = _order_managers(R, mgr_ids, orders, o_r, o_day)
     o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
-    found: list[dict] = []
-    day_list = [R.day0 + dt.timedelta(days=d) for d in range(D)]
-    # the explanation each order carries (the site's, spreadsheets'); not in the
-    # files, so not written for recalc's side worker, which only writes those
-    say = not texts_wanted()
-
-    def add(o: int, rule: str, quantity: int, message: str, brand=None, limit=None, mean=None, previous=None,
-            ratio=None) -> None:
-        r, m = int(o_r[o]), int(o_mgr[o])
-        found.append({  # AbnormalOrder's fields in its order (a whole record: fast_model takes it as it is)
-            "date": day_list[o_day[o]], "retailer": R.ids[r], "name": R.records[r].basic.shop_name,
-            "rule": rule, "brand": brand, "quantity": int(quantity), "limit": limit, "mean": mean,
-            "previous": previous, "ratio": ratio, "message": message,
-            "manager": mgr_ids[m] if m >= 0 else "",
-        })
+    hits = _Hits()
 
     # ------------------------------------------------------------ outside limits
     if pa.outside_limits.enabled:
@@ -155,7 +348,7 @@ def find(ctx) -> list[dict]:
         o_by_w = np.argsort((o_week - w0).astype(np.int16), kind="stable")
         o_cut = np.searchsorted(o_week[o_by_w], np.unique(o_week), side="left")
         l_days = l_by_w = l_sorted_w = None
-        if l_order is o_inv and _in_day_order(sales.day[sel]):
+        if l_order is o_inv and (R.in_day_order() if isinstance(sel, slice) else in_day_order(sales.day[sel])):
             # every row a line, rows sorted by day (the usual export): a week's lines are one slice
             l_days = sales.day[sel]
         else:
@@ -180,51 +373,27 @@ def find(ctx) -> list[dict]:
             up, lo = L.upper[i], L.lower[i]
             above = q > up
             below = ~above & (lo >= 0) & (q < lo)
-            hit = ow[above | below]
-            ii = o_r[hit]
-            for o, q, up, lo, turn, uf, lf, k in zip(
-                hit.tolist(), o_q[hit].tolist(), L.upper[ii].tolist(), L.lower[ii].tolist(), L.turnover[ii].tolist(),
-                L.upper_f[ii].tolist(), L.lower_f[ii].tolist(), L.k[ii].tolist(),
-            ):
-                if q > up:
-                    add(o, "above_upper", q,
-                        f"订购总量 {q} 条，超过上限 {up} 条（周转数 {_fmt(turn)} × 上限系数 "
-                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the upper limit)" if say else "",
-                        limit=up)
-                else:
-                    add(o, "below_lower", q,
-                        f"订购总量 {q} 条，低于下限 {lo} 条（周转数 {_fmt(turn)} × 下限系数 "
-                        f"{_fmt(lf)}，向下取整）(below the lower limit)" if say else "",
-                        limit=lo)
+            hit = above | below
+            ii, ab = i[hit], above[hit]
+            hits.add(ow[hit], np.where(ab, ABOVE, BELOW), q[hit], limit=np.where(ab, up[hit], lo[hit]),
+                     turn=L.turnover[ii], factor=np.where(ab, L.upper_f[ii], L.lower_f[ii]), k=L.k[ii])
             if l_days is not None:
                 monday = np.datetime64(S.week_start(int(week)).isoformat(), "D")
-                lw = np.arange(np.searchsorted(l_days, monday), np.searchsorted(l_days, monday + 7))
+                lw = slice(int(np.searchsorted(l_days, monday)), int(np.searchsorted(l_days, monday + 7)))
             else:
                 a, b = np.searchsorted(l_sorted_w, week, "left"), np.searchsorted(l_sorted_w, week, "right")
-                lw = np.arange(a, b) if l_by_w is None else l_by_w[a:b]
+                lw = slice(a, b) if l_by_w is None else l_by_w[a:b]
             p, q = l_pair[lw], l_q[lw]
             up, lo = L.p_upper[p], L.p_lower[p]
             limited = up >= 0
             above = limited & (q > up)
             below = limited & ~above & (lo >= 0) & (q < lo)
-            hit = lw[above | below]
-            pp = l_pair[hit]
+            hit = np.flatnonzero(above | below)
+            pp, ab = p[hit], above[hit]
             pr = L.pair_r[pp]
-            for o, q, b, up, lo, turn, uf, lf, k in zip(
-                l_order[hit].tolist(), l_q[hit].tolist(), pairs.brand[pp].tolist(), L.p_upper[pp].tolist(),
-                L.p_lower[pp].tolist(), L.p_turnover[pp].tolist(), L.upper_f[pr].tolist(), L.lower_f[pr].tolist(),
-                L.k[pr].tolist(),
-            ):
-                brand = sales.brand_ids[b]
-                if q > up:
-                    add(o, "above_upper", q,
-                        f"品牌 {brand} 订购 {q} 条，超过该品牌上限 {up} 条（该品牌周转数 {_fmt(turn)} × 上限系数 "
-                        f"{_fmt(uf)} × 调整系数 {_fmt(k)}，向上取整）(above the brand's upper limit)" if say else "",
-                        brand=brand, limit=up)
-                else:
-                    add(o, "below_lower", q,
-                        f"品牌 {brand} 订购 {q} 条，低于该品牌下限 {lo} 条（该品牌周转数 {_fmt(turn)} × 下限系数 "
-                        f"{_fmt(lf)}，向下取整）(below the brand's lower limit)" if say else "", brand=brand, limit=lo)
+            hits.add(l_order[lw][hit], np.where(ab, ABOVE, BELOW), q[hit], brand=pairs.brand[pp],
+                     limit=np.where(ab, up[hit], lo[hit]), turn=L.p_turnover[pp],
+                     factor=np.where(ab, L.upper_f[pr], L.lower_f[pr]), k=L.k[pr])
 
     # ------------------------------------------------------------ spike
     sp = pa.spike
@@ -237,12 +406,8 @@ def find(ctx) -> list[dict]:
         c = np.minimum(n_prev, sp.cycles)
         idx = np.arange(n)
         mean = np.where(c > 0, (cs[idx] - cs[idx - c]) / np.maximum(c, 1), 0.0)
-        hit = (n_prev >= sp.min_history) & (c > 0) & (o_q >= sp.min_quantity) & (o_q > sp.ratio * mean + 1e-9)
-        for o in np.flatnonzero(hit):
-            add(o, "spike", o_q[o],
-                f"本次订购 {o_q[o]} 条，是前 {c[o]} 次订货平均 {_fmt(mean[o])} 条的 {_fmt(o_q[o] / mean[o])} 倍"
-                f"（超过 {_fmt(sp.ratio)} 倍）(above {_fmt(sp.ratio)} × the mean of earlier cycles)" if say else "",
-                mean=r2(mean[o]), ratio=r2(o_q[o] / mean[o]))
+        hit = np.flatnonzero((n_prev >= sp.min_history) & (c > 0) & (o_q >= sp.min_quantity) & (o_q > sp.ratio * mean + 1e-9))
+        hits.add(hit, SPIKE, o_q[hit], mean=mean[hit], ratio=o_q[hit] / mean[hit], cycles=c[hit])
 
     # ------------------------------------------------------------ month jump
     mj = pa.month_jump
@@ -258,58 +423,19 @@ def find(ctx) -> list[dict]:
         base = np.maximum.accumulate(np.where(mstart, cum - o_q, 0))
         running = cum - base
         thr = mj.ratio * prev
-        hit = (prev > 0) & (running > thr + 1e-9) & (running - o_q <= thr + 1e-9)
-        for o in np.flatnonzero(hit):
-            add(o, "month_jump", running[o],
-                f"本月累计订购 {running[o]} 条，是上月 {prev[o]} 条的 {_fmt(running[o] / prev[o])} 倍"
-                f"（超过 {_fmt(mj.ratio)} 倍）(month above {_fmt(mj.ratio)} × last month)" if say else "",
-                previous=int(prev[o]), ratio=r2(running[o] / prev[o]))
-    return found
+        hit = np.flatnonzero((prev > 0) & (running > thr + 1e-9) & (running - o_q <= thr + 1e-9))
+        hits.add(hit, JUMP, running[hit], previous=prev[hit], ratio=running[hit] / prev[hit])
+    # the explanation each order carries (the site's, spreadsheets'); not in the
+    # files, so not written for recalc's side worker, which only writes those
+    return Found(ctx, R, hits.columns(), o_r, o_day, o_mgr, mgr_ids, not texts_wanted())
 
 
 @without_gc
 def compute(ctx) -> dict:
-    items = find(ctx)
-    groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
-    labels: dict[dt.date, tuple[str, str]] = {}
-    for it in items:
-        it = dict(it)
-        day: dt.date = it["date"]
-        if day not in labels:
-            labels[day] = (f"{day.year:04d}-{day.month:02d}", S.iso_week_label(S.week_of(day)))
-        mkey, week = labels[day]
-        manager = it.pop("manager") or "unassigned"
-        groups.setdefault((mkey, manager), {}).setdefault(week, []).append(it)
-    out: dict = {}
-    texts = texts_wanted()  # the files as texts (recalc's side worker)
-    for (mkey, manager), weeks in sorted(groups.items()):
-        for lst in weeks.values():
-            lst.sort(key=lambda x: (x["date"], x["retailer"], x["rule"], x.get("brand") or ""))
-        record = fast_model(AbnormalFile, {
-            "month": mkey, "manager": manager, "count": sum(len(v) for v in weeks.values()),
-            "weeks": {} if texts else {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())},
-        })
-        path = f"{mkey}/abnormal/{manager}.yaml"
-        if texts:
-            try:
-                body = "".join(f"  {yamlwrite.str_text(w)}:\n" + "".join(map(_row, lst)) for w, lst in sorted(weeks.items()))
-                out[path] = file_text(record, body, "weeks")
-                continue
-            except ValueError:  # a text only PyYAML may write: the record, rendered as usual
-                record.weeks = {w: [fast_model(AbnormalOrder, x) for x in lst] for w, lst in sorted(weeks.items())}
-        out[path] = record
-    ctx.shared["abnormal"] = items
+    found = _find(ctx)
+    if found is None:
+        ctx.shared["abnormal"] = []
+        return {}
+    out = found.files()
+    ctx.shared["abnormal"] = found.items()
     return out
-
-
-def _row(it: dict) -> str:
-    """An abnormal order's line in its file (:class:`AbnormalOrder` as written: a one-line row, None left out)."""
-    rt, ft = yamlwrite.row_str_text, yamlwrite.float_text
-    brand, limit, mean, previous, ratio = it["brand"], it["limit"], it["mean"], it["previous"], it["ratio"]
-    return "".join((
-        f"  - {{date: {it['date'].isoformat()}, retailer: {rt(it['retailer'])}, name: {rt(it['name'])}, rule: {it['rule']}",
-        f", brand: {rt(brand)}" if brand is not None else "", f", quantity: {it['quantity']}",
-        f", limit: {limit}" if limit is not None else "", f", mean: {ft(mean)}" if mean is not None else "",
-        f", previous: {previous}" if previous is not None else "", f", ratio: {ft(ratio)}" if ratio is not None else "",
-        "}\n",
-    ))

@@ -234,18 +234,13 @@ class Retail:
         return r, np.arange(len(O.key)) - O.starts[r], width
 
     def _before(self, j: int) -> np.ndarray:
-        """Per retailer: how many of its orders fall on days 0 … j − 1 (one
-        comparison over a (retailers × most orders) table of order days;
-        kept per j: the rules ask for the same month boundaries again)."""
+        """Per retailer: how many of its orders fall on days 0 … j − 1 (orders
+        sorted by retailer then day: one search per retailer; kept per j: the
+        rules ask for the same month boundaries again)."""
         key = f"before_{j}"
         if key not in self._cache:
-            if "order_days" not in self._cache:
-                r, slot, width = self._order_slots()
-                days = np.full((self.n, width), self.days, np.int16 if self.days < 2**15 else np.int32)
-                if len(r):
-                    days[r, slot] = self.orders().key % self.days
-                self._cache["order_days"] = days
-            self._cache[key] = np.count_nonzero(self._cache["order_days"] < j, axis=1)
+            O = self.orders()
+            self._cache[key] = np.searchsorted(O.key, np.arange(self.n, dtype=np.int64) * self.days + j) - O.starts[:-1]
         return self._cache[key]
 
     def _upto(self, value: str, j: int) -> np.ndarray:
@@ -273,6 +268,12 @@ class Retail:
         return self.window("quantity", self.day0, day) > 0
 
     # ------------------------------------------------------------ pairs and weeks
+
+    def in_day_order(self) -> bool:
+        """Whether the sales rows come sorted by day (the usual export; checked block by block, once)."""
+        if "in_day_order" not in self._cache:
+            self._cache["in_day_order"] = in_day_order(self.sales.day)
+        return self._cache["in_day_order"]
 
     def pairs(self) -> S.Pairs:
         if "pairs" not in self._cache:
@@ -303,6 +304,15 @@ class Retail:
             bound = sum(int(np.abs(q[a:a + CHUNK]).sum()) for a in range(0, len(q), CHUNK))
             m = np.zeros((w1 - w0) * n_p, np.int32 if bound < 2**31 else np.int64)
             day = sales.day.view(np.int64)
+            if bound < 2**53 and self.in_day_order():
+                # rows in day order (the usual export): a week's rows are one slice,
+                # summed by one bincount (whole numbers, exact in float64 below 2⁵³)
+                edges = np.searchsorted(day, np.arange(w0, w1 + 1, dtype=np.int64) * 7 - S._EPOCH_MONDAY_SHIFT)
+                for k, (a, b) in enumerate(zip(edges.tolist(), edges[1:].tolist())):
+                    if b > a:
+                        m[k * n_p:(k + 1) * n_p] = np.bincount(pairs.pair[a:b], weights=q[a:b], minlength=n_p)
+                self._cache["pair_weeks"] = m.reshape(w1 - w0, n_p)
+                return self._cache["pair_weeks"]
             for a in range(0, len(q), CHUNK):
                 s = slice(a, a + CHUNK)
                 # week-major cells: every row lies in [w0, w1) (day0 … day1)
@@ -320,6 +330,12 @@ class Retail:
         w0, _ = self.week_range()
         a, b = min(max(wa - w0, 0), len(m)), min(max(wb - w0, 0), len(m))
         return m[a:b].sum(axis=0, dtype=np.int64) if b > a else np.zeros(m.shape[1], np.int64)
+
+
+def in_day_order(day: np.ndarray) -> bool:
+    """Whether the rows come sorted by day (checked block by block)."""
+    n = len(day)
+    return all(bool(np.all(day[a + 1:min(a + CHUNK + 1, n)] >= day[a:min(a + CHUNK, n - 1)])) for a in range(0, n, CHUNK))
 
 
 def _county_of(repo, department: str) -> str:
