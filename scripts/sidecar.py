@@ -196,7 +196,9 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     parse, no sales cache) or a file has a problem. Reads the caches, never
     writes them."""
     from .cache import _look
-    from .repository import SalesCache, _finish_raw, _load_unit, _unit_items, _units, assemble, discover, split_sales
+    from .repository import (
+        SalesCache, _finish_raw, _load_unit, _unit_facts, _unit_items, _units, assemble, discover, split_sales,
+    )
 
     rels, found = discover(root)
     if any(d.severity == "error" for d in found):
@@ -222,8 +224,8 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
             return None
     looked = _look(root, mine)
     sales, sales_looked, others, others_looked = split_sales(mine, looked)
-    units = _units(root, others, others_looked)
-    if sum(_to_parse(unit) for unit in units if not unit.ready) > COLD_FILES:
+    units = _units(root, others, others_looked, held=True)  # the retailers as facts where kept (no models)
+    if sum(_to_parse(unit) for unit in units if not unit.ready and unit.facts is None) > COLD_FILES:
         return None
     sales_read = None
     if sales:
@@ -234,12 +236,14 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     loaded = []
     for unit in units:
         unit.path = None  # read-only: the shard is not written afresh (validate() does that)
-        if unit.ready:
+        if unit.facts is not None:
+            loaded.extend(_unit_facts(root, unit, True))
+        elif unit.ready:
             loaded.extend(_load_unit(root, unit, True))
         else:
             items, _ = _unit_items(root, unit.folder, unit.rels, unit.sigs, unit.times, True, unit.shard)
             loaded.extend(_finish_raw(root, item, True) for item in items)
-    repo, report = assemble(root, loaded, sales=sales_read)
+    repo, report = assemble(root, loaded, sales=sales_read, facts=True)
     if report.errors:
         return None
     return repo, {rel: repo.digests.get(rel) for rel in mine}, days

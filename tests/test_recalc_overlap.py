@@ -593,3 +593,21 @@ def test_sales_never_read_let_go_of_their_cache_file(office):
         del repo
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_the_worker_holds_the_retailers_as_their_kept_facts(office, monkeypatch):
+    from crmdocs.scripts import repository
+    from crmdocs.scripts.facts import RetailerFacts
+
+    built: list[str] = []
+    real = repository._load_unit
+
+    def load_unit(root, unit, digest):
+        built.append(unit.folder)
+        return real(root, unit, digest)
+
+    monkeypatch.setattr(repository, "_load_unit", load_unit)
+    repo, digests, _ = sidecar.load(office.root)
+    assert repo.retailers and all(type(r) is RetailerFacts for r in repo.retailers.values())
+    assert not [folder for folder in built if "/retailers/" in folder]  # no archive model made
+    assert all(digests[rel] for rel in digests if "/retailers/" in rel)
