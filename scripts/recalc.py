@@ -130,6 +130,9 @@ def _overlapped(side, repo, handed_in, as_of):
     if computed is None:  # refused: end the worker now, not after everything is computed here beside it
         side.stop()
         return None
+    # this process's records rendered while the worker works on (this core
+    # would only wait): what is left after its files come is comparing or writing
+    mine = {rel: render_record(record).encode("utf-8") for rel, record in computed.records.items()}
     try:
         last = side.last()
     except Exception:  # noqa: BLE001
@@ -137,6 +140,7 @@ def _overlapped(side, repo, handed_in, as_of):
     if last is None or set(computed.records) & set(last.texts):
         return None
     computed.texts = last.texts
+    computed.rendered = mine
     return computed
 
 
@@ -210,7 +214,7 @@ def render(computed) -> dict[str, str]:
     """path under ``records/computed/`` → file text, sorted by path (the
     records rendered, and the texts handed over already rendered)."""
     texts = {_safe(rel): render_record(rec) for rel, rec in computed.records.items()}
-    texts.update((_safe(rel), text) for rel, text in computed.texts.items())
+    texts.update((_safe(rel), text.decode("utf-8") if text.__class__ is bytes else text) for rel, text in computed.texts.items())
     return dict(sorted(texts.items()))
 
 
@@ -306,15 +310,18 @@ def _first_difference(found: str, expected: str) -> tuple[int, str, str]:
     return 0, "", ""
 
 
-def _compare(root: Path, rel: str, text: str) -> Optional[Difference]:
-    """The file ``rel`` under records/computed/ against ``text``: None when equal."""
+def _compare(root: Path, rel: str, text: str | bytes) -> Optional[Difference]:
+    """The file ``rel`` under records/computed/ against ``text`` (or its
+    UTF-8 bytes): None when equal."""
     try:
         data = (computed_dir(root) / rel).read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return Difference(f"{RECORDS}/{COMPUTED}/{rel}", "missing")
-    if data == text.encode("utf-8"):
+    if data == (text if text.__class__ is bytes else text.encode("utf-8")):  # type: ignore[union-attr]
         return None
-    line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)
+    if text.__class__ is bytes:
+        text = text.decode("utf-8")  # type: ignore[union-attr]
+    line, found, expected = _first_difference(data.decode("utf-8", "replace"), text)  # type: ignore[arg-type]
     return Difference(f"{RECORDS}/{COMPUTED}/{rel}", "differs", line, found, expected)
 
 
@@ -331,7 +338,7 @@ def check(root: Path | str, texts: Mapping[str, str]) -> list[Difference]:
 # ---------------------------------------------------------------- render and write/check at once
 
 _SHARED: Optional[Mapping[str, BaseModel]] = None  # the records, shared with forked workers
-_TEXTS: Mapping[str, str] = {}  # the texts handed over already rendered, shared with forked workers
+_TEXTS: Mapping[str, str | bytes] = {}  # the texts handed over already rendered (or their UTF-8 bytes), shared with forked workers
 _PARALLEL_FILES = 400  # fewer files are written in one process (forking costs more than it saves)
 
 
@@ -372,11 +379,14 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
     root = Path(root)
     records = computed.records
     rels = [_safe(rel) for rel in sorted({*records, *computed.texts})]
-    _SHARED, _TEXTS = records, computed.texts
+    rendered = getattr(computed, "rendered", None)
+    texts = {**rendered, **computed.texts} if rendered else computed.texts
+    _SHARED, _TEXTS = records, texts
     parts: list[tuple[list[str], int, list[Difference]]]
     try:
         context = None
-        if jobs > 1 and len(rels) >= _PARALLEL_FILES:
+        # (texts rendered already, compared: faster here than forking workers)
+        if jobs > 1 and len(rels) >= _PARALLEL_FILES and (write_files or len(records) - len(rendered or ()) >= _PARALLEL_FILES):
             with contextlib.suppress(ValueError):  # no fork on this platform: one process
                 context = multiprocessing.get_context("fork")
         if context is None:

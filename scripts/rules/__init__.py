@@ -90,9 +90,12 @@ class RulesContext:
 class Computed:
     ctx: RulesContext
     records: dict[str, BaseModel]
-    # computed files handed over already rendered (path → file text): the
-    # records recalc's side worker computed and rendered; compute_all leaves it empty
-    texts: dict[str, str] = field(default_factory=dict)
+    # computed files handed over already rendered (path → file text, or its
+    # UTF-8 bytes): the records recalc's side worker computed and rendered; compute_all leaves it empty
+    texts: dict[str, Any] = field(default_factory=dict)
+    # records already rendered (path → the UTF-8 bytes of its file): recalc
+    # renders this process's records while it waits for the side worker's
+    rendered: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def files(self) -> int:
