@@ -1590,6 +1590,16 @@ def _widen_block(way: str, params: Any, out: Any, at: int, block: Any) -> None:
         raise ValueError(way)
 
 
+def _runs_array(np: Any, dtype: Any, length: int, params: Any) -> Any:
+    """An array kept as runs in the sales cache's header, made (with small pages, as the rest was read)."""
+    from .sales import small_pages
+
+    with small_pages():
+        array = np.empty(length, dtype=dtype)
+        _widen_block("runs", params, array, 0, None)
+    return array
+
+
 class SalesCache:
     """The sales cache's header, judged against the sales files now; :meth:`load` reads the arrays."""
 
@@ -1634,17 +1644,17 @@ class SalesCache:
         when the arrays cannot be read or a checksum does not agree."""
         import numpy as np
 
-        from .sales import SalesData, small_pages
+        from .sales import DEFERRED, DeferredSales, SalesData, small_pages
 
         try:
             with small_pages():  # ~0.5 GB of fresh arrays at city scale
-                return self._load(np, SalesData)
+                return self._load(np, SalesData, DeferredSales, DEFERRED)
         except Exception:  # noqa: BLE001 - damaged: the files are read
             return None
         finally:
             self.fh.close()
 
-    def _load(self, np: Any, SalesData: Any) -> Optional[tuple]:
+    def _load(self, np: Any, SalesData: Any, DeferredSales: Any, DEFERRED: tuple) -> Optional[tuple]:
         """:meth:`load`'s reading: the arrays block by block, each checked by its CRC-32."""
         _, _, _, rels, _, shas, texts, arrays, diags = self.head[:9]
         data = SalesData()
@@ -1653,7 +1663,11 @@ class SalesCache:
         # read at given offsets, not from the file's position: a process
         # forked before the arrays were read shares that position
         fd, at_byte = self.fh.fileno(), self.start
+        fill: dict[str, Any] = {}
         for name, wide, length, way, params, kept, crc in arrays:
+            if way == "runs" and name in DEFERRED:  # kept in the header: made on first use
+                fill[name] = functools.partial(_runs_array, np, np.dtype(wide), length, params)
+                continue
             array = np.empty(length, dtype=np.dtype(wide))  # numpy's own dtype objects
             if way != "runs":
                 small = array.dtype if way == "raw" else np.dtype(kept)
@@ -1677,6 +1691,11 @@ class SalesCache:
             setattr(data, name, array)
         if os.pread(fd, 1, at_byte):
             return None
+        if fill:
+            for name in fill:
+                del data.__dict__[name]
+            data.__dict__["_fill"] = fill
+            data.__class__ = DeferredSales
         return data, [Diagnostic(*row) for row in diags], dict(zip(rels, shas)), len(rels)
 
     def lazy(self, root: Path) -> tuple:

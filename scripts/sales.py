@@ -241,6 +241,34 @@ def small_pages():
             switch(before)
 
 
+# columns kept for messages only (where each row came from): when the sales
+# cache holds them as runs they are filled on first use, not read with the rest
+DEFERRED = ("file_of", "line")
+
+
+class DeferredSales(SalesData):
+    """A :class:`SalesData` read from the sales cache whose :data:`DEFERRED`
+    columns (kept as runs) are made on first use: a city's 2 × 46 MB that only
+    a message naming a row's file and line reads. Pickled, compared or
+    printed, it is the SalesData it stands for."""
+
+    def __getattr__(self, name: str) -> Any:  # a deferred column not made yet
+        fill = self.__dict__.get("_fill")
+        if fill is None or name not in fill:
+            raise AttributeError(name)
+        array = fill.pop(name)()
+        self.__dict__[name] = array
+        if not fill:  # every column made: a plain SalesData from now on
+            del self.__dict__["_fill"]
+            self.__class__ = SalesData  # type: ignore[assignment]
+        return array
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # pickled: as the SalesData it stands for
+        for name in list(self.__dict__.get("_fill") or ()):
+            getattr(self, name)
+        return self.__reduce_ex__(protocol)
+
+
 class LazySales(SalesData):
     """``repo.sales`` whose arrays are read on first use (``SalesCache.lazy``):
     ``load()`` gives the :class:`SalesData`, which this object then becomes
@@ -263,7 +291,7 @@ class LazySales(SalesData):
         data = self.__dict__["_load"]()
         self.__dict__.clear()
         self.__dict__.update(data.__dict__)
-        self.__class__ = SalesData  # type: ignore[assignment]
+        self.__class__ = type(data)  # (a DeferredSales: its runs columns still made on first use)
 
     def __getattr__(self, name: str) -> Any:  # a field not read yet
         if name.startswith("__") or "_load" not in self.__dict__:

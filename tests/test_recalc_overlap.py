@@ -506,7 +506,8 @@ def test_validate_reads_the_sales_arrays_only_on_first_use(office):
     assert last_day(repo) >= dt.date(2026, 9, 8)
     assert repo.sales.last_day() == dt.date(2026, 9, 8) and not read_here(repo)  # from the cache's header
     assert any(rel.endswith(SALES) for rel in repo.digests)  # what Side.first compares
-    assert len(repo.sales) == len(SALES_ROWS) and type(repo.sales) is SalesData
+    assert len(repo.sales) == len(SALES_ROWS) and isinstance(repo.sales, SalesData)
+    assert "_load" not in vars(repo.sales)  # read: no longer a LazySales (where rows came from: made on first use)
     assert repo.sales.retailer_ids == ["r-0001", "r-0002", "r-0003"]
 
 
@@ -611,3 +612,25 @@ def test_the_worker_holds_the_retailers_as_their_kept_facts(office, monkeypatch)
     assert repo.retailers and all(type(r) is RetailerFacts for r in repo.retailers.values())
     assert not [folder for folder in built if "/retailers/" in folder]  # no archive model made
     assert all(digests[rel] for rel in digests if "/retailers/" in rel)
+
+
+def test_where_each_sales_row_came_from_is_made_on_first_use_and_is_what_the_files_give(office):
+    import pickle
+
+    from crmdocs.scripts.sales import DEFERRED, DeferredSales, SalesData
+    from crmdocs.scripts.validate import validate, validate_plain
+
+    checked(office)
+    expected = validate_plain(office.root)[0].sales
+    columns = ("day", "retailer", "brand", "quantity", "amount", *DEFERRED)
+    repo, _ = validate(office.root, jobs=1)
+    assert len(repo.sales) == len(expected) and type(repo.sales) is DeferredSales
+    assert not set(DEFERRED) & set(vars(repo.sales))  # not made by reading the rest
+    again = pickle.loads(pickle.dumps(repo.sales))  # (the side worker's way back, the site's pools)
+    assert type(again) is SalesData
+    for column in columns:
+        assert getattr(again, column).tolist() == getattr(expected, column).tolist(), column
+    repo, _ = validate(office.root, jobs=1)
+    sales = repo.sales
+    assert [sales.origin(i) for i in range(len(sales))] == [expected.origin(i) for i in range(len(expected))]
+    assert type(sales) is SalesData and sales.file_of.dtype == expected.file_of.dtype  # every column made
