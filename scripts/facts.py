@@ -332,6 +332,14 @@ class Kept:
         self.shard = shard  # a repository._Shard: stamp, index, sigs, shas; raws() the facts tuples
         self._by_sha: Optional[dict[str, Any]] = None
 
+    def records(self) -> list[Any]:
+        """Each file's facts, in the header's order (raises when damaged)."""
+        make = MAKE.get(self.kind) or TYPES[self.kind]._make
+        body = self.shard.raws()
+        if any(t.__class__ is not tuple for t in body):
+            raise ValueError("damaged facts")
+        return [make(t) for t in body]
+
     def by_sha(self) -> dict[str, Any]:
         """SHA-1 → facts (raises when damaged)."""
         if self._by_sha is None:

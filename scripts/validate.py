@@ -89,7 +89,9 @@ def validate(
     with gc_paused():
         repo, loading = assemble(root, loaded, sales=sales_read, facts=facts and answers)
     if answers and set(loading.diagnostics) <= set(report.diagnostics):  # type: ignore[union-attr]
-        if all(hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()):  # type: ignore[union-attr]
+        if repo.digests.items() <= hashes.items() or all(  # type: ignore[union-attr]  # (the first: at C speed)
+            hashes.get(rel) in (None, digest) for rel, digest in repo.digests.items()  # type: ignore[union-attr]
+        ):
             return repo, report  # type: ignore[return-value]
     # the plain run (validate_plain) from what is loaded: the cache cannot
     # answer, or a file differs from the bytes its report stands on (written
@@ -111,9 +113,17 @@ def _build_held(root: Path, held: list, loaded: list) -> list:
     """``loaded`` with the models of the folders held as facts built after all."""
     from .repository import build_held
 
+    from .repository import Held
+
     built = build_held(root, held)
     held.clear()
-    return [built.get(item.rel, item) for item in loaded]
+    out = []
+    for item in loaded:
+        if item.__class__ is Held:
+            out.extend(built.get(rel) or loaded_item for rel, loaded_item in zip(item.rels, item.items()))
+        else:
+            out.append(built.get(item.rel, item))
+    return out
 
 
 def validate_plain(

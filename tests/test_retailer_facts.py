@@ -192,3 +192,47 @@ def test_site_and_plain_loads_still_build_retailer_models(mini):
     warm(mini)
     repo, _ = validate(mini.root, today=TODAY)
     assert type(repo.retailers["r-0001"]).__name__ == "Retailer"
+
+
+# ---------------------------------------------------------------- folders held as facts at once (repository.Held)
+
+
+def test_a_folder_with_a_file_that_is_no_record_is_still_held(mini, built):
+    mini.write("plans/cm-li/2026/README.md", "计划说明\n")
+    mini.write("plans/cm-li/2026/2026-09-02.yaml", mini.text("plans/cm-li/2026/2026-09-01.yaml").replace("2026-09-01", "2026-09-02"))
+    warm(mini)
+    held(mini)
+    built.clear()
+    repo, report = held(mini)
+    assert not report.errors and "plan" not in built
+    assert sorted(repo.facts["plan"]) == [("cm-li", dt.date(2026, 9, 1)), ("cm-li", dt.date(2026, 9, 2))]
+    plain, plain_report = validate_plain(mini.root, today=TODAY)
+    assert report.to_text() == plain_report.to_text() and report.files == plain_report.files
+    assert texts(repo) == texts(plain)
+
+
+def test_a_retailer_id_twice_is_reported_as_without_facts(mini):
+    warm(mini)
+    held(mini)
+    mini.write("retailers/d-west/r-0001.yaml", mini.text(RETAILER).replace("d-east", "d-west"))
+    plain_repo, plain_report = validate_plain(mini.root, today=TODAY)
+    assert any(d.code == "duplicate" for d in plain_report.errors)
+    repo, report = held(mini)  # a universe file new: models
+    assert report.to_text() == plain_report.to_text()
+    mini.age()
+    assert mini.cli("validate")[0] == 1  # the cache written with the error; the facts of both folders kept
+    held(mini)
+    repo, report = held(mini)  # the cache answers: both folders held as facts
+    assert type(repo.retailers["r-0001"]) is facts.RetailerFacts
+    assert report.to_text() == plain_report.to_text()
+    assert repo.source("retailer", "r-0001") == plain_repo.source("retailer", "r-0001")
+
+
+def test_held_folders_count_and_hash_every_file(mini, built):
+    warm(mini)
+    held(mini)
+    repo, report = held(mini)
+    plain_repo, plain_report = validate(mini.root, today=TODAY)
+    assert repo.files == plain_repo.files and report.files == plain_report.files
+    assert repo.digests == plain_repo.digests and len(repo.digests) == repo.files
+    assert repo.sources == plain_repo.sources
