@@ -64,12 +64,13 @@ def run(root: Path, jobs: int, side: bool) -> str:
             else:
                 computed.texts = last.texts
                 load, classes = first.seconds[:2]
-                rules, render = last.seconds
+                rules, render, *used = last.seconds
+                cpu_used = f", CPU {used[0]:.2f}+{used[1]:.2f} s, {used[2]:,} minor faults" if used else ""
                 at = lambda t: t - worker.started  # noqa: E731 - seconds since the fork
                 how = (f" (both parts taken; in the worker: load {load:.2f} s, classes {classes:.2f} s,"
                        f" first part sent at {at(first.sent):.2f} s and taken at"
                        f" {at(worker.arrived[0]):.2f} s; tiers, limits, abnormal {rules:.2f} s, render {render:.2f} s,"
-                       f" second part sent at {at(last.sent):.2f} s and taken at {at(worker.arrived[1]):.2f} s)")
+                       f" second part sent at {at(last.sent):.2f} s and taken at {at(worker.arrived[1]):.2f} s{cpu_used})")
         if computed is None:
             how = f" (not taken: {worker.why})"
         worker.stop()

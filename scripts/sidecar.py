@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
+import resource
 import signal
 import time
 from dataclasses import dataclass
@@ -182,7 +183,7 @@ class Last:
     as_of: dt.date
     digests: dict[str, Optional[str]]
     texts: dict[str, str]  # path under records/computed/ → file text
-    seconds: tuple[float, ...] = ()  # the worker's other rules and render: wall time (benchmarks)
+    seconds: tuple[float, ...] = ()  # the worker's other rules and render: wall time; its user, system CPU, minor faults (benchmarks)
     sent: float = 0.0
 
 
@@ -295,7 +296,9 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     marks.append(time.perf_counter())
     texts = {_safe(rel): rec if isinstance(rec, str) else render_record(rec) for rel, rec in computed.records.items()}
     marks.append(time.perf_counter())
-    return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2]), time.time())
+    used = resource.getrusage(resource.RUSAGE_SELF)  # (benchmarks: the worker's own CPU)
+    return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2], used.ru_utime, used.ru_stime,
+                                        used.ru_minflt), time.time())
 
 
 # ---------------------------------------------------------------- in this process

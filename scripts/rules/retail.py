@@ -181,7 +181,25 @@ class Retail:
             sel = self.rows_with_archive()
             inv = np.empty(len(self.sales.day) if isinstance(sel, slice) else len(sel), np.int32)
             columns = {"quantity": self.sales.quantity, "amount": self.sales.amount}
-            if cells <= GRID_CELLS:
+            runs = self._order_runs() if cells <= GRID_CELLS and isinstance(sel, slice) and self.in_day_order() else None
+            if runs is not None:  # rows sorted by day then retailer (the usual export): an order is a run of rows
+                run_start, run_cell = runs
+                occupied = np.zeros(cells, bool)
+                occupied[run_cell] = True
+                key = np.flatnonzero(occupied)
+                del occupied
+                pos = np.empty(cells, np.int32)
+                pos[key] = np.arange(len(key), dtype=np.int32)
+                rank = pos[run_cell]  # each run's order number
+                del pos, run_cell
+                inv = np.repeat(rank, np.diff(np.r_[run_start, len(inv)]))
+                # whole cartons: summed exactly in any order; the amounts row by row in row order, as below
+                totals = {"quantity": np.zeros(len(key)), "amount": np.zeros(len(key))}
+                totals["quantity"][rank] = np.add.reduceat(columns["quantity"], run_start) if len(run_start) else 0
+                amount = columns["amount"]
+                for a in range(0, len(inv), CHUNK):
+                    np.add.at(totals["amount"], inv[a:a + CHUNK], amount[a:a + CHUNK].astype(np.float64, copy=False))
+            elif cells <= GRID_CELLS:
                 occupied = np.zeros(cells, bool)
                 for _, cell in self.row_chunks():
                     occupied[cell] = True
@@ -208,6 +226,33 @@ class Retail:
             starts = np.searchsorted(key, np.arange(self.n + 1, dtype=np.int64) * D)
             self._cache["orders"] = Orders(key, inv, totals, starts)
         return self._cache["orders"]
+
+    def _order_runs(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """When the sales rows come sorted by day then retailer and every row
+        has an archive: where each run of rows of one retailer and day (an
+        order) starts, and its (retailer × day) cell; else None."""
+        sales = self.sales
+        n = len(sales.day)
+        if not n or not len(self.code) or self.code.min() < 0:
+            return None
+        day = sales.day.view(np.int64)
+        ret = sales.retailer
+        starts = [np.zeros(1, np.int64)]
+        for a in range(0, n, CHUNK):
+            lo, b = max(a - 1, 0), min(a + CHUNK, n)
+            d, r = day[lo:b], ret[lo:b]
+            same_day = d[1:] == d[:-1]
+            if not np.all(~same_day | (r[1:] >= r[:-1])):  # (the days are in order: known)
+                return None
+            new = ~same_day
+            new |= r[1:] != r[:-1]
+            starts.append(np.flatnonzero(new) + (lo + 1))
+        run_start = np.concatenate(starts)
+        cell = self.code[ret[run_start]].astype(np.int64)
+        cell *= self.days
+        cell += day[run_start]
+        cell -= np.datetime64(self.day0.isoformat(), "D").astype(np.int64)
+        return run_start, cell
 
     def _running(self, value: str) -> np.ndarray:
         """(n, most orders of a retailer) running totals of each retailer's
