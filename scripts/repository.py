@@ -718,7 +718,7 @@ def load_files(root: Path, rels: list[str], jobs: int = 1, digest: bool = False)
 
 def load_files_and(
     root: Path, rels: list[str], jobs: int = 1, digest: bool = False, side: Optional[Callable[[], Any]] = None,
-    looked: Optional[tuple[list[str], Any]] = None, held: Optional[list] = None,
+    looked: Optional[tuple[list[str], Any]] = None, held: Optional[list] = None, light: bool = False,
 ) -> tuple[list[Loaded], Any]:
     """:func:`load_files`, and the result of ``side()`` (a call run in a
     worker process — forked: it need not pickle — beside the parsing when
@@ -738,7 +738,12 @@ def load_files_and(
     ``record`` is those facts, no model built, and its unit is appended to
     ``held`` (:func:`build_held` builds its models after all). Either way,
     a folder of those kinds whose models were built has its facts kept
-    (written when its facts file does not hold them all)."""
+    (written when its facts file does not hold them all).
+
+    ``light``: ``side()`` is quick (a fraction of a second: the validation
+    cache read, the sales cached) — when no folder needs parsing either, it
+    runs here and no worker is started (forking one and pickling its answer
+    over cost more than it saves)."""
     with gc_paused():
         context = None
         if jobs > 1 and len(rels) >= POOL_MIN:
@@ -757,6 +762,8 @@ def load_files_and(
                 if unit.facts is not None:
                     facts_of[i] = _unit_facts(root, unit, digest)
                     held.append(unit)  # type: ignore[union-attr]
+            if light and all(unit.ready or i in facts_of for i, unit in enumerate(units)):
+                context = None  # nothing to parse: everything here
         if context is None:
             extra = side() if side is not None else None
             if units is None:

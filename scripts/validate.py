@@ -75,7 +75,7 @@ def validate(
 
     held: Optional[list] = [] if facts else None  # the folders held as facts
     loaded, (sales_read, report, stood_on, hashes) = load_files_and(
-        root, others, jobs, True, side, looked=looked_others, held=held,
+        root, others, jobs, True, side, looked=looked_others, held=held, light=kept is not None or not sales,
     )
     if sales_read == KEPT:
         kept = SalesCache.probe(root, sales, *sales_looked)
