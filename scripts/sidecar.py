@@ -182,7 +182,7 @@ class Last:
 
     as_of: dt.date
     digests: dict[str, Optional[str]]
-    texts: dict[str, str]  # path under records/computed/ → file text
+    texts: dict[str, bytes]  # path under records/computed/ → file text (UTF-8)
     seconds: tuple[float, ...] = ()  # the worker's other rules and render: wall time; its user, system CPU, minor faults (benchmarks)
     sent: float = 0.0
 
@@ -294,7 +294,10 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     with as_texts():  # the large files written as texts straight away (the same bytes)
         computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
     marks.append(time.perf_counter())
-    texts = {_safe(rel): rec if isinstance(rec, str) else render_record(rec) for rel, rec in computed.records.items()}
+    # as UTF-8 bytes: pickled and unpickled as they are (str: encoded and decoded again), and
+    # compared with the files' bytes there as they are (recalc.settle takes either)
+    texts = {_safe(rel): (rec if isinstance(rec, str) else render_record(rec)).encode("utf-8")
+             for rel, rec in computed.records.items()}
     marks.append(time.perf_counter())
     used = resource.getrusage(resource.RUSAGE_SELF)  # (benchmarks: the worker's own CPU)
     return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2], used.ru_utime, used.ru_stime,

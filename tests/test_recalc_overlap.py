@@ -71,6 +71,7 @@ def test_the_worker_s_files_are_taken_and_are_the_same_bytes(office, started):
     assert computed.texts and not set(computed.texts) & set(computed.records)
     assert any(rel.startswith("2026-09/") for rel in computed.texts)
     assert all("/managers/" not in rel and "complaints" not in rel for rel in computed.texts), side_files
+    assert all(type(text) is bytes for text in computed.texts.values())  # handed over as the files' UTF-8 bytes
     assert recalc.render(computed) == plain(office.root)
     assert computed.files == len(plain(office.root))
 
