@@ -75,7 +75,28 @@ class Source:
             ) from None
 
 
+def _maybe_git(path: Path) -> bool:
+    """Whether ``path`` can be inside a git repository at all: a ``.git``
+    in it or a folder above, a bare repository's layout, or git's own
+    variables set. Where none is (a tarball, the benchmark's data), GitPython
+    (~80 ms to import) is not imported to find that out."""
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE")):
+        return True
+    try:
+        here = path.resolve()
+    except OSError:
+        return True
+    for folder in (here, *here.parents):
+        if os.path.lexists(folder / ".git"):
+            return True
+        if os.path.isfile(folder / "HEAD") and os.path.isdir(folder / "objects") and os.path.isdir(folder / "refs"):
+            return True
+    return False
+
+
 def _open(path: Path) -> Any:
+    if not _maybe_git(path):
+        return None
     try:
         import git
     except ImportError:  # GitPython without a git executable: no history
