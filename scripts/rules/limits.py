@@ -275,7 +275,7 @@ def limits_at(ctx, week: int) -> WeekLimits:
         p_quantity=pq, p_main=p_main, p_turnover=p_turn, p_lower=p_lower, p_upper=p_upper, pair_r=pair_r,
     )
     cache[week] = out
-    if len(cache) > 4:  # module abnormal asks for every week once: keep a few, not a year's (10 MB a week at city scale)
+    if len(cache) > 2:  # module abnormal asks for every week once: keep two, not a year's (~23 MB a week at city scale)
         del cache[next(iter(cache))]
     return out
 

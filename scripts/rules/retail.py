@@ -184,14 +184,13 @@ class Retail:
             runs = self._order_runs() if cells <= GRID_CELLS and isinstance(sel, slice) and self.in_day_order() else None
             if runs is not None:  # rows sorted by day then retailer (the usual export): an order is a run of rows
                 run_start, run_cell = runs
-                occupied = np.zeros(cells, bool)
-                occupied[run_cell] = True
-                key = np.flatnonzero(occupied)
-                del occupied
-                pos = np.empty(cells, np.int32)
-                pos[key] = np.arange(len(key), dtype=np.int32)
-                rank = pos[run_cell]  # each run's order number
-                del pos, run_cell
+                # the runs come in day order: a stable sort by retailer puts them in (retailer, day)
+                # order (a radix sort of 16-bit codes; no grid of cells)
+                by_r = np.argsort((run_cell // D).astype(np.int16 if self.n < 2**15 else np.int32), kind="stable")
+                key = run_cell[by_r]
+                rank = np.empty(len(by_r), np.int32)
+                rank[by_r] = np.arange(len(by_r), dtype=np.int32)  # each run's order number
+                del by_r, run_cell
                 inv = np.repeat(rank, np.diff(np.r_[run_start, len(inv)]))
                 # whole cartons: summed exactly in any order; the amounts row by row in row order, as below
                 totals = {"quantity": np.zeros(len(key)), "amount": np.zeros(len(key))}
