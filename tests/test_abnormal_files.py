@@ -70,3 +70,18 @@ def test_items_are_the_same_with_and_without_texts_but_the_message():
         quiet = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
     assert [{**it, "message": ""} for it in usual] == quiet
     assert all(isinstance(it["date"], dt.date) and isinstance(it["quantity"], int) for it in usual)
+
+
+def test_under_texts_the_items_are_made_only_when_read(monkeypatch):
+    from crmdocs.scripts.rules import abnormal
+
+    made = []
+    real = abnormal.Found._make_items
+    monkeypatch.setattr(abnormal.Found, "_make_items", lambda self: made.append(1) or real(self))
+    r = office(reversed_brands=False)
+    with as_texts():
+        quiet = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
+    assert not made  # the side worker writes the files and never reads the items
+    assert len(quiet) and quiet[0]["message"] == "" and list(quiet) == quiet and made
+    usual = compute_all(r, as_of=AS_OF).ctx.shared["abnormal"]
+    assert type(usual) is list and [{**it, "message": ""} for it in usual] == quiet

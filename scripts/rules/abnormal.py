@@ -29,6 +29,7 @@ by ISO week and sorted by date, retailer, rule, brand.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -401,13 +402,16 @@ def _find(ctx) -> "Found | None":
     start = np.r_[True, o_r[1:] != o_r[:-1]]
     first_of = np.maximum.accumulate(np.where(start, np.arange(n), 0))
     n_prev = np.arange(n) - first_of
-    if sp.enabled and n:
+    if sp.enabled and n and sp.cycles > 0:
         cs = np.r_[0, np.cumsum(o_q)]
-        c = np.minimum(n_prev, sp.cycles)
-        idx = np.arange(n)
-        mean = np.where(c > 0, (cs[idx] - cs[idx - c]) / np.maximum(c, 1), 0.0)
-        hit = np.flatnonzero((n_prev >= sp.min_history) & (c > 0) & (o_q >= sp.min_quantity) & (o_q > sp.ratio * mean + 1e-9))
-        hits.add(hit, SPIKE, o_q[hit], mean=mean[hit], ratio=o_q[hit] / mean[hit], cycles=c[hit])
+        # the orders that may be spikes (enough history, large enough), then the mean of their earlier cycles
+        idx = np.flatnonzero((n_prev >= max(sp.min_history, 1)) & (o_q >= sp.min_quantity))
+        c = np.minimum(n_prev[idx], sp.cycles)
+        mean = (cs[idx] - cs[idx - c]) / c
+        q = o_q[idx]
+        big = q > sp.ratio * mean + 1e-9
+        hit = idx[big]
+        hits.add(hit, SPIKE, q[big], mean=mean[big], ratio=q[big] / mean[big], cycles=c[big])
 
     # ------------------------------------------------------------ month jump
     mj = pa.month_jump
@@ -437,5 +441,30 @@ def compute(ctx) -> dict:
         ctx.shared["abnormal"] = []
         return {}
     out = found.files()
-    ctx.shared["abnormal"] = found.items()
+    # the items the site and explain read; recalc's side worker (texts) never reads them: made on first use there
+    ctx.shared["abnormal"] = _Items(found) if texts_wanted() else found.items()
     return out
+
+
+class _Items(Sequence):
+    """``ctx.shared["abnormal"]`` under ``retail.as_texts``: :meth:`Found.items`, made on first use."""
+
+    def __init__(self, found: Found) -> None:
+        self._found = found
+
+    def _items(self) -> list[dict]:
+        return self._found.items()
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._items()[i]
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        return self._items() == (other._items() if isinstance(other, _Items) else other)
+
+    __hash__ = None  # type: ignore[assignment]
