@@ -18,7 +18,7 @@ import zlib
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Optional
 
 from .diagnostics import Diagnostic, Report
 from .kinds import COMPUTED, HANDED_IN, RECORDS, SALES_PATTERN, Kind, is_sales, kind_of, misplaced
@@ -139,8 +139,9 @@ def records_dir(root: Path) -> Path:
     return root / RECORDS
 
 
-def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
-    """Every file under ``records/`` (relative to root), computed records aside.
+def discover(root: Path, tops: Optional[Collection[str]] = None) -> tuple[list[str], list[Diagnostic]]:
+    """Every file under ``records/`` (relative to root), computed records aside
+    (``tops``: only those under the names in it, directly under ``records/``).
 
     Walks with ``os.scandir``: the file type comes with the directory entry,
     so a plain file costs no extra system call (70,000 files: 0.2 s, not 0.7)."""
@@ -160,6 +161,8 @@ def discover(root: Path) -> tuple[list[str], list[Diagnostic]]:
                 entries = list(it)
         except OSError:  # unreadable folder: os.walk skipped these silently too
             return
+        if tops is not None and rel_dir == RECORDS:
+            entries = [entry for entry in entries if entry.name in tops]
         files, dirs = [], []
         for entry in entries:
             try:

@@ -471,7 +471,7 @@ def test_appraisals_sales_sums_are_worked_out_here_while_the_worker_works(office
     monkeypatch.setattr(appraisals, "monthly_sales", monthly_sales)
     computed = overlapped(office.root)
     assert started[0].why == "" and computed.texts
-    assert calls == [here] and read_here(computed.ctx.repo)
+    assert calls == [here] and not read_here(computed.ctx.repo)  # (from the sales cache's narrow columns: main8)
     assert appraisals.SALES in computed.ctx.shared
     assert recalc.render(computed) == plain(office.root)
 
@@ -635,3 +635,30 @@ def test_where_each_sales_row_came_from_is_made_on_first_use_and_is_what_the_fil
     sales = repo.sales
     assert [sales.origin(i) for i in range(len(sales))] == [expected.origin(i) for i in range(len(expected))]
     assert type(sales) is SalesData and sales.file_of.dtype == expected.file_of.dtype  # every column made
+
+
+def test_the_worker_finds_the_latest_plan_or_diary_day_from_the_names_alone(tmp_path):
+    from crmdocs.scripts.kinds import BY_NAME
+    from crmdocs.scripts.repository import discover
+
+    names = [
+        "plans/cm-a/2026/2026-09-01.yaml", "plans/cm-a/2026/2026-09-03.yaml", "plans/cm-a/2026/notes.txt",
+        "plans/cm-a/2026/.2026-12-31.yaml", "plans/cm-a/2026/2026-09-09.yaml.bak", "plans/cm-a/zz-2027-01-01.yaml",
+        "diaries/cm-b/2026/2026-09-02.yaml", "diaries/cm-b/2025/2026-09-05.yaml", "diaries/.git/2026/2026-12-01.yaml",
+        "diaries/cm-b/2026/sub/2026-10-01.yaml", "retailers/d-east/r-0001.yaml",
+    ]
+    for name in names:
+        path = tmp_path / "records" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x: 1\n", encoding="utf-8")
+    rels, _ = discover(tmp_path)
+    days = []
+    for rel in rels:  # what the whole walk gives
+        sub = rel.split("/", 1)[1]
+        for kind in ("plan", "diary"):
+            found = BY_NAME[kind].pattern.fullmatch(sub)
+            if found is not None:
+                days.append(found.group("date"))
+    assert max(days) == sidecar._latest_daily(tmp_path) == "2026-09-05"
+    assert sidecar._latest_daily(tmp_path / "nowhere") is None
+    assert discover(tmp_path, sidecar._TOPS)[0] == ["records/retailers/d-east/r-0001.yaml"]
