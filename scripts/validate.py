@@ -81,6 +81,7 @@ def validate(
         kept = SalesCache.probe(root, sales, *sales_looked)
     if kept is not None:
         sales_read = kept.lazy(root)  # the arrays read on first use (recalc's side worker may spare this process them)
+        sales_read[0].__dict__["kept"] = kept  # (until then, appraisals.monthly_sales reads its narrow columns)
     if sales and (sales_read is None or sales_read == KEPT):  # (changed meanwhile)
         sales_read = read_sales_files(root, sales, True)
     answers = report is not None and hashes is not None and stood_on == rels
