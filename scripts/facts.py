@@ -207,6 +207,9 @@ def _retailer_plain(f: RetailerFacts) -> tuple:
 
 
 _ENUMS: Optional[tuple[dict, ...]] = None
+_new = tuple.__new__  # (a NamedTuple made without its Python-level __new__: 20,000 retailers × 6 a load)
+_NO_ADJUSTMENT = SalesFacts(None)  # (facts never change: one shared by every retailer without an adjustment)
+_IMAGES: dict[Any, ImageFacts] = {}
 
 
 def _retailer_make(t: tuple) -> RetailerFacts:
@@ -218,14 +221,19 @@ def _retailer_make(t: tuple) -> RetailerFacts:
         _ENUMS = tuple(e._value2member_map_ for e in (Status, Network, Format, Location))  # (a lookup, not Enum())
     status, network, fmt, location = _ENUMS
     rid, st, reason, (shop, net, form, loc, area), (dep, mgr, history, violations, late), adj, level = t
-    return RetailerFacts(
-        _intern(rid), status[st], reason, BasicFacts(shop, network[net], fmt[form], location[loc], area),
-        ManagementFacts(
-            _intern(dep), _intern(mgr), tuple(PastManagerFacts(_intern(p), u) for p, u in history),
-            tuple(ViolationFacts(d, c) for d, c in violations), tuple(LatePaymentFacts(d) for d in late),
-        ),
-        SalesFacts(AdjustmentFacts(*adj) if adj is not None else None), ImageFacts(level),
-    )
+    image = _IMAGES.get(level)
+    if image is None:
+        image = _IMAGES[level] = ImageFacts(level)
+    return _new(RetailerFacts, (
+        _intern(rid), status[st], reason, _new(BasicFacts, (shop, network[net], fmt[form], location[loc], area)),
+        _new(ManagementFacts, (
+            _intern(dep), _intern(mgr),
+            tuple([PastManagerFacts(_intern(p), u) for p, u in history]) if history else (),
+            tuple([ViolationFacts(d, c) for d, c in violations]) if violations else (),
+            tuple([LatePaymentFacts(d) for d in late]) if late else (),
+        )),
+        _NO_ADJUSTMENT if adj is None else SalesFacts(AdjustmentFacts(*adj)), image,
+    ))
 
 
 def analysis_facts(analysis: Any) -> AnalysisFacts:
