@@ -294,7 +294,7 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     part as soon as :data:`SENT_AFTER` is done — and render their files
     (the :class:`Last` part). None when it gives up (before sending anything)."""
     from .recalc import _safe, render_record
-    from .rules import MODULES, compute_all, latest
+    from .rules import MODULES, classes, compute_all, latest
     from .rules.retail import as_texts
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
@@ -312,10 +312,14 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
         if name != SENT_AFTER:
             return
         shared = {key: ctx.shared[key] for key in SHIPPED}
+        if classes.CURRENT in ctx.shared:  # what the current month's classes files are written from, there
+            shared[classes.CURRENT] = ctx.shared[classes.CURRENT]
         marks.append(time.perf_counter())
         send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
 
-    with as_texts():  # the large files written as texts straight away (the same bytes)
+    # the large files written as texts straight away (the same bytes); the current month's classes
+    # files left to the process that takes the first part (it has the archives and would wait meanwhile)
+    with as_texts(), classes.deferring():
         computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
     marks.append(time.perf_counter())
     # as UTF-8 bytes: pickled and unpickled as they are (str: encoded and decoded again), and
@@ -349,6 +353,7 @@ class Side:
         self.started = time.time()
         self.arrived: list[float] = []  # time.time() when each part was read here (benchmarks)
         self._first: Optional[First] = None
+        self._repo: Optional[Repository] = None
 
     @property
     def fd(self) -> int:
@@ -366,6 +371,7 @@ class Side:
         from .rules import appraisals, last_day
 
         day = as_of or last_day(repo)
+        self._repo = repo  # (the archives the current month's classes files are written from, in last())
         here = {rel: digest for rel, digest in repo.digests.items() if wanted(rel)}
         early = bool(select.select([self.signal_fd], [], [], 0)[0])  # e.g. it gave up (caches cold)
         part = self._take_first(here, day) if early else None
@@ -393,6 +399,10 @@ class Side:
         if self._first is None:
             self.why = self.why or "first part not taken"
             return None
+        here = self._current_classes()  # while the worker works on (this process would only wait)
+        if here is None:
+            self.stop()
+            return None
         try:
             done = os.read(self.signal_fd, 1)  # b"2": written whole; b"": ended (killed, failed) without
         except OSError:
@@ -402,7 +412,29 @@ class Side:
             self._reap()
         else:
             self._let_go()
-        return self._check(answer, Last, self._first.digests, self._first.as_of, "second part")
+        part = self._check(answer, Last, self._first.digests, self._first.as_of, "second part")
+        if part is not None:
+            if set(here) & set(part.texts):
+                self.why = "failed: the current classes files written twice"
+                return None
+            part.texts.update(here)
+        return part
+
+    def _current_classes(self) -> Optional[dict[str, bytes]]:
+        """The current month's classes files, written here from what the first part
+        shipped (none when it shipped nothing); None when they cannot be written."""
+        from .recalc import _safe
+        from .rules import classes
+
+        shipped = self._first.shared.get(classes.CURRENT) if self._first is not None else None
+        if shipped is None:
+            return {}
+        try:
+            files = classes.current_files(self._repo.policy, self._repo.retailers, shipped)
+        except Exception as exc:  # noqa: BLE001 - whatever it is: everything is computed here
+            self.why = f"failed: the current classes files here: {type(exc).__name__}: {exc}"
+            return None
+        return {_safe(rel): text.encode("utf-8") for rel, text in files.items()}
 
     def _check(self, answer: Any, kind: type, digests: dict, as_of: dt.date, which: str) -> Any:
         if answer is None or answer[0] != "ok":

@@ -662,3 +662,27 @@ def test_the_worker_finds_the_latest_plan_or_diary_day_from_the_names_alone(tmp_
     assert max(days) == sidecar._latest_daily(tmp_path) == "2026-09-05"
     assert sidecar._latest_daily(tmp_path / "nowhere") is None
     assert discover(tmp_path, sidecar._TOPS)[0] == ["records/retailers/d-east/r-0001.yaml"]
+
+
+def test_the_current_month_s_classes_files_are_written_here_from_the_first_part(office, started, monkeypatch):
+    from crmdocs.scripts.rules import classes
+
+    written = []
+    real = classes.current_files
+    monkeypatch.setattr(classes, "current_files", lambda *a: written.append(1) or real(*a))
+    computed = overlapped(office.root)
+    assert started[0].why == "" and written
+    assert any("/classes/" in rel for rel in computed.texts)
+    assert recalc.render(computed) == plain(office.root)
+
+
+def test_current_classes_files_that_cannot_be_written_here_mean_everything_computed_here(office, started, monkeypatch):
+    from crmdocs.scripts.rules import classes
+
+    def broken(*args):
+        raise KeyError("r-0001")
+
+    monkeypatch.setattr(classes, "current_files", broken)
+    computed = overlapped(office.root)
+    assert started[0].why.startswith("failed: the current classes files here") and not computed.texts
+    assert recalc.render(computed) == plain(office.root)

@@ -41,6 +41,7 @@ Files: ``<yyyy-mm>/classes/<department>.yaml`` (:class:`ClassesFile`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import numpy as np
@@ -51,7 +52,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, Network
 from .. import sales as S
 from .. import yamlwrite
 from .retail import (
-    add_months, current_derivations, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, without_gc,
+    add_months, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
 )
 
 NAME = "classes"
@@ -206,17 +207,12 @@ def compute(ctx) -> dict:
         cls = class_names[capped_pos[act]]
         shared[mkey] = dict(zip(rids, cls.tolist()))
         current = month == S.month_of(ctx.as_of)
-        full, texts = current_derivations(derivations, ctx, mkey, act, detail, current)
-        for dep, places, dep_rids in groups:
-            listed = dict(zip(dep_rids, cls[places].tolist()))
-            record = fast_model(ClassesFile, {
-                "month": mkey, "department": dep, "rule": rule.mode, "window": window,
-                "weights": {k: r4(v) for k, v in weights.items()} if composite_mode else {},
-                "classes": listed,
-                "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
-            })
-            path = f"{mkey}/classes/{dep}.yaml"
-            out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
+        if current and _DEFER and texts_wanted():  # its files written by whoever takes the shipped columns
+            ctx.shared[CURRENT] = _shipped(R, detail, act, groups, cls, mkey, rule.mode, window,
+                                           {k: r4(v) for k, v in weights.items()} if composite_mode else {})
+        else:
+            out.update(_files(R, pc, detail, act, groups, cls, mkey, rule.mode, window,
+                              {k: r4(v) for k, v in weights.items()} if composite_mode else {}, current))
         had_history = np.where(R.active, history, had_history)
         prev_pos = np.where(R.active, capped_pos, prev_pos)
     ctx.shared["classes"] = shared
@@ -225,18 +221,106 @@ def compute(ctx) -> dict:
     return out
 
 
+def _files(R, pc, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, mkey: str, mode: str, window,
+           weights: dict, current: bool) -> dict:
+    """The classes files of one month: per department its published list and,
+    for the current month, each retailer's derivation (as texts under
+    ``retail.as_texts`` unless one is a text only PyYAML may write)."""
+    full, texts = None, False
+    if current:
+        if texts_wanted():
+            try:
+                full, texts = _derive(R, pc, detail, act, as_text=True), True
+            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+                pass
+        if not texts:
+            full = _derive(R, pc, detail, act, as_text=False)
+    out: dict = {}
+    for dep, places, dep_rids in groups:
+        listed = dict(zip(dep_rids, cls[places].tolist()))
+        record = fast_model(ClassesFile, {
+            "month": mkey, "department": dep, "rule": mode, "window": window, "weights": dict(weights),
+            "classes": listed,
+            "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
+        })
+        path = f"{mkey}/classes/{dep}.yaml"
+        out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
+    return out
+
+
+# ---------------------------------------------------------------- the current month's files elsewhere
+# recalc's side worker (``deferring()``) leaves the current month's classes
+# files — each active retailer's derivation written out, ~0.2 s at city scale —
+# to the process that takes its first part, which has the archives too and
+# would only wait for the worker meanwhile: ``ctx.shared[CURRENT]`` holds what
+# they are written from (the month's columns of the active retailers), and
+# :func:`current_files` writes them, the bytes the worker would have written.
+
+CURRENT = "classes_current"
+_DEFER = False
+
+
+@contextlib.contextmanager
+def deferring():
+    """Within (and under ``retail.as_texts``): the current month's classes files are not written but shipped."""
+    global _DEFER
+    before, _DEFER = _DEFER, True
+    try:
+        yield
+    finally:
+        _DEFER = before
+
+
+def _shipped(R, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, mkey: str, mode: str, window,
+             weights: dict) -> dict:
+    """What :func:`current_files` needs: plain values and the active retailers' rows of the month's arrays."""
+    rows = {k: (v[act] if isinstance(v, np.ndarray) and v.shape[:1] == (R.n,) else v) for k, v in detail.items()}
+    return {
+        "ids": [R.ids[i] for i in act.tolist()], "detail": rows, "cls": cls, "mkey": mkey, "mode": mode,
+        "window": (window.start, window.end), "weights": weights,
+        "groups": [(dep, places, dep_rids) for dep, places, dep_rids in groups],
+    }
+
+
+class _Archives:
+    """``ids`` and ``records`` (the archives, models or facts) as :func:`_derive` reads them."""
+
+    def __init__(self, ids: list, records: list) -> None:
+        self.ids, self.records = ids, records
+
+
+def current_files(policy, retailers, shipped: dict) -> dict[str, str]:
+    """The current month's classes files (path → text) from what the side worker
+    shipped (:func:`_shipped`) and the archives ``retailers`` (id → archive)."""
+    ids = shipped["ids"]
+    R = _Archives(ids, [retailers[rid] for rid in ids])
+    act = np.arange(len(ids))
+    window = Window(start=shipped["window"][0], end=shipped["window"][1])
+    from .retail import as_texts
+
+    from ..recalc import render_record
+
+    with as_texts():
+        files = _files(R, policy.classes, shipped["detail"], act, shipped["groups"], shipped["cls"], shipped["mkey"],
+                       shipped["mode"], window, shipped["weights"], True)
+    return {path: value if isinstance(value, str) else render_record(value) for path, value in files.items()}
+
+
 def derivations(ctx, mkey: str, idx: np.ndarray, detail: dict | None = None, as_text: bool = False) -> dict:
     """The full derivation (:class:`ClassDerivation`) of the retailers at
     positions ``idx`` for the evaluation of month ``mkey`` (from
     ``ctx.shared["class_detail"]``); ``as_text``: its lines in a classes file,
     as the record is written."""
-    R = retail(ctx)
-    pc = ctx.policy.classes
-    ids = pc.ids()
     detail = detail if detail is not None else ctx.shared["class_detail"][mkey]
+    return _derive(retail(ctx), ctx.policy.classes, detail, np.asarray(idx, np.int64), as_text)
+
+
+def _derive(R, pc, detail: dict, idx: np.ndarray, as_text: bool) -> dict:
+    """:func:`derivations` of the retailers at positions ``idx`` of ``R``
+    (anything with ``ids`` and ``records`` lists) and of ``detail``'s arrays."""
+    ids = pc.ids()
     composite_mode = "composite" in detail
     first = detail["first"]
-    idx = np.asarray(idx, np.int64)
     L = lambda name, nd=2: _rounded(detail[name][idx], nd)  # noqa: E731 - column → rounded Python list
     T = lambda name: detail[name][idx].tolist()  # noqa: E731
     key_classes = set(pc.key_classes)

@@ -1,0 +1,53 @@
+"""recalc's side worker leaves the current month's classes files (every
+active retailer's derivation) to the process that takes its first part:
+it ships the month's columns (``rules.classes.CURRENT``) and
+``classes.current_files`` writes them there, from that process's archives —
+the bytes the worker would have written, odd shop names included."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from crmdocs.scripts.recalc import render_record
+from crmdocs.scripts.rules import classes, compute_all
+from crmdocs.scripts.rules.retail import as_texts
+from retail_fixtures import repo
+from test_rules_blocks import AS_OF, office_rows
+from test_rules_classes import SEED_001
+from test_rules_texts import archives
+
+CURRENT_MONTH = f"{AS_OF:%Y-%m}/classes/"
+
+
+def shipped_and_usual(r):
+    usual = {path: render_record(record) for path, record in compute_all(r, as_of=AS_OF).records.items()}
+    with as_texts(), classes.deferring():
+        deferred = compute_all(r, as_of=AS_OF)
+    return deferred, usual
+
+
+@pytest.mark.parametrize("name", ["店{n}", "店, {n} 号", "店\n{n}", "'{n}'"], ids=["plain", "comma", "two-lines", "quoted"])
+@pytest.mark.parametrize("policy", [None, SEED_001], ids=["composite", "volume_bands"])
+def test_the_current_month_s_files_written_from_the_shipped_columns_are_the_usual_bytes(name, policy):
+    r = repo(archives(name=lambda n: name.format(n=n)), office_rows(), policy=policy)
+    deferred, usual = shipped_and_usual(r)
+    shipped = pickle.loads(pickle.dumps(deferred.ctx.shared[classes.CURRENT]))  # as the first part carries it
+    assert not [path for path in deferred.records if path.startswith(CURRENT_MONTH)]  # left to the taker
+    written = classes.current_files(r.policy, r.retailers, shipped)
+    current = {path: text for path, text in usual.items() if path.startswith(CURRENT_MONTH)}
+    assert current and written == current
+    others = {path for path in usual if "/classes/" in path} - set(current)
+    assert others and others <= set(deferred.records)  # earlier months' files: written by the worker as before
+
+
+def test_without_deferring_nothing_is_shipped():
+    r = repo(archives(), office_rows())
+    with as_texts():
+        computed = compute_all(r, as_of=AS_OF)
+    assert classes.CURRENT not in computed.ctx.shared
+    assert any(path.startswith(CURRENT_MONTH) for path in computed.records)
+    with classes.deferring():  # (only under as_texts: the site and --jobs 1 build the records as always)
+        computed = compute_all(r, as_of=AS_OF)
+    assert classes.CURRENT not in computed.ctx.shared
