@@ -58,8 +58,9 @@ from .repository import Repository
 SIDE: tuple[str, ...] = ("classes", "tiers", "limits", "abnormal")
 # the ctx.shared entries they set that the later modules (visits, complaints, appraisals) read
 SHIPPED: tuple[str, ...] = ("classes",)
-# the module after which they are all set: the worker sends them (its first part) then
-SENT_AFTER = "classes"
+# the module after which they are all set: the worker sends them (its first part) then — with what
+# the current period's classes and tiers files are written from in the process that takes it
+SENT_AFTER = "tiers"
 # the record kinds the worker loads (and the sales): what SIDE reads, the
 # complaints, which ``rules.last_day`` reads for as_of, and the brands (their
 # key flag: appraisals.monthly_sales)
@@ -294,8 +295,8 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
     part as soon as :data:`SENT_AFTER` is done — and render their files
     (the :class:`Last` part). None when it gives up (before sending anything)."""
     from .recalc import _safe, render_record
-    from .rules import MODULES, classes, compute_all, latest
-    from .rules.retail import as_texts
+    from .rules import MODULES, classes, compute_all, latest, tiers
+    from .rules.retail import as_texts, deferring
 
     if MODULES[: len(SIDE)] != SIDE:  # the rules' order changed: not the first modules any more
         return None
@@ -312,14 +313,15 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
         if name != SENT_AFTER:
             return
         shared = {key: ctx.shared[key] for key in SHIPPED}
-        if classes.CURRENT in ctx.shared:  # what the current month's classes files are written from, there
-            shared[classes.CURRENT] = ctx.shared[classes.CURRENT]
+        for key in (classes.CURRENT, tiers.CURRENT):  # what the current period's files are written from, there
+            if key in ctx.shared:
+                shared[key] = ctx.shared[key]
         marks.append(time.perf_counter())
         send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
 
     # the large files written as texts straight away (the same bytes); the current month's classes
     # files left to the process that takes the first part (it has the archives and would wait meanwhile)
-    with as_texts(), classes.deferring():
+    with as_texts(), deferring():
         computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
     marks.append(time.perf_counter())
     # as UTF-8 bytes: pickled and unpickled as they are (str: encoded and decoded again), and
@@ -399,7 +401,7 @@ class Side:
         if self._first is None:
             self.why = self.why or "first part not taken"
             return None
-        here = self._current_classes()  # while the worker works on (this process would only wait)
+        here = self._current_files()  # while the worker works on (this process would only wait)
         if here is None:
             self.stop()
             return None
@@ -415,26 +417,29 @@ class Side:
         part = self._check(answer, Last, self._first.digests, self._first.as_of, "second part")
         if part is not None:
             if set(here) & set(part.texts):
-                self.why = "failed: the current classes files written twice"
+                self.why = "failed: the current period's files written twice"
                 return None
             part.texts.update(here)
         return part
 
-    def _current_classes(self) -> Optional[dict[str, bytes]]:
-        """The current month's classes files, written here from what the first part
-        shipped (none when it shipped nothing); None when they cannot be written."""
+    def _current_files(self) -> Optional[dict[str, bytes]]:
+        """The current period's classes and tiers files, written here from what the
+        first part shipped (none when it shipped nothing); None when they cannot be written."""
         from .recalc import _safe
-        from .rules import classes
+        from .rules import classes, tiers
 
-        shipped = self._first.shared.get(classes.CURRENT) if self._first is not None else None
-        if shipped is None:
-            return {}
-        try:
-            files = classes.current_files(self._repo.policy, self._repo.retailers, shipped)
-        except Exception as exc:  # noqa: BLE001 - whatever it is: everything is computed here
-            self.why = f"failed: the current classes files here: {type(exc).__name__}: {exc}"
-            return None
-        return {_safe(rel): text.encode("utf-8") for rel, text in files.items()}
+        out: dict[str, bytes] = {}
+        for module in (classes, tiers):
+            shipped = self._first.shared.get(module.CURRENT) if self._first is not None else None
+            if shipped is None:
+                continue
+            try:
+                files = module.current_files(self._repo, shipped)
+            except Exception as exc:  # noqa: BLE001 - whatever it is: everything is computed here
+                self.why = f"failed: the current {module.NAME} files here: {type(exc).__name__}: {exc}"
+                return None
+            out.update((_safe(rel), text.encode("utf-8")) for rel, text in files.items())
+        return out
 
     def _check(self, answer: Any, kind: type, digests: dict, as_of: dt.date, which: str) -> Any:
         if answer is None or answer[0] != "ok":

@@ -12,7 +12,7 @@ import pytest
 
 from crmdocs.scripts.recalc import render_record
 from crmdocs.scripts.rules import classes, compute_all
-from crmdocs.scripts.rules.retail import as_texts
+from crmdocs.scripts.rules.retail import as_texts, deferring
 from retail_fixtures import repo
 from test_rules_blocks import AS_OF, office_rows
 from test_rules_classes import SEED_001
@@ -23,7 +23,7 @@ CURRENT_MONTH = f"{AS_OF:%Y-%m}/classes/"
 
 def shipped_and_usual(r):
     usual = {path: render_record(record) for path, record in compute_all(r, as_of=AS_OF).records.items()}
-    with as_texts(), classes.deferring():
+    with as_texts(), deferring():
         deferred = compute_all(r, as_of=AS_OF)
     return deferred, usual
 
@@ -35,7 +35,7 @@ def test_the_current_month_s_files_written_from_the_shipped_columns_are_the_usua
     deferred, usual = shipped_and_usual(r)
     shipped = pickle.loads(pickle.dumps(deferred.ctx.shared[classes.CURRENT]))  # as the first part carries it
     assert not [path for path in deferred.records if path.startswith(CURRENT_MONTH)]  # left to the taker
-    written = classes.current_files(r.policy, r.retailers, shipped)
+    written = classes.current_files(r, shipped)
     current = {path: text for path, text in usual.items() if path.startswith(CURRENT_MONTH)}
     assert current and written == current
     others = {path for path in usual if "/classes/" in path} - set(current)
@@ -48,6 +48,36 @@ def test_without_deferring_nothing_is_shipped():
         computed = compute_all(r, as_of=AS_OF)
     assert classes.CURRENT not in computed.ctx.shared
     assert any(path.startswith(CURRENT_MONTH) for path in computed.records)
-    with classes.deferring():  # (only under as_texts: the site and --jobs 1 build the records as always)
+    with deferring():  # (only under as_texts: the site and --jobs 1 build the records as always)
         computed = compute_all(r, as_of=AS_OF)
     assert classes.CURRENT not in computed.ctx.shared
+
+
+# ---------------------------------------------------------------- tiers: the same for the current period
+
+from crmdocs.schemas.retailer import TierOverride  # noqa: E402
+from crmdocs.scripts.rules import tiers  # noqa: E402
+from test_rules_texts import BANDS  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["店{n}", "店\n{n}"], ids=["plain", "two-lines"])
+@pytest.mark.parametrize("policy", [None, BANDS], ids=["ranking-monthly", "bands-quarterly"])
+def test_the_current_period_s_tiers_files_written_from_the_shipped_columns_are_the_usual_bytes(name, policy):
+    r = repo(archives(name=lambda n: name.format(n=n)), office_rows(), policy=policy)
+    deferred, usual = shipped_and_usual(r)
+    shipped = pickle.loads(pickle.dumps(deferred.ctx.shared[tiers.CURRENT]))
+    key = shipped["key"]
+    current = {path: text for path, text in usual.items() if path.startswith(f"{key}/tiers/")}
+    assert current and not set(current) & set(deferred.records)
+    assert tiers.current_files(r, shipped) == current
+
+
+def test_a_tier_override_of_the_current_period_is_written_alike():
+    r = repo(archives(), office_rows())
+    period = f"{AS_OF:%Y-%m}"
+    r.tier_overrides[(period, "r-000001")] = TierOverride(
+        period=period, retailer="r-000001", tier=9, reason="新店装修后经营面积扩大", approver="mm-zhao", date=AS_OF)
+    deferred, usual = shipped_and_usual(r)
+    written = tiers.current_files(r, pickle.loads(pickle.dumps(deferred.ctx.shared[tiers.CURRENT])))
+    assert written == {path: text for path, text in usual.items() if path.startswith(f"{period}/tiers/")}
+    assert any("    override:\n      tier: 9\n" in text for text in written.values())

@@ -41,7 +41,6 @@ Files: ``<yyyy-mm>/classes/<department>.yaml`` (:class:`ClassesFile`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import numpy as np
@@ -52,7 +51,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, Network
 from .. import sales as S
 from .. import yamlwrite
 from .retail import (
-    add_months, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
+    Archives, add_months, deferred, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
 )
 
 NAME = "classes"
@@ -207,7 +206,7 @@ def compute(ctx) -> dict:
         cls = class_names[capped_pos[act]]
         shared[mkey] = dict(zip(rids, cls.tolist()))
         current = month == S.month_of(ctx.as_of)
-        if current and _DEFER and texts_wanted():  # its files written by whoever takes the shipped columns
+        if current and deferred():  # its files written by whoever takes the shipped columns
             ctx.shared[CURRENT] = _shipped(R, detail, act, groups, cls, mkey, rule.mode, window,
                                            {k: r4(v) for k, v in weights.items()} if composite_mode else {})
         else:
@@ -249,26 +248,14 @@ def _files(R, pc, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, 
 
 
 # ---------------------------------------------------------------- the current month's files elsewhere
-# recalc's side worker (``deferring()``) leaves the current month's classes
-# files — each active retailer's derivation written out, ~0.2 s at city scale —
-# to the process that takes its first part, which has the archives too and
-# would only wait for the worker meanwhile: ``ctx.shared[CURRENT]`` holds what
-# they are written from (the month's columns of the active retailers), and
+# recalc's side worker (``retail.deferring()``) leaves the current month's
+# classes files — each active retailer's derivation written out, ~0.2 s at city
+# scale — to the process that takes its first part, which has the archives too
+# and would only wait for the worker meanwhile: ``ctx.shared[CURRENT]`` holds
+# what they are written from (the month's columns of the active retailers), and
 # :func:`current_files` writes them, the bytes the worker would have written.
 
 CURRENT = "classes_current"
-_DEFER = False
-
-
-@contextlib.contextmanager
-def deferring():
-    """Within (and under ``retail.as_texts``): the current month's classes files are not written but shipped."""
-    global _DEFER
-    before, _DEFER = _DEFER, True
-    try:
-        yield
-    finally:
-        _DEFER = before
 
 
 def _shipped(R, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, mkey: str, mode: str, window,
@@ -282,18 +269,12 @@ def _shipped(R, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, mk
     }
 
 
-class _Archives:
-    """``ids`` and ``records`` (the archives, models or facts) as :func:`_derive` reads them."""
-
-    def __init__(self, ids: list, records: list) -> None:
-        self.ids, self.records = ids, records
-
-
-def current_files(policy, retailers, shipped: dict) -> dict[str, str]:
+def current_files(repo, shipped: dict) -> dict[str, str]:
     """The current month's classes files (path → text) from what the side worker
-    shipped (:func:`_shipped`) and the archives ``retailers`` (id → archive)."""
+    shipped (:func:`_shipped`) and ``repo`` (its policy and archives)."""
+    policy = repo.policy
     ids = shipped["ids"]
-    R = _Archives(ids, [retailers[rid] for rid in ids])
+    R = Archives(ids, [repo.retailers[rid] for rid in ids])
     act = np.arange(len(ids))
     window = Window(start=shipped["window"][0], end=shipped["window"][1])
     from .retail import as_texts

@@ -571,20 +571,35 @@ def texts_wanted() -> bool:
     return _AS_TEXTS
 
 
-def current_derivations(derivations, ctx, key: str, act, detail: dict, current: bool) -> tuple:
-    """The derivations of the current period's retailers (classes, tiers) and
-    whether they are texts: under :func:`as_texts` (recalc's side worker) as
-    texts unless one is a text only PyYAML may write (``ValueError``), else as
-    records; ``(None, False)`` for earlier periods (their files list no
-    derivations)."""
-    if not current:
-        return None, False
-    if texts_wanted():
-        try:
-            return derivations(ctx, key, act, detail, as_text=True), True
-        except ValueError:  # a text only PyYAML may write: the records, rendered as usual
-            pass
-    return derivations(ctx, key, act, detail), False
+_DEFER = False
+
+
+@contextlib.contextmanager
+def deferring():
+    """Within (and under :func:`as_texts`): the current period's classes and tiers
+    files are not written but what they are written from is put in
+    ``ctx.shared`` (``classes.CURRENT``, ``tiers.CURRENT``), for recalc's side
+    worker to ship to the process that takes its first part, which writes them
+    (``current_files``) while it would only wait for the worker."""
+    global _DEFER
+    before, _DEFER = _DEFER, True
+    try:
+        yield
+    finally:
+        _DEFER = before
+
+
+def deferred() -> bool:
+    return _DEFER and _AS_TEXTS
+
+
+class Archives:
+    """``ids`` and ``records`` (the archives, models or facts) as the rules'
+    derivation writers read them from a :class:`Retail` — for the process that
+    writes the current period's files from what the side worker shipped."""
+
+    def __init__(self, ids: list, records: list) -> None:
+        self.ids, self.records = ids, records
 
 
 def file_text(head_record, body: str, last: str) -> str:

@@ -40,7 +40,7 @@ from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, 
 from .. import sales as S
 from .. import yamlwrite
 from ..kinds import path_for
-from .retail import current_derivations, fast_model, file_text, pct_rank, retail, without_gc
+from .retail import Archives, deferred, fast_model, file_text, pct_rank, retail, texts_wanted, without_gc
 
 NAME = "tiers"
 
@@ -130,31 +130,79 @@ def compute(ctx) -> dict:
         final_act = final[act]
         shared[key] = dict(zip(rids, final_act.tolist()))
         current = key == current_key
-        full, texts = current_derivations(derivations, ctx, key, act, detail, current)
-        for dep, places, dep_rids in groups:
-            listed = dict(zip(dep_rids, final_act[places].tolist()))
-            record = fast_model(TiersFile, {
-                "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
-                "window": detail["window"],
-                "weights": {"quantity": w.quantity, "amount": w.amount, "capability": w.capability},
-                "tiers": listed,
-                "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
-            })
-            path = f"{key}/tiers/{dep}.yaml"
-            out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
+        if current and deferred():  # its files written by whoever takes the shipped columns
+            ctx.shared[CURRENT] = {
+                "ids": [R.ids[i] for i in act.tolist()], "key": key, "final": final_act, "groups": groups,
+                "detail": {k: (v[act] if isinstance(v, np.ndarray) and v.shape[:1] == (R.n,) else v) for k, v in detail.items()},
+            }
+        else:
+            out.update(_files(R, pt, ctx.repo, key, detail, act, groups, final_act, current))
     ctx.shared["tiers"] = shared
     ctx.shared["tier_detail"] = details
     return out
+
+
+def _files(R, pt, repo, key: str, detail: dict, act: np.ndarray, groups: list, final_act: np.ndarray,
+           current: bool) -> dict:
+    """The tiers files of one period: per department its published list and,
+    for the current period, each retailer's derivation (as texts under
+    ``retail.as_texts`` unless one is a text only PyYAML may write)."""
+    w = pt.weights
+    full, texts = None, False
+    if current:
+        if texts_wanted():
+            try:
+                full, texts = _derive(R, pt, repo, key, detail, act, as_text=True), True
+            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+                pass
+        if not texts:
+            full = _derive(R, pt, repo, key, detail, act, as_text=False)
+    out: dict = {}
+    for dep, places, dep_rids in groups:
+        listed = dict(zip(dep_rids, final_act[places].tolist()))
+        record = fast_model(TiersFile, {
+            "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
+            "window": detail["window"],
+            "weights": {"quantity": w.quantity, "amount": w.amount, "capability": w.capability},
+            "tiers": listed,
+            "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
+        })
+        path = f"{key}/tiers/{dep}.yaml"
+        out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
+    return out
+
+
+# the current period's files elsewhere: as classes.CURRENT (see there)
+CURRENT = "tiers_current"
+
+
+def current_files(repo, shipped: dict) -> dict[str, str]:
+    """The current period's tiers files (path → text) from what the side worker
+    shipped and ``repo`` (its policy, archives, tier overrides and their sources)."""
+    policy = repo.policy
+    from ..recalc import render_record
+    from .retail import as_texts
+
+    ids = shipped["ids"]
+    R = Archives(ids, [repo.retailers[rid] for rid in ids])
+    with as_texts():
+        files = _files(R, policy.tiers, repo, shipped["key"], shipped["detail"], np.arange(len(ids)), shipped["groups"],
+                       shipped["final"], True)
+    return {path: value if isinstance(value, str) else render_record(value) for path, value in files.items()}
 
 
 def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_text: bool = False) -> dict:
     """The tier derivation (:class:`TierDerivation`) of the retailers at
     positions ``idx`` for period ``key``; ``as_text``: its lines in a tiers
     file, as the record is written."""
-    R = retail(ctx)
-    pt = ctx.policy.tiers
     detail = detail if detail is not None else ctx.shared["tier_detail"][key]
-    idx = np.asarray(idx, np.int64)
+    return _derive(retail(ctx), ctx.policy.tiers, ctx.repo, key, detail, np.asarray(idx, np.int64), as_text)
+
+
+def _derive(R, pt, repo, key: str, detail: dict, idx: np.ndarray, as_text: bool) -> dict:
+    """:func:`derivations` of the retailers at positions ``idx`` of ``R``
+    (anything with ``ids`` and ``records`` lists) and of ``detail``'s arrays;
+    ``repo``: the tier overrides and where they were read from."""
     rd = lambda name: (np.round(detail[name][idx].astype(float), 2) + 0.0).tolist()  # noqa: E731
     s_rank = rd("s_rank") if detail["s_rank"] is not None else [None] * len(idx)
     cols = zip(
@@ -164,12 +212,12 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_t
     )
     out: dict = {}
     if as_text:
-        texts = _texts(R, pt.mode, idx, detail, s_rank, {rid for period, rid in ctx.repo.tier_overrides if period == key})
+        texts = _texts(R, pt.mode, idx, detail, s_rank, {rid for period, rid in repo.tier_overrides if period == key})
         cols = ((i, *rest) for i, *rest in cols if R.ids[i] not in texts)  # those with an override: below
     for i, is_new, q, a, ar, qr, amr, cr, sc, sr, computed, final in cols:
         rec = R.records[i]
         rid = R.ids[i]
-        override = ctx.repo.tier_overrides.get((key, rid))
+        override = repo.tier_overrides.get((key, rid))
         if is_new:
             fields = {
                 "name": rec.basic.shop_name, "basis": "new_retailer", "network": rec.basic.network.value,
@@ -185,7 +233,7 @@ def derivations(ctx, key: str, idx: np.ndarray, detail: dict | None = None, as_t
         if override is not None:
             fields["override"] = TierOverrideRef(
                 tier=override.tier, reason=override.reason, approver=override.approver, date=override.date,
-                source=ctx.repo.source("tier_override", (key, rid)) or f"records/{path_for('tier_override', override)}",
+                source=repo.source("tier_override", (key, rid)) or f"records/{path_for('tier_override', override)}",
             )
         fields["tier"] = final
         out[rid] = fast_model(TierDerivation, fields)
