@@ -113,3 +113,51 @@ def test_a_damaged_column_means_the_arrays(office):
     got = appraisals.monthly_sales(repo, AS_OF)
     plain, _ = validate_plain(office.root, today=TODAY)
     same(got, appraisals.monthly_sales(plain, AS_OF))
+
+
+def reference(repo, as_of: dt.date) -> dict:
+    """The sums row by row, each row's manager from sales.managers (the per-row attribution the rules used)."""
+    from crmdocs.scripts import sales as sales_lib
+
+    data = repo.sales
+    data.finish()
+    codes, managers = sales_lib.managers(data, repo.retailers)
+    out: dict = {}
+    for i in range(len(data.day)):
+        day = data.day[i].astype(dt.date)
+        if codes[i] < 0 or day > as_of:
+            continue
+        brand = data.brand_ids[data.brand[i]]
+        key = bool(repo.brands.get(brand) and repo.brands[brand].key)
+        cell = out.setdefault((managers[codes[i]], f"{day:%Y-%m}"), [0, 0])
+        cell[0] += int(data.quantity[i])
+        cell[1] += int(data.quantity[i]) if key else 0
+    return out
+
+
+def as_cells(sums) -> dict:
+    return {(m, mo): [int(sums.total[i, j]), int(sums.key[i, j])]
+            for i, m in enumerate(sums.managers) for j, mo in enumerate(sums.months) if sums.total[i, j]}
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_the_sums_are_those_row_by_row_in_any_row_order(office, shuffled):
+    if shuffled:  # rows not in day order: months interleaved within a block
+        import random
+
+        rows_aug = rows("2026-08", range(3, 31, 3))
+        random.Random(7).shuffle(rows_aug)
+        office.write("sales/2026-08.csv", sales_csv(rows_aug))
+        office.age()
+        assert office.cli("validate")[0] == 0
+    plain, _ = validate_plain(office.root, today=TODAY)
+    expected = reference(plain, AS_OF)
+    assert as_cells(appraisals.monthly_sales(narrow(office), AS_OF)) == expected
+    assert as_cells(appraisals.monthly_sales(plain, AS_OF)) == expected
+    repo = narrow(office)
+    kept = repo.sales.__dict__["kept"]
+    texts = dict(kept.head[6])
+    managers, by_month, _ = appraisals._sums_of(repo, list(texts["retailer_ids"]), list(texts["brand_ids"]),
+                                                kept.columns(appraisals._COLUMNS, block=5), AS_OF)
+    months = ["2026-08", "2026-09"]
+    assert as_cells(appraisals._table(managers, months, by_month)) == expected

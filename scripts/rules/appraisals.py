@@ -130,32 +130,70 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
     managers = sales_lib.manager_ids(retailers.values())
     at = {m: i for i, m in enumerate(managers)}
     nm = len(managers)
-    # each retailer code's manager + 1 (0: no archive), and the few that changed hands
+    # each retailer code's (manager + 1) × 2 (0: no archive), and the few that changed hands
     current = np.zeros(len(retailer_ids) + 1, np.int64)
     history = []
     for code, rid in enumerate(retailer_ids):
         rec = retailers.get(rid)
         if rec is None:
             continue
-        current[code] = at[rec.management.manager] + 1
+        current[code] = (at[rec.management.manager] + 1) * 2
         if rec.management.manager_history:
             # latest handover first, so that the earliest matching one is the last written (as sales.managers)
             hands = sorted(rec.management.manager_history, key=lambda p: p.until, reverse=True)
-            history.append((code, [(np.datetime64(p.until.isoformat(), "D").astype(np.int64), at[p.manager] + 1) for p in hands]))
+            history.append((code, [(np.datetime64(p.until.isoformat(), "D").astype(np.int64), (at[p.manager] + 1) * 2)
+                                   for p in hands]))
     moved = np.zeros(len(retailer_ids) + 1, bool)
     for code, _ in history:
         moved[code] = True
+    history_bounds = np.array([code for code, _ in history] + [history[-1][0] + 1 if history else 0])
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in brand_ids] or [False])
     cut = int(np.datetime64(as_of, "D").astype(np.int64))
+    size = (nm + 1) * 2
     by_month: dict[int, np.ndarray] = {}
+
+    def add(m: int, cells: np.ndarray) -> None:
+        if m in by_month:
+            by_month[m] += cells
+        else:
+            by_month[m] = cells.copy()
+
     first = last = None
     for block in blocks:
         days = block["day"].view(np.int64)
-        if not len(days):
+        n = len(days)
+        if not n:
             continue
-        lo, hi = int(days.min()), int(days.max())
+        in_order = n < 2 or bool((days[1:] >= days[:-1]).all())  # (the usual export, and the cache's runs of days)
+        lo, hi = (int(days[0]), int(days[-1])) if in_order else (int(days.min()), int(days.max()))
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
+        mgr = current[block["retailer"]]  # (manager + 1) × 2 of each row
+        if history:
+            ret = block["retailer"]
+            rows = np.flatnonzero(moved[ret])
+            if len(rows):  # grouped by retailer (codes ascending, as history is): each one's rows a slice
+                rows = rows[np.argsort(ret[rows], kind="stable")]
+                bounds = np.searchsorted(ret[rows], history_bounds)
+                for h, (code, hands) in enumerate(history):
+                    sel = rows[bounds[h] : bounds[h + 1]]
+                    if len(sel):
+                        when = days[sel]
+                        for until, who in hands:
+                            mgr[sel[when < until]] = who
+        mgr += key_brand[block["brand"]]  # … + 1 for a key brand's row
+        weights = block["quantity"].astype(np.float64)
+        if in_order:  # each month a run of rows: one count per month, no per-row month
+            upto = int(np.searchsorted(days, cut, side="right"))  # rows after as_of are left out
+            start = 0
+            m_lo, m_hi = sales_lib.month_of(_day(lo)), sales_lib.month_of(_day(hi))
+            for m in range(m_lo, m_hi + 1):
+                stop = n if m == m_hi else int(np.searchsorted(days, _day_number(sales_lib.month_first(m + 1))))
+                end = min(stop, upto)
+                if end > start:
+                    add(m, np.bincount(mgr[start:end], weights=weights[start:end], minlength=size).reshape(nm + 1, 2)[1:])
+                start = stop
+            continue
         # each day's month column in this block (0: after as_of, dropped), from a table of the block's days
         span = np.arange(lo, hi + 1)
         month = sales_lib.month_of(span.astype("datetime64[D]"))
@@ -163,32 +201,22 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
         column = month - m0 + 1
         column[span > cut] = 0
         width = int(column.max()) + 1
-        ret = block["retailer"]
-        mgr = current[ret]
-        if history:
-            rows = np.flatnonzero(moved[ret])
-            if len(rows):
-                codes = ret[rows]
-                for code, hands in history:
-                    sel = rows[codes == code]
-                    if len(sel):
-                        when = days[sel]
-                        for until, who in hands:
-                            mgr[sel[when < until]] = who
-        flat = mgr * width
+        flat = (mgr >> 1) * width  # (manager + 1) × width + column, then × 2 + key brand
         flat += column[days - lo]
         flat *= 2
-        flat += key_brand[block["brand"]]
-        sums = np.bincount(flat, weights=block["quantity"].astype(np.float64), minlength=(nm + 1) * width * 2)
-        sums = sums.reshape(nm + 1, width, 2)
+        flat += mgr & 1
+        sums = np.bincount(flat, weights=weights, minlength=(nm + 1) * width * 2).reshape(nm + 1, width, 2)
         for c in range(1, width):
-            m = m0 + c - 1
-            cells = sums[1:, c, :]
-            if m in by_month:
-                by_month[m] += cells
-            else:
-                by_month[m] = cells.copy()
+            add(m0 + c - 1, sums[1:, c, :])
     return managers, by_month, (None if first is None else (first, last))
+
+
+def _day(number: int) -> dt.date:
+    return np.datetime64(number, "D").astype(dt.date)
+
+
+def _day_number(day: dt.date) -> int:
+    return int(np.datetime64(day, "D").astype(np.int64))
 
 
 SALES = "appraisal_sales"
