@@ -56,13 +56,19 @@ def run(root: Path, jobs: int, side: bool) -> str:
             computed = recalc._rest(repo, handed_in, first)
             marks.append((time.perf_counter(), cpu()))
             names.append("rules here")
+            mine = None
+            if computed is not None:  # as recalc._overlapped: this process's records rendered while the worker works on
+                mine = {rel: recalc.render_record(record).encode("utf-8") for rel, record in computed.records.items()}
+                marks.append((time.perf_counter(), cpu()))
+                names.append("render its records")
             last = worker.last() if computed is not None else None
             marks.append((time.perf_counter(), cpu()))
-            names.append("wait + take its files")
+            names.append("the current classes and tiers files here, wait + take its files")
             if last is None:
                 computed = None
             else:
                 computed.texts = last.texts
+                computed.rendered = mine
                 load, classes = first.seconds[:2]
                 rules, render, *used = last.seconds
                 cpu_used = f", CPU {used[0]:.2f}+{used[1]:.2f} s, {used[2]:,} minor faults" if used else ""
@@ -80,7 +86,7 @@ def run(root: Path, jobs: int, side: bool) -> str:
         names.append("rules")
     differences = recalc.settle(root, computed, write_files=False, jobs=jobs)
     marks.append((time.perf_counter(), cpu()))
-    names.append("render + compare")
+    names.append("render + compare" if how.startswith(" (not") or not side else "compare")
     parts = [f"{name} {b[0] - a[0]:.2f} s (CPU {b[1] - a[1]:.2f} s)" for name, a, b in zip(names, marks, marks[1:])]
     total = f"in all {marks[-1][0] - marks[0][0]:.2f} s (CPU {marks[-1][1] - marks[0][1]:.2f} s)"
     head = f"side worker{how}: " if side else "no side worker: "

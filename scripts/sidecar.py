@@ -293,7 +293,10 @@ def _to_parse(unit: Any) -> int:
 def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) -> Optional[Last]:
     """In the worker: load, run :data:`SIDE` — ``send`` the :class:`First`
     part as soon as :data:`SENT_AFTER` is done — and render their files
-    (the :class:`Last` part). None when it gives up (before sending anything)."""
+    (the :class:`Last` part), the current period's classes and tiers files
+    only for the jobs it claims from the pipe :func:`start` made
+    (:func:`_claimed`; all of them outside a forked worker). None when it
+    gives up (before sending anything)."""
     from .recalc import _safe, render_record
     from .rules import MODULES, classes, compute_all, latest, tiers
     from .rules.retail import as_texts, deferring
@@ -319,19 +322,63 @@ def work(root: Path, as_of: Optional[dt.date], send: Callable[[First], None]) ->
         marks.append(time.perf_counter())
         send(First(as_of, digests, shared, tuple(b - a for a, b in zip(marks, marks[1:])), time.time()))
 
-    # the large files written as texts straight away (the same bytes); the current month's classes
-    # files left to the process that takes the first part (it has the archives and would wait meanwhile)
+    # the large files written as texts straight away (the same bytes); the current period's classes
+    # and tiers files written from the columns shipped in the first part, each by whichever of the
+    # two processes claims it first (the other one would only wait: the faster one does it)
     with as_texts(), deferring():
         computed = compute_all(partial(repo), _Refused(), as_of, modules=SIDE, after=after)
+    records: dict[str, Any] = dict(computed.records)
+    for module in _claimed(_JOBS_FD):
+        shipped = computed.ctx.shared.get(module.CURRENT)
+        if shipped is not None:
+            records.update(module.current_files(repo, shipped))
     marks.append(time.perf_counter())
     # as UTF-8 bytes: pickled and unpickled as they are (str: encoded and decoded again), and
     # compared with the files' bytes there as they are (recalc.settle takes either)
     texts = {_safe(rel): (rec if isinstance(rec, str) else render_record(rec)).encode("utf-8")
-             for rel, rec in computed.records.items()}
+             for rel, rec in records.items()}
     marks.append(time.perf_counter())
     used = resource.getrusage(resource.RUSAGE_SELF)  # (benchmarks: the worker's own CPU)
     return Last(as_of, digests, texts, (marks[-2] - marks[-3], marks[-1] - marks[-2], used.ru_utime, used.ru_stime,
                                         used.ru_minflt), time.time())
+
+
+# the current period's files written from the first part's columns: one job each, one byte each in a
+# pipe both processes read (a byte read by one is gone for the other: each job is done exactly once)
+_JOBS = {b"c": "classes", b"t": "tiers"}
+_JOBS_FD: Optional[int] = None  # in a forked worker: that pipe's reading end (set by _child)
+
+
+def _jobs_pipe() -> int:
+    """The reading end of a pipe holding one byte per job, not blocking (the writing end closed)."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(_JOBS))
+    finally:
+        os.close(write_end)
+    os.set_blocking(read_end, False)
+    return read_end
+
+
+def _claimed(jobs: Optional[int]) -> Iterator[Any]:
+    """The rule modules whose current-period files this process writes: each job it
+    reads from the pipe ``jobs`` while any is left (every one when there is no pipe)."""
+    import importlib
+
+    names = list(_JOBS.values())
+    while names:
+        if jobs is not None:
+            try:
+                got = os.read(jobs, 1)
+            except OSError:  # (none left: the other process has them)
+                return
+            if got not in _JOBS:
+                return
+            name = _JOBS[got]
+        else:
+            name = names[0]
+        names.remove(name)
+        yield importlib.import_module(f"crmdocs.scripts.rules.{name}")
 
 
 # ---------------------------------------------------------------- in this process
@@ -347,10 +394,11 @@ class Side:
     collects its exit). A worker that dies before either leaves the pipe
     closed (no byte)."""
 
-    def __init__(self, pid: int, fds: tuple[int, int], signal_fd: int):
+    def __init__(self, pid: int, fds: tuple[int, int], signal_fd: int, jobs_fd: int = -1):
         self.pid = pid
         self.fds = list(fds)  # the first and the last part's files
         self.signal_fd = signal_fd  # the pipe's reading end
+        self.jobs_fd = jobs_fd  # the current period's files to write: claimed here or by the worker (_claimed)
         self.why = ""  # why the handover was not taken (for tests and measuring)
         self.started = time.time()
         self.arrived: list[float] = []  # time.time() when each part was read here (benchmarks)
@@ -360,7 +408,7 @@ class Side:
     @property
     def fd(self) -> int:
         """-1 once every file is closed."""
-        return max([*self.fds, self.signal_fd])
+        return max([*self.fds, self.signal_fd, self.jobs_fd])
 
     def first(self, repo: Repository, as_of: Optional[dt.date]) -> Optional[First]:
         """Wait for the first part; it when the worker stood on exactly the
@@ -423,13 +471,15 @@ class Side:
         return part
 
     def _current_files(self) -> Optional[dict[str, bytes]]:
-        """The current period's classes and tiers files, written here from what the
-        first part shipped (none when it shipped nothing); None when they cannot be written."""
+        """The current period's classes and tiers files this process claims
+        (:func:`_claimed`: those the worker has not claimed yet), written here
+        from what the first part shipped; None when they cannot be written."""
         from .recalc import _safe
-        from .rules import classes, tiers
 
         out: dict[str, bytes] = {}
-        for module in (classes, tiers):
+        if self.jobs_fd < 0:  # (no pipe to share them: the worker writes them)
+            return out
+        for module in _claimed(self.jobs_fd):
             shipped = self._first.shared.get(module.CURRENT) if self._first is not None else None
             if shipped is None:
                 continue
@@ -498,10 +548,10 @@ class Side:
             except ProcessLookupError:
                 pass
             self._reap()
-        for fd in (*self.fds, self.signal_fd):
+        for fd in (*self.fds, self.signal_fd, self.jobs_fd):
             if fd >= 0:
                 os.close(fd)
-        self.fds, self.signal_fd = [-1, -1], -1
+        self.fds, self.signal_fd, self.jobs_fd = [-1, -1], -1, -1
 
 
 def _collect(pid: int) -> None:
@@ -511,7 +561,7 @@ def _collect(pid: int) -> None:
         pass
 
 
-def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd: int) -> None:
+def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd: int, jobs: Optional[int] = None) -> None:
     """The forked worker's life: never returns, never raises, writes nothing
     but its two answers (the first into ``fds[0]``, then one byte on the pipe
     ``signal_fd``; the second into ``fds[1]``, then a second byte)."""
@@ -529,6 +579,8 @@ def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd
     try:
         gc.disable()  # a short life: nothing to gain from walking the records
         try:
+            global _JOBS_FD
+            _JOBS_FD = jobs
             answer: tuple = ("ok", work(root, as_of, lambda part: answer_first(("ok", part))))
         except BaseException as exc:  # noqa: BLE001 - any failure: this process computes everything
             answer = ("failed", f"{type(exc).__name__}: {exc}")
@@ -596,11 +648,12 @@ def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
         opened.append(_answer_file())
         opened.append(_answer_file())
         opened.extend(os.pipe())
+        opened.append(_jobs_pipe())
     except OSError:
         for fd in opened:
             os.close(fd)
         return None
-    first_fd, last_fd, read_end, write_end = opened
+    first_fd, last_fd, read_end, write_end, jobs_fd = opened
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -611,6 +664,6 @@ def start(root: Path | str, as_of: Optional[dt.date] = None) -> Optional[Side]:
         return None
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
         os.close(read_end)
-        _child(Path(root), as_of, (first_fd, last_fd), write_end)
+        _child(Path(root), as_of, (first_fd, last_fd), write_end, jobs_fd)
     os.close(write_end)  # the pipe closes when the worker ends: no byte then means no first part
-    return Side(pid, (first_fd, last_fd), read_end)
+    return Side(pid, (first_fd, last_fd), read_end, jobs_fd)

@@ -664,15 +664,34 @@ def test_the_worker_finds_the_latest_plan_or_diary_day_from_the_names_alone(tmp_
     assert discover(tmp_path, sidecar._TOPS)[0] == ["records/retailers/d-east/r-0001.yaml"]
 
 
-def test_the_current_month_s_classes_files_are_written_here_from_the_first_part(office, started, monkeypatch):
-    from crmdocs.scripts.rules import classes
+def claims_late(monkeypatch, who: str) -> None:
+    """The worker (``who`` = "worker") or this process claims the current period's files only after 1.5 s."""
+    here = os.getpid()
+    real = sidecar._claimed
 
-    written = []
-    real = classes.current_files
-    monkeypatch.setattr(classes, "current_files", lambda *a: written.append(1) or real(*a))
+    def claimed(jobs):
+        if (os.getpid() != here) == (who == "worker"):
+            time.sleep(1.5)
+        return real(jobs)
+
+    monkeypatch.setattr(sidecar, "_claimed", claimed)
+
+
+@pytest.mark.parametrize("late", ["worker", "here"])
+def test_the_current_period_s_files_are_written_by_whichever_process_claims_them_first(office, started, monkeypatch, late):
+    from crmdocs.scripts.rules import classes, tiers
+
+    claims_late(monkeypatch, late)
+    here = os.getpid()
+    written: list[str] = []
+    for module in (classes, tiers):
+        real = module.current_files
+        monkeypatch.setattr(module, "current_files",
+                            lambda *a, real=real, name=module.NAME: (os.getpid() == here and written.append(name)) or real(*a))
     computed = overlapped(office.root)
-    assert started[0].why == "" and written
-    assert any("/classes/" in rel for rel in computed.texts)
+    assert started[0].why == ""
+    assert sorted(written) == (["classes", "tiers"] if late == "worker" else [])  # each written once, by one of the two
+    assert any("/classes/" in rel for rel in computed.texts) and any("/tiers/" in rel for rel in computed.texts)
     assert recalc.render(computed) == plain(office.root)
 
 
@@ -682,6 +701,7 @@ def test_current_classes_files_that_cannot_be_written_here_mean_everything_compu
     def broken(*args):
         raise KeyError("r-0001")
 
+    claims_late(monkeypatch, "worker")  # this process claims them
     monkeypatch.setattr(classes, "current_files", broken)
     computed = overlapped(office.root)
     assert started[0].why.startswith("failed: the current classes files here") and not computed.texts
