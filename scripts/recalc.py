@@ -228,20 +228,23 @@ class Written:
     removed: list[str] = field(default_factory=list)
 
 
-def on_disk(root: Path | str) -> dict[str, Path]:
-    """Every computed file now on disk (relative to records/computed/); hidden
-    files (temporary files of an atomic write) aside."""
-    base = computed_dir(root)
-    out: dict[str, Path] = {}
-    if not base.is_dir():
+def on_disk(root: Path | str) -> dict[str, str]:
+    """Every computed file now on disk: its path relative to records/computed/
+    ("/" separated) → its path; hidden files (temporary files of an atomic
+    write) aside. (Strings, not Paths: a city's 3,417 files at the end of
+    every recalc.)"""
+    base = str(computed_dir(root))
+    out: dict[str, str] = {}
+    if not os.path.isdir(base):
         return out
+    cut = len(base) + 1
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        inside = dirpath[cut:].replace(os.sep, "/")
         for name in filenames:
             if name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            out[path.relative_to(base).as_posix()] = path
+            out[f"{inside}/{name}" if inside else name] = os.path.join(dirpath, name)
     return dict(sorted(out.items()))
 
 
@@ -265,7 +268,7 @@ def _tidy(root: Path | str, produced, result: Written) -> None:
     base = computed_dir(root)
     for rel, path in on_disk(root).items():
         if rel not in produced:
-            path.unlink()
+            os.unlink(path)
             result.removed.append(rel)
     if base.is_dir():
         for dirpath, dirnames, filenames in os.walk(base, topdown=False):
@@ -310,11 +313,12 @@ def _first_difference(found: str, expected: str) -> tuple[int, str, str]:
     return 0, "", ""
 
 
-def _compare(root: Path, rel: str, text: str | bytes) -> Optional[Difference]:
-    """The file ``rel`` under records/computed/ against ``text`` (or its
-    UTF-8 bytes): None when equal."""
+def _compare(root: Path, rel: str, text: str | bytes, base: Optional[str] = None) -> Optional[Difference]:
+    """The file ``rel`` under records/computed/ (``base``, when given) against
+    ``text`` (or its UTF-8 bytes): None when equal."""
     try:
-        data = (computed_dir(root) / rel).read_bytes()
+        with open(os.path.join(base or computed_dir(root), rel), "rb") as fh:
+            data = fh.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return Difference(f"{RECORDS}/{COMPUTED}/{rel}", "missing")
     if data == (text if text.__class__ is bytes else text.encode("utf-8")):  # type: ignore[union-attr]
@@ -345,7 +349,7 @@ _PARALLEL_FILES = 400  # fewer files are written in one process (forking costs m
 def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], int, list[Difference]]:
     """Render ``rels`` of the shared records and write them (or compare them
     with the disk): (written, unchanged, differences)."""
-    base = computed_dir(root)
+    base = str(computed_dir(root))
     written: list[str] = []
     unchanged = 0
     differences: list[Difference] = []
@@ -353,12 +357,12 @@ def _settle(root: Path, rels: list[str], write_files: bool) -> tuple[list[str], 
     for rel in rels:
         text = _TEXTS[rel] if rel in _TEXTS else render_record(_SHARED[rel])
         if write_files:
-            if yamlwrite.write_atomic(base / rel, text):
+            if yamlwrite.write_atomic(os.path.join(base, rel), text):
                 written.append(rel)
             else:
                 unchanged += 1
         else:
-            found = _compare(root, rel, text)
+            found = _compare(root, rel, text, base)
             if found is not None:
                 differences.append(found)
     return written, unchanged, differences
