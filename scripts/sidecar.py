@@ -41,6 +41,8 @@ shape, the worker fails and this process computes everything — the tests
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -512,12 +514,30 @@ class Side:
         return part
 
     def _read(self, i: int) -> Any:
-        """What the worker wrote into part ``i``'s file; None when cut short or unreadable."""
+        """What the worker wrote into part ``i``'s file (:func:`_write`); None when
+        cut short or unreadable."""
+        import mmap
+
         try:
             fd = self.fds[i]
             size = os.fstat(fd).st_size
-            data = os.pread(fd, size, 0) if size else b""
-            return pickle.loads(data) if len(data) == size and data else None
+            n = int.from_bytes(os.pread(fd, 8, 0), "little") if size >= 8 else -1
+            head = os.pread(fd, n, 8) if 0 < n <= size - 8 else b""
+            if not head or len(head) != n:
+                return None
+            answer = pickle.loads(head)
+            if len(answer) != 3:  # no files after it
+                return answer if size == 8 + n else None
+            status, last, index = answer
+            if size != 8 + n + sum(length for _, length in index):
+                return None
+            at, texts = 8 + n, {}
+            with mmap.mmap(fd, size, prot=mmap.PROT_READ) if size > at else contextlib.nullcontext(b"") as view:
+                for rel, length in index:
+                    texts[rel] = view[at : at + length]  # (bytes)
+                    at += length
+            last.texts = texts
+            return status, last
         except Exception:  # noqa: BLE001 - cut short, unreadable: as if it had died
             return None
 
@@ -595,10 +615,20 @@ def _child(root: Path, as_of: Optional[dt.date], fds: tuple[int, int], signal_fd
 
 
 def _write(fd: int, answer: tuple) -> None:
-    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    """``answer`` into the file ``fd``: the length of its pickle (8 bytes), the
+    pickle, then — for a :class:`Last` part — its files' bytes one after the
+    other, as they are (the pickle lists their paths and lengths): 45 MB at
+    city scale neither copied into a pickle here nor out of one there."""
+    blobs: list[bytes] = []
+    if answer[0] == "ok" and isinstance(answer[1], Last):
+        last = answer[1]
+        blobs = list(last.texts.values())
+        answer = ("ok", dataclasses.replace(last, texts={}), [(rel, len(data)) for rel, data in last.texts.items()])
+    head = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    for data in (len(head).to_bytes(8, "little"), head, *blobs):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _answer_file() -> int:

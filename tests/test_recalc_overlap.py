@@ -706,3 +706,28 @@ def test_current_classes_files_that_cannot_be_written_here_mean_everything_compu
     computed = overlapped(office.root)
     assert started[0].why.startswith("failed: the current classes files here") and not computed.texts
     assert recalc.render(computed) == plain(office.root)
+
+
+@pytest.mark.parametrize("texts", [{}, {"a.yaml": b""}, {"2026-11/limits/d-east.yaml": "零售户: 1\n".encode(), "b.yaml": b"x" * 70000}])
+def test_the_parts_are_read_back_as_written_and_refused_when_cut_short(texts):
+    last = sidecar.Last(dt.date(2026, 11, 27), {"records/sales/2026-11.csv": "ab" * 20}, dict(texts), (1.0, 2.0))
+    first = sidecar.First(dt.date(2026, 11, 27), {}, {"classes": {"2026-11": {"r-1": "a"}}})
+    side = sidecar.Side(0, (sidecar._answer_file(), sidecar._answer_file()), -1)
+    try:
+        sidecar._write(side.fds[0], ("ok", first))
+        sidecar._write(side.fds[1], ("ok", last))
+        assert side._read(0) == ("ok", first)
+        status, back = side._read(1)
+        assert status == "ok" and back == last and all(type(v) is bytes for v in back.texts.values())
+        size = os.fstat(side.fds[1]).st_size
+        os.ftruncate(side.fds[1], size - 1)  # cut short (a worker killed while writing)
+        assert side._read(1) is None
+        os.ftruncate(side.fds[0], 0)
+        assert side._read(0) is None
+        failed = sidecar._answer_file()
+        sidecar._write(failed, ("failed", "KeyError: 'x'"))
+        side.fds[0], fd = failed, side.fds[0]
+        os.close(fd)
+        assert side._read(0) == ("failed", "KeyError: 'x'")
+    finally:
+        side.stop()
