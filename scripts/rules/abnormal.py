@@ -337,7 +337,8 @@ def _find(ctx) -> "Found | None":
     o_r = okey // D
     o_day = okey % D
     o_mgr = _order_managers(R, mgr_ids, orders, o_r, o_day)
-    o_week = np.asarray(S.week_of(d0 + o_day.astype("timedelta64[D]")), np.int32)  # per line below: 4 bytes
+    all_days = d0 + np.arange(D).astype("timedelta64[D]")  # each order's week and month from a per-day table
+    o_week = np.asarray(S.week_of(all_days), np.int32)[o_day]  # per line below: 4 bytes
     hits = _Hits()
 
     # ------------------------------------------------------------ outside limits
@@ -416,7 +417,7 @@ def _find(ctx) -> "Found | None":
     # ------------------------------------------------------------ month jump
     mj = pa.month_jump
     if mj.enabled and n:
-        o_month = np.asarray(S.month_of(d0 + o_day.astype("timedelta64[D]")), np.int64)
+        o_month = np.asarray(S.month_of(all_days), np.int64)[o_day]
         m0 = int(o_month.min())
         width = int(o_month.max()) - m0 + 1
         mkey = o_r * width + (o_month - m0)
