@@ -766,8 +766,10 @@ def validate_report(
     fresh = stats.pop("facts", None)
     if use_cache and not cached_only and stats["mode"] == "full":  # (the workers wrote each folder's facts)
         _sweep_facts(root, rels)
-    elif use_cache and not cached_only and fresh:
-        _keep_facts(root, rels, fresh, hashes, sigs, stamp)
+    elif use_cache and not cached_only and (fresh or changed):
+        # and the files with a new signature (a copy, a checkout, touch: the same bytes) signed again in
+        # their folders' facts (taken by SHA-1), else every later recalc reads and hashes them
+        _keep_facts(root, rels, {**dict.fromkeys(changed), **(fresh or {})}, hashes, sigs, stamp)
     if use_cache and not cached_only and stats["mode"] == "cached":
         # universe and today as cached: only the daily files checked again
         # and the signatures found changed can differ from the cache
