@@ -37,7 +37,9 @@ def validate(
     same code, same ``today``, no universe file changed — the report comes
     from it (new or changed daily files are checked) and the Repository from
     loading alone, without running the cross-record checks again; a worker
-    reads the cache and the sales while this process loads the records. Both
+    reads the cache and the sales while this process loads the records (when
+    nothing needs parsing and the sales are cached, this process reads the
+    cache itself: forking would cost more). Both
     must have seen the same bytes: every file loaded is compared with the
     hash the report stands on; any difference (a file written in between)
     means the plain run, the checks over what was loaded. Otherwise (or with
@@ -112,9 +114,7 @@ KEPT = "kept"  # the sales were written to their cache: read them from there
 
 def _build_held(root: Path, held: list, loaded: list) -> list:
     """``loaded`` with the models of the folders held as facts built after all."""
-    from .repository import build_held
-
-    from .repository import Held
+    from .repository import Held, build_held
 
     built = build_held(root, held)
     held.clear()
