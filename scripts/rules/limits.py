@@ -389,7 +389,7 @@ def _texts(ctx, L: WeekLimits) -> dict[str, dict]:
                                        L.p_lower[sel].tolist(), L.p_upper[sel].tolist())
         ]
         r = pair_r[sel]
-        cuts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]).tolist() + [len(sel)]
+        cuts = (np.flatnonzero(np.r_[True, r[1:] != r[:-1]]).tolist() if len(sel) else []) + [len(sel)]  # (none selected: no run)
         ordered = brand_ids == sorted(brand_ids)  # then a retailer's brands come in id order
         for a, b in zip(cuts, cuts[1:]):
             mine = lines[a:b] if ordered else [line for _, line in sorted(zip((brand_ids[c] for c in brand[a:b]), lines[a:b]))]
