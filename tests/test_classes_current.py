@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
+
 import pytest
 
 from crmdocs.scripts.recalc import render_record
@@ -81,3 +83,47 @@ def test_a_tier_override_of_the_current_period_is_written_alike():
     written = tiers.current_files(r, pickle.loads(pickle.dumps(deferred.ctx.shared[tiers.CURRENT])))
     assert written == {path: text for path, text in usual.items() if path.startswith(f"{period}/tiers/")}
     assert any("    override:\n      tier: 9\n" in text for text in written.values())
+
+
+def test_own_parts_of_every_archive_are_each_archive_s_own_parts():
+    import random
+
+    from crmdocs.schemas.policy import Policy
+    from crmdocs.scripts.rules.classes import own_parts, own_parts_of
+
+    rule = Policy.model_validate({}).classes.rule
+    rule.own.floor_area = [type(b)(min=m, points=p) for b, (m, p) in zip(
+        rule.own.floor_area * 4, [(0, 10), (30, 40), (30, 45), (80, 70), (50, 60), (80, 75), (200, 100), (0, 5)])]
+    rng = random.Random(4)
+    records = []
+    for n in range(300):
+        r = archives()[n % 12]
+        r = r.model_copy(deep=True)
+        r.basic.floor_area = rng.choice([0, 29.99, 30, 30.0, 49.5, 50, 80, 81.25, 199, 200, 1e6, rng.random() * 300])
+        records.append(r)
+    want = np.array([own_parts(rule, r) for r in records], float)
+    assert own_parts_of(rule, records).tolist() == want.tolist()
+    assert own_parts_of(rule, []).shape == (0, 4)
+
+
+def test_new_retailer_tiers_of_every_archive_are_each_archive_s_tier():
+    import random
+
+    from crmdocs.schemas.policy import Policy
+    from crmdocs.scripts.rules.tiers import new_retailer_tier, new_retailer_tiers
+
+    policy = Policy.model_validate({"tiers": {"new_retailer": [
+        {"network": "urban", "min_area": 0, "tier": 2}, {"network": "urban", "min_area": 40, "tier": 5},
+        {"network": "urban", "min_area": 40, "tier": 7}, {"network": "rural", "min_area": 20, "tier": 3},
+        {"network": "urban", "min_area": 100, "tier": 9}, {"network": "rural", "min_area": 0, "tier": 1},
+    ]}})
+    rng = random.Random(8)
+    records = []
+    for n in range(200):
+        r = archives()[n % 12].model_copy(deep=True)
+        r.basic.floor_area = rng.choice([0, 19.5, 20, 39.99, 40, 99, 100, 250, rng.random() * 150])
+        r.basic.network = rng.choice(list(type(r.basic.network)))
+        records.append(r)
+    want = [new_retailer_tier(policy, r.basic.network.value, r.basic.floor_area) for r in records]
+    assert new_retailer_tiers(policy, records).tolist() == want
+    assert new_retailer_tiers(policy, []).tolist() == []

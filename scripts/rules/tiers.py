@@ -74,6 +74,22 @@ def new_retailer_tier(policy, network: str, area: float) -> int:
     return best.tier if best is not None else 1
 
 
+def new_retailer_tiers(policy, records: list) -> np.ndarray:
+    """:func:`new_retailer_tier` of every archive (the policy's entries tried
+    once each over all archives, in their order, as that loop does)."""
+    areas = np.array([float(r.basic.floor_area) for r in records])
+    networks = np.array([r.basic.network.value for r in records], dtype=object)
+    out = np.ones(len(records), np.int64)
+    best = np.full(len(records), -np.inf)
+    found = np.zeros(len(records), bool)
+    for entry in policy.tiers.new_retailer:
+        take = (networks == entry.network) & (areas >= entry.min_area) & (~found | (entry.min_area > best))
+        out[take] = entry.tier
+        best[take] = entry.min_area
+        found |= take
+    return out
+
+
 def band_tier(policy, score: np.ndarray) -> np.ndarray:
     bands = sorted(policy.tiers.bands, key=lambda b: b.min)
     out = np.ones(len(score), np.int64)
@@ -91,7 +107,7 @@ def compute(ctx) -> dict:
     shared: dict[str, dict[str, int]] = {}
     details: dict[str, dict] = {}
     area = np.array([float(r.basic.floor_area) for r in R.records])
-    new_tier = np.array([new_retailer_tier(ctx.policy, r.basic.network.value, r.basic.floor_area) for r in R.records], np.int64)
+    new_tier = new_retailer_tiers(ctx.policy, R.records)
     at = {rid: i for i, rid in enumerate(R.ids)}
     current_key = None
     for key, start, end in periods(ctx):
