@@ -6,9 +6,12 @@
 
 With the side worker (``--side on``, what ``crmdocs recalc`` does with
 ``--jobs`` > 1; ``scripts/sidecar.py``) the retailer rules run in a forked
-worker during ``validate()``: the phases are then ``validate()`` (the worker
-beside it), waiting for the worker and taking its files, the other rules
-here, and rendering + comparing. ``--side both`` alternates the two ways run
+worker during ``validate()``: the phases are then, as ``recalc._overlapped``
+runs them, ``validate()`` (the worker beside it), the appraisals' sums and
+taking its first part, the other rules here, rendering this process's records,
+writing the current period's classes and tiers files this process claims and
+waiting for the worker's files, and comparing; the worker's own timeline, CPU
+and minor faults come with its parts. ``--side both`` alternates the two ways run
 by run (A/B in the same minutes).
 
 Run ``crmdocs --root ROOT validate`` first to measure it as CI runs it. Prints
