@@ -12,15 +12,20 @@ reading the caches but never writing them, into a :class:`PartialRepository`
 — reading any other kind there raises :class:`NotLoaded`, so a rule that
 starts reading another kind fails loudly instead of finding it empty — runs
 the rules with ``compute_all(modules=SIDE)`` and answers in two parts. As
-soon as ``classes`` is done it sends a :class:`First`: the ``ctx.shared``
-entries the later rules read (:data:`SHIPPED`), the ``as_of`` it stood on
-and the SHA-1 of every file it read. (What appraisals reads of the sales,
+soon as ``tiers`` is done (:data:`SENT_AFTER`) it sends a :class:`First`: the
+``ctx.shared`` entries the later rules read (:data:`SHIPPED`), what the
+current period's classes and tiers files are written from
+(``rules.classes.CURRENT``, ``rules.tiers.CURRENT``: the rules ship them
+under ``rules.retail.deferring()``), the ``as_of`` it stood on and the SHA-1
+of every file it read. (What appraisals reads of the sales,
 ``appraisals.SALES``, this process works out itself while it waits for
-that part: the worker is the longer of the two.) Then it runs tiers, limits and abnormal,
-renders their files with ``recalc.render_record`` — the large ones the
-rules write as texts straight away (``rules.retail.as_texts``: the same
-bytes) — and sends a :class:`Last`: the texts, with the same ``as_of`` and
-digests.
+that part.) Then it runs limits and abnormal, writes the current period's
+files of the jobs it claims (:func:`_claimed`: each job is written by
+whichever process claims it first, this one in :meth:`Side.last` before it
+waits), renders the other files with ``recalc.render_record`` — the large
+ones the rules write as texts straight away (``rules.retail.as_texts``: the
+same bytes) — and sends a :class:`Last`: the files' UTF-8 bytes, with the
+same ``as_of`` and digests.
 
 :meth:`Side.first` takes the first part (after ``validate()``) only when it
 stood on exactly what this process validated: the same files of those kinds
