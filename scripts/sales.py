@@ -727,24 +727,23 @@ def pairs(sales: SalesData) -> Pairs:
         cells = len(sales.retailer_ids) * n_b
         n = len(sales.retailer)
 
-        def keys(a: int) -> np.ndarray:
-            key = sales.retailer[a:a + CHUNK].astype(np.int64)
-            key *= n_b
-            key += sales.brand[a:a + CHUNK]
-            return key
-
         if cells <= 50_000_000:
-            # dense retailer × brand grid: O(rows), no sort; pairs come out ordered; the
-            # rows' keys block by block (no 100 MB per-row key array)
+            # dense retailer × brand grid: O(rows), no sort; pairs come out ordered; each
+            # row's cell (int32: the grid is small) made once, block by block, in the array
+            # that then holds its pair
             seen = np.zeros(cells, bool)
+            inv = np.empty(n, np.int32)
             for a in range(0, n, CHUNK):
-                seen[keys(a)] = True
+                key = inv[a:a + CHUNK]
+                np.multiply(sales.retailer[a:a + CHUNK], n_b, out=key, casting="unsafe")
+                np.add(key, sales.brand[a:a + CHUNK], out=key, casting="unsafe")
+                seen[key] = True
             uniq = np.flatnonzero(seen)
             at = np.full(cells, -1, np.int32)
             at[uniq] = np.arange(len(uniq), dtype=np.int32)
-            inv = np.empty(n, np.int32)
             for a in range(0, n, CHUNK):
-                inv[a:a + CHUNK] = at[keys(a)]
+                key = inv[a:a + CHUNK]
+                np.take(at, key, out=key)
         else:
             key = sales.retailer.astype(np.int64) * n_b + sales.brand
             uniq, inv = np.unique(key, return_inverse=True)

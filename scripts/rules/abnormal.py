@@ -66,11 +66,12 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     nb = int(row_brand.max(initial=0)) + 1
     if n_orders * nb <= retail_mod.GRID_CELLS:
         seen = np.zeros(n_orders * nb, bool)
+        key = np.empty(min(CHUNK, len(o_inv)), np.int32)  # (the grid is at most GRID_CELLS: int32 cells)
         for a in range(0, len(o_inv), CHUNK):
-            key = o_inv[a:a + CHUNK].astype(np.int64)
-            key *= nb
-            key += row_brand[a:a + CHUNK]
-            seen[key] = True
+            k = key[:len(o_inv[a:a + CHUNK])]
+            np.multiply(o_inv[a:a + CHUNK], nb, out=k, casting="unsafe")
+            np.add(k, row_brand[a:a + CHUNK], out=k, casting="unsafe")
+            seen[k] = True
         if np.count_nonzero(seen) == len(o_inv):
             return row_pair, qty, o_inv
         del seen
