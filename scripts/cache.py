@@ -419,7 +419,9 @@ def _load_sealed(path: Path) -> Any:
 
 
 def _sealed_json(data: Any) -> bytes:
-    return seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    # ASCII only (the Chinese of the messages as \u escapes: a city's 19.9 MB become 20.0 MB): the text read
+    # back is then Python's one-byte kind, parsed in 0.076 s instead of 0.105 s (every warm validate and recalc)
+    return seal(json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
