@@ -65,3 +65,15 @@ def test_sales_not_cached_means_a_worker_reads_them(mini, pools):
     repo, report = validate(mini.root, today=TODAY, jobs=2, facts=True)
     assert pools == [1]
     assert len(repo.sales) == len(validate_plain(mini.root, today=TODAY)[0].sales) > 0
+
+
+def test_the_validation_cache_is_ascii_and_gives_the_chinese_messages_back(mini):
+    from crmdocs.scripts.cache import CACHE_FILE
+
+    mini.edit(DIARY, lambda d: d["visits"][0].update(retailer="r-9999"))  # a check's problem, in Chinese
+    mini.age()
+    code, first = mini.cli("validate")
+    data = (mini.root / CACHE_FILE).read_bytes()
+    assert code == 1 and data.isascii()  # (read back as Python's one-byte text: parsed faster)
+    code, again = mini.cli("validate")  # from the cache
+    assert code == 1 and again == first and "零售户" in again
