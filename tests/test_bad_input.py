@@ -223,7 +223,9 @@ def test_other_commands_refuse_the_corpus_cleanly(mini, tmp_path, argv):
 def test_a_corrupt_validation_cache_is_ignored(mini, garbage):
     mini.edit("plans/cm-li/2026/2026-09-01.yaml", lambda d: d["visits"][1].update(retailer="r-9999"))
     first = mini.cli("validate")
-    cache = mini.root / ".cache" / "crmdocs" / "validate.json"
+    from crmdocs.scripts.cache import CACHE_FILE
+
+    cache = mini.root / CACHE_FILE
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(garbage)
     again = mini.cli("validate")
@@ -231,7 +233,9 @@ def test_a_corrupt_validation_cache_is_ignored(mini, garbage):
 
 
 def test_cache_directory_where_the_cache_file_should_be(mini):
-    (mini.root / ".cache" / "crmdocs" / "validate.json").mkdir(parents=True)
+    from crmdocs.scripts.cache import CACHE_FILE
+
+    (mini.root / CACHE_FILE).mkdir(parents=True)
     code, out = mini.cli("validate")
     assert code == 0 and "Traceback" not in out
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import DIARY, PLAN, RETAILER, TODAY, MiniRepo, codes
 from crmdocs.scripts import cache
 from crmdocs.scripts.cache import CACHE_FILE, validate_report
+from crmdocs.scripts.repository import seal
 
 DIARY_2 = "diaries/cm-li/2026/2026-09-02.yaml"
 
@@ -122,8 +123,9 @@ def test_another_day_means_a_full_run(mini):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not json {", b"[]", b'{"format": 1}', b"\xff\xfe garbage", None],
-    ids=["empty", "truncated", "list", "no-files", "binary", "folder"],
+    [b"", b"not json {", b"[]", b'{"format": 1}', b"\xff\xfe garbage", None, seal(b"\xff{not marshal"),
+     seal(b'{"format":2,"files":{}}'), seal(__import__("marshal").dumps({"format": 2, "files": {}}))],
+    ids=["empty", "truncated", "list", "no-files", "binary", "folder", "sealed-garbage", "sealed-json", "old-format"],
 )
 def test_a_corrupt_cache_is_ignored_not_a_crash(mini, content):
     break_some(mini)
@@ -144,7 +146,7 @@ def test_a_cache_with_wrong_entries_is_ignored(mini):
     data = cache._load_sealed(path)
     for entry in data["files"].values():
         entry[3] = [["only", "three", "fields"]]
-    path.write_bytes(cache._sealed_json(data))
+    path.write_bytes(cache._sealed_data(data))
     report, stats = run(mini)
     assert stats["mode"] == "full"
     assert report.to_text() == plain(mini)
@@ -155,7 +157,7 @@ def test_a_cache_pointing_outside_the_records_is_ignored(mini):
     path = mini.root / CACHE_FILE
     data = cache._load_sealed(path)
     data["retailers"] = {"r-0001": "records/../../etc/passwd"}
-    path.write_bytes(cache._sealed_json(data))
+    path.write_bytes(cache._sealed_data(data))
     mini.write(DIARY_2, mini.text(DIARY).replace("2026-09-01", "2026-09-02"))  # names r-0001
     report, stats = run(mini)
     assert stats["mode"] == "full"

@@ -121,7 +121,7 @@ def test_a_delta_of_another_record_or_corrupt_is_ignored(mini):
     delta = cache._load_sealed(path)
     delta["base"] += 1  # written over another whole record
     delta["files"][mini.rel(DIARY_2)][4] = []  # and saying the diary is fine
-    path.write_bytes(cache._sealed_json(delta))
+    path.write_bytes(cache._sealed_data(delta))
     report, stats = run(mini)
     assert stats["parsed"] == 1 and "unknown_retailer" in codes(report)
     for garbage in (b"", b"{not json", b"[]", b'{"format": 1}', b"\xff" * 10):
