@@ -154,6 +154,16 @@ def test_unknown_class_uses_the_longest_cycle_and_says_so(mini):
     assert "30 天" in cov.note
 
 
+def test_a_class_the_policy_has_no_cycle_for_takes_the_longest_and_counts_as_unknown(mini):
+    classes = {"2026-08": {"r-0001": "a", "r-0002": "z"}}  # "z": no cycle in the policy
+    cov = visits(mini, D(2026, 9, 10), classes=classes).coverage
+    assert (cov.class_unknown, cov.covered) == (1, 1)  # r-0002: 9 days ≤ 30
+    [o] = cov.overdue
+    assert (o.retailer, o.cycle_days) == ("r-0001", 7)
+    cov = visits(mini, D(2026, 9, 30), classes=classes).coverage
+    assert (cov.class_unknown, [(o.retailer, o.days_overdue) for o in cov.overdue]) == (1, [("r-0001", 22)])
+
+
 def test_retailer_that_changed_manager_mid_month_counts_for_whoever_has_it(mini):
     add_manager(mini, "cm-zhou", "周杰")
     mini.edit(RETAILER_2, lambda d: d["management"].update(
