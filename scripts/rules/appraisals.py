@@ -21,6 +21,7 @@ manager's visits (module ``visits``), overdue complaints (module
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Optional
@@ -310,6 +311,11 @@ def _target(repo, manager: str, period: str, months: list[str],
     return sum(x.sales for x in found), sum(x.key_brands for x in found)
 
 
+@functools.lru_cache(maxsize=4096)  # (each of ~1,700 appraisals asks it of every survey of its manager)
+def _months_in(period: str) -> frozenset[str]:
+    return frozenset(periods.months(period))
+
+
 def _survey_score(policy, survey) -> float:
     table = policy.survey_scores
     return (table.quality[survey.quality] + table.service[survey.service]
@@ -350,9 +356,9 @@ def appraise(ctx, manager: str, period: str, months: list[str], sales: SalesByMa
         elif key == "satisfaction":
             # a survey is about its own period (调查期间): it counts in every
             # appraisal period that holds all of its months
-            span = set(periods.months(period))
+            span = _months_in(period)
             scores = [_survey_score(policy, s) for s in surveys_by_manager.get(manager, [])
-                      if set(periods.months(s.period)) <= span]
+                      if _months_in(s.period) <= span]
             if scores:
                 mean = sum(scores) / len(scores)
                 r = _indicator(key, ind, mean, 100.0, f"{len(scores)} 份走访报告单，三项得分平均 (surveys averaged)")
