@@ -27,7 +27,6 @@ import contextlib
 import datetime as dt
 import gc
 import math
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
@@ -391,6 +390,8 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
         context = None
         # (texts rendered already, compared: faster here than forking workers)
         if jobs > 1 and len(rels) >= _PARALLEL_FILES and (write_files or len(records) - len(rendered or ()) >= _PARALLEL_FILES):
+            import multiprocessing  # (here: a warm recalc compares in this process, without it)
+
             with contextlib.suppress(ValueError):  # no fork on this platform: one process
                 context = multiprocessing.get_context("fork")
         if context is None:
