@@ -749,14 +749,9 @@ def load_files_and(
     runs here and no worker is started (forking one and pickling its answer
     over cost more than it saves)."""
     with gc_paused():
-        context = None
-        if jobs > 1 and len(rels) >= POOL_MIN:
-            import multiprocessing
-
-            try:
-                context = multiprocessing.get_context("fork")
-            except ValueError:  # no fork on this platform: one process
-                context = None
+        context = None  # the start method, when a pool may start (multiprocessing imported only then: a warm run starts none)
+        if jobs > 1 and len(rels) >= POOL_MIN and hasattr(os, "fork"):  # (no fork on this platform: one process)
+            context = "fork"
         # each folder's shard read and judged before any worker starts: a forked
         # worker that loads a folder takes its shard from here, read once
         units = _units(root, rels, looked, held is not None) if looked is not None else None
@@ -794,7 +789,11 @@ def load_files_and(
         _RAW_JOB = (root, digest, spool, side, units)
         try:
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
-            with ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=context, initializer=gc.disable) as pool:
+            import multiprocessing
+
+            with ProcessPoolExecutor(
+                max_workers=max(1, jobs - 1), mp_context=multiprocessing.get_context(context), initializer=gc.disable,
+            ) as pool:
                 extra = pool.submit(_spooled, _side) if side is not None else None  # first: it is the longest task
                 if units is not None:
                     tasks = units
