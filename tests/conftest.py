@@ -368,6 +368,34 @@ def mini(tmp_path: Path) -> MiniRepo:
     return MiniRepo(build_mini_repo(tmp_path))
 
 
+@pytest.fixture
+def built(monkeypatch) -> list[str]:
+    """The kinds whose models were built (by name), in this process (test_facts*, test_validate_light)."""
+    from crmdocs.scripts import repository
+
+    made: list[str] = []
+    real = repository.finish_record
+
+    def counting(rel, kind, m, raw, text):
+        made.append(kind.name)
+        return real(rel, kind, m, raw, text)
+
+    monkeypatch.setattr(repository, "finish_record", counting)
+    return made
+
+
+def warm_caches(mini: MiniRepo, load: bool = True) -> None:
+    """``crmdocs validate`` on the aged files (the validation cache), then, with
+    ``load``, one recalc-style load (the parsed data and the facts kept)."""
+    from crmdocs.scripts.validate import validate
+
+    mini.age()
+    code, out = mini.cli("validate")
+    assert code == 0, out
+    if load:
+        validate(mini.root, today=TODAY, facts=True)
+
+
 # ---------------------------------------------------------------- git repositories
 # (tests of the git workflow: audit, history, codeowners, new plan/diary)
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import ANALYSIS, DIARY, PLAN, SUMMARY, TODAY, MiniRepo
+from conftest import ANALYSIS, DIARY, PLAN, SUMMARY, TODAY, MiniRepo, warm_caches
 from crmdocs.scripts import facts, repository
 from crmdocs.scripts.recalc import render
 from crmdocs.scripts.rules import compute_all
@@ -19,26 +19,7 @@ from crmdocs.scripts.validate import validate, validate_plain
 KEY = ("cm-li", dt.date(2026, 9, 1))
 
 
-@pytest.fixture
-def built(monkeypatch):
-    """The kinds whose models were built (by name), in this process."""
-    made: list[str] = []
-    real = repository.finish_record
-
-    def counting(rel, kind, m, raw, text):
-        made.append(kind.name)
-        return real(rel, kind, m, raw, text)
-
-    monkeypatch.setattr(repository, "finish_record", counting)
-    return made
-
-
-def warm(mini: MiniRepo) -> None:
-    """``crmdocs validate`` (the validation cache) and one recalc-style load (the parsed data and the facts)."""
-    mini.age()
-    code, out = mini.cli("validate")
-    assert code == 0, out
-    validate(mini.root, today=TODAY, facts=True)
+warm = warm_caches  # ``crmdocs validate``, then one recalc-style load
 
 
 def held(mini: MiniRepo, today: dt.date = TODAY):

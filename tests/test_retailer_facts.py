@@ -12,7 +12,7 @@ import pickle
 
 import pytest
 
-from conftest import RETAILER, RETAILER_2, RETAILER_WEST, TODAY, MiniRepo
+from conftest import RETAILER, RETAILER_2, RETAILER_WEST, TODAY, MiniRepo, warm_caches
 from crmdocs.scripts import facts, repository
 from crmdocs.scripts.recalc import render
 from crmdocs.scripts.rules import compute_all
@@ -48,23 +48,8 @@ def same(fact, model, where: str = "") -> None:
         assert fact == model and type(fact) is type(model), (where, fact, model)
 
 
-@pytest.fixture
-def built(monkeypatch):
-    made: list[str] = []
-    real = repository.finish_record
-
-    def counting(rel, kind, m, raw, text):
-        made.append(kind.name)
-        return real(rel, kind, m, raw, text)
-
-    monkeypatch.setattr(repository, "finish_record", counting)
-    return made
-
-
 def warm(mini: MiniRepo) -> None:
-    mini.age()
-    code, out = mini.cli("validate")
-    assert code == 0, out
+    warm_caches(mini, load=False)
 
 
 def held(mini: MiniRepo):

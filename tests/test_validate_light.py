@@ -10,7 +10,7 @@ import concurrent.futures
 
 import pytest
 
-from conftest import DIARY, TODAY, MiniRepo
+from conftest import DIARY, TODAY, warm_caches
 from crmdocs.scripts import repository
 from crmdocs.scripts.validate import validate, validate_plain
 
@@ -30,11 +30,7 @@ def pools(monkeypatch):
     return started
 
 
-def warm(mini: MiniRepo) -> None:
-    mini.age()
-    code, out = mini.cli("validate")
-    assert code == 0, out
-    validate(mini.root, today=TODAY, facts=True)
+warm = warm_caches  # ``crmdocs validate``, then one recalc-style load
 
 
 def test_a_warm_load_starts_no_worker_and_gives_the_same_answer(mini, pools):
