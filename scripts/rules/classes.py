@@ -51,7 +51,7 @@ from crmdocs.schemas.retailer import FORMAT_ZH, Network
 from .. import sales as S
 from .. import yamlwrite
 from .retail import (
-    Archives, add_months, deferred, fast_model, file_text, months_to_evaluate, pct_rank, r4, retail, texts_wanted, without_gc,
+    Archives, add_months, deferred, fast_model, months_to_evaluate, pct_rank, period_files, r4, retail, without_gc,
 )
 
 NAME = "classes"
@@ -251,26 +251,14 @@ def _files(R, pc, detail: dict, act: np.ndarray, groups: list, cls: np.ndarray, 
     """The classes files of one month: per department its published list and,
     for the current month, each retailer's derivation (as texts under
     ``retail.as_texts`` unless one is a text only PyYAML may write)."""
-    full, texts = None, False
-    if current:
-        if texts_wanted():
-            try:
-                full, texts = _derive(R, pc, detail, act, as_text=True), True
-            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
-                pass
-        if not texts:
-            full = _derive(R, pc, detail, act, as_text=False)
-    out: dict = {}
-    for dep, places, dep_rids in groups:
-        listed = dict(zip(dep_rids, cls[places].tolist()))
-        record = fast_model(ClassesFile, {
+    return period_files(
+        groups, cls, current, lambda as_text: _derive(R, pc, detail, act, as_text=as_text),
+        lambda dep, listed, derivations: fast_model(ClassesFile, {
             "month": mkey, "department": dep, "rule": mode, "window": window, "weights": dict(weights),
-            "classes": listed,
-            "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
-        })
-        path = f"{mkey}/classes/{dep}.yaml"
-        out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
-    return out
+            "classes": listed, "retailers": derivations,
+        }),
+        lambda dep: f"{mkey}/classes/{dep}.yaml",
+    )
 
 
 # ---------------------------------------------------------------- the current month's files elsewhere

@@ -602,6 +602,30 @@ class Archives:
         self.ids, self.records = ids, records
 
 
+def period_files(groups: list, values, current: bool, derive, record, path) -> dict:
+    """One period's files of classes or tiers: per department of ``groups``
+    (department, places, its retailers' ids) the record ``record(department,
+    listed, derivations)`` of its published list (``values`` at its places)
+    and, for the current period, each retailer's derivation — ``derive(as_text)``
+    gives them by id, as texts under :func:`as_texts` unless one is a text only
+    PyYAML may write. ``path(department)``: the file's path."""
+    full, texts = None, False
+    if current:
+        if texts_wanted():
+            try:
+                full, texts = derive(True), True
+            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
+                pass
+        if not texts:
+            full = derive(False)
+    out: dict = {}
+    for dep, places, dep_rids in groups:
+        listed = dict(zip(dep_rids, values[places].tolist()))
+        made = record(dep, listed, {rid: full[rid] for rid in listed} if current and not texts else {})
+        out[path(dep)] = file_text(made, "".join(full[rid] for rid in listed), "retailers") if texts else made
+    return out
+
+
 def file_text(head_record, body: str, last: str) -> str:
     """The text of a computed file whose last field ``last`` (a mapping) is
     ``body``, already written (its lines indented by two): the record's own

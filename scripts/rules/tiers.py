@@ -40,7 +40,7 @@ from crmdocs.schemas.computed_retailers import TierDerivation, TierOverrideRef, 
 from .. import sales as S
 from .. import yamlwrite
 from ..kinds import path_for
-from .retail import Archives, deferred, fast_model, file_text, pct_rank, retail, texts_wanted, without_gc
+from .retail import Archives, deferred, fast_model, pct_rank, period_files, retail, without_gc
 
 NAME = "tiers"
 
@@ -164,28 +164,15 @@ def _files(R, pt, repo, key: str, detail: dict, act: np.ndarray, groups: list, f
     for the current period, each retailer's derivation (as texts under
     ``retail.as_texts`` unless one is a text only PyYAML may write)."""
     w = pt.weights
-    full, texts = None, False
-    if current:
-        if texts_wanted():
-            try:
-                full, texts = _derive(R, pt, repo, key, detail, act, as_text=True), True
-            except ValueError:  # a text only PyYAML may write: the records, rendered as usual
-                pass
-        if not texts:
-            full = _derive(R, pt, repo, key, detail, act, as_text=False)
-    out: dict = {}
-    for dep, places, dep_rids in groups:
-        listed = dict(zip(dep_rids, final_act[places].tolist()))
-        record = fast_model(TiersFile, {
-            "period": key, "department": dep, "mode": pt.mode, "count": pt.count,
-            "window": detail["window"],
+    return period_files(
+        groups, final_act, current, lambda as_text: _derive(R, pt, repo, key, detail, act, as_text=as_text),
+        lambda dep, listed, derivations: fast_model(TiersFile, {
+            "period": key, "department": dep, "mode": pt.mode, "count": pt.count, "window": detail["window"],
             "weights": {"quantity": w.quantity, "amount": w.amount, "capability": w.capability},
-            "tiers": listed,
-            "retailers": {rid: full[rid] for rid in listed} if current and not texts else {},
-        })
-        path = f"{key}/tiers/{dep}.yaml"
-        out[path] = file_text(record, "".join(full[rid] for rid in listed), "retailers") if texts else record
-    return out
+            "tiers": listed, "retailers": derivations,
+        }),
+        lambda dep: f"{key}/tiers/{dep}.yaml",
+    )
 
 
 # the current period's files elsewhere: as classes.CURRENT (see there)
