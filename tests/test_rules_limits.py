@@ -184,3 +184,20 @@ def test_main_brands_with_the_grid_made_already_any_share_and_returns():
             plain = main_brands(pair_r, brand, q, totals, share)
             assert main_brands(pair_r, brand, q, totals, share, layout).tolist() == plain.tolist()
             assert main_brands(pair_r, brand, q, totals, share, layout, grid).tolist() == plain.tolist()
+
+
+def test_the_side_worker_writes_limits_in_the_first_week_of_sales(mini, monkeypatch):
+    """``as_of`` in the first sales week (an office's first days, a past ``build --at``, after a gap in
+    the sales longer than turnover_weeks): no retailer has a main brand in the weeks before. The worker's limits
+    texts failed (IndexError), so every recalc there fell back to computing everything in one process."""
+    from crmdocs.scripts import recalc, sidecar
+
+    sides: list = []
+    real = sidecar.start
+    monkeypatch.setattr(sidecar, "start", lambda *a, **k: sides.append(real(*a, **k)) or sides[-1])
+    mini.age()
+    as_of = dt.date(2026, 9, 3)  # (the sales start on 2026-09-01: no week before it)
+    want = recalc.render(recalc.compute(mini.root, handed_in=None, as_of=as_of, jobs=1))
+    got = recalc.render(recalc.compute(mini.root, handed_in=None, as_of=as_of, jobs=2, files_only=True))
+    assert got == want and any("/limits/" in rel for rel in got)
+    assert len(sides) == 1 and sides[0].why == ""
