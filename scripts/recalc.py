@@ -80,16 +80,26 @@ def compute(
     summaries: ``--diff``) let those be held as facts (``validate(facts=True)``,
     :mod:`.facts`): none of their models is built when the caches answer;
     ``Computed.ctx.repo.plans`` etc. then raise."""
-    from .history import handed_in_times
-    from .rules import compute_all
-    from .validate import validate
-
     root = Path(root)
     side = None
     if files_only and jobs > 1:
         from . import sidecar
 
         side = sidecar.start(root, as_of)
+        # what only this process runs, imported after the fork (the worker would wait for it) but
+        # before validating (imports beside a city's records in memory cost more): the rules it runs
+        # beside the worker and the git history (tarfile, subprocess)
+        import importlib
+
+        from .rules import MODULES
+
+        for name in MODULES:
+            if name not in sidecar.SIDE:
+                importlib.import_module(f"crmdocs.scripts.rules.{name}")
+    from .history import handed_in_times
+    from .rules import compute_all
+    from .validate import validate
+
     try:
         # files only: the rules' records are all that is kept, the plans and diaries may be held as facts
         repo, report = validate(root, today=dt.date.today(), jobs=jobs, facts=files_only or facts)
