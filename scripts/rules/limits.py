@@ -101,18 +101,24 @@ def class_positions(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarra
     n_classes = len(ctx.policy.classes.ids())
     idx = ctx.shared.get("class_index")
     pos = np.full(R.n, -1, np.int64)
+    kept: dict = {}
     if idx is not None and idx[0].shape[1]:
         mat, m0 = idx
         # before the first evaluation: the first evaluation's class
         col = min(max(S.month_of(day) - m0, 0), mat.shape[1] - 1)
-        if True:
-            # latest evaluation at or before that month with a class
-            for c in range(col, -1, -1):
-                pos = np.where(pos < 0, mat[:, c], pos)
-                if (pos >= 0).all():
-                    break
+        kept = ctx.shared.setdefault("_class_positions", {})  # the same for each week of a month: made once
+        if col in kept and kept[col][0] is mat:
+            return kept[col][1]
+        # latest evaluation at or before that month with a class
+        for c in range(col, -1, -1):
+            pos = np.where(pos < 0, mat[:, c], pos)
+            if (pos >= 0).all():
+                break
     classed = pos >= 0
-    return np.where(classed, pos, n_classes - 1), classed
+    out = np.where(classed, pos, n_classes - 1), classed
+    if idx is not None and idx[0].shape[1]:
+        kept[col] = (mat, out)
+    return out
 
 
 def coefficients(ctx, R: Retail, day: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -157,8 +163,13 @@ def main_brands(pair_r: np.ndarray, brand: np.ndarray, q: np.ndarray, totals: np
         key &= (1 << shift) - 1  # the columns in that order
         key += np.arange(0, n_rows * K, K)[:, None]  # flat positions
         ranked = M.ravel()[key]
-        ahead = np.cumsum(ranked, axis=1)
-        ahead -= ranked  # quantity ahead of each
+        if ranked.dtype.kind in "iu":  # whole numbers: one running sum of the flat grid less each row's start (exact)
+            ahead = np.cumsum(ranked.ravel()).reshape(ranked.shape)
+            ahead -= ranked
+            ahead -= ahead[:, :1].copy()
+        else:
+            ahead = np.cumsum(ranked, axis=1)
+            ahead -= ranked  # quantity ahead of each
         # ahead (whole cartons) < share × total − EPS  ⟺  ahead < its ceiling
         total = M.sum(axis=1) if grid is None else totals
         main_s = ahead < np.ceil(share * total - EPS).astype(np.int64)[:, None]
