@@ -463,8 +463,12 @@ def _write_cache(path: Path, data: dict[str, Any]) -> None:
         write_atomic(path, _sealed_data(data))
     except OSError:
         return  # a read-only checkout validates all the same, only slower next time
-    with contextlib.suppress(OSError):  # it spoke of the record just replaced
-        path.with_name(DELTA_NAME).unlink()
+    for name in (DELTA_NAME, *_OLD_NAMES):  # it spoke of the record just replaced; earlier code's (JSON) record
+        with contextlib.suppress(OSError):
+            path.with_name(name).unlink()
+
+
+_OLD_NAMES = ("validate.json", "validate-delta.json")  # (format 2: ignored since format 3, ~19 MB at city scale)
 
 
 def _write_delta(path: Path, old: dict[str, Any], stat_changes: dict[str, Any], file_changes: dict[str, Any], stamp: int) -> bool:

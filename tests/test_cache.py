@@ -140,6 +140,18 @@ def test_a_corrupt_cache_is_ignored_not_a_crash(mini, content):
     assert report.to_text() == plain(mini)
 
 
+def test_earlier_codes_json_record_is_removed_when_the_record_is_written(mini):
+    """Format 2 kept the record as validate.json (~19 MB at city scale): ignored since, and removed."""
+    folder = (mini.root / CACHE_FILE).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("validate.json", "validate-delta.json"):
+        (folder / name).write_bytes(seal(b'{"format":2,"files":{}}'))
+    report, stats = run(mini)
+    assert stats["mode"] == "full" and report.to_text() == plain(mini)
+    assert (mini.root / CACHE_FILE).is_file()
+    assert not (folder / "validate.json").exists() and not (folder / "validate-delta.json").exists()
+
+
 def test_a_cache_with_wrong_entries_is_ignored(mini):
     run(mini)
     path = mini.root / CACHE_FILE
