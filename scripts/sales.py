@@ -769,44 +769,65 @@ def manager_ids(records: Iterable[Any]) -> list[str]:
                   | {p.manager for r in records for p in r.management.manager_history})
 
 
+class Attribution:
+    """Which customer manager each sales row counts for, by the archives'
+    ``manager_on(day)``: ``ids`` (:func:`manager_ids`), ``current`` (each
+    retailer code's manager code, -1 without an archive) and ``handovers``
+    (the retailers that changed hands: code → (day number until which, manager
+    code), latest first, so that the earliest matching one is written last)."""
+
+    def __init__(self, retailer_ids: list[str], retailers: Mapping[str, Any]):
+        self.ids = manager_ids(retailers.values())
+        at = {m: i for i, m in enumerate(self.ids)}
+        self.current = np.full(len(retailer_ids), -1, np.int32)
+        self.handovers: list[tuple[int, list[tuple[int, int]]]] = []
+        for code, rid in enumerate(retailer_ids):
+            rec = retailers.get(rid)
+            if rec is None:
+                continue
+            self.current[code] = at[rec.management.manager]
+            if rec.management.manager_history:
+                hands = sorted(rec.management.manager_history, key=lambda p: p.until, reverse=True)
+                self.handovers.append((code, [(int(np.datetime64(p.until, "D").astype(np.int64)), at[p.manager])
+                                              for p in hands]))
+
+    def rows(self, retailer: np.ndarray, day: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """``table[manager code + 1]`` of each row (``table[0]``: no archive) of
+        these columns (retailer codes, days as datetime64[D])."""
+        out = table[self.current + 1][retailer]
+        if not self.handovers:
+            return out
+        codes = np.array([code for code, _ in self.handovers], dtype=np.int64)
+        moved = np.zeros(len(self.current), bool)
+        moved[codes] = True
+        # only the rows of retailers that changed hands (a few), found block by block: no per-row
+        # temporaries beyond a few MB (np.isin made 100 MB ones), grouped by retailer, no sort of every row
+        rows = np.concatenate([np.flatnonzero(moved[retailer[a:a + CHUNK]]) + a
+                               for a in range(0, len(retailer), CHUNK)] or [np.zeros(0, np.int64)])
+        rows = rows[np.argsort(retailer[rows], kind="stable")]
+        bounds = np.searchsorted(retailer[rows], np.r_[codes, codes.max() + 1])
+        days = day.view(np.int64)
+        for n, (_, hands) in enumerate(self.handovers):
+            idx = rows[bounds[n]:bounds[n + 1]]
+            if len(idx):
+                when = days[idx]
+                for until, manager in hands:
+                    out[idx[when < until]] = table[manager + 1]
+        return out
+
+
 def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Per-row customer manager code (into the returned sorted id list; -1
-    for rows of retailers without an archive), by ``manager_on(day)``.
-    The rows' codes are kept until the archives name other managers (the
-    rules and the site ask more than once): treat them as read-only."""
+    for rows of retailers without an archive), by ``manager_on(day)``
+    (:class:`Attribution`). The rows' codes are kept until the archives name
+    other managers (the rules and the site ask more than once): treat them as
+    read-only."""
     sales.finish()
-    ids = manager_ids(retailers.values())
-    at = {m: i for i, m in enumerate(ids)}
-    current = np.full(len(sales.retailer_ids), -1, np.int32)
-    history = []
-    for code, rid in enumerate(sales.retailer_ids):
-        rec = retailers.get(rid)
-        if rec is None:
-            continue
-        current[code] = at[rec.management.manager]
-        if rec.management.manager_history:
-            history.append((code, rec.management))
-    handovers = [(code, [(p.until, p.manager) for p in mgmt.manager_history]) for code, mgmt in history]
+    who = Attribution(sales.retailer_ids, retailers)
     kept = sales._cache.get("managers")
-    if kept is not None and kept[0] == ids and kept[2] == handovers and np.array_equal(kept[1], current):
-        return kept[3], ids
-    out = current[sales.retailer]
-    if history:
-        # only the rows of retailers that changed hands (a few): no sort of every row
-        codes = np.array([code for code, _ in history], dtype=sales.retailer.dtype)
-        moved = np.zeros(len(sales.retailer_ids), bool)
-        moved[codes] = True
-        # block by block: no per-row temporaries beyond a few MB (np.isin made 100 MB ones)
-        rows = np.concatenate([np.flatnonzero(moved[sales.retailer[a:a + CHUNK]]) + a
-                               for a in range(0, len(sales.retailer), CHUNK)] or [np.zeros(0, np.int64)])
-        rows = rows[np.argsort(sales.retailer[rows], kind="stable")]
-        bounds = np.searchsorted(sales.retailer[rows], np.r_[codes, codes.max() + 1])
-        for n_h, (code, mgmt) in enumerate(history):
-            idx = rows[bounds[n_h]:bounds[n_h + 1]]
-            days = sales.day[idx]
-            # latest handover first, so the earliest matching one wins (manager_on)
-            for past in sorted(mgmt.manager_history, key=lambda p: p.until, reverse=True):
-                hit = days < np.datetime64(past.until.isoformat(), "D")
-                out[idx[hit]] = at[past.manager]
-    sales._cache["managers"] = (ids, current, handovers, out)
-    return out, ids
+    if (kept is not None and kept[0] == who.ids and kept[2] == who.handovers
+            and np.array_equal(kept[1], who.current)):
+        return kept[3], who.ids
+    out = who.rows(sales.retailer, sales.day, np.arange(-1, len(who.ids), dtype=np.int32))
+    sales._cache["managers"] = (who.ids, who.current, who.handovers, out)
+    return out, who.ids

@@ -127,27 +127,10 @@ def _sums(repo, as_of: dt.date) -> tuple[list[str], dict[int, np.ndarray], Optio
 def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of: dt.date):
     """:func:`_sums` of the rows ``blocks`` give (dicts of the day, retailer,
     brand and quantity columns)."""
-    retailers = repo.retailers
-    managers = sales_lib.manager_ids(retailers.values())
-    at = {m: i for i, m in enumerate(managers)}
+    who = sales_lib.Attribution(retailer_ids, repo.retailers)
+    managers = who.ids
     nm = len(managers)
-    # each retailer code's (manager + 1) × 2 (0: no archive), and the few that changed hands
-    current = np.zeros(len(retailer_ids) + 1, np.int64)
-    history = []
-    for code, rid in enumerate(retailer_ids):
-        rec = retailers.get(rid)
-        if rec is None:
-            continue
-        current[code] = (at[rec.management.manager] + 1) * 2
-        if rec.management.manager_history:
-            # latest handover first, so that the earliest matching one is the last written (as sales.managers)
-            hands = sorted(rec.management.manager_history, key=lambda p: p.until, reverse=True)
-            history.append((code, [(np.datetime64(p.until.isoformat(), "D").astype(np.int64), (at[p.manager] + 1) * 2)
-                                   for p in hands]))
-    moved = np.zeros(len(retailer_ids) + 1, bool)
-    for code, _ in history:
-        moved[code] = True
-    history_bounds = np.array([code for code, _ in history] + [history[-1][0] + 1 if history else 0])
+    doubled = np.arange(nm + 1, dtype=np.int64) * 2  # (manager + 1) × 2 of each manager code + 1 (0: no archive)
     key_brand = np.array([bool(repo.brands.get(b) and repo.brands[b].key) for b in brand_ids] or [False])
     cut = int(np.datetime64(as_of, "D").astype(np.int64))
     size = (nm + 1) * 2
@@ -169,19 +152,7 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
         lo, hi = (int(days[0]), int(days[-1])) if in_order else (int(days.min()), int(days.max()))
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
-        mgr = current[block["retailer"]]  # (manager + 1) × 2 of each row
-        if history:
-            ret = block["retailer"]
-            rows = np.flatnonzero(moved[ret])
-            if len(rows):  # grouped by retailer (codes ascending, as history is): each one's rows a slice
-                rows = rows[np.argsort(ret[rows], kind="stable")]
-                bounds = np.searchsorted(ret[rows], history_bounds)
-                for h, (code, hands) in enumerate(history):
-                    sel = rows[bounds[h] : bounds[h + 1]]
-                    if len(sel):
-                        when = days[sel]
-                        for until, who in hands:
-                            mgr[sel[when < until]] = who
+        mgr = who.rows(block["retailer"], block["day"], doubled)  # (manager + 1) × 2 of each row
         mgr += key_brand[block["brand"]]  # … + 1 for a key brand's row
         weights = block["quantity"].astype(np.float64)
         if in_order:  # each month a run of rows: one count per month, no per-row month
