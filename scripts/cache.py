@@ -694,7 +694,7 @@ def _start_daily(
                 _UNIVERSE = _KEEP = None
 
         return run_here
-    from concurrent.futures import ProcessPoolExecutor
+    from .pools import executor
 
     size = max(100, len(rels) // (jobs * 6))
     chunks, start = [], 0
@@ -705,7 +705,7 @@ def _start_daily(
         chunks.append(rels[start:end])
         start = end
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable)
+    pool = executor(jobs, context)
     parts = pool.map(_check_daily, chunks)
 
     def collect() -> list[tuple]:

@@ -407,7 +407,7 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
         if context is None:
             parts = [_settle(root, rels, write_files)]
         else:
-            from concurrent.futures import ProcessPoolExecutor
+            from .pools import executor
 
             # interleaved shares: each month's big files are spread over the chunks
             n = min(len(rels), jobs * 8)
@@ -415,7 +415,7 @@ def settle(root: Path | str, computed, write_files: bool = True, jobs: int = 1):
             # the workers never walk the records the parent holds; no gc.unfreeze() after the
             # pool (see repository.gc_paused): the exit collection would walk them all
             gc.freeze()
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+            with executor(jobs, context) as pool:
                 parts = list(pool.map(_settle_part, chunks))
     finally:
         _SHARED, _TEXTS = None, {}

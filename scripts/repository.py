@@ -773,7 +773,9 @@ def load_files_and(
             return [item for part in parts for item in part], extra
         import shutil
         import tempfile
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        from .pools import executor
 
         global _RAW_JOB
         size = max(50, min(1000, len(rels) // (jobs * 8)))
@@ -791,9 +793,7 @@ def load_files_and(
             # this process parses and validates too: jobs - 1 workers keep jobs cores busy
             import multiprocessing
 
-            with ProcessPoolExecutor(
-                max_workers=max(1, jobs - 1), mp_context=multiprocessing.get_context(context), initializer=gc.disable,
-            ) as pool:
+            with executor(max(1, jobs - 1), multiprocessing.get_context(context)) as pool:
                 extra = pool.submit(_spooled, _side) if side is not None else None  # first: it is the longest task
                 if units is not None:
                     tasks = units

@@ -163,14 +163,15 @@ def run_all_checks(repo: Repository, today: dt.date, jobs: int = 1) -> list:
     if context is None:
         return checks.run_checks(repo, today)
     import gc
-    from concurrent.futures import ProcessPoolExecutor
+
+    from .pools import executor
 
     global _CHECKING
     _CHECKING = (repo, today)
     parts = jobs * 2
     gc.freeze()  # the workers inherit the records: keep them out of the collector's reach
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable) as pool:
+        with executor(jobs, context) as pool:
             futures = [pool.submit(_check_part, i, parts) for i in range(parts)]
             ctx = checks.Context(today=today, calendar=_calendar(repo))
             out: list = []

@@ -264,3 +264,101 @@ def test_kill_helper_really_kills(tmp_path):
     _killed_run(tmp_path, 1, ["--root", str(mini.root), "recalc"])
     assert time.monotonic() - start < 60
     assert not (mini.records / "computed").exists() or _visible(mini.records / "computed") == []
+
+
+# ---------------------------------------------------------------- pool workers of a killed run
+
+
+POOL = textwrap.dedent(
+    """
+    import multiprocessing, os, sys, time
+    from crmdocs.scripts.pools import executor
+
+    def task(i):
+        print(os.getpid(), flush=True)
+        time.sleep(120)
+
+    with executor(2, multiprocessing.get_context("fork")) as pool:
+        list(pool.map(task, range(2)))
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie no parent reaps has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _running_with(word: str) -> list[int]:
+    """The processes whose command line holds ``word`` (a forked worker keeps its parent's)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if word.encode() in cmdline and _alive(int(proc.name)):
+                pids.append(int(proc.name))
+    return pids
+
+
+def _gone_within(seconds: float, pids) -> list[int]:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and [pid for pid in pids() if _alive(pid)]:
+        time.sleep(0.1)
+    return [pid for pid in pids() if _alive(pid)]
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or not hasattr(os, "fork"), reason="needs fork and /proc")
+def test_pool_workers_leave_when_their_parent_is_killed():
+    """A pool's workers, busy or waiting, end within a second or two of a SIGKILL of the
+    process that started them, instead of waiting for work for ever."""
+    proc = subprocess.Popen([sys.executable, "-c", POOL], stdout=subprocess.PIPE, text=True)
+    workers = [int(proc.stdout.readline()) for _ in range(2)]
+    assert all(_alive(pid) for pid in workers)
+    _kill(proc)
+    assert _gone_within(5, lambda: workers) == []
+
+
+KILL_IN_POOL = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    marker, main_pid, real_replace = Path(sys.argv[1]), os.getpid(), os.replace
+
+    def replace(src, dst):  # in a pool worker, before its first computed file is in place: wait
+        if os.getpid() != main_pid and "/.cache/" not in str(dst):
+            marker.write_text(str(os.getpid()))
+            time.sleep(120)
+        return real_replace(src, dst)
+
+    os.replace = replace
+    from crmdocs.scripts import recalc
+    recalc._PARALLEL_FILES = 10  # (the demo office's files are written by the pool, as a county's are)
+    from crmdocs.scripts.cli import main
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+@pytest.mark.skipif(not (REPO / "records" / "policy.yaml").exists(), reason="no demo records yet")
+@pytest.mark.skipif(not Path("/proc").is_dir() or not hasattr(os, "fork"), reason="needs fork and /proc")
+def test_recalc_killed_while_its_pool_writes_leaves_no_process_behind(tmp_path):
+    root = tmp_path / "office"
+    shutil.copytree(REPO / "records", root / "records", ignore=shutil.ignore_patterns("computed"))
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_IN_POOL, str(marker), "--root", str(root), "recalc", "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    _wait_for(lambda: marker.exists() and marker.read_text(), proc, 120)
+    assert _running_with(str(marker))  # the pool's workers, at work
+    _kill(proc)
+    assert _gone_within(5, lambda: _running_with(str(marker))) == []
+    # and the next run completes the work
+    assert subprocess.run([sys.executable, "-m", "crmdocs.scripts.cli", "--root", str(root), "recalc"], capture_output=True).returncode == 0
