@@ -140,12 +140,20 @@ def records_dir(root: Path) -> Path:
     return root / RECORDS
 
 
-def discover(root: Path, tops: Optional[Collection[str]] = None) -> tuple[list[str], list[Diagnostic]]:
+def discover(
+    root: Path, tops: Optional[Collection[str]] = None, look: Optional[tuple[list[str], Any]] = None,
+) -> tuple[list[str], list[Diagnostic]]:
     """Every file under ``records/`` (relative to root), computed records aside
     (``tops``: only those under the names in it, directly under ``records/``).
 
     Walks with ``os.scandir``: the file type comes with the directory entry,
-    so a plain file costs no extra system call (70,000 files: 0.2 s, not 0.7)."""
+    so a plain file costs no extra system call (70,000 files: 0.2 s, not 0.7);
+    a folder of plain files only (the usual one) is taken as one sorted list
+    of names. ``look`` (an empty list and an empty ``array("q")``): each file
+    found is also looked at as ``cache._look`` does — its stat signature (or
+    ``"-"``) and modification time — in the same walk, by name against its
+    folder's descriptor (a city's 79,000 files: 0.27 → 0.2 s, one lookup per
+    file instead of a path of five)."""
     base = records_dir(root)
     found: list[str] = []
     diags: list[Diagnostic] = []
@@ -164,14 +172,35 @@ def discover(root: Path, tops: Optional[Collection[str]] = None) -> tuple[list[s
             return
         if tops is not None and rel_dir == RECORDS:
             entries = [entry for entry in entries if entry.name in tops]
-        files, dirs = [], []
+        plain, files, dirs = [], [], []
         for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False):  # a plain file, no link
+                    plain.append(entry)
+                    continue
+            except OSError:
+                pass
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
             (dirs if is_dir else files).append(entry)
-        for entry in sorted(files, key=lambda e: e.name):
+        if plain and not files:  # the usual folder: plain files (and folders) only
+            names = sorted([entry.name for entry in plain])
+            dot = bisect.bisect_left(names, ".")  # hidden names sort together
+            if dot < len(names) and names[dot][0] == ".":
+                names = [name for name in names if name[0] != "."]
+            try:
+                "/".join(names).encode("utf-8")
+            except UnicodeEncodeError:  # a name of undecodable bytes: each said below
+                pass
+            else:
+                found.extend([f"{rel_dir}/{name}" for name in names])
+                if look is not None and names:
+                    _look_in(dirpath, rel_dir, names, look)
+                plain = []
+        names = []
+        for entry in sorted(files + plain, key=lambda e: e.name):
             name = entry.name
             if name.startswith("."):
                 continue
@@ -199,6 +228,9 @@ def discover(root: Path, tops: Optional[Collection[str]] = None) -> tuple[list[s
                 diags.append(Diagnostic(rel, 0, 0, "", "这不是普通文件，不读取 (not a regular file)", "error", "not_a_file"))
                 continue
             found.append(rel)
+            names.append(name)
+        if look is not None and names:
+            _look_in(dirpath, rel_dir, names, look)
         subdirs = []
         for entry in sorted(dirs, key=lambda e: e.name):
             name = entry.name
@@ -223,6 +255,40 @@ def discover(root: Path, tops: Optional[Collection[str]] = None) -> tuple[list[s
 
     walk(str(base), base.relative_to(root).as_posix())
     return found, diags
+
+
+def _look_in(dirpath: str, rel_dir: str, names: list[str], look: tuple[list[str], Any]) -> None:
+    """Each named file of one folder looked at as ``cache._look`` does, into
+    ``look`` (signatures, modification times): its stat signature, or ``"-"``
+    for what cannot be trusted (gone, not a regular file, too large)."""
+    looked, times = look
+    try:
+        fd = os.open(dirpath, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        fd = -1
+    try:
+        try:
+            found = [os.stat(name, dir_fd=fd) for name in names] if fd >= 0 else None
+        except OSError:
+            found = None
+        if found is not None and all(st.st_mode & 0o170000 == stat.S_IFREG and st.st_size <= MAX_FILE_BYTES for st in found):
+            looked.extend([f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_dev} " for st in found])  # stat_signature
+            times.extend([st.st_mtime_ns for st in found])
+            return
+        for name in names:  # one by one: the file's own answer
+            try:
+                st = os.stat(name, dir_fd=fd) if fd >= 0 else None
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not is_sales(f"{rel_dir}/{name}")):
+                looked.append("-")
+                times.append(0)
+            else:
+                looked.append(stat_signature(st))
+                times.append(st.st_mtime_ns)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _printable_name(name: str) -> bool:

@@ -48,7 +48,9 @@ def validate(
     (``repository.PARSED_DIR``: each file's parsed mapping, by folder) is
     read and refreshed — a file whose stat signature is the recorded one is
     neither read nor parsed."""
-    from .cache import _look, validate_report
+    from array import array
+
+    from .cache import validate_report
     from .repository import SalesCache, assemble, discover, load_files_and, read_sales_files, split_sales, write_sales_cache
 
     root = Path(root)
@@ -58,8 +60,8 @@ def validate(
 
         with uncached():  # (handed-in.csv's kept parse neither)
             return validate_plain(root, today, jobs)
-    rels, found = discover(root)
-    looked = _look(root, rels)  # every file's signature: the report and the parsed-data cache stand on them
+    looked: tuple = ([], array("q"))  # every file's signature: the report and the parsed-data cache stand on them
+    rels, found = discover(root, look=looked)
     sales, sales_looked, others, looked_others = split_sales(rels, looked)
     kept = SalesCache.probe(root, sales, *sales_looked) if sales else None  # read here at the end, when it serves
     here = os.getpid()

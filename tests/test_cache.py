@@ -286,3 +286,37 @@ def test_a_record_larger_than_the_limit_is_never_trusted_by_its_signature(mini):
     assert looked[0] == "-" and looked[1] != "-"
     report, _ = run(mini)
     assert "too_large" in codes(report)
+
+
+def test_discover_looks_at_each_file_as_look_does(tmp_path):
+    """discover(look=...) takes each file's signature in its walk, by name in
+    its folder: the same signatures and times as cache._look, odd files too
+    (hidden, links in and out, a FIFO, too large, a sales file, a name of
+    undecodable bytes), and the same files and problems as without it."""
+    import os
+    from array import array
+
+    from crmdocs.scripts.repository import discover
+
+    records = tmp_path / "records"
+    for folder in ("plans/a", "diaries/b", "sales"):
+        (records / folder).mkdir(parents=True)
+    for name in ("2.yaml", "1.yaml", "-m.yaml", ".hidden.yaml"):
+        (records / "plans/a" / name).write_text(name)
+    (records / "diaries/b/x.yaml").write_text("x")
+    os.symlink("../../plans/a/1.yaml", records / "diaries/b/in.yaml")
+    os.symlink(tmp_path / "nowhere.yaml", records / "diaries/b/broken.yaml")
+    os.mkfifo(records / "diaries/b/fifo.yaml")
+    (records / "plans/a/big.yaml").write_bytes(b"x" * (6 * 1024 * 1024))
+    (records / "sales/2026-01.csv").write_bytes(b"x" * (6 * 1024 * 1024))
+    (records / "plans" / os.fsdecode(b"\xff.yaml")).write_text("x")
+    rels, diags = discover(tmp_path)
+    looked: tuple = ([], array("q"))
+    assert discover(tmp_path, look=looked) == (rels, diags)
+    assert rels == [
+        "records/diaries/b/in.yaml", "records/diaries/b/x.yaml", "records/plans/a/-m.yaml", "records/plans/a/1.yaml",
+        "records/plans/a/2.yaml", "records/plans/a/big.yaml", "records/sales/2026-01.csv",
+    ]
+    assert sorted(d.code for d in diags) == ["bad_name", "not_a_file", "symlink"]
+    assert looked == cache._look(tmp_path, rels)
+    assert [sig == "-" for sig in looked[0]] == [False, False, False, False, False, True, False]
