@@ -207,9 +207,29 @@ def test_the_sales_arrays_are_kept_narrow_and_come_back_bit_for_bit(warm):
     assert ways["quantity"] == ("int", "<u2") and ways["amount"][0] == "cents"
     assert ways["file_of"][0] == ways["line"][0] == "runs"
     rows = len(validate_plain(warm.root, today=TODAY)[0].sales.day)
-    assert (warm.root / SALES_CACHE).stat().st_size < rows * 12  # 40 bytes a row in memory
+    # the narrow bytes of the columns kept as offsets (the appraisals' sums read them), and the
+    # image the worker maps (day 8, retailer 4, brand 4, quantity 8, amount 8 bytes a row):
+    # no file/line (runs, in the header)
+    narrow = sum(np.dtype(kept).itemsize for way, kept in ways.values() if way == "int")
+    assert 4 <= narrow <= 5  # (retailer, brand, quantity; the day too when it is not a few runs)
+    image, size = head[10]
+    assert [name for name, _, _ in image] == ["day", "retailer", "brand", "quantity", "amount"]
+    wide = (narrow + 32) * rows
+    assert size == image[-1][1] + rows * 8 and wide <= size < wide + 5 * repository._IMAGE_ALIGN
     repo, report = validate(warm.root, today=TODAY)
     assert_plain(warm, repo, report)
+
+
+def test_the_sales_arrays_are_read_only_views_of_the_cache(warm):
+    """A rule that writes into a sales array fails loudly (the arrays are the mapped cache file)."""
+    repo, _ = validate(warm.root, today=TODAY)
+    for name in ("day", "retailer", "brand", "quantity", "amount"):
+        array = getattr(repo.sales, name)
+        assert not array.flags.writeable and array.flags.aligned, name
+        with pytest.raises(ValueError):
+            array[0] = array[1]
+    assert (warm.root / SALES_CACHE).read_bytes()  # the file is untouched
+    assert_plain(warm, repo, validate(warm.root, today=TODAY)[1])
 
 
 def roundtrip(a: np.ndarray) -> tuple[str, np.ndarray]:
