@@ -172,6 +172,8 @@ class SalesData:
         self.line = np.concatenate([p.line for p in parts]).astype(np.int32, copy=False)
         self.retailer_ids = r_all
         self.brand_ids = b_all
+        for a in (self.day, self.retailer, self.brand, self.quantity, self.amount):
+            a.flags.writeable = False  # as the sales cache's mapped arrays: a rule never writes into them
         self._cache.clear()
 
     def _as_chunk(self) -> _Chunk:
