@@ -41,6 +41,10 @@ class Record(BaseModel):
         str_strip_whitespace=True,
         use_enum_values=False,
         validate_default=False,
+        # each model's validator is made on first use, not at import: a warm
+        # recalc validates ~30 of the ~100 models (the rest come as facts or
+        # are never read), each in the process that needs it
+        defer_build=True,
     )
 
     @classmethod
@@ -449,6 +453,8 @@ def quick_only(model: type[BaseModel]) -> Any:
     """The quick validator alone (a SchemaValidator; its errors are pydantic's own)."""
     from pydantic_core import SchemaValidator
 
+    if not model.__pydantic_complete__:  # (defer_build: its schema is made on first use)
+        model.model_rebuild()
     schema = _quick(model.__pydantic_core_schema__)
     # pydantic-core would take each model's own (prebuilt) validator for its
     # part, the Python checks in it; it does so for a class marked complete

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Computed(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)  # made on first use (common.Record)
 
 
 def _d(zh: str, en: str) -> str:
