@@ -205,14 +205,16 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
     when the caches cannot serve (more than :data:`COLD_FILES` files to
     parse, no sales cache) or a file has a problem. Reads the caches, never
     writes them."""
-    from .cache import _look
+    from array import array
+
     from .repository import (
         SalesCache, _finish_raw, _load_unit, _unit_facts, _unit_items, _units, assemble, discover, split_sales,
     )
 
     # only the folders of the kinds read (a third of a city's files); errors elsewhere stop the
     # validation here, and then nothing this worker sends is taken
-    rels, found = discover(root, _TOPS)
+    everything: tuple = ([], array("q"))  # each file's signature, taken in the walk (as validate() does)
+    rels, found = discover(root, _TOPS, look=everything)
     if any(d.severity == "error" for d in found):
         return None
     mine = [rel for rel in rels if wanted(rel)]
@@ -223,7 +225,11 @@ def load(root: Path) -> Optional[tuple[Repository, dict[str, Optional[str]], lis
             days.append(dt.date.fromisoformat(latest))
         except ValueError:  # the validation says so; nothing is computed
             return None
-    looked = _look(root, mine)
+    if len(mine) == len(rels):  # (the usual tree: every file under the worker's folders is its kind's)
+        looked = everything
+    else:
+        flags = [wanted(rel) for rel in rels]
+        looked = ([x for x, w in zip(everything[0], flags) if w], array("q", (x for x, w in zip(everything[1], flags) if w)))
     sales, sales_looked, others, others_looked = split_sales(mine, looked)
     units = _units(root, others, others_looked, held=True)  # the retailers as facts where kept (no models)
     if sum(_to_parse(unit) for unit in units if not unit.ready and unit.facts is None) > COLD_FILES:
