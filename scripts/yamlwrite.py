@@ -515,9 +515,9 @@ def _items(model: BaseModel, spec: Optional[tuple] = None) -> list[tuple[str, An
 # Each model class gets its own writer, made once from its fields (Python
 # source compiled here): a block writer puts one line per field that is not
 # None into ``out`` — the key's text worked out once, the value's type tested
-# where the loop above tested it, text, whole and decimal numbers written
-# inline, anything else (mappings, lists, models, dates, booleans) handed to
-# that loop — and a row writer makes the ``{key: value, …}`` line of
+# where the loop above tested it, text, whole and decimal numbers, booleans,
+# days, times and lists written inline (days and times as ``_scalar`` writes
+# them), anything else (mappings, models) handed to that loop — and a row writer makes the ``{key: value, …}`` line of
 # ``_flow_pairs``. Same bytes as the loop (tests), at about half its cost: a
 # city's computed records are ~2 million lines.
 
@@ -530,6 +530,7 @@ def _writer(name: str, lines: list[str]) -> Any:
         "_NotFast": _NotFast, "st": _str_text.get, "ps": _plain_str, "ft": _float_text.get, "pf": _plain_float,
         "pairs": _emit_plain_pairs, "fs": _flow_str_text, "fo": _flow_str.get,
         "pmap": _emit_plain_map, "M": _MODELS, "Y": sys.modules[__name__], "BW": _BLOCK, "bw": _block_writer,
+        "plist": _emit_plain_list, "D": dt.date, "DT": dt.datetime,
     }
     exec(compile("\n".join(lines), f"<yamlwrite {name}>", "exec"), scope)  # noqa: S102 - our own source, from field names
     return scope["write"]
@@ -563,6 +564,16 @@ def _block_writer(cls: type) -> Any:
                 f"            out.append(lead + {head!r} + (x if x is not None else pf(v)) + '\\n')",
                 "        elif t is bool:",
                 f"            out.append(lead + {head!r} + ('true' if v else 'false') + '\\n')",
+                "        elif t is D:",
+                f"            out.append(lead + {head!r} + v.isoformat() + '\\n')",
+                "        elif t is DT:",
+                f"            out.append(lead + {head!r} + f'\"{{v:%Y-%m-%d %H:%M}}\"' + '\\n')",
+                "        elif t is list:",
+                "            if v:",
+                f"                out.append(lead + {head[:-1]!r} + '\\n')",
+                "                plist(v, indent, out)",
+                "            else:",
+                f"                out.append(lead + {head!r} + '[]\\n')",
                 "        elif t is dict and v:",
                 f"            out.append(lead + {head[:-1]!r} + '\\n')",
                 "            deeper = indent + '  '",
