@@ -398,42 +398,50 @@ def _find(ctx) -> "Found | None":
                      limit=np.where(ab, up[hit], lo[hit]), turn=L.p_turnover[pp],
                      factor=np.where(ab, L.upper_f[pr], L.lower_f[pr]), k=L.k[pr])
 
-    # ------------------------------------------------------------ spike
-    sp = pa.spike
+    # (each in a function of its own: its ~1 M-order temporaries are gone before the next's)
     n = len(okey)
-    start = np.r_[True, o_r[1:] != o_r[:-1]]
-    first_of = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    n_prev = np.arange(n) - first_of
-    if sp.enabled and n and sp.cycles > 0:
-        cs = np.r_[0, np.cumsum(o_q)]
-        # the orders that may be spikes (enough history, large enough), then the mean of their earlier cycles
-        idx = np.flatnonzero((n_prev >= max(sp.min_history, 1)) & (o_q >= sp.min_quantity))
-        c = np.minimum(n_prev[idx], sp.cycles)
-        mean = (cs[idx] - cs[idx - c]) / c
-        q = o_q[idx]
-        big = q > sp.ratio * mean + 1e-9
-        hit = idx[big]
-        hits.add(hit, SPIKE, q[big], mean=mean[big], ratio=q[big] / mean[big], cycles=c[big])
-
-    # ------------------------------------------------------------ month jump
-    mj = pa.month_jump
-    if mj.enabled and n:
-        o_month = np.asarray(S.month_of(all_days), np.int64)[o_day]
-        m0 = int(o_month.min())
-        width = int(o_month.max()) - m0 + 1
-        mkey = o_r * width + (o_month - m0)
-        tot = np.bincount(mkey, weights=o_q, minlength=len(R.ids) * width).astype(np.int64)
-        prev = np.where(o_month > m0, tot[np.maximum(mkey - 1, 0)], 0)
-        mstart = np.r_[True, mkey[1:] != mkey[:-1]]
-        cum = np.cumsum(o_q)
-        base = np.maximum.accumulate(np.where(mstart, cum - o_q, 0))
-        running = cum - base
-        thr = mj.ratio * prev
-        hit = np.flatnonzero((prev > 0) & (running > thr + 1e-9) & (running - o_q <= thr + 1e-9))
-        hits.add(hit, JUMP, running[hit], previous=prev[hit], ratio=running[hit] / prev[hit])
+    if pa.spike.enabled and n and pa.spike.cycles > 0:
+        _spikes(hits, pa.spike, o_r, o_q)
+    if pa.month_jump.enabled and n:
+        _month_jumps(hits, pa.month_jump, len(R.ids), all_days, o_r, o_day, o_q)
     # the explanation each order carries (the site's, spreadsheets'); not in the
     # files, so not written for recalc's side worker, which only writes those
     return Found(ctx, R, hits.columns(), o_r, o_day, o_mgr, mgr_ids, not texts_wanted())
+
+
+def _spikes(hits: _Hits, sp, o_r: np.ndarray, o_q: np.ndarray) -> None:
+    """Orders (sorted by retailer then day) far above the mean of the retailer's earlier ones."""
+    n = len(o_r)
+    start = np.r_[True, o_r[1:] != o_r[:-1]]
+    first_of = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    n_prev = np.arange(n) - first_of
+    cs = np.r_[0, np.cumsum(o_q)]
+    # the orders that may be spikes (enough history, large enough), then the mean of their earlier cycles
+    idx = np.flatnonzero((n_prev >= max(sp.min_history, 1)) & (o_q >= sp.min_quantity))
+    c = np.minimum(n_prev[idx], sp.cycles)
+    mean = (cs[idx] - cs[idx - c]) / c
+    q = o_q[idx]
+    big = q > sp.ratio * mean + 1e-9
+    hit = idx[big]
+    hits.add(hit, SPIKE, q[big], mean=mean[big], ratio=q[big] / mean[big], cycles=c[big])
+
+
+def _month_jumps(hits: _Hits, mj, n_retailers: int, all_days: np.ndarray, o_r: np.ndarray, o_day: np.ndarray,
+                 o_q: np.ndarray) -> None:
+    """The order with which a retailer's month so far passes ``mj.ratio`` × the month before."""
+    o_month = np.asarray(S.month_of(all_days), np.int64)[o_day]
+    m0 = int(o_month.min())
+    width = int(o_month.max()) - m0 + 1
+    mkey = o_r * width + (o_month - m0)
+    tot = np.bincount(mkey, weights=o_q, minlength=n_retailers * width).astype(np.int64)
+    prev = np.where(o_month > m0, tot[np.maximum(mkey - 1, 0)], 0)
+    mstart = np.r_[True, mkey[1:] != mkey[:-1]]
+    cum = np.cumsum(o_q)
+    base = np.maximum.accumulate(np.where(mstart, cum - o_q, 0))
+    running = cum - base
+    thr = mj.ratio * prev
+    hit = np.flatnonzero((prev > 0) & (running > thr + 1e-9) & (running - o_q <= thr + 1e-9))
+    hits.add(hit, JUMP, running[hit], previous=prev[hit], ratio=running[hit] / prev[hit])
 
 
 @without_gc
