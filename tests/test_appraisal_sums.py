@@ -161,3 +161,17 @@ def test_the_sums_are_those_row_by_row_in_any_row_order(office, shuffled):
                                                 kept.columns(appraisals._COLUMNS, block=5), AS_OF)
     months = ["2026-08", "2026-09"]
     assert as_cells(appraisals._table(managers, months, by_month)) == expected
+
+
+def test_rows_on_a_hand_over_s_own_day_count_as_attribution_says(office):
+    """Rows on every day of August, so on each hand-over's `until` day and the days either side: the
+    rows of a retailer that changed hands are given their manager one by one (the first hand-over
+    after the row's day), the others per retailer — the same cells as row by row."""
+    office.write("sales/2026-08.csv", sales_csv(rows("2026-08", range(1, 32))))
+    office.age()
+    assert office.cli("validate")[0] == 0
+    plain, _ = validate_plain(office.root, today=TODAY)
+    expected = reference(plain, AS_OF)
+    got = as_cells(appraisals.monthly_sales(narrow(office), AS_OF))
+    assert got == expected
+    assert {m for (m, month) in got if month == "2026-08"} >= {"cm-li", "cm-wang"}

@@ -135,6 +135,22 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
     cut = int(np.datetime64(as_of, "D").astype(np.int64))
     size = (nm + 1) * 2
     by_month: dict[int, np.ndarray] = {}
+    # rows in day order (the usual): a month's rows summed per retailer cell (code × 2 + key brand),
+    # those cells per manager cell (cell_of); the rows of the few retailers that changed hands
+    # (moved) are left out there and given their manager one by one: the hand-over whose `until`
+    # is the first after the row's day (hand_key: code, until; as Attribution.rows writes them)
+    nr = len(retailer_ids)
+    moved = np.zeros(nr, bool)
+    hands: dict[tuple[int, int], int] = {}
+    for code, handed in who.handovers:
+        moved[code] = True
+        for until, manager in handed:  # (latest first: the earliest `until` written last, as Attribution.rows does)
+            hands[code, until] = manager
+    order = sorted(hands)
+    hand_key = np.array([(code << 32) + until + _HALF for code, until in order], np.int64)
+    hand_cell = doubled[np.array([hands[key] for key in order], np.int64) + 1]
+    cell_of = (doubled[who.current + 1][:, None] + np.arange(2)).ravel()  # retailer cell → manager cell
+    cell_of[np.repeat(moved, 2)] = 0  # (manager 0: dropped)
 
     def add(m: int, cells: np.ndarray) -> None:
         if m in by_month:
@@ -152,10 +168,19 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
         lo, hi = (int(days[0]), int(days[-1])) if in_order else (int(days.min()), int(days.max()))
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
-        mgr = who.rows(block["retailer"], block["day"], doubled)  # (manager + 1) × 2 of each row
-        mgr += key_brand[block["brand"]]  # … + 1 for a key brand's row
         weights = block["quantity"].astype(np.float64)
         if in_order:  # each month a run of rows: one count per month, no per-row month
+            retailer, key = block["retailer"], key_brand[block["brand"]]
+            cell = np.multiply(retailer, 2, dtype=np.int64)
+            cell += key
+            rows = np.flatnonzero(moved[retailer])  # the rows of retailers that changed hands
+            if len(rows):
+                code = retailer[rows].astype(np.int64)
+                at = np.searchsorted(hand_key, (code << 32) + days[rows] + _HALF, side="right")
+                hit = at < len(hand_key)
+                at[~hit] = 0
+                hit &= hand_key[at] >> 32 == code
+                row_cell = np.where(hit, hand_cell[at], doubled[who.current[code] + 1]) + key[rows]
             upto = int(np.searchsorted(days, cut, side="right"))  # rows after as_of are left out
             start = 0
             m_lo, m_hi = sales_lib.month_of(_day(lo)), sales_lib.month_of(_day(hi))
@@ -163,9 +188,16 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
                 stop = n if m == m_hi else int(np.searchsorted(days, _day_number(sales_lib.month_first(m + 1))))
                 end = min(stop, upto)
                 if end > start:
-                    add(m, np.bincount(mgr[start:end], weights=weights[start:end], minlength=size).reshape(nm + 1, 2)[1:])
+                    cells = np.bincount(cell[start:end], weights=weights[start:end], minlength=nr * 2)
+                    sums = np.bincount(cell_of, weights=cells, minlength=size)
+                    a, b = np.searchsorted(rows, (start, end)) if len(rows) else (0, 0)
+                    if b > a:
+                        sums += np.bincount(row_cell[a:b], weights=weights[rows[a:b]], minlength=size)
+                    add(m, sums.reshape(nm + 1, 2)[1:])
                 start = stop
             continue
+        mgr = who.rows(block["retailer"], block["day"], doubled)  # (manager + 1) × 2 of each row
+        mgr += key_brand[block["brand"]]  # … + 1 for a key brand's row
         # each day's month column in this block (0: after as_of, dropped), from a table of the block's days
         span = np.arange(lo, hi + 1)
         month = sales_lib.month_of(span.astype("datetime64[D]"))
@@ -181,6 +213,9 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
         for c in range(1, width):
             add(m0 + c - 1, sums[1:, c, :])
     return managers, by_month, (None if first is None else (first, last))
+
+
+_HALF = 1 << 31  # (a day number + this: never negative, below 2³²)
 
 
 def _day(number: int) -> dt.date:
