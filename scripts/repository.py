@@ -1850,7 +1850,7 @@ class SalesCache:
         # the file this header was read from (open since the probe), not the
         # path: a cache replaced meanwhile is another file; read-only, so a
         # rule that writes into a sales array fails (numpy raises)
-        mapped = mmap.mmap(self.fh.fileno(), 0, prot=mmap.PROT_READ)
+        mapped = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ)
         where = {name: (offset, crc) for name, offset, crc in image}
         fill: dict[str, Any] = {}
         for name, wide, length, way, params, _kept, _crc in arrays:
