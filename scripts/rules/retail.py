@@ -430,9 +430,13 @@ def retail(ctx) -> Retail:
         hit = np.array(ids, dtype=object)[pos] == np.array(sales.retailer_ids, dtype=object)
         code[hit] = pos[hit]
     day0 = day1 = None
+    ordered = in_day_order(sales.day)  # (asked later anyway: orders, pairs' weeks, abnormal)
     if len(sales.day):
-        day0 = sales.day.min().astype(dt.date)
-        day1 = sales.day.max().astype(dt.date)
+        if ordered:  # the first and last rows' days (no pass over the rows)
+            day0, day1 = sales.day[0].astype(dt.date), sales.day[-1].astype(dt.date)
+        else:
+            day0 = sales.day.min().astype(dt.date)
+            day1 = sales.day.max().astype(dt.date)
     out = Retail(
         ids=ids, records=records,
         department=np.array([dep_at[r.management.department] for r in records], np.int64),
@@ -442,6 +446,7 @@ def retail(ctx) -> Retail:
         active=np.array([r.status is Status.active for r in records], bool),
         sales=sales, code=code, day0=day0, day1=day1,
     )
+    out._cache["in_day_order"] = ordered
     ctx.shared["retail"] = out
     return out
 
