@@ -1864,6 +1864,14 @@ class SalesCache:
             setattr(data, name, array)
         if len(mapped) != self.start + size:
             return None
+        # what the header knows of the arrays it was written with (the same arrays: their checksums
+        # agree): the last day, and whether the rows come in day order (the days kept as runs, rising)
+        last = self.head[9]
+        if last is not None and len(data.day):
+            data._cache["last_day"] = dt.date.fromisoformat(last)
+        for name, _, _, way, params, _, _ in arrays:
+            if name == "day" and way == "runs" and params[0] == 0:
+                data._cache["in_day_order"] = all(a < b for a, b in zip(params[2], params[2][1:]))
         if fill:
             for name in fill:
                 del data.__dict__[name]

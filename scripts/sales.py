@@ -211,7 +211,8 @@ class SalesData:
         self.finish()
         if not len(self.day):
             return None
-        return self.day.max().astype(dt.date)
+        known = self._cache.get("last_day")  # (the sales cache's header says it)
+        return known if known is not None else self.day.max().astype(dt.date)
 
     def rows_of(self, retailer: str) -> list[SaleRow]:
         """The rows of one retailer, in date order (for messages and tests)."""

@@ -353,3 +353,26 @@ def test_a_sales_file_removed_before_the_arrays_are_read_is_a_clear_error(warm):
     (warm.records / SALES).unlink()
     with pytest.raises(CrmdocsError, match=r"销售文件 records/sales/2026-09.csv 在计算过程中被删除了，请重新运行"):
         len(repo.sales)
+
+
+@pytest.mark.parametrize("order", ["by day", "days backwards", "shuffled"])
+def test_what_the_header_says_of_the_arrays_is_what_they_hold(mini, order):
+    """The last day and whether the rows come in day order, taken from the sales cache's header
+    (no pass over the rows), are what the arrays themselves give."""
+    from crmdocs.scripts.rules.retail import in_day_order
+
+    rows = [(dt.date(2026, 10, 1 + n % 31), f"r-000{1 + n % 3}", n) for n in range(600)]
+    rows.sort(key=lambda row: row[0], reverse=order == "days backwards")
+    if order == "shuffled":
+        random.Random(3).shuffle(rows)
+    mini.write(BIG_SALES, "date,retailer,brand,quantity,amount\n" + "".join(
+        f"{day},{retailer},b-yunyan,{1 + n % 7},{10 + n}.5\n" for day, retailer, n in rows))
+    mini.age()
+    validate(mini.root, today=TODAY)  # the cache written
+    repo, _ = validate(mini.root, today=TODAY)
+    sales = repo.sales
+    assert len(sales.day) and not sales.day.flags.writeable  # read from the cache
+    ways = {a[0]: a[3] for a in repository._shard_unpickler(__import__("io").BytesIO((mini.root / SALES_CACHE).read_bytes())).load()[7]}
+    assert ("in_day_order" in sales._cache) == (ways["day"] == "runs")
+    assert sales._cache.get("in_day_order", in_day_order(sales.day)) is in_day_order(sales.day) is (order == "by day")
+    assert sales._cache["last_day"] == sales.day.max().astype(dt.date) == sales.last_day()

@@ -430,7 +430,9 @@ def retail(ctx) -> Retail:
         hit = np.array(ids, dtype=object)[pos] == np.array(sales.retailer_ids, dtype=object)
         code[hit] = pos[hit]
     day0 = day1 = None
-    ordered = in_day_order(sales.day)  # (asked later anyway: orders, pairs' weeks, abnormal)
+    ordered = sales._cache.get("in_day_order")  # (the sales cache's header may say it)
+    if ordered is None:
+        ordered = in_day_order(sales.day)  # (asked later anyway: orders, pairs' weeks, abnormal)
     if len(sales.day):
         if ordered:  # the first and last rows' days (no pass over the rows)
             day0, day1 = sales.day[0].astype(dt.date), sales.day[-1].astype(dt.date)
