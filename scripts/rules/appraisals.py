@@ -40,7 +40,7 @@ from .. import periods
 from .. import sales as sales_lib
 from . import complaints as complaints_rule
 from . import visits as visits_rule
-from .retail import without_gc
+from .retail import fast_model, without_gc
 
 NAME = "appraisals"
 
@@ -281,11 +281,11 @@ def _indicator(key: str, ind, actual, target, note: str = "") -> IndicatorResult
         ratio = actual / target
         points = points_for(ratio, ind.floor, ind.full, ind.points)
         ratio = round(ratio, 4)
-    return IndicatorResult(
-        key=key, label=label, actual=None if actual is None else round(float(actual), 2),
-        target=None if target is None else round(float(target), 2), unit=unit, ratio=ratio,
-        floor=ind.floor, full=ind.full, max_points=ind.points, points=points, note=note,
-    )
+    return fast_model(IndicatorResult, {
+        "key": key, "label": label, "actual": None if actual is None else round(float(actual), 2),
+        "target": None if target is None else round(float(target), 2), "unit": unit, "ratio": ratio,
+        "floor": ind.floor, "full": ind.full, "max_points": ind.points, "points": points, "note": note,
+    })
 
 
 def target_lines(repo) -> dict[str, dict]:

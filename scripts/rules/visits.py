@@ -195,7 +195,7 @@ class _Tally:
         elif at > due:
             self.late += 1
             hours = round((at - due).total_seconds() / 3600, 2)
-            self.items.append(LateItem(date=day, due=due, status="late", handed_in=at, hours_late=hours))
+            self.items.append(fast_model(LateItem, {"date": day, "due": due, "status": "late", "handed_in": at, "hours_late": hours}))
         else:
             self.on_time += 1
 
@@ -203,18 +203,18 @@ class _Tally:
         self.expected += 1
         if due.date() <= as_of:
             self.missing += 1
-            self.items.append(LateItem(date=day, due=due, status="missing"))
+            self.items.append(fast_model(LateItem, {"date": day, "due": due, "status": "missing"}))
         else:
             self.not_yet_due += 1
 
     def model(self) -> Deadlines:
         due = self.expected - self.not_yet_due
         ratio = round((due - self.late - self.missing) / due, 4) if due else None
-        return Deadlines(
-            expected=self.expected, on_time=self.on_time, late=self.late, missing=self.missing,
-            unknown=self.unknown, not_yet_due=self.not_yet_due, ratio=ratio,
-            items=sorted(self.items, key=lambda i: (i.date, i.status)),
-        )
+        return fast_model(Deadlines, {
+            "expected": self.expected, "on_time": self.on_time, "late": self.late, "missing": self.missing,
+            "unknown": self.unknown, "not_yet_due": self.not_yet_due, "ratio": ratio,
+            "items": sorted(self.items, key=lambda i: (i.date, i.status)),
+        })
 
 
 # ---------------------------------------------------------------- one manager, one month
@@ -278,11 +278,13 @@ def _month_visits(ctx, due: _Due, manager: str, month: str, days: list[dt.date])
             if diary is not None:
                 done += len(wanted.intersection(diary.visited))
             counted += 1
-    execution = Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None, days=counted)
-    visits = Visits(
-        working_days=len(days), absent_days=absent_days, execution=execution,
-        plans=plans.model(), diaries=diaries.model(), reviews=reviews.model(),
-    )
+    execution = fast_model(Execution, {
+        "planned": planned, "done": done, "ratio": round(done / planned, 4) if planned else None, "days": counted,
+    })
+    visits = fast_model(Visits, {
+        "working_days": len(days), "absent_days": absent_days, "execution": execution,
+        "plans": plans.model(), "diaries": diaries.model(), "reviews": reviews.model(),
+    })
     return visits, len(days)
 
 
@@ -351,11 +353,11 @@ def _coverage(ctx, st: _Standing, mine: np.ndarray, ids: list[str]) -> Coverage:
     if unknown:
         note = f"{unknown} 户尚无分类结果，按政策最长拜访周期 {longest} 天计 (class unknown: longest cycle used)"
     covered = len(mine) - len(late)
-    return Coverage(
-        as_of=st.day, territory=len(mine), covered=covered,
-        ratio=round(covered / len(mine), 4) if len(mine) else None,
-        class_unknown=unknown, note=note, overdue=overdue,
-    )
+    return fast_model(Coverage, {
+        "as_of": st.day, "territory": len(mine), "covered": covered,
+        "ratio": round(covered / len(mine), 4) if len(mine) else None,
+        "class_unknown": unknown, "note": note, "overdue": overdue,
+    })
 
 
 # ---------------------------------------------------------------- aggregation
@@ -385,24 +387,26 @@ def aggregate(parts: list[Visits]) -> Visits:
         territory = sum(c.territory for c in covs)
         covered = sum(c.covered for c in covs)
         last = covs[-1]
-        coverage = Coverage(
-            as_of=last.as_of, territory=territory, covered=covered,
-            ratio=round(covered / territory, 4) if territory else None,
-            class_unknown=last.class_unknown,
-            note=("各月月末覆盖情况合计；逾期名单为最后一个月 (months pooled; overdue list of the last month)"
-                  + (f"；{last.note}" if last.note else "")),
-            overdue=last.overdue,
-        )
-    return Visits(
-        working_days=sum(p.working_days for p in parts),
-        absent_days=sum(p.absent_days for p in parts),
-        execution=Execution(planned=planned, done=done, ratio=round(done / planned, 4) if planned else None,
-                            days=sum(p.execution.days for p in parts)),
-        coverage=coverage,
-        plans=_sum_deadlines([p.plans for p in parts]),
-        diaries=_sum_deadlines([p.diaries for p in parts]),
-        reviews=_sum_deadlines([p.reviews for p in parts]),
-    )
+        coverage = fast_model(Coverage, {
+            "as_of": last.as_of, "territory": territory, "covered": covered,
+            "ratio": round(covered / territory, 4) if territory else None,
+            "class_unknown": last.class_unknown,
+            "note": ("各月月末覆盖情况合计；逾期名单为最后一个月 (months pooled; overdue list of the last month)"
+                     + (f"；{last.note}" if last.note else "")),
+            "overdue": list(last.overdue),
+        })
+    return fast_model(Visits, {
+        "working_days": sum(p.working_days for p in parts),
+        "absent_days": sum(p.absent_days for p in parts),
+        "execution": fast_model(Execution, {
+            "planned": planned, "done": done, "ratio": round(done / planned, 4) if planned else None,
+            "days": sum(p.execution.days for p in parts),
+        }),
+        "coverage": coverage,
+        "plans": _sum_deadlines([p.plans for p in parts]),
+        "diaries": _sum_deadlines([p.diaries for p in parts]),
+        "reviews": _sum_deadlines([p.reviews for p in parts]),
+    })
 
 
 def summarise(ctx) -> VisitsResult:
