@@ -664,9 +664,20 @@ def load_rels(root: Path, rels: list[str], jobs: int = 1, digest: bool = False) 
 
 def split_sales(rels: list[str], looked: Optional[tuple[list[str], Any]] = None) -> tuple[list[str], Any, list[str], Any]:
     """The sales files among ``rels`` and their ``looked``, the others and theirs."""
-    sales_flags = [is_sales(rel) for rel in rels]
+    top = f"{RECORDS}/sales/"
+    sales_flags = [rel.startswith(top) and is_sales(rel) for rel in rels]  # (the bulk: no call)
     if not any(sales_flags):
         return [], ([], []), rels, looked
+    first = sales_flags.index(True)
+    end = first + sales_flags[first:].index(False) if False in sales_flags[first:] else len(rels)
+    if True not in sales_flags[end:]:  # one run of files (one folder): slices, not five passes
+        cut = slice(first, end)
+
+        def rest(values: Any) -> list:
+            return list(values[:first]) + list(values[end:])
+
+        return rels[cut], (None if looked is None else (looked[0][cut], list(looked[1][cut]))), rest(rels), \
+            (None if looked is None else (rest(looked[0]), rest(looked[1])))
     sales_looked = None
     if looked is not None:
         sales_looked = ([x for x, s in zip(looked[0], sales_flags) if s], [x for x, s in zip(looked[1], sales_flags) if s])
@@ -1178,10 +1189,10 @@ def _units(root: Path, rels: list[str], looked: tuple[list[str], Any], held: boo
     start = 0
     seen: set[str] = set()
     twice: set[str] = set()
-    for end in range(1, len(rels) + 1):
-        folder = rels[start].rpartition("/")[0]
-        if end < len(rels) and rels[end].rpartition("/")[0] == folder:
-            continue
+    folders = [rel.rpartition("/")[0] for rel in rels]
+    ends = [end for end, (a, b) in enumerate(zip(folders, folders[1:]), 1) if a != b]  # where a folder's files end
+    for end in (*ends, len(rels)) if rels else ():
+        folder = folders[start]
         if folder in seen:
             twice.add(folder)
         seen.add(folder)
