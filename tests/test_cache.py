@@ -156,7 +156,7 @@ def test_a_cache_with_wrong_entries_is_ignored(mini):
     run(mini)
     path = mini.root / CACHE_FILE
     data = cache._load_sealed(path)
-    for entry in data["files"].values():
+    for entry in cache._files(data).values():  # (the daily files' entries: marshal data of their own)
         entry[3] = [["only", "three", "fields"]]
     path.write_bytes(cache._sealed_data(data))
     report, stats = run(mini)
@@ -320,3 +320,26 @@ def test_discover_looks_at_each_file_as_look_does(tmp_path):
     assert sorted(d.code for d in diags) == ["bad_name", "not_a_file", "symlink"]
     assert looked == cache._look(tmp_path, rels)
     assert [sig == "-" for sig in looked[0]] == [False, False, False, False, False, True, False]
+
+
+def test_recalc_s_answer_is_the_record_s_own_report_only_when_nothing_changed(mini, monkeypatch):
+    """``cached_only`` (recalc) takes the report written with the whole record
+    (no daily file's entry read) only when it stands on exactly these files;
+    a changed, added or removed file means the entries, and the same answers
+    as the plain run either way."""
+    break_some(mini)
+    mini.age()
+    run(mini)  # the whole record, with its report
+    calls = []
+    real = cache._cached
+    monkeypatch.setattr(cache, "_cached", lambda *a: calls.append(1) or real(*a))
+    report, stats = run(mini, cached_only=True)
+    assert calls == [] and stats["mode"] == "cached" and report.errors
+    assert report.to_text() == plain(mini)
+    (mini.root / "records/plans/cm-li/2026/2026-09-02.yaml").unlink()  # removed (the rest as recorded): its problem must go
+    report, stats = run(mini, cached_only=True)
+    assert calls == [1] and "2026-09-02" not in report.to_text() and report.to_text() == plain(mini)
+    mini.write("diaries/cm-li/2026/2026-09-07.yaml", mini.text(DIARY).replace("2026-09-01", "2026-09-07"))  # added
+    mini.age()
+    report, stats = run(mini, cached_only=True)
+    assert calls == [1, 1] and report.to_text() == plain(mini)

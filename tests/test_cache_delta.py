@@ -101,7 +101,7 @@ def test_a_delta_grown_too_large_means_the_whole_record_again(mini, monkeypatch)
     report, stats = run(mini)
     assert stats["mode"] == "cached" and "territory" in codes(report)
     assert not (mini.root / DELTA).exists()
-    assert mini.rel(DIARY_2) in cache._load_sealed(mini.root / CACHE_FILE)["files"]
+    assert mini.rel(DIARY_2) in cache._files(cache._load_sealed(mini.root / CACHE_FILE))
     assert mini.cli("validate") == plain(mini)
 
 
