@@ -424,9 +424,9 @@ def load_file(root: Path, rel: str, digest: bool = False) -> Loaded:
         if SALES_PATTERN.fullmatch(sub):
             return Loaded(rel, "sales")
         if sub == HANDED_IN:  # hand-in times of the old system: its bad rows stop recalc and build, so say so here
-            from .history import read_handed_in_csv
+            from .history import handed_in_problems
 
-            return Loaded(rel, None, None, read_handed_in_csv(root)[1])
+            return Loaded(rel, None, None, handed_in_problems(root))
         if sub.lower().endswith((".yaml", ".yml")):  # (a .YAML too: never skipped unsaid)
             return Loaded(rel, None, None, [Diagnostic(rel, 0, 0, "", misplaced(sub), "error", "unknown_path")])
         return Loaded(rel, None)  # README.md and the like: not records

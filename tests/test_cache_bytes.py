@@ -102,7 +102,7 @@ def test_no_cache_neither_writes_nor_reads_handed_in_csv_s_kept_parse(mini):
     assert not (mini.root / ".cache").exists()  # (as before handed-in.csv's parse was kept)
     # a kept parse that says otherwise (forged, or another build's of the same version) is not what it reports
     data = mini.path("handed-in.csv").read_bytes()
-    body = pickle.dumps((history._HANDED_IN_FORMAT, cache.code_version(), hashlib.sha1(data).hexdigest(), [], [], []))
+    body = pickle.dumps((history._HANDED_IN_FORMAT, cache.code_version(), hashlib.sha1(data).hexdigest(), [])) + pickle.dumps(([], []))
     path = mini.root / history.HANDED_IN_CACHE
     path.parent.mkdir(parents=True)
     path.write_bytes(seal(body))
@@ -110,3 +110,32 @@ def test_no_cache_neither_writes_nor_reads_handed_in_csv_s_kept_parse(mini):
     code, out = mini.cli("validate", "--no-cache")
     assert code == 1 and "2026-13-01" in out, out
     assert history._kept_handed_in(mini.root, data) == ({}, [])  # (and there to take: what the cache path reads)
+
+
+def test_validating_handed_in_csv_reads_only_the_kept_bad_rows(mini):
+    """The kept parse holds the bad rows first, then the paths and times:
+    validating the file (repository.load_file) reads the rows alone; the
+    times are read (or parsed again) only where they are asked for."""
+    import pickle
+
+    from crmdocs.scripts import history
+    from crmdocs.scripts.repository import seal, unsealed
+
+    mini.write("handed-in.csv", HANDED_IN)
+    assert mini.cli("validate")[0] == 1  # (keeps the parse)
+    history._LAST_CSV = None
+    parse = history._parse_handed_in
+    history._parse_handed_in = None  # (the kept parse must answer whole: both parts)
+    try:
+        times, rows = history.read_handed_in_csv(mini.root)
+    finally:
+        history._parse_handed_in = parse
+    assert [d.field for d in rows] == ["time"] and len(times) == 1
+    path = mini.root / history.HANDED_IN_CACHE
+    body = bytes(unsealed(path.read_bytes()))
+    head = pickle.dumps(pickle.loads(body))  # the first part alone: the times left out
+    path.write_bytes(seal(head))
+    history._LAST_CSV = None
+    assert history.handed_in_problems(mini.root) == rows  # from the first part
+    assert history._LAST_CSV is None  # nothing else read
+    assert history.read_handed_in_csv(mini.root) == (times, rows)  # the times: parsed again
