@@ -530,14 +530,17 @@ def _writer(name: str, lines: list[str]) -> Any:
         "_NotFast": _NotFast, "st": _str_text.get, "ps": _plain_str, "ft": _float_text.get, "pf": _plain_float,
         "pairs": _emit_plain_pairs, "fs": _flow_str_text, "fo": _flow_str.get,
         "pmap": _emit_plain_map, "M": _MODELS, "Y": sys.modules[__name__], "BW": _BLOCK, "bw": _block_writer,
-        "plist": _emit_plain_list, "D": dt.date, "DT": dt.datetime,
+        "plist": _emit_plain_list, "D": dt.date, "DT": dt.datetime, "str": str, "int": int, "float": float, "bool": bool,
+        "list": list,
     }
     exec(compile("\n".join(lines), f"<yamlwrite {name}>", "exec"), scope)  # noqa: S102 - our own source, from field names
     return scope["write"]
 
 
 def _block_writer(cls: type) -> Any:
-    """The block writer of model class ``cls`` (see above)."""
+    """The block writer of model class ``cls`` (see above): each field's
+    value tested first for the type its annotation names (a float field's
+    value is a float: one test, not three), its line made by one f-string."""
     lines = [
         "def write(m, out, lead, indent):",
         "    if m.__pydantic_extra__:",
@@ -545,6 +548,7 @@ def _block_writer(cls: type) -> Any:
         "    d = m.__dict__",
         "    n = len(out)",
     ]
+    fields = cls.__pydantic_fields__
     for name, key in _model_spec(cls):
         try:
             head = _plain_scalar(key) + ": "
@@ -552,28 +556,23 @@ def _block_writer(cls: type) -> Any:
             head = None
         lines += [f"    v = d[{name!r}]", "    if v is not None:"]
         if head is not None:
+            h = head.replace("{", "{{").replace("}", "}}")  # (in an f-string)
+            branches = {  # type tested → the lines writing a value of it
+                "str": ["x = st(v)", f"out.append(f'{{lead}}{h}{{x if x is not None else ps(v)}}\\n')"],
+                "int": [f"out.append(f'{{lead}}{h}{{v}}\\n')"],
+                "float": ["x = ft(v)", f"out.append(f'{{lead}}{h}{{x if x is not None else pf(v)}}\\n')"],
+                "bool": [f"out.append(f'{{lead}}{h}{{\"true\" if v else \"false\"}}\\n')"],
+                "D": [f"out.append(f'{{lead}}{h}{{v.isoformat()}}\\n')"],
+                "DT": [f"out.append(f'{{lead}}{h}\"{{v:%Y-%m-%d %H:%M}}\"\\n')"],
+                "list": ["if v:", f"    out.append(f'{{lead}}{h[:-1]}\\n')", "    plist(v, indent, out)",
+                         "else:", f"    out.append(f'{{lead}}{h}[]\\n')"],
+            }
+            likely = _likely(fields[name].annotation) if name in fields else None
+            lines.append("        t = type(v)")
+            for i, test in enumerate(sorted(branches, key=lambda b: b != likely)):  # (stable: the rest as before)
+                lines.append(f"        {'elif' if i else 'if'} t is {test}:")
+                lines += [f"            {line}" for line in branches[test]]
             lines += [
-                "        t = type(v)",
-                "        if t is str:",
-                "            x = st(v)",
-                f"            out.append(lead + {head!r} + (x if x is not None else ps(v)) + '\\n')",
-                "        elif t is int:",
-                f"            out.append(lead + {head!r} + str(v) + '\\n')",
-                "        elif t is float:",
-                "            x = ft(v)",
-                f"            out.append(lead + {head!r} + (x if x is not None else pf(v)) + '\\n')",
-                "        elif t is bool:",
-                f"            out.append(lead + {head!r} + ('true' if v else 'false') + '\\n')",
-                "        elif t is D:",
-                f"            out.append(lead + {head!r} + v.isoformat() + '\\n')",
-                "        elif t is DT:",
-                f"            out.append(lead + {head!r} + f'\"{{v:%Y-%m-%d %H:%M}}\"' + '\\n')",
-                "        elif t is list:",
-                "            if v:",
-                f"                out.append(lead + {head[:-1]!r} + '\\n')",
-                "                plist(v, indent, out)",
-                "            else:",
-                f"                out.append(lead + {head!r} + '[]\\n')",
                 "        elif t is dict and v:",
                 f"            out.append(lead + {head[:-1]!r} + '\\n')",
                 "            deeper = indent + '  '",
@@ -592,6 +591,21 @@ def _block_writer(cls: type) -> Any:
     lines.append("    return len(out) - n")
     _BLOCK[cls] = found = _writer(f"{cls.__name__} block", lines)
     return found
+
+
+_LIKELY = {str: "str", int: "int", float: "float", bool: "bool", dt.date: "D", dt.datetime: "DT", list: "list"}
+
+
+def _likely(annotation: Any) -> Optional[str]:
+    """The type test a field's values most likely pass: its annotation's
+    type (``Optional`` left aside; ``list[…]`` is a list), else None."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else None
+    return _LIKELY.get(typing.get_origin(annotation) or annotation)
 
 
 def _row_writer(cls: type) -> Any:
