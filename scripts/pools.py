@@ -23,7 +23,7 @@ import gc
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Optional
 
 # how often an idle pool worker looks for its parent (seconds): the watch thread
 # sleeps in between and costs nothing else; not a rule of the program
@@ -36,10 +36,14 @@ def _watch(parent: int) -> None:
     os._exit(1)  # the parent is gone: nobody takes this worker's answers
 
 
-def worker_start() -> None:
-    """A pool worker's initializer: collector off, parent watched."""
+def worker_start(parent: Optional[int] = None) -> None:
+    """A pool worker's initializer: collector off, parent watched. ``parent``:
+    the process that started the pool (:func:`executor` says it), not whoever
+    is this process's parent by now — one killed before this ran has handed
+    the worker to another, which the watch would take for its own."""
     gc.disable()
-    threading.Thread(target=_watch, args=(os.getppid(),), name="crmdocs-parent-watch", daemon=True).start()
+    parent = os.getppid() if parent is None else parent
+    threading.Thread(target=_watch, args=(parent,), name="crmdocs-parent-watch", daemon=True).start()
 
 
 def executor(jobs: int, context: Any) -> Any:
@@ -47,4 +51,4 @@ def executor(jobs: int, context: Any) -> Any:
     multiprocessing context, "fork" where crmdocs forks)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=worker_start)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=worker_start, initargs=(os.getpid(),))

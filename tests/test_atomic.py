@@ -4,6 +4,7 @@ again completes the work; running twice changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -362,3 +363,40 @@ def test_recalc_killed_while_its_pool_writes_leaves_no_process_behind(tmp_path):
     assert _gone_within(5, lambda: _running_with(str(marker))) == []
     # and the next run completes the work
     assert subprocess.run([sys.executable, "-m", "crmdocs.scripts.cli", "--root", str(root), "recalc"], capture_output=True).returncode == 0
+
+
+SLOW_START = textwrap.dedent(
+    """
+    import multiprocessing, os, time
+    from crmdocs.scripts import pools
+
+    real = pools.worker_start
+
+    def slow_start(*args):  # a worker that starts while its parent is being killed
+        os.write(1, b"%d\\n" % os.getpid())
+        time.sleep(1.5)
+        real(*args)
+
+    def task(i):
+        time.sleep(120)
+
+    pools.worker_start = slow_start
+    with pools.executor(2, multiprocessing.get_context("fork")) as pool:
+        list(pool.map(task, range(2)))
+    """
+)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or not hasattr(os, "fork"), reason="needs fork and /proc")
+def test_pool_workers_leave_when_their_parent_was_killed_before_they_started():
+    """A worker whose parent is killed before the worker's watch starts (it would
+    take its new parent for its own) leaves all the same."""
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_START], stdout=subprocess.PIPE, text=True)
+    workers = [int(proc.stdout.readline()) for _ in range(2)]
+    _kill(proc)  # before either worker's initializer has looked at its parent
+    try:
+        assert _gone_within(6, lambda: workers) == []
+    finally:  # (a failure leaves none behind)
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
