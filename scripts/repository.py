@@ -1824,6 +1824,8 @@ class SalesCache:
             fmt, version, stamp, names, signed, shas = head[:6]
             if fmt != _SALES_FORMAT or version != _sales_version() or list(names) != rels or stamp.__class__ is not int:
                 raise ValueError("another cache")
+            if os.fstat(cache.fileno()).st_size != _data_start(end + _SEAL_BYTES) + head[10][1]:
+                raise ValueError("cut short or grown")  # (a copy broken off: read, and so kept again)
             for rel, sig, mtime, was, sha in zip(rels, sigs, times, signed, shas):
                 if sig != "-" and sig == was and mtime < stamp - RACY_NS:
                     continue
@@ -1974,6 +1976,7 @@ class SalesCache:
             got = self.load()
             if got is not None:
                 return got[0]
+            stamp = time.time_ns()
             try:
                 read = read_sales_files(root, list(rels), True)
             except FileNotFoundError as exc:  # (it said 找不到 …：请看路径是否写对, as of a path mistyped)
@@ -1987,6 +1990,8 @@ class SalesCache:
                     f"销售文件 {', '.join(changed)} 在计算过程中被改动了，请重新运行"
                     " (a sales file changed while this run used it: run again)"
                 )
+            # damaged arrays (the header whole): kept again, else every later run maps and drops them
+            write_sales_cache(root, list(rels), list(self.head[4]), read, stamp)
             return read[0]
 
         day = None if last is None else dt.date.fromisoformat(last)

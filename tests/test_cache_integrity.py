@@ -185,6 +185,39 @@ def test_a_changed_byte_among_the_sales_arrays_is_caught(warm, where):
     assert_plain(warm, repo, report)
 
 
+def sales_cache_serves(mini: MiniRepo) -> bool:
+    """Whether the sales cache holds these sales files' arrays, whole and undamaged."""
+    from array import array
+
+    looked: tuple = ([], array("q"))
+    rels, _ = repository.discover(mini.root, look=looked)
+    sales, sales_looked, _, _ = repository.split_sales(rels, looked)
+    kept = repository.SalesCache.probe(mini.root, sales, *sales_looked)
+    return kept is not None and kept.load() is not None
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "cut short", "grown"])
+def test_damaged_sales_arrays_are_kept_again_once_read(warm, damage):
+    """A sales cache damaged after its header (a byte flipped, a copy cut short) is
+    not only passed over but written again once the files are read: else every
+    later run maps, checks and drops it (recalc's side worker gives up on it) and
+    reads the sales files, for as long as no sales file changes."""
+    path = warm.root / SALES_CACHE
+    data = path.read_bytes()
+    assert sales_cache_serves(warm)
+    path.write_bytes({
+        "flipped byte": lambda: data[: len(data) * 2 // 3] + bytes([data[len(data) * 2 // 3] ^ 0x10]) + data[len(data) * 2 // 3 + 1 :],
+        "cut short": lambda: data[: len(data) * 2 // 3],
+        "grown": lambda: data + bytes(64),
+    }[damage]())
+    assert not sales_cache_serves(warm)
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)  # (the arrays read: from the files)
+    assert sales_cache_serves(warm)
+    repo, report = validate(warm.root, today=TODAY)
+    assert_plain(warm, repo, report)
+
+
 def test_another_office_s_sales_arrays_are_not_used(warm, tmp_path):
     from conftest import build_mini_repo
 
