@@ -165,6 +165,7 @@ def _is_universe(rel: str) -> bool:
 
 def _digests(
     root: Path, rels: list[str], old: Optional[dict[str, Any]], pre: Optional[tuple[list[str], Any]] = None,
+    now: int = 0,
 ) -> tuple[dict[str, Optional[str]], dict[str, str], int, list[str]]:
     """SHA-1 of each file's bytes (None when it cannot be cached: unreadable,
     too large, not a file — such a file is loaded every time), and each
@@ -178,7 +179,10 @@ def _digests(
     of the bytes it read (:data:`PENDING` until then).
 
     Also the files whose signature and hash differ from the cache's record
-    (new, changed, touched, now unreadable): what a delta must hold.
+    (new, changed, touched, now unreadable): what a delta must hold — and
+    those as recorded but too close to it to be trusted, once ``now`` (this
+    run's stamp) is 2 s past their modification: recorded again at ``now``,
+    they are trusted from then on (else read and hashed by every run after).
 
     ``pre``: the signatures ("-": not a regular file, too large or
     unreadable) and modification times of ``rels``, as :func:`_look` gives
@@ -231,7 +235,7 @@ def _digests(
                 continue
             hashes[rel] = digest
             sigs[rel] = sig
-            if prev != sig + digest:
+            if prev != sig + digest or mtime < now - RACY_NS:  # (as recorded: reached only when not trusted)
                 changed.append(rel)
     finally:
         os.close(fd)
@@ -475,11 +479,31 @@ def _sealed_data(data: Any) -> bytes:
     return seal(marshal.dumps(data))
 
 
-def _write_cache(path: Path, data: dict[str, Any]) -> None:
-    from .yamlwrite import write_atomic
+def put_whole(path: Path | str, data: bytes) -> None:
+    """Put ``data`` in the cache file ``path`` whole: written beside it, then
+    renamed over it (a reader finds the old bytes or the new, never half), as
+    the parsed-data shards are; no fsync (a cache is sealed: one damaged by a
+    crash is ignored). Not yamlwrite.write_atomic, which imports PyYAML and
+    pydantic: a warm validate that records files again imports neither.
+    Raises OSError."""
+    from .repository import _SHARD_TMP
 
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f"{_SHARD_TMP}{os.getpid()}-{name}.tmp")  # (a killed run's: swept as the shards')
     try:
-        write_atomic(path, _sealed_data({**data, "files": marshal.dumps(data["files"])}))  # (read when needed: _files)
+        os.makedirs(folder, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    try:
+        put_whole(path, _sealed_data({**data, "files": marshal.dumps(data["files"])}))  # (read when needed: _files)
     except OSError:
         return  # a read-only checkout validates all the same, only slower next time
     for name in (DELTA_NAME, *_OLD_NAMES):  # it spoke of the record just replaced; earlier code's (JSON) record
@@ -494,8 +518,6 @@ def _write_delta(path: Path, old: dict[str, Any], stat_changes: dict[str, Any], 
     """Write the changes since the last full write beside it (a pull request
     adds a file or two: a few KB written, not the whole record). False when
     they have grown too many: then the whole record is written afresh."""
-    from .yamlwrite import write_atomic
-
     stat_delta = {**old["delta"]["stat"], **stat_changes}
     file_delta = {**old["delta"]["files"], **file_changes}
     if len(stat_delta) + len(file_delta) > max(DELTA_MIN, len(old["stat"]) // DELTA_SHARE):
@@ -505,7 +527,7 @@ def _write_delta(path: Path, old: dict[str, Any], stat_changes: dict[str, Any], 
         "universe": old.get("universe"), "today": old.get("today"), "stat": stat_delta, "files": file_delta,
     }
     with contextlib.suppress(OSError):
-        write_atomic(path.with_name(DELTA_NAME), _sealed_data(delta))
+        put_whole(path.with_name(DELTA_NAME), _sealed_data(delta))
     return True
 
 
@@ -797,7 +819,7 @@ def validate_report(
         if head is not None:
             pre = (head[0] + tail[0], head[1] + tail[1])
     if use_cache:
-        hashes, sigs, stats["hashed"], changed = _digests(root, rels, old, pre)
+        hashes, sigs, stats["hashed"], changed = _digests(root, rels, old, pre, stamp)
     else:  # nothing is written: no hash is needed
         hashes, sigs, changed = {}, {}, []
     universe = [rel for rel in rels if not rel.startswith(_DAILY_TOPS) and _is_universe(rel)]  # (the bulk: no call)
@@ -850,7 +872,7 @@ def validate_report(
         # the report itself (the discovery's problems aside, looked for afresh every time), for a
         # later answer from this record as it is (_kept_report)
         data["report"] = [_rows(report.diagnostics[len(discover_diags):]), report.files]
-        unchanged = old is not None and all(old.get(k) == v for k, v in data.items())
+        unchanged = not changed and old is not None and all(old.get(k) == v for k, v in data.items())  # (changed: a new stamp)
         if not unchanged:
             data["stamp"] = stamp
             _write_cache(cache_path, data)
@@ -886,7 +908,9 @@ def _keep_facts(
     checks checked again (``fresh``: their facts made now): each file's
     facts made now or kept for its SHA-1, with the signature and SHA-1 this
     report stands on (the pairs the cache's ``stat`` records, at
-    ``stamp``). A folder whose facts file says the same is not written."""
+    ``stamp``). A folder whose facts file says the same is not written; one
+    whose files only have new signatures (or were not trusted at its stamp)
+    is signed again without making its facts (:func:`facts.resign`)."""
     from . import facts
     from .repository import _facts_kind
 
@@ -902,13 +926,18 @@ def _keep_facts(
         kind = _facts_kind(members)
         if kind is None:
             continue
+        members.sort()
+        if not any(fresh.get(rel) for rel in members) and facts.resign(
+            root, folder, kind, stamp, [(rel, sigs.get(rel), hashes.get(rel)) for rel in members],
+        ):
+            continue
         kept = facts.open_file(root, folder, kind)
         try:
             known = kept.by_sha() if kept is not None else {}
         except Exception:  # noqa: BLE001 - damaged: written afresh
             kept, known = None, {}
         rows = []
-        for rel in sorted(members):
+        for rel in members:
             sha, sig = hashes.get(rel), sigs.get(rel)
             found = fresh.get(rel) if sha else None
             if found is None and sha:

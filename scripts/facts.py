@@ -372,6 +372,55 @@ def write(root: Path | str, folder: str, kind: str, stamp: int, rows: Iterable[t
     return _write_shard(folder_path(root, folder), (head, [to_plain(r[3]) for r in rows]), final=True) is not None
 
 
+def resign(root: Path | str, folder: str, kind: str, stamp: int, files: Iterable[tuple[str, Optional[str], Optional[str]]]) -> bool:
+    """Sign ``folder``'s facts file again, keeping the facts it holds: ``files``
+    are the folder's (path, stat signature, SHA-1) now, the signatures taken
+    after ``stamp`` (see :func:`write`). For a copy, a checkout, ``touch``
+    (the same bytes, new signatures) and for files modified too close before
+    its stamp to be trusted (``repository.RACY_NS``) when ``stamp`` is past
+    them. Only the header is read and written again: the facts' bytes are
+    copied as they are (no facts made, no schema imported). True when the file
+    now stands on these files (written, or right already); False when it holds
+    other files or contents (missing, damaged, another version's): then write
+    it from the facts."""
+    import io
+    import pickle
+
+    from .cache import put_whole
+    from .repository import RACY_NS, seal, unsealed
+
+    class HeadOnly(pickle.Unpickler):  # (a header is tuples of strings and numbers)
+        def find_class(self, module: str, name: str) -> Any:
+            raise pickle.UnpicklingError(f"{module}.{name} in a facts file's header")
+
+    path = folder_path(root, folder)
+    try:
+        with open(path, "rb") as fh:
+            body = unsealed(fh.read())
+        if body is None:
+            return False
+        stream = io.BytesIO(body)
+        head = HeadOnly(stream).load()
+        if head.__class__ is not tuple or len(head) != 8 or head[:4] != (_FORMAT, version(), folder, kind):
+            return False
+        old_stamp, rels, sigs, shas = head[4:]
+        held = set(shas)
+        rows = [f for f in files if f[1] and f[1] != "-" and f[2] in held]  # (as write() would keep them)
+        if [(r[0], r[2]) for r in rows] != list(zip(rels, shas)):
+            return False
+        new_sigs = tuple(r[1] for r in rows)
+        last = max((int(sig.split(" ")[1]) for sig in new_sigs), default=0)  # (size, mtime, …: stat_signature)
+        if new_sigs == sigs and (last < old_stamp - RACY_NS or last >= stamp - RACY_NS):
+            return True  # trusted as it is, or this stamp would be no better
+        data = seal(pickle.dumps((*head[:4], stamp, rels, new_sigs, shas), protocol=pickle.HIGHEST_PROTOCOL)
+                    + body[stream.tell():])
+    except Exception:  # noqa: BLE001 - missing, damaged, another's: written from the facts
+        return False
+    with suppress(OSError):  # (a read-only checkout: not trusted until written some day)
+        put_whole(path, data)
+    return True
+
+
 def sweep(root: Path | str, folders: Iterable[str]) -> None:
     """Remove the facts files of folders not among ``folders`` (gone), and files a killed run was writing."""
     from .repository import _SHARD_TMP, _sweep_dead, _unit_name

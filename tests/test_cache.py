@@ -343,3 +343,77 @@ def test_recalc_s_answer_is_the_record_s_own_report_only_when_nothing_changed(mi
     mini.age()
     report, stats = run(mini, cached_only=True)
     assert calls == [1, 1] and report.to_text() == plain(mini)
+
+
+def _touch_all(mini: MiniRepo, ns: int) -> None:
+    import os
+
+    for path in mini.records.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(ns, ns))
+
+
+def _record_reads(monkeypatch) -> list[str]:
+    """The record files read by the loading (recalc's validate(facts=True))."""
+    from crmdocs.scripts import repository
+
+    read: list[str] = []
+    real_signed, real_bytes = repository._read_signed, repository.read_record_bytes
+    monkeypatch.setattr(repository, "_read_signed", lambda root, rel: read.append(rel) or real_signed(root, rel))
+    monkeypatch.setattr(repository, "read_record_bytes", lambda root, rel: read.append(rel) or real_bytes(root, rel))
+    return read
+
+
+def test_files_touched_just_before_a_validate_are_trusted_after_the_next_one(mini, monkeypatch):
+    """``touch`` (a checkout, ``git pull``) and ``crmdocs validate`` at once: the
+    record and the facts are stamped within the trust window of the files'
+    times. A validate past that window records them again, so the runs after it
+    read none of them; before, no later validate saw a change and every
+    validate and recalc read and hashed them (and held no folder as facts
+    whole), for ever."""
+    import time
+
+    from crmdocs.scripts import repository
+    from crmdocs.scripts.facts import FACTS_DIR
+    from crmdocs.scripts.validate import validate
+
+    monkeypatch.setattr(repository, "RACY_NS", 300_000_000)  # (the trust window, 2 s, made short)
+    monkeypatch.setattr(cache, "RACY_NS", 300_000_000)
+    mini.age()
+    assert mini.cli("validate")[0] == 0
+    _touch_all(mini, time.time_ns())
+    assert mini.cli("validate")[0] == 0  # at once: within the window
+    assert run(mini, cached_only=True)[1]["hashed"] > 0  # (not trusted yet)
+    time.sleep(0.4)
+    assert mini.cli("validate")[0] == 0  # past it: recorded again
+    caches = [mini.root / CACHE_FILE, *(mini.root / FACTS_DIR).iterdir(), mini.root / CACHE_FILE.with_name(cache.DELTA_NAME)]
+    before = [(p.name, p.stat().st_mtime_ns) for p in caches if p.exists()]
+    report, stats = run(mini, cached_only=True)  # as recalc asks the validation cache
+    assert stats["mode"] == "cached" and stats["hashed"] == 0 and not report.errors
+    read = _record_reads(monkeypatch)
+    repo, report = validate(mini.root, today=TODAY, facts=True)  # as recalc loads
+    assert not report.errors and repo.facts["diary"] and repo.facts["plan"]
+    assert not [rel for rel in read if "/diaries/" in rel or "/plans/" in rel or "/retailers/" in rel], read
+    assert mini.cli("validate")[0] == 0  # and nothing more to record
+    assert [(p.name, p.stat().st_mtime_ns) for p in caches if p.exists()] == before
+
+
+def test_signing_the_facts_again_imports_nothing_heavy(mini):
+    """The validate that records racily touched files again re-signs their
+    folders' facts from the facts the files hold (no model, no schema): a warm
+    ``crmdocs validate`` still imports neither pydantic nor the schemas."""
+    import time
+
+    from test_startup import probe
+
+    mini.age()
+    args = ("--root", str(mini.root), "validate", "--today", TODAY.isoformat())
+    assert mini.cli("validate")[0] == 0
+    touched = time.time_ns() - 1_600_000_000  # 1.6 s ago: within the 2 s window of the validate at once
+    _touch_all(mini, touched)
+    assert mini.cli("validate")[0] == 0
+    assert run(mini, cached_only=True)[1]["hashed"] > 0  # (not trusted yet)
+    time.sleep(max(0.0, (touched + 2_100_000_000 - time.time_ns()) / 1e9))
+    code, heavy, out = probe(*args)  # past the window: records them again
+    assert code == 0 and heavy == []
+    assert run(mini, cached_only=True)[1]["hashed"] == 0
