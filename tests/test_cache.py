@@ -377,14 +377,15 @@ def test_files_touched_just_before_a_validate_are_trusted_after_the_next_one(min
     from crmdocs.scripts.facts import FACTS_DIR
     from crmdocs.scripts.validate import validate
 
-    monkeypatch.setattr(repository, "RACY_NS", 300_000_000)  # (the trust window, 2 s, made short)
-    monkeypatch.setattr(cache, "RACY_NS", 300_000_000)
+    monkeypatch.setattr(repository, "RACY_NS", 1_000_000_000)  # (the trust window, 2 s, made shorter)
+    monkeypatch.setattr(cache, "RACY_NS", 1_000_000_000)
     mini.age()
     assert mini.cli("validate")[0] == 0
-    _touch_all(mini, time.time_ns())
+    touched = time.time_ns()
+    _touch_all(mini, touched)
     assert mini.cli("validate")[0] == 0  # at once: within the window
     assert run(mini, cached_only=True)[1]["hashed"] > 0  # (not trusted yet)
-    time.sleep(0.4)
+    time.sleep(max(0.0, (touched + 1_100_000_000 - time.time_ns()) / 1e9))
     assert mini.cli("validate")[0] == 0  # past it: recorded again
     caches = [mini.root / CACHE_FILE, *(mini.root / FACTS_DIR).iterdir(), mini.root / CACHE_FILE.with_name(cache.DELTA_NAME)]
     before = [(p.name, p.stat().st_mtime_ns) for p in caches if p.exists()]
@@ -409,7 +410,7 @@ def test_signing_the_facts_again_imports_nothing_heavy(mini):
     mini.age()
     args = ("--root", str(mini.root), "validate", "--today", TODAY.isoformat())
     assert mini.cli("validate")[0] == 0
-    touched = time.time_ns() - 1_600_000_000  # 1.6 s ago: within the 2 s window of the validate at once
+    touched = time.time_ns() - 1_000_000_000  # 1 s ago: within the 2 s window of the validate at once
     _touch_all(mini, touched)
     assert mini.cli("validate")[0] == 0
     assert run(mini, cached_only=True)[1]["hashed"] > 0  # (not trusted yet)
