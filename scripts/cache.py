@@ -47,7 +47,6 @@ import hashlib
 import marshal
 import os
 import re
-import stat
 import sys
 import time
 from pathlib import Path
@@ -55,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .diagnostics import Diagnostic, Report
 from .kinds import KINDS, RECORDS, SALES_PATTERN, is_sales, kind_of
-from .repository import MAX_FILE_BYTES, RACY_NS, Repository, discover, gc_paused, seal, stat_signature, unsealed
+from .repository import RACY_NS, Repository, discover, gc_paused, look_at, seal, unsealed
 
 # the checks (numpy, the schemas, pydantic) are imported when a file must be
 # checked: a run answered from the cache does without them
@@ -337,12 +336,7 @@ def _look(root: Path, rels: list[str]) -> tuple[list[str], Any]:
                 st = os.stat(rel, dir_fd=fd)
             except OSError:
                 st = None
-            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not is_sales(rel)):
-                looked.append("-")
-                times.append(0)
-            else:
-                looked.append(stat_signature(st))
-                times.append(st.st_mtime_ns)
+            look_at(st, rel, (looked, times))
     finally:
         os.close(fd)
     return looked, times

@@ -280,15 +280,24 @@ def _look_in(dirpath: str, rel_dir: str, names: list[str], look: tuple[list[str]
                 st = os.stat(name, dir_fd=fd) if fd >= 0 else None
             except OSError:
                 st = None
-            if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not is_sales(f"{rel_dir}/{name}")):
-                looked.append("-")
-                times.append(0)
-            else:
-                looked.append(stat_signature(st))
-                times.append(st.st_mtime_ns)
+            look_at(st, f"{rel_dir}/{name}", look)
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def look_at(st: Optional[os.stat_result], rel: str, look: tuple[list[str], Any]) -> None:
+    """One file looked at (``cache._look``, ``discover(look=)``), into ``look``
+    (signatures, modification times): its stat signature and time, or ``"-"``
+    and 0 for what cannot be trusted (gone, not a regular file, too large —
+    but a sales file, which may be)."""
+    looked, times = look
+    if st is None or not stat.S_ISREG(st.st_mode) or (st.st_size > MAX_FILE_BYTES and not is_sales(rel)):
+        looked.append("-")
+        times.append(0)
+    else:
+        looked.append(stat_signature(st))
+        times.append(st.st_mtime_ns)
 
 
 def _printable_name(name: str) -> bool:
