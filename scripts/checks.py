@@ -181,6 +181,13 @@ def check_retailers(repo: Repository, ctx: Context) -> Iterator[Diagnostic]:
             )
         for i, past in enumerate(mg.manager_history):
             yield from _customer_manager(repo, rel, ("management", "manager_history", i, "manager"), past.manager)
+            if any(earlier.until == past.until for earlier in mg.manager_history[:i]):  # whose was the shop then?
+                yield repo.diag(
+                    rel, ("management", "manager_history", i, "until"),
+                    f"{past.until} 这一天已经有一次交接：同一户同一天只能交接一次，请删掉多余的一条"
+                    f" (two hand-overs on the same day)",
+                    "handover_twice",
+                )
         lic = r.basic.licence_no
         if lic in by_licence:
             other = by_licence[lic]

@@ -777,7 +777,10 @@ class Attribution:
     ``manager_on(day)``: ``ids`` (:func:`manager_ids`), ``current`` (each
     retailer code's manager code, -1 without an archive) and ``handovers``
     (the retailers that changed hands: code → (day number until which, manager
-    code), latest first, so that the earliest matching one is written last)."""
+    code), latest first, so that the earliest matching one is written last);
+    :meth:`rows` gives every row's manager, :meth:`handed` those of the rows of
+    retailers that changed hands (``moved``): the one place where hand-overs
+    are looked up."""
 
     def __init__(self, retailer_ids: list[str], retailers: Mapping[str, Any]):
         self.ids = manager_ids(retailers.values())
@@ -793,6 +796,17 @@ class Attribution:
                 hands = sorted(rec.management.manager_history, key=lambda p: p.until, reverse=True)
                 self.handovers.append((code, [(int(np.datetime64(p.until, "D").astype(np.int64)), at[p.manager])
                                               for p in hands]))
+        self.moved = np.zeros(len(retailer_ids), bool)  # the retailers that changed hands
+        by_key: dict[tuple[int, int], int] = {}
+        for code, handed in self.handovers:
+            self.moved[code] = True
+            for until, manager in handed:  # (latest first: of two with the same day, the one written last counts)
+                by_key[code, until] = manager
+        order = sorted(by_key)
+        # the hand-overs as one sorted key (code, until) and their managers: a row of a retailer that
+        # changed hands counts for the first hand-over of its retailer whose `until` is after its day
+        self._hand_key = np.array([(code << 32) + until + _HALF for code, until in order], np.int64)
+        self._hand_manager = np.array([by_key[key] for key in order], np.int64)
 
     def rows(self, retailer: np.ndarray, day: np.ndarray, table: np.ndarray) -> np.ndarray:
         """``table[manager code + 1]`` of each row (``table[0]``: no archive) of
@@ -800,23 +814,28 @@ class Attribution:
         out = table[self.current + 1][retailer]
         if not self.handovers:
             return out
-        codes = np.array([code for code, _ in self.handovers], dtype=np.int64)
-        moved = np.zeros(len(self.current), bool)
-        moved[codes] = True
         # only the rows of retailers that changed hands (a few), found block by block: no per-row
-        # temporaries beyond a few MB (np.isin made 100 MB ones), grouped by retailer, no sort of every row
-        rows = np.concatenate([np.flatnonzero(moved[retailer[a:a + CHUNK]]) + a
+        # temporaries beyond a few MB (np.isin made 100 MB ones)
+        rows = np.concatenate([np.flatnonzero(self.moved[retailer[a:a + CHUNK]]) + a
                                for a in range(0, len(retailer), CHUNK)] or [np.zeros(0, np.int64)])
-        rows = rows[np.argsort(retailer[rows], kind="stable")]
-        bounds = np.searchsorted(retailer[rows], np.r_[codes, codes.max() + 1])
-        days = day.view(np.int64)
-        for n, (_, hands) in enumerate(self.handovers):
-            idx = rows[bounds[n]:bounds[n + 1]]
-            if len(idx):
-                when = days[idx]
-                for until, manager in hands:
-                    out[idx[when < until]] = table[manager + 1]
+        out[rows] = self.handed(retailer[rows], day.view(np.int64)[rows], table)
         return out
+
+    def handed(self, codes: np.ndarray, days: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """``table[manager code + 1]`` of rows of retailers that changed hands
+        (``codes``: their retailer codes, ``days``: day numbers)."""
+        codes = codes.astype(np.int64)
+        key = self._hand_key
+        at = np.searchsorted(key, (codes << 32) + days + _HALF, side="right")
+        hit = at < len(key)
+        at[~hit] = 0
+        if len(key):
+            hit &= key[at] >> 32 == codes
+        manager = np.where(hit, self._hand_manager[at] if len(key) else 0, self.current[codes])
+        return table[manager + 1]
+
+
+_HALF = 1 << 31  # (a day number + this: never negative, below 2³²)
 
 
 def managers(sales: SalesData, retailers: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:

@@ -732,3 +732,15 @@ def test_retailer_left_with_a_manager_who_has_left_is_a_warning(mini):
     assert report.ok  # a warning: the hand-over may take a day
     mini.edit(RETAILER, lambda d: d.update(status="closed"))  # a closed shop needs no one
     assert f"records/{RETAILER}" not in {d.path for d in mini.validate().diagnostics if d.code == "inactive_manager"}
+
+
+def test_two_hand_overs_of_a_retailer_on_one_day(mini):
+    """Whose shop was it before that day? Two earlier managers both until the same day cannot both be
+    right (and the rules would have to pick one): the second is an error at its `until`."""
+    history = [{"manager": "cm-li", "until": "2026-03-01"}, {"manager": "cm-wang", "until": "2026-03-01"}]
+    rel = mini.edit(RETAILER, lambda d: d["management"].update(manager_history=history))
+    d = only(mini.validate(), "handover_twice")
+    assert (d.path, d.line, d.field) == (rel, mini.line_of(RETAILER, "cm-wang") + 1, "management.manager_history[1].until")
+    assert d.severity == "error" and "同一天只能交接一次" in d.message and "2026-03-01" in d.message
+    mini.edit(RETAILER, lambda d: d["management"].update(manager_history=[history[0], dict(history[1], until="2026-02-01")]))
+    assert not [d for d in mini.validate().diagnostics if d.code == "handover_twice"]

@@ -218,3 +218,33 @@ def test_weeks_since_counts_weeks_from_a_start_week():
     data = SalesData.from_rows([(d, "r-1", "b-1", 1, 1.0) for d in ("2026-03-29", "2026-03-30", "2026-12-31", "1969-12-28")])
     w0 = S.week_of(dt.date(2026, 3, 23))
     assert S.weeks_since(data, w0).tolist() == [w - w0 for w in S.row_weeks(data).tolist()] == [0, 1, 40, -2935]
+
+
+def test_managers_are_the_archives_manager_on_each_rows_day_through_several_handovers():
+    """Every row's manager is its archive's ``manager_on(day)`` — rows on each hand-over's own day and
+    the days either side, several hand-overs per shop (two a day apart), rows in any order. (Two on the
+    same day are refused by the checks: ``handover_twice``.)"""
+    import random
+
+    archives = {
+        "r-1": retailer("r-1", manager="cm-wang", manager_history=[
+            {"manager": "cm-li", "until": "2026-09-15"}, {"manager": "cm-zhao", "until": "2026-08-01"},
+            {"manager": "cm-li", "until": "2026-07-10"},
+        ]),
+        "r-2": retailer("r-2", manager="cm-li", manager_history=[{"manager": "cm-wang", "until": "2026-09-01"}]),
+        "r-3": retailer("r-3", manager="cm-zhao"),
+        "r-4": retailer("r-4", manager="cm-zhao", manager_history=[  # (listed out of order)
+            {"manager": "cm-li", "until": "2026-08-21"}, {"manager": "cm-wang", "until": "2026-08-20"},
+        ]),
+    }
+    days = [dt.date(2026, 7, 1) + dt.timedelta(days=n) for n in range(0, 100)]
+    rows = [(d.isoformat(), rid, "b-1", 1, 1.0) for d in days for rid in ("r-1", "r-2", "r-3", "r-4", "r-x")]
+    random.Random(7).shuffle(rows)
+    data = SalesData.from_rows(rows)
+    codes, ids = S.managers(data, archives)
+    got = [ids[c] if c >= 0 else None for c in codes]
+    shops = [data.retailer_ids[r] for r in data.retailer]
+    want = [archives[rid].management.manager_on(day.astype(dt.date)) if rid in archives else None
+            for rid, day in zip(shops, data.day)]
+    assert got == want
+    assert {"cm-li", "cm-wang", "cm-zhao", None} == set(got)

@@ -137,18 +137,9 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
     by_month: dict[int, np.ndarray] = {}
     # rows in day order (the usual): a month's rows summed per retailer cell (code × 2 + key brand),
     # those cells per manager cell (cell_of); the rows of the few retailers that changed hands
-    # (moved) are left out there and given their manager one by one: the hand-over whose `until`
-    # is the first after the row's day (hand_key: code, until; as Attribution.rows writes them)
+    # (who.moved) are left out there and given their manager one by one (who.handed)
     nr = len(retailer_ids)
-    moved = np.zeros(nr, bool)
-    hands: dict[tuple[int, int], int] = {}
-    for code, handed in who.handovers:
-        moved[code] = True
-        for until, manager in handed:  # (latest first: the earliest `until` written last, as Attribution.rows does)
-            hands[code, until] = manager
-    order = sorted(hands)
-    hand_key = np.array([(code << 32) + until + _HALF for code, until in order], np.int64)
-    hand_cell = doubled[np.array([hands[key] for key in order], np.int64) + 1]
+    moved = who.moved
     cell_of = (doubled[who.current + 1][:, None] + np.arange(2)).ravel()  # retailer cell → manager cell
     cell_of[np.repeat(moved, 2)] = 0  # (manager 0: dropped)
 
@@ -175,12 +166,7 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
             cell += key
             rows = np.flatnonzero(moved[retailer])  # the rows of retailers that changed hands
             if len(rows):
-                code = retailer[rows].astype(np.int64)
-                at = np.searchsorted(hand_key, (code << 32) + days[rows] + _HALF, side="right")
-                hit = at < len(hand_key)
-                at[~hit] = 0
-                hit &= hand_key[at] >> 32 == code
-                row_cell = np.where(hit, hand_cell[at], doubled[who.current[code] + 1]) + key[rows]
+                row_cell = who.handed(retailer[rows], days[rows], doubled) + key[rows]
             upto = int(np.searchsorted(days, cut, side="right"))  # rows after as_of are left out
             start = 0
             m_lo, m_hi = sales_lib.month_of(_day(lo)), sales_lib.month_of(_day(hi))
@@ -213,9 +199,6 @@ def _sums_of(repo, retailer_ids: list[str], brand_ids: list[str], blocks, as_of:
         for c in range(1, width):
             add(m0 + c - 1, sums[1:, c, :])
     return managers, by_month, (None if first is None else (first, last))
-
-
-_HALF = 1 << 31  # (a day number + this: never negative, below 2³²)
 
 
 def _day(number: int) -> dt.date:
