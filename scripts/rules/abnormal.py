@@ -90,21 +90,13 @@ def _lines(row_pair: np.ndarray, row_brand: np.ndarray, qty: np.ndarray, o_inv: 
     return row_pair[first], np.rint(q).astype(np.int64), o_inv[first]
 
 
-def _order_managers(R, mgr_ids: list[str], orders, o_r: np.ndarray, o_day: np.ndarray) -> np.ndarray:
-    """Each order's customer manager (its code in ``mgr_ids``): the
-    archive's manager on the order's day (``manager_on``) — the archives'
-    managers, then the days of the few retailers that changed hands (their
-    orders are contiguous: sorted by retailer then day)."""
-    at = {m: i for i, m in enumerate(mgr_ids)}
-    out = np.array([at[rec.management.manager] for rec in R.records], np.int32)[o_r] if R.n else np.zeros(0, np.int32)
-    for i, rec in enumerate(R.records):
-        history = rec.management.manager_history
-        if history:
-            a, b = int(orders.starts[i]), int(orders.starts[i + 1])
-            mine, days = out[a:b], o_day[a:b]
-            for past in sorted(history, key=lambda p: p.until, reverse=True):  # the earliest that holds wins
-                mine[days < (past.until - R.day0).days] = at[past.manager]
-    return out
+def _order_managers(R, o_r: np.ndarray, o_day: np.ndarray, d0: np.datetime64) -> tuple[np.ndarray, list[str]]:
+    """Each order's customer manager (its code in the list also returned,
+    :func:`sales.manager_ids`): the archive's manager on the order's day
+    (``manager_on``), as :class:`sales.Attribution` gives it for sales rows."""
+    who = S.Attribution(R.ids, dict(zip(R.ids, R.records)))
+    days = (o_day.astype(np.int64) + d0.astype(np.int64)).view("datetime64[D]")
+    return who.rows(o_r, days, np.arange(-1, len(who.ids), dtype=np.int32)), who.ids
 
 
 # the rules as written, in the order their names sort (the files' order within a day and retailer)
@@ -331,13 +323,12 @@ def _find(ctx) -> "Found | None":
         return None
     D = R.days
     d0 = np.datetime64(R.day0.isoformat(), "D")
-    mgr_ids = S.manager_ids(R.records)  # the codes sales.managers gives (no per-row codes: orders are per retailer)
     orders = R.orders()  # sorted by retailer then day
     okey, o_inv = orders.key, orders.inv
     o_q = np.rint(orders.totals["quantity"]).astype(np.int64)
     o_r = okey // D
     o_day = okey % D
-    o_mgr = _order_managers(R, mgr_ids, orders, o_r, o_day)
+    o_mgr, mgr_ids = _order_managers(R, o_r, o_day, d0)  # (the codes sales.managers gives: orders are per retailer)
     all_days = d0 + np.arange(D).astype("timedelta64[D]")  # each order's week and month from a per-day table
     o_week = np.asarray(S.week_of(all_days), np.int32)[o_day]  # per line below: 4 bytes
     hits = _Hits()
